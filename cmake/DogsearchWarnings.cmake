@@ -1,0 +1,27 @@
+# Warnings for our own code only; generated and third-party code is compiled without them.
+function(dogsearch_warnings target)
+  target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic -Wshadow
+                         -Wnon-virtual-dtor -Wno-unused-parameter)
+endfunction()
+
+# dogsearch_library(NAME SOURCES ... DEPS ...): a library of our own code.
+function(dogsearch_library name)
+  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS;PRIVATE_DEPS" ${ARGN})
+  add_library(${name} ${ARG_SOURCES})
+  target_include_directories(${name} PUBLIC ${PROJECT_SOURCE_DIR})
+  target_link_libraries(${name} PUBLIC ${ARG_DEPS} PRIVATE ${ARG_PRIVATE_DEPS})
+  dogsearch_warnings(${name})
+endfunction()
+
+# dogsearch_test(NAME SOURCES ... DEPS ...): a GoogleTest binary, each test listed by CTest.
+function(dogsearch_test name)
+  cmake_parse_arguments(ARG "" "TIMEOUT" "SOURCES;DEPS;LABELS" ${ARGN})
+  add_executable(${name} ${ARG_SOURCES})
+  target_link_libraries(${name} PRIVATE ${ARG_DEPS} dogsearch_testing GTest::gtest GTest::gmock)
+  dogsearch_warnings(${name})
+  if(NOT ARG_TIMEOUT)
+    set(ARG_TIMEOUT 300)
+  endif()
+  gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60
+                       PROPERTIES TIMEOUT ${ARG_TIMEOUT} LABELS "${ARG_LABELS}")
+endfunction()

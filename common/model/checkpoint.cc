@@ -1,0 +1,162 @@
+#include "common/model/checkpoint.h"
+
+#include <filesystem>
+#include <map>
+#include <random>
+#include <sstream>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
+#include "absl/time/clock.h"
+#include "common/base/file_util.h"
+#include "common/base/sha256.h"
+#include "common/base/status_macros.h"
+
+namespace dogsearch::model {
+namespace {
+
+constexpr uint64_t kMaxWeightsBytes = uint64_t{2} << 30;
+
+// Every tensor the network owns, by dotted name. Archive keys use "__" for "." because the
+// TorchScript container the archive is built on rejects dots in attribute names.
+std::map<std::string, torch::Tensor> NamedTensors(EmbeddingNet& net) {
+  std::map<std::string, torch::Tensor> out;
+  for (const auto& p : net.named_parameters(/*recurse=*/true)) out[p.key()] = p.value();
+  for (const auto& b : net.named_buffers(/*recurse=*/true)) out[b.key()] = b.value();
+  return out;
+}
+
+std::string ArchiveKey(const std::string& name) { return absl::StrReplaceAll(name, {{".", "__"}}); }
+
+absl::StatusOr<std::string> SerializeWeights(EmbeddingNet& net) {
+  try {
+    torch::serialize::OutputArchive archive;
+    for (const auto& [name, t] : NamedTensors(net)) {
+      archive.write(ArchiveKey(name), t.detach().to(torch::kCPU), /*is_buffer=*/true);
+    }
+    std::ostringstream out;
+    archive.save_to(out);
+    return out.str();
+  } catch (const std::exception& e) {
+    return absl::InternalError(absl::StrCat("serialising weights: ", e.what()));
+  }
+}
+
+absl::Status Refuse(const std::string& dir, absl::string_view why) {
+  return absl::FailedPreconditionError(absl::StrCat("checkpoint ", dir, " refused: ", why));
+}
+
+std::string TempDirName(const std::string& root, const std::string& version) {
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  return absl::StrCat(root, "/.tmp-", version, "-", absl::Hex(rng()));
+}
+
+// Copies the archive's tensors into `net` after checking names, shapes and dtypes.
+absl::Status LoadTensors(const std::string& dir, const std::string& bytes, EmbeddingNet& net) {
+  torch::serialize::InputArchive archive;
+  try {
+    archive.load_from(bytes.data(), bytes.size());
+  } catch (const std::exception& e) {
+    return Refuse(dir, "weights file is not a readable LibTorch archive");
+  }
+  std::map<std::string, torch::Tensor> expected = NamedTensors(net);
+  std::vector<std::string> keys = archive.keys();
+  if (keys.size() != expected.size()) {
+    return Refuse(dir, absl::StrCat("weights hold ", keys.size(), " tensors, the ",
+                                    net.spec().architecture, " spec needs ", expected.size()));
+  }
+  torch::NoGradGuard no_grad;
+  for (auto& [name, target] : expected) {
+    torch::Tensor t;
+    if (!archive.try_read(ArchiveKey(name), t, /*is_buffer=*/true)) {
+      return Refuse(dir, absl::StrCat("weights lack tensor '", name, "'"));
+    }
+    if (t.sizes() != target.sizes() || t.scalar_type() != target.scalar_type()) {
+      std::ostringstream msg;
+      msg << "tensor '" << name << "' is " << t.sizes() << " " << t.scalar_type()
+          << ", the spec needs " << target.sizes() << " " << target.scalar_type();
+      return Refuse(dir, msg.str());
+    }
+    target.copy_(t);
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<CheckpointManifest> PublishCheckpoint(const std::string& root,
+                                                     CheckpointManifest manifest,
+                                                     EmbeddingNet& net) {
+  DS_RETURN_IF_ERROR(ValidateVersionName(manifest.version));
+  if (!(manifest.model == net.spec())) {
+    return absl::InvalidArgumentError("manifest model spec differs from the network's spec");
+  }
+  DS_ASSIGN_OR_RETURN(std::string weights, SerializeWeights(net));
+  manifest.weights_file = kWeightsFile;
+  manifest.weights_sha256 = Sha256::Hex(weights);
+  manifest.weights_bytes = weights.size();
+  if (manifest.created_unix_seconds == 0) manifest.created_unix_seconds = absl::ToUnixSeconds(absl::Now());
+
+  DS_RETURN_IF_ERROR(MakeDirs(root));
+  const std::string final_dir = absl::StrCat(root, "/", manifest.version);
+  if (std::filesystem::exists(final_dir)) {
+    return absl::AlreadyExistsError(absl::StrCat("checkpoint ", final_dir, " already exists"));
+  }
+  const std::string tmp = TempDirName(root, manifest.version);
+  absl::Status s = MakeDirs(tmp);
+  if (s.ok()) s = WriteNewFileSynced(absl::StrCat(tmp, "/", kWeightsFile), weights);
+  if (s.ok()) s = WriteNewFileSynced(absl::StrCat(tmp, "/", kManifestFile), ManifestToJson(manifest));
+  if (s.ok()) s = SyncPath(tmp);
+  // rename(2) of a directory onto an existing non-empty one fails, so a concurrent publish of
+  // the same version cannot be overwritten.
+  if (s.ok()) s = RenameDurably(tmp, final_dir);
+  if (!s.ok()) {
+    std::error_code ec;
+    std::filesystem::remove_all(tmp, ec);
+    return s;
+  }
+  return manifest;
+}
+
+absl::StatusOr<LoadedCheckpoint> LoadCheckpoint(const std::string& dir, torch::Device device) {
+  DS_ASSIGN_OR_RETURN(CheckpointManifest manifest, ReadManifest(dir));
+  const std::string weights_path = absl::StrCat(dir, "/", manifest.weights_file);
+  auto bytes = ReadFile(weights_path, kMaxWeightsBytes);
+  if (!bytes.ok()) return Refuse(dir, bytes.status().message());
+  if (bytes->size() != manifest.weights_bytes) {
+    return Refuse(dir, absl::StrCat("weights file is ", bytes->size(), " bytes, manifest says ",
+                                    manifest.weights_bytes, " (truncated or replaced)"));
+  }
+  if (Sha256::Hex(*bytes) != manifest.weights_sha256) {
+    return Refuse(dir, "weights SHA-256 does not match the manifest (corrupted or replaced)");
+  }
+  auto net = BuildEmbeddingNet(manifest.model);
+  if (!net.ok()) return Refuse(dir, net.status().message());
+  DS_RETURN_IF_ERROR(LoadTensors(dir, *bytes, **net));
+  try {
+    (*net)->to(device);
+  } catch (const std::exception& e) {
+    return absl::FailedPreconditionError(absl::StrCat("moving checkpoint ", dir, " to device ",
+                                                      device.str(), ": ", e.what()));
+  }
+  (*net)->eval();
+  return LoadedCheckpoint{std::move(manifest), *std::move(net)};
+}
+
+absl::StatusOr<int> RemoveStaleTemporaries(const std::string& root) {
+  std::error_code ec;
+  int removed = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(root, ec)) {
+    if (absl::StartsWith(entry.path().filename().string(), ".tmp-")) {
+      std::filesystem::remove_all(entry.path(), ec);
+      if (ec) return ErrnoToStatus(ec.value(), absl::StrCat("remove ", entry.path().string()));
+      ++removed;
+    }
+  }
+  if (ec) return ErrnoToStatus(ec.value(), absl::StrCat("list ", root));
+  return removed;
+}
+
+}  // namespace dogsearch::model

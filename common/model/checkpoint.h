@@ -1,0 +1,48 @@
+// Writing and loading checkpoint directories (weights + manifest). Includes LibTorch.
+//
+// Publish: the directory is assembled under a temporary name in the same root
+// (".tmp-<version>-<random>"), every file fsynced, then renamed into place and the root
+// fsynced, so a reader sees the whole checkpoint or none of it. A crash leaves only a temporary
+// directory, which ListCheckpoints and loaders ignore and RemoveStaleTemporaries deletes.
+//
+// Load: reads the manifest, checks the weights file's size and SHA-256 against it, builds the
+// network from the manifest's spec, and copies in every tensor after checking that the set of
+// names, each shape and each dtype match exactly. Anything else is refused with
+// FAILED_PRECONDITION naming the checkpoint and the mismatch; nothing half-loaded escapes.
+// Thread-safe: functions share no state.
+#ifndef DOGSEARCH_COMMON_MODEL_CHECKPOINT_H_
+#define DOGSEARCH_COMMON_MODEL_CHECKPOINT_H_
+
+#include <memory>
+#include <string>
+
+#include <torch/torch.h>
+
+#include "absl/status/statusor.h"
+#include "common/model/checkpoint_manifest.h"
+#include "common/model/embedding_net.h"
+
+namespace dogsearch::model {
+
+// Writes net's parameters and buffers plus `manifest` as <root>/<manifest.version>/.
+// Fills weights_sha256, weights_bytes and (if 0) created_unix_seconds; manifest.model must
+// equal net.spec(). ALREADY_EXISTS if the version exists. Returns the manifest as written.
+absl::StatusOr<CheckpointManifest> PublishCheckpoint(const std::string& root,
+                                                     CheckpointManifest manifest,
+                                                     EmbeddingNet& net);
+
+struct LoadedCheckpoint {
+  CheckpointManifest manifest;
+  std::shared_ptr<EmbeddingNet> net;  // In eval mode, on `device`.
+};
+
+// `dir` is the checkpoint directory itself. At most 2 GiB of weights.
+absl::StatusOr<LoadedCheckpoint> LoadCheckpoint(const std::string& dir,
+                                                torch::Device device = torch::kCPU);
+
+// Deletes temporary directories left under `root` by publishes that crashed. Returns how many.
+absl::StatusOr<int> RemoveStaleTemporaries(const std::string& root);
+
+}  // namespace dogsearch::model
+
+#endif  // DOGSEARCH_COMMON_MODEL_CHECKPOINT_H_

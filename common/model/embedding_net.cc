@@ -1,0 +1,29 @@
+#include "common/model/embedding_net.h"
+
+#include "absl/strings/str_cat.h"
+#include "common/model/nets.h"
+
+namespace dogsearch::model {
+
+absl::StatusOr<std::shared_ptr<EmbeddingNet>> BuildEmbeddingNet(const ModelSpec& spec) {
+  if (absl::Status s = ValidateModelSpec(spec); !s.ok()) return s;
+  try {
+    std::shared_ptr<EmbeddingNet> net;
+    if (spec.architecture == kSeedInception) {
+      net = std::make_shared<SeedInceptionNet>(spec);
+    } else {
+      net = std::make_shared<DogFaceNetResNet>(spec);
+    }
+    return net;
+  } catch (const std::exception& e) {
+    return absl::InternalError(absl::StrCat("building ", spec.architecture, ": ", e.what()));
+  }
+}
+
+int64_t CountParameters(const torch::nn::Module& module) {
+  int64_t n = 0;
+  for (const auto& p : module.parameters()) n += p.numel();
+  return n;
+}
+
+}  // namespace dogsearch::model

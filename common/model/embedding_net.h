@@ -1,0 +1,46 @@
+// The embedding networks: photo tensor [N, 3, H, W] -> L2-normalised [N, embedding_dim].
+// Includes LibTorch: include this only where models run (embedding service, trainer, tools).
+//
+// Two architectures, built by name from a ModelSpec:
+//  - seed_inception: the seed project's network (conv-BN-ReLU blocks, two inception blocks,
+//    pooling, dense, L2), with the dense layer sized from the input spec.
+//  - dogfacenet_resnet: 7x7/2 stem, residual stages of two 3x3 convs with a skip, global
+//    average pooling, dropout, dense, L2 (in the style of the DogFaceNet paper).
+// A module is not thread-safe for training; for inference (eval mode, no grad) concurrent
+// forward() calls on one module are safe in LibTorch.
+#ifndef DOGSEARCH_COMMON_MODEL_EMBEDDING_NET_H_
+#define DOGSEARCH_COMMON_MODEL_EMBEDDING_NET_H_
+
+#include <memory>
+
+#include <torch/torch.h>
+
+#include "absl/status/statusor.h"
+#include "common/model/model_spec.h"
+
+namespace dogsearch::model {
+
+class EmbeddingNet : public torch::nn::Module {
+ public:
+  explicit EmbeddingNet(ModelSpec spec) : spec_(std::move(spec)) {}
+  ~EmbeddingNet() override = default;
+
+  // x: float [N, 3, input.height, input.width]. Returns [N, embedding_dim], unit rows.
+  virtual torch::Tensor forward(torch::Tensor x) = 0;
+
+  const ModelSpec& spec() const { return spec_; }
+
+ private:
+  const ModelSpec spec_;
+};
+
+// Validates the spec and builds a freshly initialised network of that architecture.
+// INVALID_ARGUMENT for a bad spec; INTERNAL if LibTorch throws.
+absl::StatusOr<std::shared_ptr<EmbeddingNet>> BuildEmbeddingNet(const ModelSpec& spec);
+
+// Number of trainable scalars.
+int64_t CountParameters(const torch::nn::Module& module);
+
+}  // namespace dogsearch::model
+
+#endif  // DOGSEARCH_COMMON_MODEL_EMBEDDING_NET_H_

@@ -1,0 +1,58 @@
+#include "common/model/model_spec.h"
+
+#include <cmath>
+
+#include "absl/strings/str_cat.h"
+
+namespace dogsearch::model {
+
+absl::Status ValidateInputSpec(const InputSpec& s) {
+  if (s.width < 16 || s.width > 1024 || s.height < 16 || s.height > 1024) {
+    return absl::InvalidArgumentError(absl::StrCat("input size ", s.width, "x", s.height,
+                                                   " is outside 16..1024 pixels per side"));
+  }
+  for (int c = 0; c < 3; ++c) {
+    if (!std::isfinite(s.mean[c])) {
+      return absl::InvalidArgumentError(absl::StrCat("input mean[", c, "] is not finite"));
+    }
+    if (!std::isfinite(s.std[c]) || s.std[c] <= 0) {
+      return absl::InvalidArgumentError(absl::StrCat("input std[", c, "] must be > 0"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateModelSpec(const ModelSpec& s) {
+  if (s.architecture != kSeedInception && s.architecture != kDogFaceNetResNet) {
+    return absl::InvalidArgumentError(absl::StrCat("unknown architecture '", s.architecture,
+                                                   "' (known: ", kSeedInception, ", ",
+                                                   kDogFaceNetResNet, ")"));
+  }
+  if (absl::Status st = ValidateInputSpec(s.input); !st.ok()) return st;
+  if (s.architecture == kSeedInception && (s.input.width < 64 || s.input.height < 64)) {
+    return absl::InvalidArgumentError("seed_inception needs an input of at least 64x64");
+  }
+  if (s.embedding_dim < 2 || s.embedding_dim > 4096) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("embedding_dim ", s.embedding_dim, " is outside 2..4096"));
+  }
+  if (!(s.dropout >= 0.f && s.dropout < 1.f)) {
+    return absl::InvalidArgumentError(absl::StrCat("dropout ", s.dropout, " is outside [0, 1)"));
+  }
+  if (s.stage_widths.size() > 8) {
+    return absl::InvalidArgumentError("at most 8 stage widths");
+  }
+  for (uint32_t w : s.stage_widths) {
+    if (w < 1 || w > 2048) {
+      return absl::InvalidArgumentError(absl::StrCat("stage width ", w, " is outside 1..2048"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+std::vector<uint32_t> ResNetStageWidths(const ModelSpec& spec) {
+  if (!spec.stage_widths.empty()) return spec.stage_widths;
+  return {16, 32, 64, 128, 512};
+}
+
+}  // namespace dogsearch::model

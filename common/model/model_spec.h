@@ -1,0 +1,57 @@
+// What network to build and how photos become its input. Plain data, no LibTorch: photo
+// intake, the model builders and checkpoint manifests all share it. Mirrors the ModelSpec and
+// InputSpec messages of protos/dogsearch/v1/model.proto.
+#ifndef DOGSEARCH_COMMON_MODEL_MODEL_SPEC_H_
+#define DOGSEARCH_COMMON_MODEL_MODEL_SPEC_H_
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+
+namespace dogsearch::model {
+
+inline constexpr char kSeedInception[] = "seed_inception";
+inline constexpr char kDogFaceNetResNet[] = "dogfacenet_resnet";
+
+struct InputSpec {
+  uint32_t width = 224;
+  uint32_t height = 224;
+  // x = (pixel / 255 - mean[c]) / std[c], RGB order. Defaults give the seed's [0, 1] input.
+  std::array<float, 3> mean = {0.f, 0.f, 0.f};
+  std::array<float, 3> std = {1.f, 1.f, 1.f};
+
+  bool operator==(const InputSpec& o) const {
+    return width == o.width && height == o.height && mean == o.mean && std == o.std;
+  }
+};
+
+struct ModelSpec {
+  std::string architecture = kSeedInception;
+  InputSpec input;
+  uint32_t embedding_dim = 128;
+  float dropout = 0.f;
+  // dogfacenet_resnet only; empty = 16-32-64-128-512.
+  std::vector<uint32_t> stage_widths;
+
+  bool operator==(const ModelSpec& o) const {
+    return architecture == o.architecture && input == o.input &&
+           embedding_dim == o.embedding_dim && dropout == o.dropout &&
+           stage_widths == o.stage_widths;
+  }
+};
+
+// Limits: input sides 16..1024 (seed_inception needs >= 64), embedding_dim 2..4096,
+// 0 <= dropout < 1, finite mean, std > 0, 1..8 stage widths of 1..2048 each.
+// INVALID_ARGUMENT naming the field otherwise, or for an unknown architecture.
+absl::Status ValidateInputSpec(const InputSpec& spec);
+absl::Status ValidateModelSpec(const ModelSpec& spec);
+
+// The residual stage widths actually used (defaults filled in).
+std::vector<uint32_t> ResNetStageWidths(const ModelSpec& spec);
+
+}  // namespace dogsearch::model
+
+#endif  // DOGSEARCH_COMMON_MODEL_MODEL_SPEC_H_
