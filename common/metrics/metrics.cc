@@ -214,6 +214,11 @@ std::string FormatValue(double value) {
   if (value == std::floor(value) && std::fabs(value) < 1e15) {
     return absl::StrCat(static_cast<int64_t>(value));
   }
+  // Shortest of %.15g..%.17g that reads back as the same double.
+  for (int precision = 15; precision < 17; ++precision) {
+    std::string s = absl::StrFormat("%.*g", precision, value);
+    if (std::strtod(s.c_str(), nullptr) == value) return s;
+  }
   return absl::StrFormat("%.17g", value);
 }
 

@@ -3,6 +3,7 @@
 #include <httplib.h>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 
 namespace dogsearch::metrics {
 
@@ -14,6 +15,11 @@ absl::StatusOr<std::unique_ptr<MetricsHttpServer>> MetricsHttpServer::Create(
   }
   std::unique_ptr<MetricsHttpServer> s(new MetricsHttpServer());
   s->server_ = std::make_unique<httplib::Server>();
+  // httplib's default sets SO_REUSEPORT too, which lets a second process bind a busy port.
+  s->server_->set_socket_options([](socket_t sock) {
+    int yes = 1;
+    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+  });
   MetricsRegistry* registry =
       options.registry != nullptr ? options.registry : &MetricsRegistry::Default();
   s->server_->Get("/metrics", [registry](const httplib::Request&, httplib::Response& res) {
@@ -37,6 +43,11 @@ absl::StatusOr<std::unique_ptr<MetricsHttpServer>> MetricsHttpServer::Create(
                                                ":", options.port));
   }
   s->thread_ = std::thread([srv = s->server_.get()] { srv->listen_after_bind(); });
+  // httplib's stop() is a no-op until the listener loop runs, and it offers no notification,
+  // so wait (bounded, start-up only) until it does; otherwise an early Stop() would hang.
+  const absl::Time give_up = absl::Now() + absl::Seconds(10);
+  while (!s->server_->is_running() && absl::Now() < give_up) absl::SleepFor(absl::Milliseconds(1));
+  if (!s->server_->is_running()) return absl::InternalError("metrics HTTP listener did not start");
   return s;
 }
 

@@ -20,6 +20,9 @@ absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(
   s->name_ = options.name;
   grpc::ServerBuilder builder;
   builder.AddListeningPort(options.address, creds, &s->port_);
+  // Without this gRPC sets SO_REUSEPORT, and a second server on a busy port would start and
+  // silently take half the traffic instead of failing.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.SetMaxReceiveMessageSize(options.max_receive_message_bytes);
   builder.SetMaxSendMessageSize(options.max_send_message_bytes);
   for (grpc::Service* service : services) builder.RegisterService(service);
@@ -40,6 +43,7 @@ absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(
 GrpcServer::~GrpcServer() { Shutdown(absl::ZeroDuration()); }
 
 void GrpcServer::SetServing(bool serving) {
+  if (server_ == nullptr) return;
   grpc::HealthCheckServiceInterface* health = server_->GetHealthCheckService();
   if (health == nullptr) return;
   health->SetServingStatus("", serving);
@@ -49,7 +53,7 @@ void GrpcServer::SetServing(bool serving) {
 void GrpcServer::Shutdown(absl::Duration grace) {
   {
     absl::MutexLock lock(&mu_);
-    if (shut_down_) return;
+    if (shut_down_ || server_ == nullptr) return;
     shut_down_ = true;
   }
   grpc::HealthCheckServiceInterface* health = server_->GetHealthCheckService();
@@ -58,6 +62,8 @@ void GrpcServer::Shutdown(absl::Duration grace) {
   DS_LOG(kInfo, "grpc_server_stopped").Kv("server", name_);
 }
 
-void GrpcServer::Wait() { server_->Wait(); }
+void GrpcServer::Wait() {
+  if (server_ != nullptr) server_->Wait();
+}
 
 }  // namespace dogsearch::rpc

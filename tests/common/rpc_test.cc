@@ -1,0 +1,461 @@
+// Service plumbing over loopback: health, reflection, bearer tokens, TLS and mutual TLS,
+// retries, deadlines, graceful shutdown and shutdown signals.
+#include <grpcpp/generic/generic_stub.h>
+#include <grpcpp/grpcpp.h>
+
+#include <atomic>
+#include <csignal>
+#include <cstdlib>
+#include <thread>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
+#include "common/rpc/channel.h"
+#include "common/rpc/grpc_server.h"
+#include "common/rpc/shutdown_signal.h"
+#include "common/rpc/status_util.h"
+#include "common/rpc/token_auth.h"
+#include "dogsearch/v1/embedding.grpc.pb.h"
+#include "grpc/health/v1/health.grpc.pb.h"
+#include "gtest/gtest.h"
+#include "tests/testing/temp_dir.h"
+
+namespace dogsearch::rpc {
+namespace {
+
+namespace pb = ::dogsearch::v1;
+using ::grpc::health::v1::HealthCheckRequest;
+using ::grpc::health::v1::HealthCheckResponse;
+
+// A stand-in Embedding service: ListModels is a read, LoadModel a mutation, GetModel fails
+// with UNAVAILABLE a configurable number of times, Embed waits until released.
+class FakeEmbedding final : public pb::Embedding::CallbackService {
+ public:
+  explicit FakeEmbedding(TokenAuthenticator auth) : auth_(std::move(auth)) {}
+  ~FakeEmbedding() override {
+    Release();
+    for (auto& t : waiters_) t.join();
+  }
+
+  void Release() {
+    if (!release_.HasBeenNotified()) release_.Notify();
+  }
+
+  grpc::ServerUnaryReactor* ListModels(grpc::CallbackServerContext* ctx,
+                                       const pb::ListModelsRequest*,
+                                       pb::ListModelsResponse* resp) override {
+    absl::Status s = auth_.Check(*ctx, RpcKind::kRead);
+    if (s.ok()) resp->set_default_version("v1");
+    auto* r = ctx->DefaultReactor();
+    r->Finish(ToGrpcStatus(s));
+    return r;
+  }
+
+  grpc::ServerUnaryReactor* LoadModel(grpc::CallbackServerContext* ctx,
+                                      const pb::LoadModelRequest* req,
+                                      pb::ModelInfo* resp) override {
+    absl::Status s = auth_.Check(*ctx, RpcKind::kMutating);
+    if (s.ok()) resp->set_version(req->version());
+    auto* r = ctx->DefaultReactor();
+    r->Finish(ToGrpcStatus(s));
+    return r;
+  }
+
+  grpc::ServerUnaryReactor* GetModel(grpc::CallbackServerContext* ctx, const pb::GetModelRequest*,
+                                     pb::ModelInfo* resp) override {
+    auto* r = ctx->DefaultReactor();
+    if (get_model_calls_.fetch_add(1) < fail_get_model_) {
+      r->Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE, "warming up"));
+    } else {
+      resp->set_version("v1");
+      r->Finish(grpc::Status::OK);
+    }
+    return r;
+  }
+
+  grpc::ServerUnaryReactor* Embed(grpc::CallbackServerContext* ctx, const pb::EmbedRequest*,
+                                  pb::EmbedResponse* resp) override {
+    auto* r = ctx->DefaultReactor();
+    arrived_.Notify();
+    waiters_.emplace_back([this, r, resp] {
+      release_.WaitForNotification();
+      resp->set_model_version("v1");
+      r->Finish(grpc::Status::OK);
+    });
+    return r;
+  }
+
+  std::atomic<int> get_model_calls_{0};
+  int fail_get_model_ = 0;
+  absl::Notification arrived_, release_;
+
+ private:
+  TokenAuthenticator auth_;
+  std::vector<std::thread> waiters_;
+};
+
+class RpcTest : public ::testing::Test {
+ protected:
+  void StartServer(TokenAuthenticator auth = {"", false}, TlsFiles tls = {}) {
+    service_ = std::make_unique<FakeEmbedding>(std::move(auth));
+    GrpcServerOptions opts;
+    opts.tls = std::move(tls);
+    opts.health_service_names = {pb::Embedding::service_full_name()};
+    auto s = GrpcServer::Start(opts, {service_.get()});
+    ASSERT_TRUE(s.ok()) << s.status();
+    server_ = *std::move(s);
+    target_ = absl::StrCat("127.0.0.1:", server_->port());
+  }
+
+  std::unique_ptr<pb::Embedding::Stub> Stub(const ChannelOptions& opts = {}) {
+    auto ch = CreateChannel(target_, opts);
+    EXPECT_TRUE(ch.ok()) << ch.status();
+    return pb::Embedding::NewStub(*ch);
+  }
+
+  grpc::Status ListModels(pb::Embedding::Stub& stub, const ChannelOptions& opts = {}) {
+    grpc::ClientContext ctx;
+    PrepareContext(&ctx, opts, absl::Seconds(5));
+    pb::ListModelsResponse resp;
+    return stub.ListModels(&ctx, {}, &resp);
+  }
+
+  grpc::Status LoadModel(pb::Embedding::Stub& stub, const ChannelOptions& opts) {
+    grpc::ClientContext ctx;
+    PrepareContext(&ctx, opts, absl::Seconds(5));
+    pb::LoadModelRequest req;
+    req.set_version("v2");
+    pb::ModelInfo resp;
+    return stub.LoadModel(&ctx, req, &resp);
+  }
+
+  HealthCheckResponse::ServingStatus Health(const std::string& service) {
+    auto stub = grpc::health::v1::Health::NewStub(*CreateChannel(target_, {}));
+    grpc::ClientContext ctx;
+    ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
+    HealthCheckRequest req;
+    req.set_service(service);
+    HealthCheckResponse resp;
+    grpc::Status s = stub->Check(&ctx, req, &resp);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return resp.status();
+  }
+
+  void TearDown() override {
+    // Calls parked in Embed must finish before the server can shut down.
+    if (service_) service_->Release();
+    server_.reset();
+  }
+
+  std::unique_ptr<FakeEmbedding> service_;
+  std::unique_ptr<GrpcServer> server_;
+  std::string target_;
+};
+
+TEST_F(RpcTest, HealthIsServingForServerAndServiceAndFollowsSetServing) {
+  StartServer();
+  EXPECT_EQ(Health(""), HealthCheckResponse::SERVING);
+  EXPECT_EQ(Health("dogsearch.v1.Embedding"), HealthCheckResponse::SERVING);
+  server_->SetServing(false);
+  EXPECT_EQ(Health(""), HealthCheckResponse::NOT_SERVING);
+  EXPECT_EQ(Health("dogsearch.v1.Embedding"), HealthCheckResponse::NOT_SERVING);
+}
+
+TEST_F(RpcTest, ReflectionListsOurServices) {
+  StartServer();
+  auto channel = *CreateChannel(target_, {});
+  grpc::GenericStub stub(channel);
+  grpc::CompletionQueue cq;
+  grpc::ClientContext ctx;
+  ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
+  auto call = stub.PrepareCall(
+      &ctx, "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo", &cq);
+  auto step = [&cq](int tag) {
+    void* got;
+    bool ok;
+    return cq.Next(&got, &ok) && ok && got == reinterpret_cast<void*>(tag);
+  };
+  call->StartCall(reinterpret_cast<void*>(1));
+  ASSERT_TRUE(step(1));
+  // ServerReflectionRequest{list_services: "*"}: field 7, length-delimited.
+  const std::string req("\x3a\x01*", 3);
+  grpc::Slice slice(req);
+  grpc::ByteBuffer out(&slice, 1);
+  call->Write(out, reinterpret_cast<void*>(2));
+  ASSERT_TRUE(step(2));
+  grpc::ByteBuffer in;
+  call->Read(&in, reinterpret_cast<void*>(3));
+  ASSERT_TRUE(step(3));
+  std::vector<grpc::Slice> slices;
+  ASSERT_TRUE(in.Dump(&slices).ok());
+  std::string reply;
+  for (auto& s : slices) reply.append(reinterpret_cast<const char*>(s.begin()), s.size());
+  EXPECT_TRUE(absl::StrContains(reply, "dogsearch.v1.Embedding"));
+  EXPECT_TRUE(absl::StrContains(reply, "grpc.health.v1.Health"));
+  call->WritesDone(reinterpret_cast<void*>(4));
+  ASSERT_TRUE(step(4));
+  grpc::Status status;
+  call->Finish(&status, reinterpret_cast<void*>(5));
+  ASSERT_TRUE(step(5));
+  EXPECT_TRUE(status.ok()) << status.error_message();
+}
+
+TEST_F(RpcTest, MutatingRpcNeedsTheBearerTokenReadsDoNot) {
+  StartServer(TokenAuthenticator("s3cret", /*protect_reads=*/false));
+  auto stub = Stub();
+  ChannelOptions none, wrong, right;
+  wrong.bearer_token = "guess";
+  right.bearer_token = "s3cret";
+  grpc::Status s = LoadModel(*stub, none);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_TRUE(absl::StrContains(s.error_message(), "bearer token")) << s.error_message();
+  EXPECT_EQ(LoadModel(*stub, wrong).error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_TRUE(LoadModel(*stub, right).ok());
+  EXPECT_TRUE(ListModels(*stub, none).ok());
+}
+
+TEST_F(RpcTest, ProtectedReadsNeedTheTokenToo) {
+  StartServer(TokenAuthenticator("s3cret", /*protect_reads=*/true));
+  auto stub = Stub();
+  ChannelOptions right;
+  right.bearer_token = "s3cret";
+  EXPECT_EQ(ListModels(*stub).error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_TRUE(ListModels(*stub, right).ok());
+}
+
+TEST(TokenAuthenticatorTest, HeaderFormsAreCheckedStrictly) {
+  TokenAuthenticator auth("tok", false);
+  absl::string_view ok = "Bearer tok", lower = "bearer tok", basic = "Basic tok",
+                   longer = "Bearer tok2", empty = "Bearer ";
+  EXPECT_TRUE(auth.CheckHeader(&ok, RpcKind::kMutating).ok());
+  EXPECT_TRUE(auth.CheckHeader(&lower, RpcKind::kMutating).ok());
+  EXPECT_FALSE(auth.CheckHeader(&basic, RpcKind::kMutating).ok());
+  EXPECT_FALSE(auth.CheckHeader(&longer, RpcKind::kMutating).ok());
+  EXPECT_FALSE(auth.CheckHeader(&empty, RpcKind::kMutating).ok());
+  EXPECT_FALSE(auth.CheckHeader(nullptr, RpcKind::kMutating).ok());
+  EXPECT_TRUE(auth.CheckHeader(nullptr, RpcKind::kRead).ok());
+  EXPECT_TRUE(TokenAuthenticator("", true).CheckHeader(nullptr, RpcKind::kMutating).ok());
+}
+
+TEST(StatusUtilTest, CodesAndMessagesSurviveTheRoundTrip) {
+  for (auto code : {absl::StatusCode::kInvalidArgument, absl::StatusCode::kNotFound,
+                    absl::StatusCode::kResourceExhausted, absl::StatusCode::kUnauthenticated,
+                    absl::StatusCode::kFailedPrecondition, absl::StatusCode::kUnavailable}) {
+    absl::Status in(code, "why");
+    grpc::Status g = ToGrpcStatus(in);
+    EXPECT_EQ(static_cast<int>(g.error_code()), static_cast<int>(code));
+    EXPECT_EQ(g.error_message(), "why");
+    EXPECT_EQ(FromGrpcStatus(g), in);
+  }
+  EXPECT_TRUE(ToGrpcStatus(absl::OkStatus()).ok());
+}
+
+TEST_F(RpcTest, IdempotentMethodsAreRetriedOnUnavailable) {
+  StartServer();
+  service_->fail_get_model_ = 2;
+  ChannelOptions retrying;
+  retrying.idempotent_methods = {"dogsearch.v1.Embedding/GetModel"};
+  retrying.max_attempts = 3;
+  auto stub = Stub(retrying);
+  grpc::ClientContext ctx;
+  PrepareContext(&ctx, retrying);
+  pb::ModelInfo info;
+  grpc::Status s = stub->GetModel(&ctx, {}, &info);
+  EXPECT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(service_->get_model_calls_.load(), 3);
+}
+
+TEST_F(RpcTest, MethodsNotDeclaredIdempotentAreNotRetried) {
+  StartServer();
+  service_->fail_get_model_ = 1;
+  auto stub = Stub();
+  grpc::ClientContext ctx;
+  PrepareContext(&ctx, {});
+  pb::ModelInfo info;
+  EXPECT_EQ(stub->GetModel(&ctx, {}, &info).error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_EQ(service_->get_model_calls_.load(), 1);
+}
+
+TEST(ChannelTest, ServiceConfigDeclaresRetriesAndRoundRobin) {
+  ChannelOptions o;
+  EXPECT_EQ(ServiceConfigJson(o), "{}");
+  o.round_robin = true;
+  o.idempotent_methods = {"dogsearch.v1.Index", "dogsearch.v1.Embedding/Embed"};
+  std::string json = ServiceConfigJson(o);
+  EXPECT_TRUE(absl::StrContains(json, "\"round_robin\"")) << json;
+  EXPECT_TRUE(absl::StrContains(json, "{\"service\":\"dogsearch.v1.Index\"}")) << json;
+  EXPECT_TRUE(absl::StrContains(
+      json, "{\"service\":\"dogsearch.v1.Embedding\",\"method\":\"Embed\"}")) << json;
+  EXPECT_TRUE(absl::StrContains(json, "\"retryableStatusCodes\":[\"UNAVAILABLE\"]")) << json;
+  o.max_attempts = 9;
+  EXPECT_EQ(CreateChannel("127.0.0.1:1", o).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(CreateChannel("", {}).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(RpcTest, DeadlineFromOptionsEndsASlowCall) {
+  StartServer();
+  ChannelOptions opts;
+  opts.default_deadline = absl::Milliseconds(200);
+  auto stub = Stub(opts);
+  grpc::ClientContext ctx;
+  PrepareContext(&ctx, opts);
+  pb::EmbedResponse resp;
+  EXPECT_EQ(stub->Embed(&ctx, {}, &resp).error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
+}
+
+TEST_F(RpcTest, ServerThatIsDownGivesUnavailableNotAHang) {
+  StartServer();
+  server_->Shutdown(absl::ZeroDuration());
+  auto stub = Stub();
+  absl::Time start = absl::Now();
+  EXPECT_EQ(ListModels(*stub).error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_LT(absl::Now() - start, absl::Seconds(4));  // The deadline was 5 s.
+}
+
+TEST_F(RpcTest, GracefulShutdownLetsInFlightCallsFinish) {
+  StartServer();
+  auto stub = Stub();
+  grpc::Status embed_status;
+  std::thread caller([&] {
+    grpc::ClientContext ctx;
+    PrepareContext(&ctx, {}, absl::Seconds(10));
+    pb::EmbedResponse resp;
+    embed_status = stub->Embed(&ctx, {}, &resp);
+  });
+  service_->arrived_.WaitForNotification();
+  std::thread stopper([&] { server_->Shutdown(absl::Seconds(10)); });
+  service_->Release();
+  stopper.join();
+  caller.join();
+  EXPECT_TRUE(embed_status.ok()) << embed_status.error_message();
+}
+
+TEST(GrpcServerTest, AddressInUseIsAClearError) {
+  auto first = GrpcServer::Start({}, {});
+  ASSERT_TRUE(first.ok());
+  GrpcServerOptions opts;
+  opts.address = absl::StrCat("127.0.0.1:", (*first)->port());
+  auto second = GrpcServer::Start(opts, {});
+  EXPECT_EQ(second.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_TRUE(absl::StrContains(second.status().message(), "cannot listen")) << second.status();
+}
+
+// --- TLS. Certificates come from tools/gen_dev_certs.sh, the script users run. ---
+class TlsTest : public RpcTest {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new testing::TempDir();
+    const std::string script = std::string(DOGSEARCH_SOURCE_DIR) + "/tools/gen_dev_certs.sh";
+    ASSERT_EQ(std::system((script + " " + dir_->File("ca") + " server client >/dev/null").c_str()), 0);
+    ASSERT_EQ(std::system((script + " " + dir_->File("other") + " client >/dev/null").c_str()), 0);
+  }
+  static void TearDownTestSuite() { delete dir_; }
+
+  static TlsFiles Files(const std::string& ca_dir, const std::string& name, bool with_ca) {
+    TlsFiles f;
+    f.cert_file = dir_->File(ca_dir + "/" + name + ".crt");
+    f.key_file = dir_->File(ca_dir + "/" + name + ".key");
+    if (with_ca) f.ca_file = dir_->File(ca_dir + "/ca.crt");
+    return f;
+  }
+  static ChannelOptions ClientTrustingCa(const std::string& cert_ca_dir, bool with_cert) {
+    ChannelOptions o;
+    o.tls.ca_file = dir_->File("ca/ca.crt");
+    if (with_cert) {
+      o.tls.cert_file = dir_->File(cert_ca_dir + "/client.crt");
+      o.tls.key_file = dir_->File(cert_ca_dir + "/client.key");
+    }
+    o.tls_server_name = "localhost";
+    return o;
+  }
+
+  static testing::TempDir* dir_;
+};
+testing::TempDir* TlsTest::dir_ = nullptr;
+
+TEST_F(TlsTest, ClientTrustingTheCaTalksToATlsServer) {
+  StartServer({"", false}, Files("ca", "server", /*with_ca=*/false));
+  auto opts = ClientTrustingCa("ca", false);
+  EXPECT_TRUE(ListModels(*Stub(opts), opts).ok());
+}
+
+TEST_F(TlsTest, PlaintextClientToATlsPortFailsCleanly) {
+  StartServer({"", false}, Files("ca", "server", false));
+  EXPECT_EQ(ListModels(*Stub()).error_code(), grpc::StatusCode::UNAVAILABLE);
+}
+
+TEST_F(TlsTest, MutualTlsAcceptsAClientCertificateFromTheCa) {
+  StartServer({"", false}, Files("ca", "server", /*with_ca=*/true));
+  auto opts = ClientTrustingCa("ca", true);
+  EXPECT_TRUE(ListModels(*Stub(opts), opts).ok());
+}
+
+TEST_F(TlsTest, MutualTlsRefusesClientsWithoutACertificate) {
+  StartServer({"", false}, Files("ca", "server", true));
+  auto opts = ClientTrustingCa("ca", false);
+  EXPECT_EQ(ListModels(*Stub(opts), opts).error_code(), grpc::StatusCode::UNAVAILABLE);
+}
+
+TEST_F(TlsTest, MutualTlsRefusesACertificateFromAnotherCa) {
+  StartServer({"", false}, Files("ca", "server", true));
+  auto opts = ClientTrustingCa("other", true);
+  EXPECT_EQ(ListModels(*Stub(opts), opts).error_code(), grpc::StatusCode::UNAVAILABLE);
+}
+
+TEST_F(TlsTest, BadCredentialFilesAreNamedInTheError) {
+  TlsFiles half;
+  half.cert_file = dir_->File("ca/server.crt");
+  EXPECT_EQ(MakeServerCredentials(half).status().code(), absl::StatusCode::kInvalidArgument);
+  TlsFiles missing = Files("ca", "nobody", false);
+  auto st = MakeServerCredentials(missing).status();
+  EXPECT_EQ(st.code(), absl::StatusCode::kNotFound);
+  EXPECT_TRUE(absl::StrContains(st.message(), "nobody.crt")) << st;
+  testing::WriteAll(dir_->File("junk.crt"), "not a certificate");
+  TlsFiles junk = Files("ca", "server", false);
+  junk.cert_file = dir_->File("junk.crt");
+  EXPECT_EQ(MakeServerCredentials(junk).status().code(), absl::StatusCode::kFailedPrecondition);
+  TlsFiles ca_only;
+  ca_only.ca_file = dir_->File("ca/ca.crt");
+  EXPECT_EQ(MakeServerCredentials(ca_only).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+// --- Shutdown signals. Run in a fresh process so no other thread can take the signal. ---
+TEST(ShutdownSignalDeathTest, SigtermWakesWait) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_EXIT(
+      {
+        auto sig = ShutdownSignal::Install();
+        std::thread([] { ::kill(::getpid(), SIGTERM); }).detach();
+        std::exit(sig->Wait() == SIGTERM ? 0 : 1);
+      },
+      ::testing::ExitedWithCode(0), "");
+}
+
+TEST(ShutdownSignalDeathTest, SigintWakesWait) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_EXIT(
+      {
+        auto sig = ShutdownSignal::Install();
+        ::kill(::getpid(), SIGINT);
+        std::exit(sig->Wait() == SIGINT ? 0 : 1);
+      },
+      ::testing::ExitedWithCode(0), "");
+}
+
+TEST(ShutdownSignalDeathTest, TriggerWakesWaitAndDestructionIsClean) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_EXIT(
+      {
+        auto sig = ShutdownSignal::Install();
+        EXPECT_EQ(sig->WaitFor(absl::Milliseconds(20)), -1);
+        sig->Trigger();
+        int got = sig->Wait();
+        sig.reset();
+        std::exit(got == 0 ? 0 : 1);
+      },
+      ::testing::ExitedWithCode(0), "");
+}
+
+}  // namespace
+}  // namespace dogsearch::rpc
