@@ -2,9 +2,9 @@
 
 #include <atomic>
 #include <cstdio>
+#include <mutex>
 
 #include "absl/strings/ascii.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 
@@ -14,7 +14,7 @@ namespace {
 std::atomic<int> g_level{static_cast<int>(LogLevel::kInfo)};
 
 // Guards the sink and serialises writes so lines never interleave.
-absl::Mutex g_sink_mu;
+std::mutex g_sink_mu;
 std::function<void(absl::string_view)>* g_sink ABSL_GUARDED_BY(g_sink_mu) = nullptr;
 
 const char* LevelName(LogLevel level) {
@@ -64,7 +64,7 @@ absl::Status ParseLogLevel(absl::string_view text, LogLevel* level) {
 }
 
 void SetLogSinkForTesting(std::function<void(absl::string_view)> sink) {
-  absl::MutexLock lock(&g_sink_mu);
+  std::lock_guard<std::mutex> lock(g_sink_mu);
   delete g_sink;
   g_sink = sink ? new std::function<void(absl::string_view)>(std::move(sink)) : nullptr;
 }
@@ -106,7 +106,7 @@ LogLine& LogLine::Kv(absl::string_view key, const absl::Status& status) {
 }
 
 LogLine::~LogLine() {
-  absl::MutexLock lock(&g_sink_mu);
+  std::lock_guard<std::mutex> lock(g_sink_mu);
   if (g_sink != nullptr) {
     (*g_sink)(line_);
     return;

@@ -136,7 +136,7 @@ MetricsRegistry::Family& MetricsRegistry::FamilyFor(absl::string_view name,
 
 Counter* MetricsRegistry::GetCounter(absl::string_view name, absl::string_view help,
                                      const Labels& labels) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   auto& slot = FamilyFor(name, help, Type::kCounter).counters[LabelKey(labels)];
   if (!slot) slot = std::make_unique<Counter>();
   return slot.get();
@@ -144,7 +144,7 @@ Counter* MetricsRegistry::GetCounter(absl::string_view name, absl::string_view h
 
 Gauge* MetricsRegistry::GetGauge(absl::string_view name, absl::string_view help,
                                  const Labels& labels) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   auto& slot = FamilyFor(name, help, Type::kGauge).gauges[LabelKey(labels)];
   if (!slot) slot = std::make_unique<Gauge>();
   return slot.get();
@@ -158,7 +158,7 @@ Histogram* MetricsRegistry::GetHistogram(absl::string_view name, absl::string_vi
       Die(absl::StrCat("histogram '", name, "' buckets must be finite and increasing"));
     }
   }
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   Family& f = FamilyFor(name, help, Type::kHistogram);
   if (f.histograms.empty()) f.upper_bounds = upper_bounds;
   auto& slot = f.histograms[LabelKey(labels)];
@@ -192,7 +192,7 @@ void MetricsRegistry::RenderFamily(const std::string& name, const Family& f,
 }
 
 std::string MetricsRegistry::RenderText() const {
-  absl::ReaderMutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   std::string out;
   for (const auto& [name, family] : families_) RenderFamily(name, family, &out);
   return out;

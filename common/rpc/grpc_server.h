@@ -9,13 +9,14 @@
 #define DOGSEARCH_COMMON_RPC_GRPC_SERVER_H_
 
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
 #include <grpcpp/server.h>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "common/rpc/tls.h"
 
@@ -60,7 +61,7 @@ class GrpcServer {
   std::vector<std::string> service_names_;
   std::string name_;
   int port_ = 0;
-  absl::Mutex mu_;
+  std::mutex mu_;  // Guards shut_down_.
   bool shut_down_ ABSL_GUARDED_BY(mu_) = false;
 };
 

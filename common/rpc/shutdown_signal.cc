@@ -35,7 +35,7 @@ std::unique_ptr<ShutdownSignal> ShutdownSignal::Install() {
 ShutdownSignal::~ShutdownSignal() {
   bool waiter_blocked;
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     stopping_ = true;
     waiter_blocked = received_ <= 0;
   }
@@ -46,29 +46,35 @@ ShutdownSignal::~ShutdownSignal() {
 }
 
 void ShutdownSignal::Deliver(int signal) {
-  absl::MutexLock lock(&mu_);
-  if (stopping_ && received_ != -1) return;
-  if (received_ == -1) received_ = signal;
-  if (!stopping_) {
+  bool log = false;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (received_ == -1) received_ = signal;
+    log = !stopping_;
+  }
+  cv_.notify_all();
+  if (log) {
     DS_LOG(kInfo, "shutdown_requested").Kv("signal", signal == SIGINT ? "SIGINT" : "SIGTERM");
   }
 }
 
 void ShutdownSignal::Trigger() {
-  absl::MutexLock lock(&mu_);
-  if (received_ == -1) received_ = 0;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (received_ == -1) received_ = 0;
+  }
+  cv_.notify_all();
 }
 
 int ShutdownSignal::Wait() {
-  absl::MutexLock lock(&mu_);
-  mu_.Await(absl::Condition(
-      +[](int* r) { return *r != -1; }, &received_));
+  std::unique_lock<std::mutex> lock(mu_);
+  cv_.wait(lock, [this] { return received_ != -1; });
   return received_;
 }
 
 int ShutdownSignal::WaitFor(absl::Duration timeout) {
-  absl::MutexLock lock(&mu_);
-  mu_.AwaitWithTimeout(absl::Condition(+[](int* r) { return *r != -1; }, &received_), timeout);
+  std::unique_lock<std::mutex> lock(mu_);
+  cv_.wait_for(lock, absl::ToChronoNanoseconds(timeout), [this] { return received_ != -1; });
   return received_;
 }
 

@@ -7,10 +7,12 @@
 
 #include <pthread.h>
 
+#include <condition_variable>
 #include <memory>
+#include <mutex>
 #include <thread>
 
-#include "absl/synchronization/mutex.h"
+#include "absl/base/thread_annotations.h"
 #include "absl/time/time.h"
 
 namespace dogsearch::rpc {
@@ -35,7 +37,8 @@ class ShutdownSignal {
 
   std::thread waiter_;
   pthread_t waiter_handle_{};
-  absl::Mutex mu_;
+  std::mutex mu_;  // Guards received_ and stopping_; cv_ signals received_ changes.
+  std::condition_variable cv_;
   // -1 until something arrives; then the signal number (0 for Trigger).
   int received_ ABSL_GUARDED_BY(mu_) = -1;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;

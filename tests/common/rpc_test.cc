@@ -426,8 +426,11 @@ TEST(ShutdownSignalDeathTest, SigtermWakesWait) {
   EXPECT_EXIT(
       {
         auto sig = ShutdownSignal::Install();
-        std::thread([] { ::kill(::getpid(), SIGTERM); }).detach();
-        std::exit(sig->Wait() == SIGTERM ? 0 : 1);
+        std::thread killer([] { ::kill(::getpid(), SIGTERM); });
+        killer.join();
+        int got = sig->Wait();
+        sig.reset();  // std::exit skips destructors; join the waiter thread first.
+        std::exit(got == SIGTERM ? 0 : 1);
       },
       ::testing::ExitedWithCode(0), "");
 }
@@ -438,7 +441,9 @@ TEST(ShutdownSignalDeathTest, SigintWakesWait) {
       {
         auto sig = ShutdownSignal::Install();
         ::kill(::getpid(), SIGINT);
-        std::exit(sig->Wait() == SIGINT ? 0 : 1);
+        int got = sig->Wait();
+        sig.reset();
+        std::exit(got == SIGINT ? 0 : 1);
       },
       ::testing::ExitedWithCode(0), "");
 }

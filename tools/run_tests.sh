@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# The test command: installs missing Debian packages, builds everything (Release) into
+# build/, and runs every test through CTest. Tests that need the DogFaceNet photos skip with a
+# message when they are absent. Extra arguments go to ctest (e.g. -R Checkpoint).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+tools/install_deps.sh
+jobs="$(nproc)"
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release
+cmake --build build -j "$jobs"
+ctest --test-dir build --output-on-failure -j "$jobs" --timeout 900 "$@"
