@@ -1,0 +1,432 @@
+#include "services/index/core/vector_index.h"
+
+// hnswlib 0.6.2's header defines non-inline functions (cpuid, AVXCapable, ...), so exactly one
+// translation unit of the project may include it: this one.
+#include <hnswlib/hnswlib.h>
+
+#include <algorithm>
+#include <cmath>
+#include <queue>
+#include <mutex>
+#include <unordered_set>
+
+#include "absl/strings/str_cat.h"
+#include "common/base/file_util.h"
+#include "common/base/status_macros.h"
+#include "services/index/core/limits.h"
+#include "services/index/core/record_codec.h"
+
+namespace dogsearch::index {
+
+VectorIndex::VectorIndex(const CollectionOptions& options) : options_(options) {
+  if (options.metric == Metric::kL2) {
+    space_ = std::make_unique<hnswlib::L2Space>(options.dimension);
+  } else {
+    space_ = std::make_unique<hnswlib::InnerProductSpace>(options.dimension);
+  }
+}
+
+VectorIndex::~VectorIndex() = default;
+
+absl::Status VectorIndex::InitGraph(uint64_t capacity) {
+  try {
+    graph_ = std::make_unique<hnswlib::HierarchicalNSW<float>>(space_.get(), capacity, options_.m,
+                                                               options_.ef_construction);
+  } catch (const std::exception& e) {
+    return absl::ResourceExhaustedError(absl::StrCat("cannot allocate an HNSW graph of ",
+                                                     capacity, " records: ", e.what()));
+  }
+  capacity_ = capacity;
+  slots_.resize(capacity);
+  deleted_.reset(new std::atomic<uint8_t>[capacity]);
+  for (uint64_t i = 0; i < capacity; ++i) deleted_[i].store(0, std::memory_order_relaxed);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::unique_ptr<VectorIndex>> VectorIndex::Create(const CollectionOptions& o) {
+  DS_RETURN_IF_ERROR(ValidateCollectionOptions(o));
+  std::unique_ptr<VectorIndex> index(new VectorIndex(o));
+  DS_RETURN_IF_ERROR(index->InitGraph(std::max<uint64_t>(16, std::min(o.initial_capacity,
+                                                                       o.max_records))));
+  return index;
+}
+
+absl::Status VectorIndex::PrepareRecord(Record* r) const {
+  DS_RETURN_IF_ERROR(ValidateRecordId(r->id));
+  DS_RETURN_IF_ERROR(ValidatePayload(r->payload));
+  return PrepareQuery(&r->vector);
+}
+
+absl::Status VectorIndex::PrepareQuery(std::vector<float>* v) const {
+  if (v->size() != options_.dimension) {
+    return absl::InvalidArgumentError(absl::StrCat("vector has ", v->size(),
+                                                   " values, the collection's dimension is ",
+                                                   options_.dimension));
+  }
+  double norm2 = 0;
+  for (size_t i = 0; i < v->size(); ++i) {
+    if (!std::isfinite((*v)[i])) {
+      return absl::InvalidArgumentError(absl::StrCat("vector value ", i, " is not finite"));
+    }
+    norm2 += double{(*v)[i]} * (*v)[i];
+  }
+  if (options_.metric == Metric::kCosine) {
+    // Cosine vectors are normalised here (documented in index.proto): callers need not send
+    // exact unit vectors, and the stored ones are.
+    if (norm2 < 1e-24) return absl::InvalidArgumentError("zero vector has no direction (cosine)");
+    const float inv = static_cast<float>(1.0 / std::sqrt(norm2));
+    for (float& x : *v) x *= inv;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status VectorIndex::Grow() {
+  // Room beyond max_records for one request's replacements: a replaced record's old slot is
+  // freed only after its new one is linked.
+  const uint64_t limit = options_.max_records + kMaxRecordsPerUpsert;
+  const uint64_t target = std::min<uint64_t>(std::max<uint64_t>(capacity_ * 2, 1024), limit);
+  if (target <= capacity_) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("collection '", options_.name, "' is full (", options_.max_records,
+                     " records)"));
+  }
+  std::unique_lock<WriterPriorityRwLock> lock(structure_mu_);
+  try {
+    graph_->resizeIndex(target);
+  } catch (const std::exception& e) {
+    return absl::ResourceExhaustedError(absl::StrCat("cannot grow to ", target, " records: ",
+                                                     e.what()));
+  }
+  slots_.resize(target);
+  std::unique_ptr<std::atomic<uint8_t>[]> flags(new std::atomic<uint8_t>[target]);
+  for (uint64_t i = 0; i < target; ++i) {
+    flags[i].store(i < capacity_ ? deleted_[i].load() : 0, std::memory_order_relaxed);
+  }
+  deleted_ = std::move(flags);
+  capacity_ = target;
+  return absl::OkStatus();
+}
+
+absl::Status VectorIndex::ReuseSlot(uint32_t slot, const Record& r) {
+  // Rewrites a deleted element's vector and links in place: readers must not be walking.
+  std::unique_lock<WriterPriorityRwLock> lock(structure_mu_);
+  try {
+    graph_->updatePoint(r.vector.data(), slot, 1.0f);
+  } catch (const std::exception& e) {
+    return absl::InternalError(absl::StrCat("HNSW update failed: ", e.what()));
+  }
+  slots_[slot] = Slot{r.id, r.payload};
+  deleted_[slot].store(0, std::memory_order_release);
+  return absl::OkStatus();
+}
+
+absl::Status VectorIndex::InsertOne(const Record& r, ApplyStats* stats) {
+  std::optional<uint32_t> old_slot, reuse;
+  {
+    std::unique_lock<std::shared_mutex> map_lock(map_mu_);
+    auto it = id_to_slot_.find(r.id);
+    if (it != id_to_slot_.end()) old_slot = it->second;
+    if (used_slots_.load() >= capacity_ && !free_slots_.empty()) {
+      reuse = free_slots_.back();
+      free_slots_.pop_back();
+    }
+  }
+  if (!reuse && used_slots_.load() >= capacity_) DS_RETURN_IF_ERROR(Grow());
+  uint32_t slot;
+  if (reuse) {
+    slot = *reuse;
+    DS_RETURN_IF_ERROR(ReuseSlot(slot, r));
+  } else {
+    std::shared_lock<WriterPriorityRwLock> lock(structure_mu_);
+    slot = static_cast<uint32_t>(used_slots_.load());
+    slots_[slot] = Slot{r.id, r.payload};  // Before linking: readers reach it only after.
+    try {
+      graph_->addPoint(r.vector.data(), slot);
+    } catch (const std::exception& e) {
+      return absl::ResourceExhaustedError(absl::StrCat("HNSW insert failed: ", e.what()));
+    }
+    used_slots_.store(slot + 1);
+  }
+  std::unique_lock<std::shared_mutex> map_lock(map_mu_);
+  id_to_slot_[r.id] = slot;
+  if (old_slot) {
+    deleted_[*old_slot].store(1, std::memory_order_release);
+    free_slots_.push_back(*old_slot);
+    ++stats->replaced;
+  } else {
+    ++stats->inserted;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status VectorIndex::Reserve(size_t new_records) {
+  while (true) {
+    size_t free;
+    {
+      std::shared_lock<std::shared_mutex> map_lock(map_mu_);
+      free = free_slots_.size();
+    }
+    if (used_slots_.load() + new_records <= capacity_ + free) return absl::OkStatus();
+    DS_RETURN_IF_ERROR(Grow());
+  }
+}
+
+uint64_t VectorIndex::CountNew(const std::vector<std::string>& ids) const {
+  std::unordered_set<std::string> fresh;
+  std::shared_lock<std::shared_mutex> map_lock(map_mu_);
+  for (const std::string& id : ids) {
+    if (id_to_slot_.count(id) == 0) fresh.insert(id);
+  }
+  return fresh.size();
+}
+
+absl::StatusOr<ApplyStats> VectorIndex::ReplayUpsert(std::vector<Record> records) {
+  for (Record& r : records) {
+    if (absl::Status s = PrepareRecord(&r); !s.ok()) {
+      return absl::DataLossError(absl::StrCat("WAL holds an invalid record '", r.id, "': ",
+                                              s.message()));
+    }
+  }
+  DS_RETURN_IF_ERROR(Reserve(records.size()));
+  return ApplyUpsert(records);
+}
+
+absl::StatusOr<ApplyStats> VectorIndex::ApplyUpsert(const std::vector<Record>& records) {
+  ApplyStats stats;
+  for (const Record& r : records) DS_RETURN_IF_ERROR(InsertOne(r, &stats));
+  return stats;
+}
+
+ApplyStats VectorIndex::ApplyDelete(const std::vector<std::string>& ids) {
+  ApplyStats stats;
+  std::unique_lock<std::shared_mutex> map_lock(map_mu_);
+  for (const std::string& id : ids) {
+    auto it = id_to_slot_.find(id);
+    if (it == id_to_slot_.end()) {
+      ++stats.not_found;
+      continue;
+    }
+    deleted_[it->second].store(1, std::memory_order_release);
+    free_slots_.push_back(it->second);
+    id_to_slot_.erase(it);
+    ++stats.deleted;
+  }
+  return stats;
+}
+
+std::vector<std::optional<Record>> VectorIndex::Get(const std::vector<std::string>& ids,
+                                                    bool include_vectors) const {
+  std::shared_lock<WriterPriorityRwLock> lock(structure_mu_);
+  std::shared_lock<std::shared_mutex> map_lock(map_mu_);
+  std::vector<std::optional<Record>> out;
+  for (const std::string& id : ids) {
+    auto it = id_to_slot_.find(id);
+    if (it == id_to_slot_.end()) {
+      out.emplace_back();
+      continue;
+    }
+    Record r{slots_[it->second].id, {}, slots_[it->second].payload};
+    if (include_vectors) {
+      const float* v = reinterpret_cast<const float*>(graph_->getDataByInternalId(it->second));
+      r.vector.assign(v, v + options_.dimension);
+    }
+    out.emplace_back(std::move(r));
+  }
+  return out;
+}
+
+uint64_t VectorIndex::live_count() const {
+  std::shared_lock<std::shared_mutex> lock(map_mu_);
+  return id_to_slot_.size();
+}
+
+uint64_t VectorIndex::capacity() const {
+  std::shared_lock<WriterPriorityRwLock> lock(structure_mu_);
+  return capacity_;
+}
+
+uint64_t VectorIndex::deleted_slots() const {
+  std::shared_lock<std::shared_mutex> lock(map_mu_);
+  return free_slots_.size();
+}
+
+uint64_t VectorIndex::memory_bytes() const {
+  std::shared_lock<WriterPriorityRwLock> lock(structure_mu_);
+  const uint64_t per_element = graph_->size_data_per_element_ + sizeof(void*) + 64;
+  return capacity_ * per_element + used_slots_.load() * (sizeof(Slot) + 48);
+}
+
+absl::Status VectorIndex::Save(const std::string& graph_path, const std::string& slots_path) const {
+  std::shared_lock<WriterPriorityRwLock> lock(structure_mu_);
+  try {
+    graph_->saveIndex(graph_path);
+  } catch (const std::exception& e) {
+    return absl::InternalError(absl::StrCat("saving HNSW graph to ", graph_path, ": ", e.what()));
+  }
+  std::string slots;
+  Encoder e(&slots);
+  const uint64_t used = used_slots_.load();
+  e.U64(used);
+  for (uint64_t i = 0; i < used; ++i) {
+    e.U8(deleted_[i].load());
+    e.Str(slots_[i].id);
+    e.PayloadValue(slots_[i].payload);
+  }
+  DS_RETURN_IF_ERROR(WriteNewFileSynced(slots_path, slots));
+  return SyncPath(graph_path);
+}
+
+absl::StatusOr<std::unique_ptr<VectorIndex>> VectorIndex::Load(const CollectionOptions& o,
+                                                              const std::string& graph_path,
+                                                              const std::string& slots_path) {
+  DS_RETURN_IF_ERROR(ValidateCollectionOptions(o));
+  std::unique_ptr<VectorIndex> index(new VectorIndex(o));
+  DS_ASSIGN_OR_RETURN(std::string slots, ReadFile(slots_path));
+  Decoder d(slots);
+  DS_ASSIGN_OR_RETURN(uint64_t used, d.U64());
+  try {
+    index->graph_ = std::make_unique<hnswlib::HierarchicalNSW<float>>(
+        index->space_.get(), graph_path, false, std::max<uint64_t>(used, 16));
+  } catch (const std::exception& e) {
+    return absl::DataLossError(absl::StrCat("cannot load HNSW graph ", graph_path, ": ", e.what()));
+  }
+  if (index->graph_->cur_element_count != used) {
+    return absl::DataLossError(absl::StrCat(slots_path, " lists ", used, " slots, the graph has ",
+                                            index->graph_->cur_element_count));
+  }
+  index->capacity_ = index->graph_->max_elements_;
+  index->slots_.resize(index->capacity_);
+  index->deleted_.reset(new std::atomic<uint8_t>[index->capacity_]);
+  for (uint64_t i = 0; i < index->capacity_; ++i) index->deleted_[i].store(0);
+  std::unique_lock<std::shared_mutex> map_lock(index->map_mu_);
+  for (uint64_t i = 0; i < used; ++i) {
+    DS_ASSIGN_OR_RETURN(uint8_t deleted, d.U8());
+    DS_ASSIGN_OR_RETURN(index->slots_[i].id, d.Str());
+    DS_ASSIGN_OR_RETURN(index->slots_[i].payload, d.PayloadValue());
+    index->deleted_[i].store(deleted);
+    if (deleted) {
+      index->free_slots_.push_back(static_cast<uint32_t>(i));
+    } else {
+      index->id_to_slot_[index->slots_[i].id] = static_cast<uint32_t>(i);
+    }
+  }
+  if (!d.done()) return absl::DataLossError(absl::StrCat(slots_path, " has trailing bytes"));
+  index->used_slots_.store(used);
+  return index;
+}
+
+
+// --- Search (safe beside concurrent inserts; see the lock discipline in the header). ---
+namespace {
+
+using Graph = hnswlib::HierarchicalNSW<float>;
+using DistId = std::pair<float, uint32_t>;
+
+// Copies node's neighbour list at `level` while holding the node's link lock, which hnswlib's
+// insert holds while it writes that list.
+void Neighbours(const Graph& g, uint32_t node, int level, std::vector<uint32_t>* out) {
+  std::lock_guard<std::mutex> lock(const_cast<Graph&>(g).link_list_locks_[node]);
+  unsigned int* list = level == 0 ? g.get_linklist0(node) : g.get_linklist(node, level);
+  const size_t n = g.getListCount(list);
+  const uint32_t* ids = reinterpret_cast<const uint32_t*>(list + 1);
+  out->assign(ids, ids + n);
+}
+
+}  // namespace
+
+float VectorIndex::Distance(const float* q, uint32_t slot) const {
+  return graph_->fstdistfunc_(q, graph_->getDataByInternalId(slot), graph_->dist_func_param_);
+}
+
+std::vector<SearchHit> VectorIndex::Search(const std::vector<float>& query,
+                                           const SearchParams& params) const {
+  std::shared_lock<WriterPriorityRwLock> lock(structure_mu_);
+  const Graph& g = *graph_;
+  uint32_t entry;
+  int top_level;
+  {
+    std::lock_guard<std::mutex> global(const_cast<Graph&>(g).global);
+    entry = g.enterpoint_node_;
+    top_level = g.maxlevel_;
+  }
+  if (top_level < 0) return {};
+  const float* q = query.data();
+  std::vector<uint32_t> nbrs;
+
+  // Greedy descent through the upper levels.
+  float cur_dist = Distance(q, entry);
+  for (int level = top_level; level > 0; --level) {
+    for (bool changed = true; changed;) {
+      changed = false;
+      Neighbours(g, entry, level, &nbrs);
+      for (uint32_t n : nbrs) {
+        const float d = Distance(q, n);
+        if (d < cur_dist) {
+          cur_dist = d;
+          entry = n;
+          changed = true;
+        }
+      }
+    }
+  }
+
+  const std::unordered_set<std::string> include(params.include_dog_ids.begin(),
+                                                params.include_dog_ids.end());
+  const std::unordered_set<std::string> exclude(params.exclude_dog_ids.begin(),
+                                                params.exclude_dog_ids.end());
+  auto eligible = [&](uint32_t slot) {
+    if (deleted_[slot].load(std::memory_order_acquire)) return false;
+    if (include.empty() && exclude.empty()) return true;
+    const std::string& dog = slots_[slot].payload.dog_id;
+    if (!include.empty() && include.count(dog) == 0) return false;
+    return exclude.count(dog) == 0;
+  };
+
+  // Best-first search of the base layer with a candidate list of size ef.
+  const size_t ef = std::max<size_t>(params.ef ? params.ef : options_.ef_search, params.k);
+  hnswlib::VisitedList* visited = g.visited_list_pool_->getFreeVisitedList();
+  std::priority_queue<DistId> top;                                        // Max-heap: worst on top.
+  std::priority_queue<DistId, std::vector<DistId>, std::greater<>> frontier;  // Min-heap.
+  visited->mass[entry] = visited->curV;
+  frontier.emplace(cur_dist, entry);
+  if (eligible(entry)) top.emplace(cur_dist, entry);
+  while (!frontier.empty()) {
+    const auto [dist, node] = frontier.top();
+    if (top.size() >= ef && dist > top.top().first) break;
+    frontier.pop();
+    Neighbours(g, node, 0, &nbrs);
+    for (uint32_t n : nbrs) {
+      if (visited->mass[n] == visited->curV) continue;
+      visited->mass[n] = visited->curV;
+      const float d = Distance(q, n);
+      if (top.size() < ef || d < top.top().first) {
+        frontier.emplace(d, n);
+        if (eligible(n)) {
+          top.emplace(d, n);
+          if (top.size() > ef) top.pop();
+        }
+      }
+    }
+  }
+  g.visited_list_pool_->releaseVisitedList(visited);
+
+  std::vector<DistId> sorted;
+  for (; !top.empty(); top.pop()) sorted.push_back(top.top());
+  std::sort(sorted.begin(), sorted.end());
+  std::vector<SearchHit> hits;
+  std::unordered_set<std::string> seen;
+  for (const auto& [d, slot] : sorted) {
+    if (hits.size() >= params.k) break;
+    const Slot& s = slots_[slot];
+    if (!seen.insert(s.id).second) continue;  // Old and new copy during a racing upsert.
+    SearchHit h{s.id, d, s.payload, {}};
+    if (params.include_vectors) {
+      const float* v = reinterpret_cast<const float*>(g.getDataByInternalId(slot));
+      h.vector.assign(v, v + options_.dimension);
+    }
+    hits.push_back(std::move(h));
+  }
+  return hits;
+}
+
+}  // namespace dogsearch::index

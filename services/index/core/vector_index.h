@@ -1,0 +1,126 @@
+// The in-memory part of a collection: an hnswlib HNSW graph plus a slot table (record id,
+// payload, deleted flag per graph element) and an id -> slot map.
+//
+// hnswlib does not make a search safe beside an insert, a resize or a save (its issues #29,
+// #562, #590). This class makes it safe by construction:
+//  - Search does not call hnswlib's searchKnn. It walks the graph itself, copying each node's
+//    neighbour list under that node's link_list_locks_ entry, which hnswlib's insert holds
+//    while it writes the list; the entry point and top level are read under hnswlib's `global`
+//    mutex. A node's vector and slot data are written before the node is linked, so a reader
+//    that reaches it through a locked list sees them complete.
+//  - Deletion is a per-slot atomic flag of ours (hnswlib's markDelete writes a plain byte),
+//    and an upsert of an existing id inserts a new element and then flags the old one, so no
+//    element's vector is ever rewritten while readers may see it. Results are de-duplicated
+//    by id, so a search racing that upsert returns the id once.
+//  - Growing the graph (resize) and reusing a deleted slot (rewriting its vector in place)
+//    take structure_mu_ exclusively; searches and ordinary inserts hold it shared. So searches
+//    wait only for those rare, short operations, never for an ordinary insert.
+//
+// Lock discipline: structure_mu_ (writer-preferring rw lock): shared for Search/Get/insert, exclusive for
+// resize and slot reuse. map_mu_ (shared_mutex) guards id_to_slot_ and free_slots_ and
+// live_count_; taken after structure_mu_, never the other way round. Writers: one at a time;
+// REQUIRES that the caller serialises ApplyUpsert/ApplyDelete/Save (DurableCollection's
+// write mutex does).
+#ifndef DOGSEARCH_SERVICES_INDEX_CORE_VECTOR_INDEX_H_
+#define DOGSEARCH_SERVICES_INDEX_CORE_VECTOR_INDEX_H_
+
+#include <atomic>
+#include <memory>
+#include <optional>
+#include <shared_mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "common/base/rw_lock.h"
+#include "services/index/core/types.h"
+
+namespace hnswlib {
+template <typename T>
+class HierarchicalNSW;
+template <typename T>
+class SpaceInterface;
+}  // namespace hnswlib
+
+namespace dogsearch::index {
+
+struct ApplyStats {
+  uint32_t inserted = 0, replaced = 0, deleted = 0, not_found = 0;
+};
+
+class VectorIndex {
+ public:
+  static absl::StatusOr<std::unique_ptr<VectorIndex>> Create(const CollectionOptions& options);
+  // Loads graph + slot table written by Save into `dir`. The caller has verified checksums.
+  static absl::StatusOr<std::unique_ptr<VectorIndex>> Load(const CollectionOptions& options,
+                                                          const std::string& graph_path,
+                                                          const std::string& slots_path);
+  ~VectorIndex();
+
+  // Checks and, for cosine, normalises a record in place. INVALID_ARGUMENT naming the problem.
+  absl::Status PrepareRecord(Record* record) const;
+  absl::Status PrepareQuery(std::vector<float>* query) const;
+
+  // Grows the graph (if needed) so `new_records` more inserts cannot fail for lack of room.
+  // RESOURCE_EXHAUSTED at max_records. REQUIRES the single writer.
+  absl::Status Reserve(size_t new_records);
+  // How many of `ids` are not in the index (duplicates counted once).
+  uint64_t CountNew(const std::vector<std::string>& ids) const;
+
+  // Applies a batch (already prepared and validated). Within a batch, a later record with the
+  // same id wins. Fails only on allocation failure (then nothing of the record was linked).
+  absl::StatusOr<ApplyStats> ApplyUpsert(const std::vector<Record>& records);
+  ApplyStats ApplyDelete(const std::vector<std::string>& ids);
+  // Applies a batch read back from the WAL (validates each record first).
+  absl::StatusOr<ApplyStats> ReplayUpsert(std::vector<Record> records);
+
+  // Thread-safe against everything. REQUIRES query prepared.
+  std::vector<SearchHit> Search(const std::vector<float>& query, const SearchParams& params) const;
+  // nullopt for unknown ids.
+  std::vector<std::optional<Record>> Get(const std::vector<std::string>& ids,
+                                         bool include_vectors) const;
+
+  // Writes the graph and slot table. REQUIRES no concurrent writer.
+  absl::Status Save(const std::string& graph_path, const std::string& slots_path) const;
+
+  uint64_t live_count() const;
+  uint64_t capacity() const;
+  uint64_t deleted_slots() const;
+  uint64_t memory_bytes() const;
+  const CollectionOptions& options() const { return options_; }
+
+ private:
+  struct Slot {
+    std::string id;
+    Payload payload;
+  };
+
+  explicit VectorIndex(const CollectionOptions& options);
+  absl::Status InitGraph(uint64_t capacity);
+  absl::Status InsertOne(const Record& r, ApplyStats* stats);
+  absl::Status Grow();
+  absl::Status ReuseSlot(uint32_t slot, const Record& r);
+  float Distance(const float* a, uint32_t slot) const;
+
+  const CollectionOptions options_;
+  std::unique_ptr<hnswlib::SpaceInterface<float>> space_;
+
+  // Writer-preferring, so resize and slot reuse cannot be starved by a stream of searches.
+  mutable WriterPriorityRwLock structure_mu_;
+  std::unique_ptr<hnswlib::HierarchicalNSW<float>> graph_;  // Resized under exclusive lock.
+  // Indexed by hnswlib internal id; sized to capacity under the exclusive lock.
+  std::vector<Slot> slots_;
+  std::unique_ptr<std::atomic<uint8_t>[]> deleted_;
+  uint64_t capacity_ = 0;
+  std::atomic<uint64_t> used_slots_{0};  // Slots ever handed to the graph.
+
+  mutable std::shared_mutex map_mu_;
+  std::unordered_map<std::string, uint32_t> id_to_slot_ ABSL_GUARDED_BY(map_mu_);
+  std::vector<uint32_t> free_slots_ ABSL_GUARDED_BY(map_mu_);  // Deleted, reusable.
+};
+
+}  // namespace dogsearch::index
+
+#endif  // DOGSEARCH_SERVICES_INDEX_CORE_VECTOR_INDEX_H_

@@ -1,0 +1,254 @@
+// VectorIndex: exactness on small sets, recall at scale, upserts/deletes/filters, growth and
+// slot reuse, save/load, and searches racing writers.
+#include <algorithm>
+#include <atomic>
+#include <cstdio>
+#include <random>
+#include <thread>
+#include <unordered_set>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/match.h"
+#include "gtest/gtest.h"
+#include "services/index/core/vector_index.h"
+#include "tests/testing/temp_dir.h"
+
+namespace dogsearch::index {
+namespace {
+
+// n unit vectors around `clusters` random centres (Gaussian spread), as in the baselines.
+std::vector<std::vector<float>> Clustered(size_t n, uint32_t dim, size_t clusters, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> g(0.f, 1.f);
+  std::vector<std::vector<float>> centres(clusters, std::vector<float>(dim));
+  for (auto& c : centres) for (float& x : c) x = g(rng);
+  std::vector<std::vector<float>> out(n, std::vector<float>(dim));
+  for (size_t i = 0; i < n; ++i) {
+    const auto& c = centres[rng() % clusters];
+    double norm = 0;
+    for (uint32_t d = 0; d < dim; ++d) {
+      out[i][d] = c[d] + 0.5f * g(rng);
+      norm += out[i][d] * out[i][d];
+    }
+    for (float& x : out[i]) x /= static_cast<float>(std::sqrt(norm));
+  }
+  return out;
+}
+
+CollectionOptions Options(uint32_t dim, uint64_t capacity = 1024) {
+  CollectionOptions o;
+  o.name = "test";
+  o.dimension = dim;
+  o.model_version = "v1";
+  o.initial_capacity = capacity;
+  return o;
+}
+
+std::unique_ptr<VectorIndex> Build(const std::vector<std::vector<float>>& vecs,
+                                   const CollectionOptions& o) {
+  auto index = *VectorIndex::Create(o);
+  std::vector<Record> batch;
+  for (size_t i = 0; i < vecs.size(); ++i) {
+    batch.push_back(Record{absl::StrCat("id", i), vecs[i], {absl::StrCat("dog", i % 100), "", {}}});
+    if (batch.size() == 1000 || i + 1 == vecs.size()) {
+      EXPECT_TRUE(index->Reserve(batch.size()).ok());
+      EXPECT_TRUE(index->ApplyUpsert(batch).ok());
+      batch.clear();
+    }
+  }
+  return index;
+}
+
+std::vector<size_t> ExactTopK(const std::vector<std::vector<float>>& vecs,
+                              const std::vector<float>& q, size_t k) {
+  std::vector<std::pair<float, size_t>> d;
+  for (size_t i = 0; i < vecs.size(); ++i) {
+    float dot = 0;
+    for (size_t j = 0; j < q.size(); ++j) dot += q[j] * vecs[i][j];
+    d.emplace_back(1 - dot, i);
+  }
+  std::partial_sort(d.begin(), d.begin() + k, d.end());
+  std::vector<size_t> out;
+  for (size_t i = 0; i < k; ++i) out.push_back(d[i].second);
+  return out;
+}
+
+double RecallAt10(const VectorIndex& index, const std::vector<std::vector<float>>& vecs,
+                  const std::vector<std::vector<float>>& queries, uint32_t ef) {
+  size_t found = 0;
+  for (const auto& q : queries) {
+    std::unordered_set<std::string> truth;
+    for (size_t i : ExactTopK(vecs, q, 10)) truth.insert(absl::StrCat("id", i));
+    SearchParams p;
+    p.k = 10;
+    p.ef = ef;
+    for (const auto& h : index.Search(q, p)) found += truth.count(h.id);
+  }
+  return static_cast<double>(found) / (10.0 * queries.size());
+}
+
+TEST(VectorIndexTest, SmallIndexFindsExactNeighboursWithDistances) {
+  auto vecs = Clustered(500, 32, 20, 1);
+  auto index = Build(vecs, Options(32));
+  SearchParams p;
+  p.k = 5;
+  auto hits = index->Search(vecs[17], p);
+  ASSERT_EQ(hits.size(), 5u);
+  EXPECT_EQ(hits[0].id, "id17");
+  EXPECT_NEAR(hits[0].distance, 0.f, 1e-5);
+  EXPECT_EQ(hits[0].payload.dog_id, "dog17");
+  for (size_t i = 1; i < hits.size(); ++i) EXPECT_GE(hits[i].distance, hits[i - 1].distance);
+  EXPECT_EQ(RecallAt10(*index, vecs, {vecs[1], vecs[2], vecs[3]}, 64), 1.0);
+}
+
+TEST(VectorIndexTest, RecallAt10AtDefaultEfOn100kClusteredVectorsIsAtLeast095) {
+  // Queries come from the same clusters as the data but are not in the index.
+  auto vecs = Clustered(100200, 128, 10000, 2);
+  std::vector<std::vector<float>> queries(vecs.end() - 200, vecs.end());
+  vecs.resize(100000);
+  auto index = Build(vecs, Options(128, 100000));
+  const double recall = RecallAt10(*index, vecs, queries, 0);  // 0 = default ef (64).
+  std::printf("recall@10 at default ef=64 over 100k: %.4f\n", recall);
+  EXPECT_GE(recall, 0.95);
+}
+
+TEST(VectorIndexTest, UpsertReplacesAndDeleteRemoves) {
+  auto vecs = Clustered(200, 16, 10, 4);
+  auto index = Build(vecs, Options(16));
+  EXPECT_EQ(index->live_count(), 200u);
+  // Move id5 onto id100's vector: searching there now finds both, id5 at distance 0.
+  auto stats = index->ApplyUpsert({Record{"id5", vecs[100], {"newdog", "", {}}}});
+  ASSERT_TRUE(stats.ok());
+  EXPECT_EQ(stats->replaced, 1u);
+  EXPECT_EQ(index->live_count(), 200u);
+  SearchParams p;
+  p.k = 3;
+  auto hits = index->Search(vecs[100], p);
+  std::unordered_set<std::string> ids;
+  for (auto& h : hits) ids.insert(h.id);
+  EXPECT_TRUE(ids.count("id5") && ids.count("id100"));
+  EXPECT_EQ((*index->Get({"id5"}, false)[0]).payload.dog_id, "newdog");
+  // Deleted ids are never returned.
+  auto del = index->ApplyDelete({"id100", "nope"});
+  EXPECT_EQ(del.deleted, 1u);
+  EXPECT_EQ(del.not_found, 1u);
+  for (auto& h : index->Search(vecs[100], p)) EXPECT_NE(h.id, "id100");
+  EXPECT_FALSE(index->Get({"id100"}, false)[0].has_value());
+}
+
+TEST(VectorIndexTest, DogFiltersIncludeAndExclude) {
+  auto vecs = Clustered(1000, 16, 10, 5);
+  auto index = Build(vecs, Options(16));
+  SearchParams p;
+  p.k = 10;
+  p.include_dog_ids = {"dog3", "dog4"};
+  auto hits = index->Search(vecs[0], p);
+  ASSERT_FALSE(hits.empty());
+  for (auto& h : hits) EXPECT_TRUE(h.payload.dog_id == "dog3" || h.payload.dog_id == "dog4");
+  p.include_dog_ids.clear();
+  p.exclude_dog_ids = {"dog0"};
+  for (auto& h : index->Search(vecs[0], p)) EXPECT_NE(h.payload.dog_id, "dog0");
+}
+
+TEST(VectorIndexTest, CosineQueriesAreNormalisedAndBadVectorsRefused) {
+  auto index = *VectorIndex::Create(Options(4));
+  Record r{"a", {2.f, 0.f, 0.f, 0.f}, {}};
+  ASSERT_TRUE(index->PrepareRecord(&r).ok());
+  EXPECT_FLOAT_EQ(r.vector[0], 1.f);
+  std::vector<float> wrong_dim = {1.f, 2.f};
+  EXPECT_TRUE(absl::StrContains(index->PrepareQuery(&wrong_dim).message(), "dimension is 4"));
+  std::vector<float> nan = {1.f, NAN, 0.f, 0.f};
+  EXPECT_TRUE(absl::StrContains(index->PrepareQuery(&nan).message(), "not finite"));
+  std::vector<float> zero(4, 0.f);
+  EXPECT_TRUE(absl::StrContains(index->PrepareQuery(&zero).message(), "zero vector"));
+  Record no_id{"", {1.f, 0.f, 0.f, 0.f}, {}};
+  EXPECT_FALSE(index->PrepareRecord(&no_id).ok());
+}
+
+TEST(VectorIndexTest, GrowsPastInitialCapacityAndReusesDeletedSlots) {
+  auto vecs = Clustered(3000, 16, 30, 6);
+  auto index = Build(vecs, Options(16, 16));
+  EXPECT_GE(index->capacity(), 3000u);
+  const uint64_t cap = index->capacity();
+  std::vector<std::string> gone;
+  for (int i = 0; i < 500; ++i) gone.push_back(absl::StrCat("id", i));
+  index->ApplyDelete(gone);
+  EXPECT_EQ(index->deleted_slots(), 500u);
+  // Fill up to capacity, then new records must take deleted slots instead of growing.
+  std::vector<Record> more;
+  const uint64_t room = cap - 3000 + 300;
+  for (uint64_t i = 0; i < room; ++i) more.push_back(Record{absl::StrCat("new", i), vecs[i % 3000], {}});
+  ASSERT_TRUE(index->Reserve(more.size()).ok());
+  ASSERT_TRUE(index->ApplyUpsert(more).ok());
+  EXPECT_EQ(index->capacity(), cap);
+  EXPECT_EQ(index->deleted_slots(), 200u);
+  SearchParams p;
+  p.k = 1;
+  auto hit = index->Search(vecs[2999], p);
+  ASSERT_EQ(hit.size(), 1u);
+  EXPECT_NEAR(hit[0].distance, 0.f, 1e-5);
+}
+
+TEST(VectorIndexTest, SaveAndLoadRoundTrip) {
+  testing::TempDir dir;
+  auto vecs = Clustered(2000, 32, 40, 7);
+  auto index = Build(vecs, Options(32));
+  index->ApplyDelete({"id3"});
+  ASSERT_TRUE(index->Save(dir.File("g"), dir.File("s")).ok());
+  auto loaded = VectorIndex::Load(Options(32), dir.File("g"), dir.File("s"));
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  EXPECT_EQ((*loaded)->live_count(), 1999u);
+  EXPECT_EQ((*loaded)->deleted_slots(), 1u);
+  SearchParams p;
+  p.k = 10;
+  for (int q : {0, 10, 500}) {
+    auto a = index->Search(vecs[q], p), b = (*loaded)->Search(vecs[q], p);
+    ASSERT_EQ(a.size(), b.size());
+    for (size_t i = 0; i < a.size(); ++i) EXPECT_EQ(a[i].id, b[i].id);
+  }
+  auto got = (*loaded)->Get({"id9"}, true);
+  ASSERT_TRUE(got[0].has_value());
+  EXPECT_EQ(got[0]->vector.size(), 32u);
+  EXPECT_NEAR(got[0]->vector[0], vecs[9][0], 1e-6);
+}
+
+TEST(VectorIndexTest, SearchesStayCorrectWhileUpsertsAndDeletesRun) {
+  auto vecs = Clustered(6000, 32, 60, 8);
+  std::vector<std::vector<float>> base(vecs.begin(), vecs.begin() + 3000);
+  auto index = Build(base, Options(32, 64));
+  std::atomic<bool> done{false};
+  std::atomic<int> searches{0}, bad{0};
+  std::vector<std::thread> readers;
+  for (int t = 0; t < 2; ++t) {
+    readers.emplace_back([&, t] {
+      SearchParams p;
+      p.k = 5;
+      p.ef = 200;
+      for (int i = t; !done.load(); i = (i + 7) % 1000) {
+        // ids 0..999 are never touched by the writer: each must still find itself first.
+        auto hits = index->Search(vecs[i], p);
+        if (hits.empty() || hits[0].id != absl::StrCat("id", i)) bad++;
+        std::unordered_set<std::string> ids;
+        for (auto& h : hits) bad += !ids.insert(h.id).second;
+        searches++;
+      }
+    });
+  }
+  // Writer: insert 3000 more (forcing growth), replace and delete some of ids 1000..2999.
+  for (size_t i = 3000; i < 6000; i += 100) {
+    std::vector<Record> batch;
+    for (size_t j = i; j < i + 100; ++j) batch.push_back(Record{absl::StrCat("id", j), vecs[j], {}});
+    ASSERT_TRUE(index->Reserve(batch.size()).ok());
+    ASSERT_TRUE(index->ApplyUpsert(batch).ok());
+    index->ApplyDelete({absl::StrCat("id", 1000 + i / 100)});
+    ASSERT_TRUE(index->ApplyUpsert({Record{absl::StrCat("id", 2000 + i / 100), vecs[i], {}}}).ok());
+  }
+  done = true;
+  for (auto& r : readers) r.join();
+  EXPECT_GT(searches.load(), 0);
+  EXPECT_EQ(bad.load(), 0);
+  EXPECT_EQ(index->live_count(), 6000u - 30u);
+}
+
+}  // namespace
+}  // namespace dogsearch::index
