@@ -241,6 +241,13 @@ std::vector<std::optional<Record>> DurableCollection::Get(const std::vector<std:
 }
 
 absl::StatusOr<SnapshotResult> DurableCollection::Snapshot() {
+  if (snapshotting_.exchange(true)) {
+    return absl::AbortedError(absl::StrCat("a snapshot of '", options().name, "' is already running"));
+  }
+  struct Reset {
+    std::atomic<bool>& flag;
+    ~Reset() { flag.store(false); }
+  } reset{snapshotting_};
   const absl::Time start = absl::Now();
   std::lock_guard<std::mutex> lock(write_mu_);
   DS_RETURN_IF_ERROR(broken_);

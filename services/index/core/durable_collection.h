@@ -14,6 +14,7 @@
 #ifndef DOGSEARCH_SERVICES_INDEX_CORE_DURABLE_COLLECTION_H_
 #define DOGSEARCH_SERVICES_INDEX_CORE_DURABLE_COLLECTION_H_
 
+#include <atomic>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -69,6 +70,7 @@ class DurableCollection {
                                                 const SearchParams& params) const;
   std::vector<std::optional<Record>> Get(const std::vector<std::string>& ids,
                                          bool include_vectors) const;
+  // ABORTED if another snapshot of this collection is running.
   absl::StatusOr<SnapshotResult> Snapshot();
   CollectionStats Stats() const;
 
@@ -87,6 +89,7 @@ class DurableCollection {
 
   const std::string dir_;
   std::unique_ptr<VectorIndex> index_;
+  std::atomic<bool> snapshotting_{false};  // A second concurrent Snapshot gets ABORTED.
 
   // Serialises writers and snapshots; guards everything below.
   mutable std::mutex write_mu_;
