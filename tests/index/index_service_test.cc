@@ -246,6 +246,9 @@ TEST_F(IndexServiceTest, FullWriteQueueAnswersResourceExhausted) {
   ASSERT_TRUE(pool_->TrySchedule([] {}));  // Fills the one queue slot.
   EXPECT_EQ(Create("c").error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
   release.Notify();
+  // The worker still touches the notifications while waking: stop it before they go away.
+  server_.reset();
+  pool_.reset();
 }
 
 }  // namespace
