@@ -1,0 +1,64 @@
+// Index benchmark, baseline side: in-process hnswlib (M=16, ef_construction=200, built with 2
+// threads) on the same data set as index_bench. See run_index_bench.sh.
+#include <hnswlib/hnswlib.h>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "tools/bench/bench_common.h"
+
+ABSL_FLAG(int, n, 100000, "Vectors in the index");
+ABSL_FLAG(int, queries, 1000, "Queries (drawn from the same clusters, not indexed)");
+ABSL_FLAG(int, dim, 128, "Dimension");
+ABSL_FLAG(int, clusters, 10000, "Gaussian clusters");
+
+namespace dogsearch::bench {
+namespace {
+
+void InProcessHnsw(const Vectors& data, const Vectors& queries,
+                   const std::vector<std::vector<uint32_t>>& truth, std::vector<Row>* rows) {
+  const double rss0 = RssMiB();
+  hnswlib::InnerProductSpace space(data[0].size());
+  hnswlib::HierarchicalNSW<float> graph(&space, data.size(), 16, 200);
+  absl::Time start = absl::Now();
+  ParallelFor(2, data.size(), [&](int, size_t i) { graph.addPoint(data[i].data(), i); });
+  std::printf("| in-process hnswlib | %.1f s (2 threads) | %.0f MiB |\n",
+              absl::ToDoubleSeconds(absl::Now() - start), RssMiB() - rss0);
+  for (uint32_t ef : kEfs) {
+    graph.setEf(ef);
+    std::vector<std::vector<uint32_t>> got(queries.size());
+    double qps[2];
+    for (int threads : {1, 2}) {
+      start = absl::Now();
+      ParallelFor(threads, queries.size(), [&](int, size_t q) {
+        auto res = graph.searchKnn(queries[q].data(), kK);
+        got[q].clear();
+        for (; !res.empty(); res.pop()) got[q].push_back(static_cast<uint32_t>(res.top().second));
+      });
+      qps[threads - 1] = queries.size() / absl::ToDoubleSeconds(absl::Now() - start);
+    }
+    rows->push_back({"in-process hnswlib (1 / 2 threads)", ef, Recall(truth, got), qps[0], qps[1]});
+  }
+}
+
+int Main() {
+  Vectors data, queries;
+  MakeDataSet(absl::GetFlag(FLAGS_n), absl::GetFlag(FLAGS_queries), absl::GetFlag(FLAGS_dim),
+              absl::GetFlag(FLAGS_clusters), &data, &queries);
+  double bf_qps;
+  auto truth = BruteForce(data, queries, 2, &bf_qps);
+  std::printf("| index | build | memory (RSS growth) |\n|---|---|---|\n");
+  std::vector<Row> rows;
+  InProcessHnsw(data, queries, truth, &rows);
+  std::printf("\n| search | ef | recall@10 | queries/s (1) | queries/s (2 threads / 8 clients) |\n");
+  std::printf("|---|---|---|---|---|\n");
+  PrintRows(rows);
+  return 0;
+}
+
+}  // namespace
+}  // namespace dogsearch::bench
+
+int main(int argc, char** argv) {
+  absl::ParseCommandLine(argc, argv);
+  return dogsearch::bench::Main();
+}
