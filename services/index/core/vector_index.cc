@@ -352,6 +352,7 @@ std::vector<SearchHit> VectorIndex::Search(const std::vector<float>& query,
   if (top_level < 0) return {};
   const float* q = query.data();
   std::vector<uint32_t> nbrs;
+  nbrs.reserve(64);
 
   // Greedy descent through the upper levels.
   float cur_dist = Distance(q, entry);
@@ -370,13 +371,16 @@ std::vector<SearchHit> VectorIndex::Search(const std::vector<float>& query,
     }
   }
 
-  const std::unordered_set<std::string> include(params.include_dog_ids.begin(),
-                                                params.include_dog_ids.end());
-  const std::unordered_set<std::string> exclude(params.exclude_dog_ids.begin(),
-                                                params.exclude_dog_ids.end());
+  // Filter sets are built only when a filter is given: most searches have none.
+  const bool filtered = !params.include_dog_ids.empty() || !params.exclude_dog_ids.empty();
+  std::unordered_set<std::string> include, exclude;
+  if (filtered) {
+    include.insert(params.include_dog_ids.begin(), params.include_dog_ids.end());
+    exclude.insert(params.exclude_dog_ids.begin(), params.exclude_dog_ids.end());
+  }
   auto eligible = [&](uint32_t slot) {
     if (deleted_[slot].load(std::memory_order_acquire)) return false;
-    if (include.empty() && exclude.empty()) return true;
+    if (!filtered) return true;
     const std::string& dog = slots_[slot].payload.dog_id;
     if (!include.empty() && include.count(dog) == 0) return false;
     return exclude.count(dog) == 0;
@@ -395,7 +399,12 @@ std::vector<SearchHit> VectorIndex::Search(const std::vector<float>& query,
     if (top.size() >= ef && dist > top.top().first) break;
     frontier.pop();
     Neighbours(g, node, 0, &nbrs);
-    for (uint32_t n : nbrs) {
+    // Prefetch the next neighbour's vector while this one is compared (as hnswlib does): the
+    // vectors of a large collection do not fit in cache.
+    if (!nbrs.empty()) _mm_prefetch(g.getDataByInternalId(nbrs[0]), _MM_HINT_T0);
+    for (size_t j = 0; j < nbrs.size(); ++j) {
+      const uint32_t n = nbrs[j];
+      if (j + 1 < nbrs.size()) _mm_prefetch(g.getDataByInternalId(nbrs[j + 1]), _MM_HINT_T0);
       if (visited->mass[n] == visited->curV) continue;
       visited->mass[n] = visited->curV;
       const float d = Distance(q, n);
