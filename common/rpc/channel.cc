@@ -50,6 +50,9 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> CreateChannel(const std::string& 
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(options.max_receive_message_bytes);
   args.SetServiceConfigJSON(ServiceConfigJson(options));
+  // Without declared retries, leave the retry filter (which buffers every call) out of the
+  // stack.
+  if (options.idempotent_methods.empty()) args.SetInt(GRPC_ARG_ENABLE_RETRIES, 0);
   if (!options.tls_server_name.empty()) {
     args.SetSslTargetNameOverride(options.tls_server_name);
   }
