@@ -1,0 +1,52 @@
+#include "services/embedding/core/directory_watcher.h"
+
+#include "common/base/log.h"
+#include "common/model/checkpoint_manifest.h"
+
+namespace dogsearch::embedding {
+
+DirectoryWatcher::DirectoryWatcher(std::string dir, ModelRepository* repository,
+                                   bool make_default, absl::Duration interval)
+    : dir_(std::move(dir)), repository_(repository), make_default_(make_default),
+      interval_(interval) {
+  if (interval_ > absl::ZeroDuration()) thread_ = std::thread([this] { Loop(); });
+}
+
+DirectoryWatcher::~DirectoryWatcher() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+int DirectoryWatcher::Poll() {
+  auto checkpoints = model::ListCheckpoints(dir_);  // Oldest first; complete ones only.
+  if (!checkpoints.ok()) {
+    DS_LOG(kWarning, "model_dir_unreadable").Kv("dir", dir_).Kv("status", checkpoints.status());
+    return 0;
+  }
+  int started = 0;
+  for (const auto& m : *checkpoints) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (!seen_.insert(m.version).second) continue;
+    }
+    // Already loaded (e.g. by LoadModel) is fine: ALREADY_EXISTS is ignored.
+    if (repository_->StartLoad(m.version, make_default_).ok()) ++started;
+  }
+  return started;
+}
+
+void DirectoryWatcher::Loop() {
+  std::unique_lock<std::mutex> lock(mu_);
+  while (!stopping_) {
+    lock.unlock();
+    Poll();
+    lock.lock();
+    cv_.wait_for(lock, absl::ToChronoNanoseconds(interval_), [this] { return stopping_; });
+  }
+}
+
+}  // namespace dogsearch::embedding

@@ -1,0 +1,91 @@
+#include "services/embedding/core/torch_model.h"
+
+#include <torch/torch.h>
+
+#include <cstring>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "common/base/status_macros.h"
+#include "common/model/checkpoint.h"
+
+namespace dogsearch::embedding {
+namespace {
+
+class TorchModel final : public EmbeddingModel {
+ public:
+  TorchModel(model::LoadedCheckpoint ckpt, torch::Device device, bool half)
+      : manifest_(std::move(ckpt.manifest)), net_(std::move(ckpt.net)), device_(device), half_(half) {
+    if (half_) net_->to(torch::kHalf);
+  }
+
+  absl::StatusOr<std::vector<float>> Embed(const float* inputs, int n) const override {
+    try {
+      c10::InferenceMode guard;
+      const auto& spec = input_spec();
+      torch::Tensor x = torch::from_blob(const_cast<float*>(inputs),
+                                         {n, 3, spec.height, spec.width}, torch::kFloat32);
+      if (device_.is_cuda()) {
+        x = x.pin_memory().to(device_, /*non_blocking=*/true);
+        if (half_) x = x.to(torch::kHalf);
+      }
+      torch::Tensor y = net_->forward(x).to(torch::kFloat32).to(torch::kCPU).contiguous();
+      std::vector<float> out(static_cast<size_t>(y.numel()));
+      std::memcpy(out.data(), y.data_ptr<float>(), out.size() * sizeof(float));
+      return out;
+    } catch (const std::exception& e) {
+      return absl::InternalError(absl::StrCat("inference with model ", version(), " failed: ",
+                                              e.what()));
+    }
+  }
+
+  const model::CheckpointManifest& manifest() const override { return manifest_; }
+  std::string device() const override { return device_.str(); }
+  bool half_precision() const override { return half_; }
+
+ private:
+  const model::CheckpointManifest manifest_;
+  std::shared_ptr<model::EmbeddingNet> net_;
+  const torch::Device device_;
+  const bool half_;
+};
+
+}  // namespace
+
+std::string ResolveDevice(const std::string& requested) {
+  if (requested == "auto") return torch::cuda::is_available() ? "cuda:0" : "cpu";
+  return requested;
+}
+
+int SetTorchThreads(int threads) {
+  if (threads > 0) at::set_num_threads(threads);
+  return at::get_num_threads();
+}
+
+absl::StatusOr<std::shared_ptr<const EmbeddingModel>> LoadTorchModel(const std::string& dir,
+                                                                     const TorchOptions& options) {
+  const std::string device_name = ResolveDevice(options.device);
+  if (absl::StartsWith(device_name, "cuda") && !torch::cuda::is_available()) {
+    return absl::FailedPreconditionError("device " + device_name + " requested but CUDA is not available");
+  }
+  torch::Device device(torch::kCPU);
+  try {
+    device = torch::Device(device_name);
+  } catch (const std::exception& e) {
+    return absl::InvalidArgumentError(absl::StrCat("bad device '", device_name, "'"));
+  }
+  DS_ASSIGN_OR_RETURN(model::LoadedCheckpoint ckpt, model::LoadCheckpoint(dir, device));
+  auto m = std::make_shared<TorchModel>(std::move(ckpt), device, options.half && device.is_cuda());
+  constexpr int kProbe = 4;
+  DS_ASSIGN_OR_RETURN(std::vector<float> probe, m->Embed(ProbeBatch(m->input_spec(), kProbe).data(), kProbe));
+  if (absl::Status s = CheckProbeOutput(probe, kProbe, m->dimension()); !s.ok()) {
+    return absl::FailedPreconditionError(absl::StrCat("checkpoint ", dir, " refused: ", s.message()));
+  }
+  const std::vector<float> warm = ProbeBatch(m->input_spec(), options.warmup_batch);
+  for (int i = 0; i < options.warmup_passes; ++i) {
+    DS_RETURN_IF_ERROR(m->Embed(warm.data(), options.warmup_batch).status());
+  }
+  return std::shared_ptr<const EmbeddingModel>(std::move(m));
+}
+
+}  // namespace dogsearch::embedding

@@ -1,0 +1,41 @@
+// EmbeddingModel backed by LibTorch. Load() reads a checkpoint directory through
+// common/model/checkpoint (manifest, content hash, architecture and tensor shapes checked),
+// moves it to the device, runs the probe batch (finite, unit-norm outputs of the right size)
+// and warm-up passes, and only then returns a model. LibTorch stays out of this header.
+//
+// Devices: CUDA when asked for and available (inputs staged in pinned host memory and copied
+// non-blocking; optional half precision), CPU otherwise. Inference runs under
+// c10::InferenceMode; concurrent Embed calls on one model are safe.
+#ifndef DOGSEARCH_SERVICES_EMBEDDING_CORE_TORCH_MODEL_H_
+#define DOGSEARCH_SERVICES_EMBEDDING_CORE_TORCH_MODEL_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "services/embedding/core/embedding_model.h"
+
+namespace dogsearch::embedding {
+
+struct TorchOptions {
+  // "auto" (CUDA if available, else CPU), "cpu", "cuda" or "cuda:N".
+  std::string device = "auto";
+  // Half precision on CUDA (ignored on CPU).
+  bool half = false;
+  // Batch size used for warm-up passes.
+  int warmup_batch = 8;
+  int warmup_passes = 2;
+};
+
+// The device string "auto" resolves to on this machine.
+std::string ResolveDevice(const std::string& requested);
+
+absl::StatusOr<std::shared_ptr<const EmbeddingModel>> LoadTorchModel(const std::string& dir,
+                                                                     const TorchOptions& options);
+
+// Sets LibTorch's intra-op thread count (0 = leave as is). Returns the count in effect.
+int SetTorchThreads(int threads);
+
+}  // namespace dogsearch::embedding
+
+#endif  // DOGSEARCH_SERVICES_EMBEDDING_CORE_TORCH_MODEL_H_

@@ -1,0 +1,254 @@
+#include "services/embedding/embedding_service.h"
+
+#include <filesystem>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "common/base/status_macros.h"
+#include "common/rpc/status_util.h"
+#include "services/embedding/core/photo_prep.h"
+
+namespace dogsearch::embedding {
+
+using rpc::RpcKind;
+
+namespace {
+
+// Collects the per-photo results of one Embed call; the last one to arrive finishes the call.
+struct PendingEmbed {
+  std::mutex mu;
+  size_t remaining;
+  std::vector<std::vector<float>> vectors;
+  absl::Status error;  // First error, if any.
+};
+
+}  // namespace
+
+EmbeddingService::EmbeddingService(ServiceDeps deps, EmbedLimits limits,
+                                   rpc::TokenAuthenticator auth)
+    : deps_(std::move(deps)), limits_(limits), auth_(std::move(auth)) {}
+
+void EmbeddingService::Finish(Reactor* reactor, const char* method, absl::Time start,
+                              const absl::Status& s) {
+  deps_.metrics
+      ->GetCounter("dogsearch_embedding_requests_total", "Embedding RPCs by method and code.",
+                   {{"method", method}, {"code", absl::StatusCodeToString(s.code())}})
+      ->Increment();
+  deps_.metrics
+      ->GetHistogram("dogsearch_embedding_request_seconds", "Embedding RPC latency.",
+                     metrics::LatencyBuckets(), {{"method", method}})
+      ->Observe(absl::ToDoubleSeconds(absl::Now() - start));
+  reactor->Finish(rpc::ToGrpcStatus(s));
+}
+
+absl::Status EmbeddingService::Validate(const v1::EmbedRequest& req) const {
+  if (req.photos_size() == 0) return absl::InvalidArgumentError("Embed needs at least one photo");
+  if (req.photos_size() > limits_.max_photos) {
+    return absl::InvalidArgumentError(absl::StrCat("Embed got ", req.photos_size(),
+                                                   " photos, more than the limit of ",
+                                                   limits_.max_photos));
+  }
+  for (int i = 0; i < req.photos_size(); ++i) {
+    if (req.photos(i).name().size() > limits_.max_name_bytes) {
+      return absl::InvalidArgumentError(absl::StrCat("photo ", i, ": name longer than ",
+                                                     limits_.max_name_bytes, " bytes"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+EmbeddingService::Reactor* EmbeddingService::Embed(Ctx* ctx, const v1::EmbedRequest* req,
+                                                   v1::EmbedResponse* resp) {
+  Reactor* reactor = ctx->DefaultReactor();
+  const absl::Time start = absl::Now();
+  absl::Status s = auth_.Check(*ctx, RpcKind::kRead);
+  if (s.ok()) s = Validate(*req);
+  absl::StatusOr<std::shared_ptr<const EmbeddingModel>> model =
+      s.ok() ? deps_.repository->Acquire(req->model_version()) : s;
+  if (!model.ok()) {
+    Finish(reactor, "Embed", start, model.status());
+    return reactor;
+  }
+  const bool queued = deps_.decode_pool->TrySchedule(
+      [this, ctx, req, resp, m = *model, start] { DecodeAndQueue(ctx, req, resp, m, start); });
+  if (!queued) {
+    Finish(reactor, "Embed", start,
+           absl::ResourceExhaustedError("embedding decode queue is full; retry later"));
+  }
+  return reactor;
+}
+
+void EmbeddingService::DecodeAndQueue(Ctx* ctx, const v1::EmbedRequest* req,
+                                      v1::EmbedResponse* resp,
+                                      std::shared_ptr<const EmbeddingModel> model,
+                                      absl::Time start) {
+  Reactor* reactor = ctx->DefaultReactor();
+  if (ctx->IsCancelled()) {
+    Finish(reactor, "Embed", start, absl::CancelledError("request cancelled before decoding"));
+    return;
+  }
+  std::vector<PhotoRef> refs;
+  for (const auto& p : req->photos()) refs.push_back({p.data(), p.name()});
+  auto inputs = PreparePhotos(refs, model->input_spec(), limits_.image);
+  if (!inputs.ok()) {
+    Finish(reactor, "Embed", start, inputs.status());
+    return;
+  }
+  auto pending = std::make_shared<PendingEmbed>();
+  pending->remaining = inputs->size();
+  pending->vectors.resize(inputs->size());
+  const absl::Time deadline = absl::FromChrono(ctx->deadline());
+  std::vector<BatchItem> items;
+  for (size_t i = 0; i < inputs->size(); ++i) {
+    BatchItem item;
+    item.model = model;
+    item.input = std::move((*inputs)[i]);
+    item.deadline = deadline;
+    item.cancelled = [ctx] { return ctx->IsCancelled(); };
+    item.done = [this, pending, i, reactor, resp, model, start](
+                    absl::StatusOr<std::vector<float>> v) {
+      std::unique_lock<std::mutex> lock(pending->mu);
+      if (v.ok()) {
+        pending->vectors[i] = *std::move(v);
+      } else if (pending->error.ok()) {
+        pending->error = v.status();
+      }
+      if (--pending->remaining > 0) return;
+      lock.unlock();
+      if (pending->error.ok()) {
+        resp->set_model_version(model->version());
+        resp->set_dimension(model->dimension());
+        for (auto& vec : pending->vectors) {
+          *resp->add_embeddings()->mutable_values() = {vec.begin(), vec.end()};
+        }
+      }
+      Finish(reactor, "Embed", start, pending->error);
+    };
+    items.push_back(std::move(item));
+  }
+  const size_t n = items.size();
+  if (absl::Status s = deps_.batcher->Enqueue(std::move(items)); !s.ok()) {
+    Finish(reactor, "Embed", start, s);
+    return;
+  }
+  deps_.metrics->GetCounter("dogsearch_embedding_photos_total", "Photos accepted for embedding.",
+                            {{"version", model->version()}})
+      ->Increment(static_cast<double>(n));
+}
+
+void EmbeddingService::ToProto(const ModelStatus& s, v1::ModelInfo* out) {
+  out->set_version(s.version);
+  out->set_state(s.state == ModelState::kReady     ? v1::MODEL_STATE_READY
+                 : s.state == ModelState::kLoading ? v1::MODEL_STATE_LOADING
+                                                   : v1::MODEL_STATE_FAILED);
+  out->set_state_reason(s.reason);
+  out->set_is_default(s.is_default);
+  out->set_ready_unix_seconds(s.ready_unix_seconds);
+  if (!s.model) return;
+  const model::CheckpointManifest& m = s.model->manifest();
+  auto* spec = out->mutable_spec();
+  spec->set_architecture(m.model.architecture);
+  spec->mutable_input()->set_width(m.model.input.width);
+  spec->mutable_input()->set_height(m.model.input.height);
+  for (int c = 0; c < 3; ++c) {
+    spec->mutable_input()->add_mean(m.model.input.mean[c]);
+    spec->mutable_input()->add_std(m.model.input.std[c]);
+  }
+  spec->set_embedding_dim(m.model.embedding_dim);
+  out->set_device(s.model->device());
+  out->set_half_precision(s.model->half_precision());
+  auto* met = out->mutable_metrics();
+  met->set_verification_accuracy(m.metrics.verification_accuracy);
+  met->set_roc_auc(m.metrics.roc_auc);
+  met->set_rank1(m.metrics.rank1);
+  met->set_threshold(m.metrics.threshold);
+  out->set_parent_version(m.parent_version);
+  out->set_weights_sha256(m.weights_sha256);
+  out->set_photos_embedded(s.model->photos_embedded.load());
+}
+
+EmbeddingService::Reactor* EmbeddingService::ListModels(Ctx* ctx, const v1::ListModelsRequest*,
+                                                        v1::ListModelsResponse* resp) {
+  Reactor* reactor = ctx->DefaultReactor();
+  const absl::Time start = absl::Now();
+  absl::Status s = auth_.Check(*ctx, RpcKind::kRead);
+  if (s.ok()) {
+    for (const ModelStatus& m : deps_.repository->List()) ToProto(m, resp->add_models());
+    resp->set_default_version(deps_.repository->default_version());
+  }
+  Finish(reactor, "ListModels", start, s);
+  return reactor;
+}
+
+EmbeddingService::Reactor* EmbeddingService::GetModel(Ctx* ctx, const v1::GetModelRequest* req,
+                                                      v1::ModelInfo* resp) {
+  Reactor* reactor = ctx->DefaultReactor();
+  const absl::Time start = absl::Now();
+  absl::Status s = auth_.Check(*ctx, RpcKind::kRead);
+  if (s.ok()) {
+    auto m = deps_.repository->Get(req->version());
+    if (m.ok()) ToProto(*m, resp);
+    s = m.status();
+  }
+  Finish(reactor, "GetModel", start, s);
+  return reactor;
+}
+
+EmbeddingService::Reactor* EmbeddingService::LoadModel(Ctx* ctx, const v1::LoadModelRequest* req,
+                                                       v1::ModelInfo* resp) {
+  Reactor* reactor = ctx->DefaultReactor();
+  const absl::Time start = absl::Now();
+  absl::Status s = auth_.Check(*ctx, RpcKind::kMutating);
+  if (s.ok()) s = model::ValidateVersionName(req->version());
+  if (s.ok() && !std::filesystem::is_directory(deps_.model_dir + "/" + req->version())) {
+    s = absl::NotFoundError(absl::StrCat("no checkpoint ", req->version(), " in ", deps_.model_dir));
+  }
+  if (s.ok()) s = deps_.repository->StartLoad(req->version(), req->make_default());
+  if (!s.ok()) {
+    Finish(reactor, "LoadModel", start, s);
+    return reactor;
+  }
+  const bool queued = deps_.admin_pool->TrySchedule([this, ctx, req, resp, reactor, start] {
+    const absl::Time deadline = absl::FromChrono(ctx->deadline());
+    auto status = deps_.repository->WaitUntilLoaded(
+        req->version(), std::min(deadline - absl::Now(), absl::Minutes(10)));
+    absl::Status result = status.status();
+    if (status.ok()) {
+      ToProto(*status, resp);
+      if (status->state == ModelState::kFailed) {
+        result = absl::FailedPreconditionError(absl::StrCat("checkpoint ", req->version(),
+                                                            " refused: ", status->reason));
+      }
+    }
+    Finish(reactor, "LoadModel", start, result);
+  });
+  if (!queued) Finish(reactor, "LoadModel", start, absl::ResourceExhaustedError("busy"));
+  return reactor;
+}
+
+EmbeddingService::Reactor* EmbeddingService::UnloadModel(Ctx* ctx,
+                                                         const v1::UnloadModelRequest* req,
+                                                         v1::UnloadModelResponse*) {
+  Reactor* reactor = ctx->DefaultReactor();
+  const absl::Time start = absl::Now();
+  absl::Status s = auth_.Check(*ctx, RpcKind::kMutating);
+  if (s.ok()) s = deps_.repository->Unload(req->version());
+  Finish(reactor, "UnloadModel", start, s);
+  return reactor;
+}
+
+EmbeddingService::Reactor* EmbeddingService::SetDefaultModel(
+    Ctx* ctx, const v1::SetDefaultModelRequest* req, v1::ModelInfo* resp) {
+  Reactor* reactor = ctx->DefaultReactor();
+  const absl::Time start = absl::Now();
+  absl::Status s = auth_.Check(*ctx, RpcKind::kMutating);
+  if (s.ok()) s = deps_.repository->SetDefault(req->version());
+  if (s.ok()) {
+    auto m = deps_.repository->Get(req->version());
+    if (m.ok()) ToProto(*m, resp);
+  }
+  Finish(reactor, "SetDefaultModel", start, s);
+  return reactor;
+}
+
+}  // namespace dogsearch::embedding

@@ -1,0 +1,161 @@
+// dogsearch embedding server: parses flags (each also DOGSEARCH_<NAME>) and wires the model
+// repository (LibTorch loader), directory watcher, batcher, worker pools, the gRPC service,
+// health (SERVING only while a default model is ready) and /metrics.
+#include <atomic>
+#include <cstdio>
+
+#include "absl/flags/flag.h"
+#include "common/base/env_flags.h"
+#include "common/base/log.h"
+#include "common/metrics/metrics_http_server.h"
+#include "common/model/checkpoint_manifest.h"
+#include "common/rpc/grpc_server.h"
+#include "common/rpc/shutdown_signal.h"
+#include "services/embedding/core/directory_watcher.h"
+#include "services/embedding/core/torch_model.h"
+#include "services/embedding/embedding_service.h"
+
+ABSL_FLAG(std::string, address, "127.0.0.1:50051", "host:port for gRPC");
+ABSL_FLAG(std::string, model_dir, "./data/models", "Directory of checkpoint directories");
+ABSL_FLAG(std::string, default_model, "", "Version to load and serve first (empty = newest)");
+ABSL_FLAG(int, watch_interval_seconds, 5, "Poll model_dir for new checkpoints (0 = off)");
+ABSL_FLAG(bool, watch_make_default, false, "Make each newly found checkpoint the default");
+ABSL_FLAG(std::string, device, "auto", "auto, cpu, cuda or cuda:N");
+ABSL_FLAG(bool, half, false, "Half precision on CUDA");
+ABSL_FLAG(int, threads, 2, "LibTorch intra-op threads (0 = library default)");
+ABSL_FLAG(int, max_batch, 4, "Largest batch per forward pass (choose by measurement)");
+ABSL_FLAG(int, max_delay_ms, 2, "Longest a photo waits for a batch to fill");
+ABSL_FLAG(int, max_queued_photos, 1024, "Photos queued before RESOURCE_EXHAUSTED");
+ABSL_FLAG(int, decode_threads, 2, "Threads decoding and preprocessing photos");
+ABSL_FLAG(int, max_photos, 64, "Photos per Embed request");
+ABSL_FLAG(int64_t, max_photo_bytes, 10 << 20, "Encoded bytes per photo");
+ABSL_FLAG(int64_t, max_pixels, 40000000, "Pixels per photo (checked from the header)");
+ABSL_FLAG(int, max_loaded_models, 3, "READY versions kept; more retire the oldest non-default");
+ABSL_FLAG(int, metrics_port, 0, "Port for /metrics and /healthz (0 = off)");
+ABSL_FLAG(std::string, tls_cert, "", "PEM certificate (enables TLS)");
+ABSL_FLAG(std::string, tls_key, "", "PEM private key of --tls_cert");
+ABSL_FLAG(std::string, tls_ca, "", "PEM CA: require client certificates signed by it");
+ABSL_FLAG(std::string, auth_token, "", "Bearer token for model administration RPCs");
+ABSL_FLAG(bool, protect_reads, false, "Require the bearer token on Embed and listing too");
+ABSL_FLAG(std::string, log_level, "info", "debug, info, warning or error");
+
+namespace dogsearch::embedding {
+namespace {
+
+int Fail(const absl::Status& s) {
+  DS_LOG(kError, "embedding_server_failed").Kv("status", s);
+  return 1;
+}
+
+BatchObserver Observer(metrics::MetricsRegistry* r) {
+  auto* size = r->GetHistogram("dogsearch_embedding_batch_size", "Photos per forward pass.",
+                               metrics::ExponentialBuckets(1, 2, 8));
+  auto* queue = r->GetHistogram("dogsearch_embedding_queue_seconds",
+                                "Longest queue wait in a batch.", metrics::LatencyBuckets());
+  auto* compute = r->GetHistogram("dogsearch_embedding_compute_seconds",
+                                  "Forward pass time per batch.", metrics::LatencyBuckets());
+  return {[=](int n, absl::Duration wait, absl::Duration took, const std::string&) {
+    size->Observe(n);
+    queue->Observe(absl::ToDoubleSeconds(wait));
+    compute->Observe(absl::ToDoubleSeconds(took));
+  }};
+}
+
+int Main() {
+  auto signals = rpc::ShutdownSignal::Install();
+  LogLevel level;
+  if (absl::Status s = ParseLogLevel(absl::GetFlag(FLAGS_log_level), &level); !s.ok()) return Fail(s);
+  SetLogLevel(level);
+  const int threads = SetTorchThreads(absl::GetFlag(FLAGS_threads));
+  metrics::MetricsRegistry& registry = metrics::MetricsRegistry::Default();
+  const std::string model_dir = absl::GetFlag(FLAGS_model_dir);
+  TorchOptions torch_options{absl::GetFlag(FLAGS_device), absl::GetFlag(FLAGS_half),
+                             absl::GetFlag(FLAGS_max_batch), 2};
+  DS_LOG(kInfo, "embedding_server_starting").Kv("device", ResolveDevice(torch_options.device))
+      .Kv("torch_threads", threads).Kv("model_dir", model_dir);
+
+  std::atomic<rpc::GrpcServer*> server_ptr{nullptr};
+  ModelRepository* repo_ptr = nullptr;
+  auto* default_gauge = &registry;
+  RepositoryOptions repo_options;
+  repo_options.max_loaded = absl::GetFlag(FLAGS_max_loaded_models);
+  repo_options.on_change = [&server_ptr, &repo_ptr, default_gauge] {
+    rpc::GrpcServer* server = server_ptr.load();
+    if (server != nullptr && repo_ptr != nullptr) server->SetServing(repo_ptr->HasReadyDefault());
+    (void)default_gauge;
+  };
+  ModelRepository repository(
+      [model_dir, torch_options, &registry](const std::string& version) {
+        auto m = LoadTorchModel(model_dir + "/" + version, torch_options);
+        registry.GetCounter("dogsearch_embedding_model_loads_total", "Model loads by outcome.",
+                            {{"outcome", m.ok() ? "ready" : "failed"}})->Increment();
+        return m;
+      },
+      repo_options);
+  repo_ptr = &repository;
+
+  std::string first = absl::GetFlag(FLAGS_default_model);
+  if (first.empty()) {
+    auto all = model::ListCheckpoints(model_dir);
+    if (all.ok() && !all->empty()) first = all->back().version;
+  }
+  if (!first.empty()) {
+    if (absl::Status s = repository.StartLoad(first, true); !s.ok()) return Fail(s);
+  } else {
+    DS_LOG(kWarning, "no_checkpoint_yet").Kv("model_dir", model_dir);
+  }
+  DirectoryWatcher watcher(model_dir, &repository, absl::GetFlag(FLAGS_watch_make_default),
+                           absl::Seconds(absl::GetFlag(FLAGS_watch_interval_seconds)));
+
+  BatcherOptions batch_options{absl::GetFlag(FLAGS_max_batch),
+                               absl::Milliseconds(absl::GetFlag(FLAGS_max_delay_ms)),
+                               static_cast<size_t>(absl::GetFlag(FLAGS_max_queued_photos)), 1};
+  DynamicBatcher batcher(batch_options, Clock::Real(), Observer(&registry));
+  ThreadPool decode_pool(absl::GetFlag(FLAGS_decode_threads), 256);
+  ThreadPool admin_pool(2, 16);
+  EmbedLimits limits;
+  limits.max_photos = absl::GetFlag(FLAGS_max_photos);
+  limits.image.max_bytes = static_cast<uint64_t>(absl::GetFlag(FLAGS_max_photo_bytes));
+  limits.image.max_pixels = static_cast<uint64_t>(absl::GetFlag(FLAGS_max_pixels));
+  EmbeddingService service({&repository, &batcher, &decode_pool, &admin_pool, model_dir, &registry},
+                           limits,
+                           rpc::TokenAuthenticator(absl::GetFlag(FLAGS_auth_token),
+                                                   absl::GetFlag(FLAGS_protect_reads)));
+  rpc::GrpcServerOptions opts;
+  opts.address = absl::GetFlag(FLAGS_address);
+  opts.tls = {absl::GetFlag(FLAGS_tls_cert), absl::GetFlag(FLAGS_tls_key), absl::GetFlag(FLAGS_tls_ca)};
+  opts.health_service_names = {v1::Embedding::service_full_name()};
+  opts.name = "embedding";
+  auto server = rpc::GrpcServer::Start(opts, {&service});
+  if (!server.ok()) return Fail(server.status());
+  server_ptr = server->get();
+  (*server)->SetServing(repository.HasReadyDefault());
+  std::unique_ptr<metrics::MetricsHttpServer> http;
+  if (absl::GetFlag(FLAGS_metrics_port) > 0) {
+    metrics::MetricsHttpOptions mo;
+    mo.host = "0.0.0.0";
+    mo.port = absl::GetFlag(FLAGS_metrics_port);
+    mo.health = [&repository] {
+      return repository.HasReadyDefault() ? absl::OkStatus()
+                                          : absl::UnavailableError("no default model ready");
+    };
+    auto h = metrics::MetricsHttpServer::Create(mo);
+    if (!h.ok()) return Fail(h.status());
+    http = *std::move(h);
+  }
+  std::printf("embedding listening on port %d\n", (*server)->port());
+  std::fflush(stdout);
+  signals->Wait();
+  (*server)->Shutdown(absl::Seconds(10));
+  server_ptr = nullptr;
+  batcher.Stop();
+  return 0;
+}
+
+}  // namespace
+}  // namespace dogsearch::embedding
+
+int main(int argc, char** argv) {
+  dogsearch::ParseFlagsWithEnv(argc, argv);
+  return dogsearch::embedding::Main();
+}
