@@ -70,7 +70,9 @@ EmbeddingService::Reactor* EmbeddingService::Embed(Ctx* ctx, const v1::EmbedRequ
     return reactor;
   }
   const bool queued = deps_.decode_pool->TrySchedule(
-      [this, ctx, req, resp, m = *model, start] { DecodeAndQueue(ctx, req, resp, m, start); });
+      [this, ctx, req, resp, reactor, m = *model, start] {
+        DecodeAndQueue(ctx, reactor, req, resp, m, start);
+      });
   if (!queued) {
     Finish(reactor, "Embed", start,
            absl::ResourceExhaustedError("embedding decode queue is full; retry later"));
@@ -78,11 +80,10 @@ EmbeddingService::Reactor* EmbeddingService::Embed(Ctx* ctx, const v1::EmbedRequ
   return reactor;
 }
 
-void EmbeddingService::DecodeAndQueue(Ctx* ctx, const v1::EmbedRequest* req,
+void EmbeddingService::DecodeAndQueue(Ctx* ctx, Reactor* reactor, const v1::EmbedRequest* req,
                                       v1::EmbedResponse* resp,
                                       std::shared_ptr<const EmbeddingModel> model,
                                       absl::Time start) {
-  Reactor* reactor = ctx->DefaultReactor();
   if (ctx->IsCancelled()) {
     Finish(reactor, "Embed", start, absl::CancelledError("request cancelled before decoding"));
     return;

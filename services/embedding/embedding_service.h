@@ -56,8 +56,12 @@ class EmbeddingService final : public v1::Embedding::CallbackService {
  private:
   void Finish(Reactor* reactor, const char* method, absl::Time start, const absl::Status& s);
   absl::Status Validate(const v1::EmbedRequest& req) const;
-  void DecodeAndQueue(Ctx* ctx, const v1::EmbedRequest* req, v1::EmbedResponse* resp,
-                      std::shared_ptr<const EmbeddingModel> model, absl::Time start);
+  // REQUIRES: reactor is the one Embed got from ctx->DefaultReactor(). (gRPC 1.51's
+  // DefaultReactor() placement-news a fresh reactor on every call, so calling it a second time
+  // from here reset the one gRPC had bound and the reply was lost.)
+  void DecodeAndQueue(Ctx* ctx, Reactor* reactor, const v1::EmbedRequest* req,
+                      v1::EmbedResponse* resp, std::shared_ptr<const EmbeddingModel> model,
+                      absl::Time start);
 
   const ServiceDeps deps_;
   const EmbedLimits limits_;

@@ -94,7 +94,8 @@ size_t DynamicBatcher::queued() const {
 void DynamicBatcher::DropExpired(absl::Time now, std::vector<BatchItem>* dropped) {
   for (auto it = queue_.begin(); it != queue_.end();) {
     const bool expired = it->deadline <= now;
-    if (expired || (it->cancelled && it->cancelled())) {
+    const bool cancelled = !expired && it->cancelled && it->cancelled();
+    if (expired || cancelled) {
       dropped->push_back(std::move(*it));
       it = queue_.erase(it);
     } else {

@@ -1,0 +1,351 @@
+// The Embedding service over loopback with real LibTorch checkpoints: vectors match in-process
+// inference, bad photos get their documented outcome, model administration, health, and hot
+// reloads under load with bad checkpoints offered in between.
+#include <grpcpp/grpcpp.h>
+
+#include <atomic>
+#include <fstream>
+#include <thread>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "common/image/image_decoder.h"
+#include "common/model/checkpoint.h"
+#include "common/rpc/channel.h"
+#include "common/rpc/grpc_server.h"
+#include "grpc/health/v1/health.grpc.pb.h"
+#include "gtest/gtest.h"
+#include "services/embedding/core/torch_model.h"
+#include "services/embedding/embedding_service.h"
+#include "tests/testing/temp_dir.h"
+#include "tests/testing/test_images.h"
+
+namespace dogsearch::embedding {
+namespace {
+
+using ::dogsearch::testing::Encode;
+using ::dogsearch::testing::MakeJpeg;
+using ::dogsearch::testing::MakePattern;
+using ::dogsearch::testing::MakePng;
+
+model::ModelSpec Spec() {
+  model::ModelSpec s;
+  s.architecture = model::kDogFaceNetResNet;
+  s.input.width = 64;
+  s.input.height = 64;
+  s.embedding_dim = 16;
+  return s;  // Default stage widths: about 3 M parameters, 12 MiB of weights.
+}
+
+double RssMiB() {
+  std::ifstream f("/proc/self/status");
+  std::string line;
+  while (std::getline(f, line)) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::stod(line.substr(6)) / 1024.0;
+  }
+  return 0;
+}
+
+class EmbeddingServiceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    RepositoryOptions ro;
+    ro.max_loaded = 3;
+    ro.on_change = [this] {
+      rpc::GrpcServer* s = server_ptr_.load();
+      if (s != nullptr) s->SetServing(repo_->HasReadyDefault());
+    };
+    const std::string dir = dir_.path();
+    repo_ = std::make_unique<ModelRepository>(
+        [dir](const std::string& v) { return LoadTorchModel(dir + "/" + v, {"cpu", false, 2, 1}); },
+        ro);
+    BatcherOptions bo;
+    bo.max_batch = 4;
+    batcher_ = std::make_unique<DynamicBatcher>(bo, Clock::Real());
+    decode_ = std::make_unique<ThreadPool>(2, 256);
+    admin_ = std::make_unique<ThreadPool>(2, 16);
+    EmbedLimits limits;
+    limits.max_photos = 8;
+    service_ = std::make_unique<EmbeddingService>(
+        ServiceDeps{repo_.get(), batcher_.get(), decode_.get(), admin_.get(), dir, &registry_},
+        limits, rpc::TokenAuthenticator("", false));
+    rpc::GrpcServerOptions so;
+    so.health_service_names = {v1::Embedding::service_full_name()};
+    server_ = *rpc::GrpcServer::Start(so, {service_.get()});
+    server_ptr_ = server_.get();
+    server_->SetServing(repo_->HasReadyDefault());
+    channel_ = *rpc::CreateChannel(absl::StrCat("127.0.0.1:", server_->port()), {});
+    stub_ = v1::Embedding::NewStub(channel_);
+  }
+
+  void TearDown() override {
+    server_ptr_ = nullptr;
+    server_->Shutdown(absl::Seconds(5));
+    batcher_->Stop();
+  }
+
+  // Publishes a checkpoint with weights drawn from `seed`.
+  void Publish(const std::string& version, int seed) {
+    torch::manual_seed(seed);
+    auto net = *model::BuildEmbeddingNet(Spec());
+    net->eval();
+    model::CheckpointManifest m;
+    m.version = version;
+    m.model = Spec();
+    ASSERT_TRUE(model::PublishCheckpoint(dir_.path(), m, *net).ok());
+  }
+
+  // In-process inference of a checkpoint on one photo: the reference.
+  std::vector<float> Reference(const std::string& version, const std::string& photo) {
+    auto ckpt = *model::LoadCheckpoint(dir_.File(version));
+    auto rgb = *image::DecodeImage(photo, {});
+    std::vector<float> in = image::ToInputCHW(rgb, ckpt.manifest.model.input);
+    torch::NoGradGuard g;
+    torch::Tensor y = ckpt.net->forward(torch::from_blob(in.data(), {1, 3, 64, 64}).clone());
+    return {y.data_ptr<float>(), y.data_ptr<float>() + y.numel()};
+  }
+
+  grpc::Status Embed(const std::vector<std::string>& photos, v1::EmbedResponse* resp,
+                     const std::string& version = "") {
+    v1::EmbedRequest req;
+    for (size_t i = 0; i < photos.size(); ++i) {
+      v1::Photo* p = req.add_photos();
+      p->set_data(photos[i]);
+      p->set_name(absl::StrCat("photo", i, ".img"));
+    }
+    req.set_model_version(version);
+    grpc::ClientContext ctx;
+    rpc::PrepareContext(&ctx, {}, absl::Seconds(30));
+    return stub_->Embed(&ctx, req, resp);
+  }
+
+  grpc::Status Load(const std::string& version, bool make_default, v1::ModelInfo* info) {
+    v1::LoadModelRequest req;
+    req.set_version(version);
+    req.set_make_default(make_default);
+    grpc::ClientContext ctx;
+    rpc::PrepareContext(&ctx, {}, absl::Seconds(60));
+    return stub_->LoadModel(&ctx, req, info);
+  }
+
+  grpc::health::v1::HealthCheckResponse::ServingStatus Health() {
+    auto h = grpc::health::v1::Health::NewStub(channel_);
+    grpc::ClientContext ctx;
+    grpc::health::v1::HealthCheckRequest req;
+    req.set_service("dogsearch.v1.Embedding");
+    grpc::health::v1::HealthCheckResponse resp;
+    EXPECT_TRUE(h->Check(&ctx, req, &resp).ok());
+    return resp.status();
+  }
+
+  testing::TempDir dir_;
+  metrics::MetricsRegistry registry_;
+  std::unique_ptr<ModelRepository> repo_;
+  std::unique_ptr<DynamicBatcher> batcher_;
+  std::unique_ptr<ThreadPool> decode_, admin_;
+  std::unique_ptr<EmbeddingService> service_;
+  std::unique_ptr<rpc::GrpcServer> server_;
+  std::atomic<rpc::GrpcServer*> server_ptr_{nullptr};
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<v1::Embedding::Stub> stub_;
+};
+
+TEST_F(EmbeddingServiceTest, HealthIsServingOnlyOnceADefaultModelIsReady) {
+  EXPECT_EQ(Health(), grpc::health::v1::HealthCheckResponse::NOT_SERVING);
+  v1::EmbedResponse resp;
+  EXPECT_EQ(Embed({MakeJpeg(64, 64)}, &resp).error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  Publish("v1", 1);
+  v1::ModelInfo info;
+  ASSERT_TRUE(Load("v1", true, &info).ok());
+  EXPECT_EQ(info.state(), v1::MODEL_STATE_READY);
+  EXPECT_EQ(Health(), grpc::health::v1::HealthCheckResponse::SERVING);
+}
+
+TEST_F(EmbeddingServiceTest, VectorsAreUnitLengthAndMatchInProcessInference) {
+  Publish("v1", 1);
+  v1::ModelInfo info;
+  ASSERT_TRUE(Load("v1", true, &info).ok());
+  const std::vector<std::string> photos = {MakeJpeg(80, 70, 1), MakePng(64, 64, 2),
+                                           dogsearch::testing::MakeWebp(100, 90, 3)};
+  v1::EmbedResponse resp;
+  const absl::Time t0 = absl::Now();
+  grpc::Status es = Embed(photos, &resp);
+  ASSERT_TRUE(es.ok()) << es.error_code() << " " << es.error_message() << " after "
+                       << absl::ToDoubleSeconds(absl::Now() - t0) << " s";
+  EXPECT_EQ(resp.model_version(), "v1");
+  EXPECT_EQ(resp.dimension(), 16u);
+  ASSERT_EQ(resp.embeddings_size(), 3);
+  for (int i = 0; i < 3; ++i) {
+    std::vector<float> want = Reference("v1", photos[i]);
+    double norm = 0;
+    for (int d = 0; d < 16; ++d) {
+      EXPECT_NEAR(resp.embeddings(i).values(d), want[d], 1e-4) << "photo " << i;
+      norm += resp.embeddings(i).values(d) * resp.embeddings(i).values(d);
+    }
+    EXPECT_NEAR(norm, 1.0, 1e-5);
+  }
+}
+
+TEST_F(EmbeddingServiceTest, BadPhotosGetTheirDocumentedOutcome) {
+  Publish("v1", 1);
+  v1::ModelInfo info;
+  ASSERT_TRUE(Load("v1", true, &info).ok());
+  const std::string jpeg = MakeJpeg(64, 64);
+  std::string huge = MakePng(16, 16);
+  for (int i : {16, 20}) {
+    huge[i] = 0;
+    huge[i + 1] = 1;
+    huge[i + 2] = static_cast<char>(0x86);
+    huge[i + 3] = static_cast<char>(0xa0);  // 100000.
+  }
+  std::string zero = MakePng(16, 16);
+  zero[16] = zero[17] = zero[18] = zero[19] = 0;
+  struct Case {
+    std::string name, photo, want;
+  };
+  for (const Case& c : std::vector<Case>{
+           {"empty", "", "empty image"},
+           {"truncated", jpeg.substr(0, jpeg.size() / 2), "truncated JPEG"},
+           {"not an image", "just some text, certainly not a photo", "unrecognised image format"},
+           {"huge header", huge, "100000x100000 pixels, more than the limit"},
+           {"0x0", zero, "invalid width or height"}}) {
+    v1::EmbedResponse resp;
+    grpc::Status s = Embed({jpeg, c.photo}, &resp);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << c.name;
+    EXPECT_TRUE(absl::StrContains(s.error_message(), "photo 1 ('photo1.img')")) << s.error_message();
+    EXPECT_TRUE(absl::StrContains(s.error_message(), c.want)) << c.name << ": " << s.error_message();
+  }
+  cv::Mat grey(64, 64, CV_8UC1, cv::Scalar(90));
+  cv::Mat rgba(64, 64, CV_8UC4, cv::Scalar(10, 20, 30, 128));
+  cv::Mat deep(64, 64, CV_16UC3, cv::Scalar(1000, 30000, 65535));
+  v1::EmbedResponse ok;
+  EXPECT_TRUE(Embed({Encode(grey, ".png"), Encode(rgba, ".png"), Encode(deep, ".png")}, &ok).ok());
+  EXPECT_EQ(ok.embeddings_size(), 3);
+  v1::EmbedResponse none;
+  EXPECT_EQ(Embed({}, &none).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(Embed(std::vector<std::string>(9, jpeg), &none).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+}
+
+TEST_F(EmbeddingServiceTest, ModelAdministrationAndPinnedVersions) {
+  Publish("v1", 1);
+  Publish("v2", 2);
+  v1::ModelInfo info;
+  ASSERT_TRUE(Load("v1", true, &info).ok());
+  ASSERT_TRUE(Load("v2", false, &info).ok());
+  EXPECT_FALSE(info.is_default());
+  const std::string photo = MakeJpeg(64, 64, 5);
+  v1::EmbedResponse r1, r2;
+  ASSERT_TRUE(Embed({photo}, &r1).ok());
+  ASSERT_TRUE(Embed({photo}, &r2, "v2").ok());
+  EXPECT_EQ(r1.model_version(), "v1");
+  EXPECT_EQ(r2.model_version(), "v2");
+  EXPECT_NEAR(r2.embeddings(0).values(0), Reference("v2", photo)[0], 1e-4);
+  EXPECT_EQ(Embed({photo}, &r1, "v9").error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(Load("v1", false, &info).error_code(), grpc::StatusCode::ALREADY_EXISTS);
+  EXPECT_EQ(Load("nope", false, &info).error_code(), grpc::StatusCode::NOT_FOUND);
+
+  v1::SetDefaultModelRequest set;
+  set.set_version("v2");
+  grpc::ClientContext ctx;
+  ASSERT_TRUE(stub_->SetDefaultModel(&ctx, set, &info).ok());
+  ASSERT_TRUE(Embed({photo}, &r1).ok());
+  EXPECT_EQ(r1.model_version(), "v2");
+  v1::UnloadModelRequest unload;
+  unload.set_version("v2");
+  v1::UnloadModelResponse unloaded;
+  grpc::ClientContext ctx2;
+  EXPECT_EQ(stub_->UnloadModel(&ctx2, unload, &unloaded).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+  v1::ListModelsResponse list;
+  grpc::ClientContext ctx3;
+  ASSERT_TRUE(stub_->ListModels(&ctx3, {}, &list).ok());
+  EXPECT_EQ(list.default_version(), "v2");
+  EXPECT_EQ(list.models_size(), 2);
+}
+
+// Bad checkpoints of three kinds, offered while serving.
+void Corrupt(const std::string& dir, int how) {
+  const std::string weights = dir + "/weights.pt";
+  std::string w = testing::ReadAll(weights);
+  if (how == 0) {
+    w[w.size() / 2] = static_cast<char>(w[w.size() / 2] ^ 1);  // Flipped byte.
+    testing::WriteAll(weights, w);
+  } else if (how == 1) {
+    testing::WriteAll(weights, w.substr(0, w.size() / 3));  // Truncated.
+  } else {
+    auto m = *model::ReadManifest(dir);  // Wrong architecture, hash still right.
+    m.model.architecture = model::kSeedInception;
+    testing::WriteAll(dir + "/manifest.json", model::ManifestToJson(m));
+  }
+}
+
+TEST_F(EmbeddingServiceTest, HotReloadsUnderLoadDropNothingAndServeTheVersionClaimed) {
+  constexpr int kReloads = 20;
+  const std::string photo = MakeJpeg(64, 64, 9);
+  std::map<std::string, std::vector<float>> reference;
+  for (int i = 0; i <= kReloads; ++i) {
+    const std::string v = absl::StrCat("v", i);
+    Publish(v, 100 + i);
+    reference[v] = Reference(v, photo);
+  }
+  for (int k = 0; k < 3; ++k) {
+    const std::string v = absl::StrCat("bad", k);
+    Publish(v, 900 + k);
+    Corrupt(dir_.File(v), k);
+  }
+  v1::ModelInfo info;
+  ASSERT_TRUE(Load("v0", true, &info).ok());
+
+  std::atomic<bool> stop{false};
+  std::atomic<int> ok{0}, failed{0}, wrong{0};
+  std::vector<std::thread> clients;
+  for (int c = 0; c < 16; ++c) {
+    clients.emplace_back([&] {
+      while (!stop.load()) {
+        v1::EmbedResponse resp;
+        grpc::Status s = Embed({photo}, &resp);
+        if (!s.ok()) {
+          ++failed;
+          continue;
+        }
+        const auto& want = reference.at(resp.model_version());
+        for (int d = 0; d < 16; ++d) {
+          if (std::fabs(resp.embeddings(0).values(d) - want[d]) > 1e-4) {
+            ++wrong;
+            break;
+          }
+        }
+        ++ok;
+      }
+    });
+  }
+  double rss_after_first = 0;
+  for (int i = 1; i <= kReloads; ++i) {
+    ASSERT_TRUE(Load(absl::StrCat("v", i), true, &info).ok()) << i;
+    v1::UnloadModelRequest unload;
+    unload.set_version(absl::StrCat("v", i - 1));
+    v1::UnloadModelResponse unloaded;
+    grpc::ClientContext ctx;
+    ASSERT_TRUE(stub_->UnloadModel(&ctx, unload, &unloaded).ok());
+    if (i % 6 == 0) {  // Offer a bad checkpoint (6, 12, 18): refused; the default stays.
+      grpc::Status bad = Load(absl::StrCat("bad", i / 6 - 1), true, &info);
+      EXPECT_EQ(bad.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << bad.error_message();
+      EXPECT_EQ(repo_->default_version(), absl::StrCat("v", i));
+    }
+    if (i == 1) rss_after_first = RssMiB();
+  }
+  stop = true;
+  for (auto& t : clients) t.join();
+  const double rss_after_last = RssMiB();
+  std::printf("requests ok=%d failed=%d wrong=%d; RSS after 1st reload %.0f MiB, after 20th %.0f MiB\n",
+              ok.load(), failed.load(), wrong.load(), rss_after_first, rss_after_last);
+  EXPECT_GT(ok.load(), 0);
+  EXPECT_EQ(failed.load(), 0);
+  EXPECT_EQ(wrong.load(), 0);
+  EXPECT_EQ(repo_->default_version(), absl::StrCat("v", kReloads));
+  EXPECT_LT(rss_after_last, rss_after_first * 1.10);
+}
+
+}  // namespace
+}  // namespace dogsearch::embedding
