@@ -10,7 +10,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/notification.h"
+#include "tests/testing/notification.h"
 #include "common/rpc/channel.h"
 #include "common/rpc/grpc_server.h"
 #include "common/rpc/shutdown_signal.h"
@@ -88,7 +88,7 @@ class FakeEmbedding final : public pb::Embedding::CallbackService {
 
   std::atomic<int> get_model_calls_{0};
   int fail_get_model_ = 0;
-  absl::Notification arrived_, release_;
+  testing::Notification arrived_, release_;
 
  private:
   TokenAuthenticator auth_;

@@ -3,7 +3,7 @@
 #include <atomic>
 #include <thread>
 
-#include "absl/synchronization/notification.h"
+#include "tests/testing/notification.h"
 #include "gtest/gtest.h"
 #include "services/embedding/core/batcher.h"
 #include "tests/embedding/fake_model.h"
@@ -88,7 +88,7 @@ class BatcherTest : public ::testing::Test {
   std::map<int, absl::StatusOr<std::vector<float>>> results_;
   int done_ = 0;
   int expected_ = 0;
-  absl::Notification all_done_;
+  testing::Notification all_done_;
 };
 
 TEST_F(BatcherTest, CoalescesQueuedPhotosAndRoutesEachResultToItsCaller) {
@@ -150,7 +150,7 @@ TEST_F(BatcherTest, CancelledPhotosAreNotComputed) {
   std::atomic<bool> done{false};
   BatchItem it = Item(m, 1.f, absl::Now());
   it.cancelled = [] { return true; };
-  absl::Notification answered;
+  testing::Notification answered;
   absl::StatusCode code = absl::StatusCode::kOk;
   it.done = [&](absl::StatusOr<std::vector<float>> v) {
     code = v.status().code();

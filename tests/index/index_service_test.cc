@@ -6,7 +6,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/notification.h"
+#include "tests/testing/notification.h"
 #include "common/rpc/channel.h"
 #include "common/rpc/grpc_server.h"
 #include "gtest/gtest.h"
@@ -237,7 +237,7 @@ TEST_F(IndexServiceTest, WritesNeedTheTokenWhenConfigured) {
 
 TEST_F(IndexServiceTest, FullWriteQueueAnswersResourceExhausted) {
   Start("", /*threads=*/1, /*queue=*/1);
-  absl::Notification release, running;
+  testing::Notification release, running;
   ASSERT_TRUE(pool_->TrySchedule([&] {
     running.Notify();
     release.WaitForNotification();
