@@ -23,7 +23,9 @@ ABSL_FLAG(bool, watch_make_default, false, "Make each newly found checkpoint the
 ABSL_FLAG(std::string, device, "auto", "auto, cpu, cuda or cuda:N");
 ABSL_FLAG(bool, half, false, "Half precision on CUDA");
 ABSL_FLAG(int, threads, 2, "LibTorch intra-op threads (0 = library default)");
-ABSL_FLAG(int, max_batch, 4, "Largest batch per forward pass (choose by measurement)");
+ABSL_FLAG(int, max_batch, 0,
+          "Largest batch per forward pass; 0 = per device: 1 on CPU (measured: batch 4 is no "
+          "faster per photo there, see docs/BENCHMARKS.md), 32 on CUDA (not yet measured)");
 ABSL_FLAG(int, max_delay_ms, 2, "Longest a photo waits for a batch to fill");
 ABSL_FLAG(int, max_queued_photos, 1024, "Photos queued before RESOURCE_EXHAUSTED");
 ABSL_FLAG(int, decode_threads, 2, "Threads decoding and preprocessing photos");
@@ -69,9 +71,11 @@ int Main() {
   const int threads = SetTorchThreads(absl::GetFlag(FLAGS_threads));
   metrics::MetricsRegistry& registry = metrics::MetricsRegistry::Default();
   const std::string model_dir = absl::GetFlag(FLAGS_model_dir);
-  TorchOptions torch_options{absl::GetFlag(FLAGS_device), absl::GetFlag(FLAGS_half),
-                             absl::GetFlag(FLAGS_max_batch), 2};
-  DS_LOG(kInfo, "embedding_server_starting").Kv("device", ResolveDevice(torch_options.device))
+  const std::string device = ResolveDevice(absl::GetFlag(FLAGS_device));
+  int max_batch = absl::GetFlag(FLAGS_max_batch);
+  if (max_batch <= 0) max_batch = device == "cpu" ? 1 : 32;
+  TorchOptions torch_options{absl::GetFlag(FLAGS_device), absl::GetFlag(FLAGS_half), max_batch, 2};
+  DS_LOG(kInfo, "embedding_server_starting").Kv("device", device).Kv("max_batch", max_batch)
       .Kv("torch_threads", threads).Kv("model_dir", model_dir);
 
   std::atomic<rpc::GrpcServer*> server_ptr{nullptr};
@@ -107,7 +111,7 @@ int Main() {
   DirectoryWatcher watcher(model_dir, &repository, absl::GetFlag(FLAGS_watch_make_default),
                            absl::Seconds(absl::GetFlag(FLAGS_watch_interval_seconds)));
 
-  BatcherOptions batch_options{absl::GetFlag(FLAGS_max_batch),
+  BatcherOptions batch_options{max_batch,
                                absl::Milliseconds(absl::GetFlag(FLAGS_max_delay_ms)),
                                static_cast<size_t>(absl::GetFlag(FLAGS_max_queued_photos)), 1};
   DynamicBatcher batcher(batch_options, Clock::Real(), Observer(&registry));

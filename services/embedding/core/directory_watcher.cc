@@ -9,6 +9,10 @@ DirectoryWatcher::DirectoryWatcher(std::string dir, ModelRepository* repository,
                                    bool make_default, absl::Duration interval)
     : dir_(std::move(dir)), repository_(repository), make_default_(make_default),
       interval_(interval) {
+  auto existing = model::ListCheckpoints(dir_);
+  if (existing.ok()) {
+    for (const auto& m : *existing) seen_.insert(m.version);
+  }
   if (interval_ > absl::ZeroDuration()) thread_ = std::thread([this] { Loop(); });
 }
 
