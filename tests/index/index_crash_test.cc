@@ -6,7 +6,9 @@
 #include <grpcpp/grpcpp.h>
 #include <signal.h>
 
+#include <condition_variable>
 #include <map>
+#include <mutex>
 #include <random>
 #include <set>
 #include <thread>
@@ -188,18 +190,30 @@ TEST_F(IndexCrashTest, AcknowledgedWritesSurviveSigkillAtRandomMoments) {
     inflight.reset();
     std::printf("round %d: restart %.2fs, verify %.2fs\n", round,
                 absl::ToDoubleSeconds(t1 - t0), absl::ToDoubleSeconds(absl::Now() - t1));
-    // Kill after a random moment; until then ingest as fast as acknowledgements allow.
-    const int kill_after_ms = 500 + static_cast<int>(rng_() % 2000);
-    std::thread killer([this, kill_after_ms] {
-      std::this_thread::sleep_for(std::chrono::milliseconds(kill_after_ms));
+    // Kill at a random moment: once a random number of requests (56..89, so that 10 rounds
+    // always send 50,000 vectors however fast the machine is) has been acknowledged, after a
+    // further random 0..30 ms, i.e. anywhere inside a later request, WAL write, fsync or
+    // background snapshot.
+    const int kill_after_requests = 56 + static_cast<int>(rng_() % 34);
+    const int kill_delay_us = static_cast<int>(rng_() % 30000);
+    std::mutex mu;
+    std::condition_variable cv;
+    int acked = 0;
+    std::thread killer([&] {
+      {
+        std::unique_lock<std::mutex> lock(mu);
+        cv.wait(lock, [&] { return acked >= kill_after_requests; });
+      }
+      std::this_thread::sleep_for(std::chrono::microseconds(kill_delay_us));
       server_->Kill(SIGKILL);
     });
-    int acked = 0;
     while (true) {
       Op op = NextOp();
       if (Send(op).ok()) {
         Apply(op);
+        std::lock_guard<std::mutex> lock(mu);
         ++acked;
+        cv.notify_all();
       } else {
         inflight = op;
         break;
@@ -207,8 +221,8 @@ TEST_F(IndexCrashTest, AcknowledgedWritesSurviveSigkillAtRandomMoments) {
     }
     killer.join();
     server_->Wait();
-    std::printf("round %d: killed after %d ms, %d requests acknowledged, %d ids so far\n", round,
-                kill_after_ms, acked, next_id_);
+    std::printf("round %d: killed %d us after request %d, %d acknowledged, %d ids so far\n",
+                round, kill_delay_us, kill_after_requests, acked, next_id_);
   }
   StartServer();
   Verify(inflight);

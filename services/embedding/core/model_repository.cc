@@ -52,6 +52,7 @@ absl::Status ModelRepository::StartLoad(const std::string& version, bool make_de
     entries_[version] = ModelStatus{version, ModelState::kLoading, "queued for loading", false,
                                     nullptr, 0};
     pending_.emplace_back(version, make_default);
+    announced_.erase(version);
   }
   work_cv_.notify_all();
   DS_LOG(kInfo, "model_load_started").Kv("version", version).Kv("make_default", make_default);
@@ -69,7 +70,7 @@ void ModelRepository::Load(const std::string& version, bool make_default) {
     if (model.ok()) {
       e.state = ModelState::kReady;
       e.reason = "ready";
-      e.model = *model;
+      e.model = *std::move(model);  // Hold no extra reference past this point.
       e.ready_unix_seconds = absl::ToUnixSeconds(absl::Now());
       e.ready_order = ++ready_count_;
       if (make_default || default_.empty()) default_ = version;
@@ -80,7 +81,6 @@ void ModelRepository::Load(const std::string& version, bool make_default) {
     }
     for (auto& [v, entry] : entries_) entry.is_default = v == default_;
   }
-  loaded_cv_.notify_all();
   if (model.ok()) {
     DS_LOG(kInfo, "model_ready").Kv("version", version).Kv("default", default_version())
         .Kv("seconds", absl::ToDoubleSeconds(absl::Now() - start));
@@ -88,6 +88,11 @@ void ModelRepository::Load(const std::string& version, bool make_default) {
     DS_LOG(kError, "model_load_failed").Kv("version", version).Kv("status", model.status());
   }
   Changed();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    announced_.insert(version);
+  }
+  loaded_cv_.notify_all();
 }
 
 void ModelRepository::RetireExtra(std::vector<std::shared_ptr<const EmbeddingModel>>* retired) {
@@ -115,7 +120,8 @@ absl::StatusOr<ModelStatus> ModelRepository::WaitUntilLoaded(const std::string& 
   std::unique_lock<std::mutex> lock(mu_);
   loaded_cv_.wait_for(lock, absl::ToChronoNanoseconds(timeout), [&] {
     auto it = entries_.find(version);
-    return it == entries_.end() || it->second.state != ModelState::kLoading;
+    return it == entries_.end() ||
+           (it->second.state != ModelState::kLoading && announced_.count(version) > 0);
   });
   auto it = entries_.find(version);
   if (it == entries_.end()) return absl::NotFoundError(absl::StrCat("no model ", version));

@@ -15,6 +15,7 @@
 #include <deque>
 #include <functional>
 #include <map>
+#include <set>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -83,6 +84,9 @@ class ModelRepository {
   std::map<std::string, ModelStatus> entries_;
   std::string default_;
   uint64_t ready_count_ = 0;
+  // Versions whose load finished AND whose on_change has run: WaitUntilLoaded returns only
+  // then, so a caller told "READY" also sees the health and metrics that follow from it.
+  std::set<std::string> announced_;
   std::condition_variable work_cv_;
   std::deque<std::pair<std::string, bool>> pending_;  // (version, make_default) to load.
   bool stopping_ = false;
