@@ -83,10 +83,18 @@ int Main() {
   auto* default_gauge = &registry;
   RepositoryOptions repo_options;
   repo_options.max_loaded = absl::GetFlag(FLAGS_max_loaded_models);
+  // Health follows "a default model is READY"; the gauge names the default version.
   repo_options.on_change = [&server_ptr, &repo_ptr, default_gauge] {
     rpc::GrpcServer* server = server_ptr.load();
-    if (server != nullptr && repo_ptr != nullptr) server->SetServing(repo_ptr->HasReadyDefault());
-    (void)default_gauge;
+    if (repo_ptr == nullptr) return;
+    if (server != nullptr) server->SetServing(repo_ptr->HasReadyDefault());
+    const std::string current = repo_ptr->default_version();
+    for (const ModelStatus& m : repo_ptr->List()) {
+      default_gauge
+          ->GetGauge("dogsearch_embedding_default_model", "1 for the default model version.",
+                     {{"version", m.version}})
+          ->Set(m.version == current ? 1 : 0);
+    }
   };
   ModelRepository repository(
       [model_dir, torch_options, &registry](const std::string& version) {
