@@ -12,6 +12,7 @@
 #include "common/base/env_flags.h"
 #include "common/base/file_util.h"
 #include "common/base/log.h"
+#include "common/base/process_stats.h"
 #include "common/base/sha256.h"
 #include "common/base/status_macros.h"
 #include "gtest/gtest.h"
@@ -243,6 +244,17 @@ TEST(EnvFlagsTest, CommandLineWinsOverEnvironment) {
   ParseFlagsWithEnv(static_cast<int>(argv.size()), argv.data());
   EXPECT_EQ(absl::GetFlag(FLAGS_dstest_name), "cli-value");
   ::unsetenv("DOGSEARCH_DSTEST_NAME");
+}
+
+// --- Process stats. ---
+TEST(ProcessStatsTest, ResidentMemoryGrowsWhenMemoryIsTouched) {
+  auto before = ResidentMemoryBytes();
+  ASSERT_TRUE(before.ok()) << before.status();
+  EXPECT_GT(*before, 1u << 20);  // Any process here is over 1 MiB resident.
+  std::vector<char> block(64 << 20, 1);  // Touch 64 MiB.
+  auto after = ResidentMemoryBytes();
+  ASSERT_TRUE(after.ok());
+  EXPECT_GE(*after, *before + (48u << 20)) << "block[7]=" << int{block[7]};
 }
 
 }  // namespace

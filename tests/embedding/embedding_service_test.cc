@@ -4,11 +4,11 @@
 #include <grpcpp/grpcpp.h>
 
 #include <atomic>
-#include <fstream>
 #include <thread>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/base/process_stats.h"
 #include "common/image/image_decoder.h"
 #include "common/model/checkpoint.h"
 #include "common/rpc/channel.h"
@@ -37,14 +37,7 @@ model::ModelSpec Spec() {
   return s;  // Default stage widths: about 3 M parameters, 12 MiB of weights.
 }
 
-double RssMiB() {
-  std::ifstream f("/proc/self/status");
-  std::string line;
-  while (std::getline(f, line)) {
-    if (line.rfind("VmRSS:", 0) == 0) return std::stod(line.substr(6)) / 1024.0;
-  }
-  return 0;
-}
+double RssMiB() { return ResidentMemoryBytes().value_or(0) / (1024.0 * 1024.0); }
 
 class EmbeddingServiceTest : public ::testing::Test {
  protected:

@@ -9,7 +9,6 @@
 #include <atomic>
 #include <cmath>
 #include <cstdio>
-#include <fstream>
 #include <random>
 #include <string>
 #include <thread>
@@ -17,6 +16,7 @@
 #include <vector>
 
 #include "absl/time/clock.h"
+#include "common/base/process_stats.h"
 
 namespace dogsearch::bench {
 
@@ -39,14 +39,7 @@ inline Vectors Clustered(size_t n, int dim, int clusters, uint32_t seed) {
   return out;
 }
 
-inline double RssMiB() {
-  std::ifstream f("/proc/self/status");
-  std::string line;
-  while (std::getline(f, line)) {
-    if (line.rfind("VmRSS:", 0) == 0) return std::stod(line.substr(6)) / 1024.0;
-  }
-  return 0;
-}
+inline double RssMiB() { return ResidentMemoryBytes().value_or(0) / (1024.0 * 1024.0); }
 
 template <typename Fn>
 void ParallelFor(int threads, size_t n, Fn fn) {

@@ -1,0 +1,16 @@
+// Facts about the running process, read from /proc (Linux).
+#ifndef DOGSEARCH_COMMON_BASE_PROCESS_STATS_H_
+#define DOGSEARCH_COMMON_BASE_PROCESS_STATS_H_
+
+#include <cstdint>
+
+#include "absl/status/statusor.h"
+
+namespace dogsearch {
+
+// Resident set size (VmRSS) in bytes. UNAVAILABLE where /proc/self/status cannot be read.
+absl::StatusOr<uint64_t> ResidentMemoryBytes();
+
+}  // namespace dogsearch
+
+#endif  // DOGSEARCH_COMMON_BASE_PROCESS_STATS_H_
