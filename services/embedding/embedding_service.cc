@@ -26,18 +26,16 @@ struct PendingEmbed {
 
 EmbeddingService::EmbeddingService(ServiceDeps deps, EmbedLimits limits,
                                    rpc::TokenAuthenticator auth)
-    : deps_(std::move(deps)), limits_(limits), auth_(std::move(auth)) {}
+    : deps_(std::move(deps)),
+      limits_(limits),
+      auth_(std::move(auth)),
+      rpc_metrics_(deps_.metrics, "dogsearch_embedding", "Embedding",
+                   {"Embed", "ListModels", "GetModel", "LoadModel", "UnloadModel",
+                    "SetDefaultModel"}) {}
 
 void EmbeddingService::Finish(Reactor* reactor, const char* method, absl::Time start,
                               const absl::Status& s) {
-  deps_.metrics
-      ->GetCounter("dogsearch_embedding_requests_total", "Embedding RPCs by method and code.",
-                   {{"method", method}, {"code", absl::StatusCodeToString(s.code())}})
-      ->Increment();
-  deps_.metrics
-      ->GetHistogram("dogsearch_embedding_request_seconds", "Embedding RPC latency.",
-                     metrics::LatencyBuckets(), {{"method", method}})
-      ->Observe(absl::ToDoubleSeconds(absl::Now() - start));
+  rpc_metrics_.Record(method, s.code(), absl::ToDoubleSeconds(absl::Now() - start));
   reactor->Finish(rpc::ToGrpcStatus(s));
 }
 

@@ -14,6 +14,7 @@
 #include "common/base/thread_pool.h"
 #include "common/image/image_decoder.h"
 #include "common/metrics/metrics.h"
+#include "common/metrics/rpc_metrics.h"
 #include "common/rpc/token_auth.h"
 #include "dogsearch/v1/embedding.grpc.pb.h"
 #include "services/embedding/core/batcher.h"
@@ -66,6 +67,7 @@ class EmbeddingService final : public v1::Embedding::CallbackService {
   const ServiceDeps deps_;
   const EmbedLimits limits_;
   const rpc::TokenAuthenticator auth_;
+  const metrics::RpcMetrics rpc_metrics_;
 };
 
 }  // namespace dogsearch::embedding

@@ -16,36 +16,17 @@ IndexService::IndexService(Catalog* catalog, ThreadPool* write_pool, rpc::TokenA
       write_pool_(write_pool),
       auth_(std::move(auth)),
       defaults_(defaults),
-      metrics_(metrics) {
-  for (const char* method :
-       {"CreateCollection", "DropCollection", "GetCollection", "ListCollections", "Upsert",
-        "Delete", "Get", "Search", "BatchSearch", "SetAlias", "DeleteAlias", "ListAliases",
-        "Snapshot", "GetStats"}) {
-    MethodMetrics& m = method_metrics_[method];
-    m.latency = metrics_->GetHistogram("dogsearch_index_request_seconds", "Index RPC latency.",
-                                       metrics::LatencyBuckets(), {{"method", method}});
-    for (int code = 0; code < 17; ++code) {
-      m.by_code[code] = metrics_->GetCounter(
-          "dogsearch_index_requests_total", "Index RPCs by method and code.",
-          {{"method", method},
-           {"code", absl::StatusCodeToString(static_cast<absl::StatusCode>(code))}});
-    }
-  }
-}
-
-const IndexService::MethodMetrics& IndexService::MetricsFor(const char* method) const {
-  return method_metrics_.find(method)->second;
-}
+      rpc_metrics_(metrics, "dogsearch_index", "Index",
+                   {"CreateCollection", "DropCollection", "GetCollection", "ListCollections",
+                    "Upsert", "Delete", "Get", "Search", "BatchSearch", "SetAlias", "DeleteAlias",
+                    "ListAliases", "Snapshot", "GetStats"}) {}
 
 IndexService::Reactor* IndexService::Run(Ctx* ctx, const char* method, RpcKind kind, bool on_pool,
                                          std::function<absl::Status()> fn) {
   Reactor* reactor = ctx->DefaultReactor();
   const absl::Time start = absl::Now();
-  const MethodMetrics* m = &MetricsFor(method);
-  auto finish = [m, reactor, start](const absl::Status& s) {
-    const int code = static_cast<int>(s.code());
-    if (code >= 0 && code < 17) m->by_code[code]->Increment();
-    m->latency->Observe(absl::ToDoubleSeconds(absl::Now() - start));
+  auto finish = [this, method, reactor, start](const absl::Status& s) {
+    rpc_metrics_.Record(method, s.code(), absl::ToDoubleSeconds(absl::Now() - start));
     reactor->Finish(rpc::ToGrpcStatus(s));
   };
   if (absl::Status s = auth_.Check(*ctx, kind); !s.ok()) {

@@ -6,12 +6,10 @@
 #ifndef DOGSEARCH_SERVICES_INDEX_INDEX_SERVICE_H_
 #define DOGSEARCH_SERVICES_INDEX_INDEX_SERVICE_H_
 
-#include <array>
 #include <functional>
-#include <map>
 
 #include "common/base/thread_pool.h"
-#include "common/metrics/metrics.h"
+#include "common/metrics/rpc_metrics.h"
 #include "common/rpc/token_auth.h"
 #include "dogsearch/v1/index.grpc.pb.h"
 #include "services/index/core/catalog.h"
@@ -53,19 +51,11 @@ class IndexService final : public v1::Index::CallbackService {
   absl::Status DoSearch(const DurableCollection& c, const v1::VectorSearchRequest& req,
                         v1::VectorSearchResponse* resp);
 
-  // Metric handles per method, registered once so the hot path takes no registry lock.
-  struct MethodMetrics {
-    metrics::Histogram* latency = nullptr;
-    std::array<metrics::Counter*, 17> by_code{};  // Indexed by absl::StatusCode.
-  };
-  const MethodMetrics& MetricsFor(const char* method) const;
-
   Catalog* const catalog_;
   ThreadPool* const write_pool_;
   const rpc::TokenAuthenticator auth_;
   const CollectionDefaults defaults_;
-  metrics::MetricsRegistry* const metrics_;
-  std::map<std::string, MethodMetrics, std::less<>> method_metrics_;  // Immutable after ctor.
+  const metrics::RpcMetrics rpc_metrics_;
 };
 
 }  // namespace dogsearch::index

@@ -6,6 +6,7 @@
 #include "absl/strings/match.h"
 #include "common/metrics/metrics.h"
 #include "common/metrics/metrics_http_server.h"
+#include "common/metrics/rpc_metrics.h"
 #include "gtest/gtest.h"
 
 namespace dogsearch::metrics {
@@ -76,6 +77,21 @@ TEST(MetricsTest, ConcurrentUpdatesAreAllCounted) {
   uint64_t total = 0;
   for (uint64_t n : h->BucketCounts()) total += n;
   EXPECT_EQ(total, 40000u);
+}
+
+TEST(RpcMetricsTest, RecordsCountsByCodeAndLatencyPerMethod) {
+  MetricsRegistry r;
+  RpcMetrics m(&r, "svc", "Svc", {"Get", "Put"});
+  m.Record("Get", absl::StatusCode::kOk, 0.002);
+  m.Record("Get", absl::StatusCode::kNotFound, 0.004);
+  m.Record("Put", absl::StatusCode::kOk, 0.5);
+  m.Record("Unknown", absl::StatusCode::kOk, 1.0);  // Not registered: ignored.
+  const std::string text = r.RenderText();
+  EXPECT_TRUE(absl::StrContains(text, "svc_requests_total{method=\"Get\",code=\"OK\"} 1\n"));
+  EXPECT_TRUE(absl::StrContains(text, "svc_requests_total{method=\"Get\",code=\"NOT_FOUND\"} 1\n"));
+  EXPECT_TRUE(absl::StrContains(text, "svc_request_seconds_count{method=\"Get\"} 2\n"));
+  EXPECT_TRUE(absl::StrContains(text, "svc_request_seconds_sum{method=\"Put\"} 0.5\n"));
+  EXPECT_FALSE(absl::StrContains(text, "Unknown"));
 }
 
 TEST(MetricsDeathTest, ConflictingRegistrationAbortsWithAMessage) {

@@ -1,11 +1,9 @@
 #include "services/index/core/catalog.h"
 
-#include <cstring>
 #include <filesystem>
 #include <random>
 
 #include "absl/strings/str_cat.h"
-#include "common/base/crc32c.h"
 #include "common/base/file_util.h"
 #include "common/base/log.h"
 #include "common/base/status_macros.h"
@@ -51,15 +49,8 @@ absl::Status Catalog::LoadAliases() {
   const std::string path = data_dir_ + "/ALIASES";
   if (!std::filesystem::exists(path)) return absl::OkStatus();
   DS_ASSIGN_OR_RETURN(std::string data, ReadFile(path, 16 << 20));
-  if (data.size() < 12 || data.compare(0, 8, kAliasesMagic) != 0) {
-    return absl::DataLossError(absl::StrCat(path, ": bad magic"));
-  }
-  uint32_t stored;
-  std::memcpy(&stored, data.data() + data.size() - 4, 4);
-  if (crc32c::Unmask(stored) != crc32c::Value(data.data(), data.size() - 4)) {
-    return absl::DataLossError(absl::StrCat(path, ": checksum mismatch"));
-  }
-  Decoder d(absl::string_view(data).substr(8, data.size() - 12));
+  DS_ASSIGN_OR_RETURN(std::string body, UnsealFile(path, data, kAliasesMagic));
+  Decoder d(body);
   DS_ASSIGN_OR_RETURN(uint32_t n, d.U32());
   for (uint32_t i = 0; i < n; ++i) {
     DS_ASSIGN_OR_RETURN(std::string alias, d.Str());
@@ -70,16 +61,14 @@ absl::Status Catalog::LoadAliases() {
 }
 
 absl::Status Catalog::SaveAliases(const std::map<std::string, std::string>& aliases) const {
-  std::string s(kAliasesMagic);
-  Encoder e(&s);
+  std::string body;
+  Encoder e(&body);
   e.U32(static_cast<uint32_t>(aliases.size()));
   for (const auto& [a, t] : aliases) {
     e.Str(a);
     e.Str(t);
   }
-  const uint32_t crc = crc32c::Mask(crc32c::Value(s));
-  s.append(reinterpret_cast<const char*>(&crc), 4);
-  return WriteFileAtomic(data_dir_ + "/ALIASES", s);
+  return WriteFileAtomic(data_dir_ + "/ALIASES", SealFile(kAliasesMagic, body));
 }
 
 absl::StatusOr<std::shared_ptr<DurableCollection>> Catalog::CreateCollection(

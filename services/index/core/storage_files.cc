@@ -21,15 +21,19 @@ constexpr char kOptionsMagic[] = "DSIXCOL1";
 constexpr char kSnapshotMagic[] = "DSIXSNP1";
 constexpr uint32_t kFormatVersion = 1;
 
-// Appends a masked CRC32C of everything so far.
-void Seal(std::string* s) {
-  const uint32_t crc = crc32c::Mask(crc32c::Value(*s));
-  s->append(reinterpret_cast<const char*>(&crc), 4);
+}  // namespace
+
+std::string SealFile(absl::string_view magic, absl::string_view body) {
+  std::string s(magic);
+  s.append(reinterpret_cast<const char*>(&kFormatVersion), 4);
+  s.append(body.data(), body.size());
+  const uint32_t crc = crc32c::Mask(crc32c::Value(s));
+  s.append(reinterpret_cast<const char*>(&crc), 4);
+  return s;
 }
 
-// Checks magic, version and trailing CRC; returns the body after magic+version.
-absl::StatusOr<std::string> Unseal(const std::string& path, const std::string& data,
-                                   absl::string_view magic) {
+absl::StatusOr<std::string> UnsealFile(const std::string& path, const std::string& data,
+                                       absl::string_view magic) {
   if (data.size() < magic.size() + 8 || !absl::StartsWith(data, magic)) {
     return absl::DataLossError(absl::StrCat(path, ": bad magic or too short (", data.size(),
                                             " bytes)"));
@@ -48,11 +52,7 @@ absl::StatusOr<std::string> Unseal(const std::string& path, const std::string& d
   return data.substr(magic.size() + 4, data.size() - magic.size() - 8);
 }
 
-std::string Header(absl::string_view magic) {
-  std::string s(magic);
-  s.append(reinterpret_cast<const char*>(&kFormatVersion), 4);
-  return s;
-}
+namespace {
 
 absl::StatusOr<std::vector<uint64_t>> ListNumbered(const std::string& dir,
                                                    absl::string_view prefix,
@@ -82,8 +82,8 @@ absl::StatusOr<uint32_t> FileCrc(const std::string& path, uint64_t* size) {
 }  // namespace
 
 absl::Status WriteOptionsFile(const std::string& dir, const CollectionOptions& o) {
-  std::string s = Header(kOptionsMagic);
-  Encoder e(&s);
+  std::string body;
+  Encoder e(&body);
   e.Str(o.name);
   e.U32(o.dimension);
   e.U8(static_cast<uint8_t>(o.metric));
@@ -96,14 +96,13 @@ absl::Status WriteOptionsFile(const std::string& dir, const CollectionOptions& o
   e.U8(static_cast<uint8_t>(o.sync_policy));
   e.U32(o.sync_interval_ms);
   e.U64(static_cast<uint64_t>(o.created_unix_seconds));
-  Seal(&s);
-  return WriteFileAtomic(absl::StrCat(dir, "/", kOptionsFile), s);
+  return WriteFileAtomic(absl::StrCat(dir, "/", kOptionsFile), SealFile(kOptionsMagic, body));
 }
 
 absl::StatusOr<CollectionOptions> ReadOptionsFile(const std::string& dir) {
   const std::string path = absl::StrCat(dir, "/", kOptionsFile);
   DS_ASSIGN_OR_RETURN(std::string data, ReadFile(path, 1 << 20));
-  DS_ASSIGN_OR_RETURN(std::string body, Unseal(path, data, kOptionsMagic));
+  DS_ASSIGN_OR_RETURN(std::string body, UnsealFile(path, data, kOptionsMagic));
   Decoder d(body);
   CollectionOptions o;
   DS_ASSIGN_OR_RETURN(o.name, d.Str());
@@ -141,16 +140,16 @@ absl::StatusOr<SnapshotManifest> WriteSnapshotManifest(const std::string& snap_d
   m.created_unix_seconds = absl::ToUnixSeconds(absl::Now());
   DS_ASSIGN_OR_RETURN(m.graph_crc, FileCrc(absl::StrCat(snap_dir, "/", kGraphFile), &m.graph_bytes));
   DS_ASSIGN_OR_RETURN(m.slots_crc, FileCrc(absl::StrCat(snap_dir, "/", kSlotsFile), &m.slots_bytes));
-  std::string s = Header(kSnapshotMagic);
-  Encoder e(&s);
+  std::string body;
+  Encoder e(&body);
   e.U64(m.sequence);
   e.U64(static_cast<uint64_t>(m.created_unix_seconds));
   e.U64(m.graph_bytes);
   e.U32(m.graph_crc);
   e.U64(m.slots_bytes);
   e.U32(m.slots_crc);
-  Seal(&s);
-  DS_RETURN_IF_ERROR(WriteNewFileSynced(absl::StrCat(snap_dir, "/", kSnapshotManifest), s));
+  DS_RETURN_IF_ERROR(WriteNewFileSynced(absl::StrCat(snap_dir, "/", kSnapshotManifest),
+                                        SealFile(kSnapshotMagic, body)));
   return m;
 }
 
@@ -158,7 +157,7 @@ absl::StatusOr<SnapshotManifest> VerifySnapshot(const std::string& snap_dir) {
   const std::string path = absl::StrCat(snap_dir, "/", kSnapshotManifest);
   auto data = ReadFile(path, 1 << 20);
   if (!data.ok()) return absl::DataLossError(std::string(data.status().message()));
-  DS_ASSIGN_OR_RETURN(std::string body, Unseal(path, *data, kSnapshotMagic));
+  DS_ASSIGN_OR_RETURN(std::string body, UnsealFile(path, *data, kSnapshotMagic));
   Decoder d(body);
   SnapshotManifest m;
   DS_ASSIGN_OR_RETURN(m.sequence, d.U64());

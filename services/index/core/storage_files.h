@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "services/index/core/types.h"
 
 namespace dogsearch::index {
@@ -16,6 +17,13 @@ inline constexpr char kOptionsFile[] = "COLLECTION";
 inline constexpr char kGraphFile[] = "graph.hnsw";
 inline constexpr char kSlotsFile[] = "slots.bin";
 inline constexpr char kSnapshotManifest[] = "SNAPSHOT";
+
+// Small checksummed files: magic (8 bytes) | format version (4, LE) | body | masked CRC32C of
+// everything before it. Seal builds one; Unseal checks it and returns the body (DATA_LOSS naming
+// `path` on a bad magic, version or checksum).
+std::string SealFile(absl::string_view magic, absl::string_view body);
+absl::StatusOr<std::string> UnsealFile(const std::string& path, const std::string& data,
+                                       absl::string_view magic);
 
 absl::Status WriteOptionsFile(const std::string& dir, const CollectionOptions& options);
 absl::StatusOr<CollectionOptions> ReadOptionsFile(const std::string& dir);
