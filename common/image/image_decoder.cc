@@ -88,15 +88,18 @@ absl::StatusOr<cv::Mat> DecodeImage(absl::string_view bytes, const ImageLimits& 
   return ToRgb8(decoded);
 }
 
+cv::Mat ResizeToInput(const cv::Mat& rgb, const model::InputSpec& spec) {
+  const int w = static_cast<int>(spec.width), h = static_cast<int>(spec.height);
+  if (rgb.cols == w && rgb.rows == h) return rgb;
+  cv::Mat resized;
+  const bool shrinking = rgb.cols > w || rgb.rows > h;
+  cv::resize(rgb, resized, cv::Size(w, h), 0, 0, shrinking ? cv::INTER_AREA : cv::INTER_LINEAR);
+  return resized;
+}
+
 void WriteInputCHW(const cv::Mat& rgb, const model::InputSpec& spec, float* out) {
   const int w = static_cast<int>(spec.width), h = static_cast<int>(spec.height);
-  cv::Mat resized;
-  if (rgb.cols == w && rgb.rows == h) {
-    resized = rgb;
-  } else {
-    const bool shrinking = rgb.cols > w || rgb.rows > h;
-    cv::resize(rgb, resized, cv::Size(w, h), 0, 0, shrinking ? cv::INTER_AREA : cv::INTER_LINEAR);
-  }
+  const cv::Mat resized = ResizeToInput(rgb, spec);
   const size_t plane = static_cast<size_t>(w) * h;
   float scale[3], offset[3];
   for (int c = 0; c < 3; ++c) {

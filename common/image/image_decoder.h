@@ -32,6 +32,9 @@ absl::StatusOr<ImageHeader> CheckImage(absl::string_view bytes, const ImageLimit
 // Returns CV_8UC3 in RGB order. INVALID_ARGUMENT with the reason on any bad input.
 absl::StatusOr<cv::Mat> DecodeImage(absl::string_view bytes, const ImageLimits& limits);
 
+// The resize step of WriteInputCHW alone: RGB at the spec's size (the same Mat if it already is).
+cv::Mat ResizeToInput(const cv::Mat& rgb, const model::InputSpec& spec);
+
 // Resizes an RGB image to the spec's size (area averaging when shrinking, bilinear when
 // growing) and writes it normalised as planar float CHW (3 * height * width floats) to `out`.
 // REQUIRES: rgb is CV_8UC3; out has room for 3 * spec.height * spec.width floats.

@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/base/file_util.h"
 #include "common/base/status_macros.h"
+#include "common/model/model_spec_proto.h"
 #include "dogsearch/v1/model.pb.h"
 
 namespace dogsearch::model {
@@ -15,36 +16,6 @@ namespace {
 
 namespace pb = ::dogsearch::v1;
 constexpr uint64_t kMaxManifestBytes = 1 << 20;
-
-void SpecToProto(const ModelSpec& s, pb::ModelSpec* p) {
-  p->set_architecture(s.architecture);
-  p->mutable_input()->set_width(s.input.width);
-  p->mutable_input()->set_height(s.input.height);
-  for (int c = 0; c < 3; ++c) {
-    p->mutable_input()->add_mean(s.input.mean[c]);
-    p->mutable_input()->add_std(s.input.std[c]);
-  }
-  p->set_embedding_dim(s.embedding_dim);
-  p->set_dropout(s.dropout);
-  for (uint32_t w : s.stage_widths) p->add_stage_widths(w);
-}
-
-absl::StatusOr<ModelSpec> SpecFromProto(const pb::ModelSpec& p) {
-  ModelSpec s;
-  s.architecture = p.architecture();
-  s.input.width = p.input().width();
-  s.input.height = p.input().height();
-  const auto& in = p.input();
-  if ((in.mean_size() != 0 && in.mean_size() != 3) || (in.std_size() != 0 && in.std_size() != 3)) {
-    return absl::FailedPreconditionError("input mean and std must have 3 values each (or none)");
-  }
-  for (int c = 0; c < in.mean_size(); ++c) s.input.mean[c] = in.mean(c);
-  for (int c = 0; c < in.std_size(); ++c) s.input.std[c] = in.std(c);
-  s.embedding_dim = p.embedding_dim();
-  s.dropout = p.dropout();
-  s.stage_widths.assign(p.stage_widths().begin(), p.stage_widths().end());
-  return s;
-}
 
 void MetricsToProto(const EvalMetrics& m, pb::EvalMetrics* p) {
   p->set_verification_accuracy(m.verification_accuracy);
@@ -82,6 +53,39 @@ absl::Status Invalid(absl::string_view what) {
 
 }  // namespace
 
+void ModelSpecToProto(const ModelSpec& s, pb::ModelSpec* p) {
+  p->set_architecture(s.architecture);
+  p->mutable_input()->set_width(s.input.width);
+  p->mutable_input()->set_height(s.input.height);
+  for (int c = 0; c < 3; ++c) {
+    p->mutable_input()->add_mean(s.input.mean[c]);
+    p->mutable_input()->add_std(s.input.std[c]);
+  }
+  p->set_embedding_dim(s.embedding_dim);
+  p->set_dropout(s.dropout);
+  for (uint32_t w : s.stage_widths) p->add_stage_widths(w);
+  p->set_blocks_per_stage(s.blocks_per_stage);
+}
+
+absl::StatusOr<ModelSpec> ModelSpecFromProto(const pb::ModelSpec& p) {
+  ModelSpec s;
+  s.architecture = p.architecture();
+  s.input.width = p.input().width();
+  s.input.height = p.input().height();
+  const auto& in = p.input();
+  if ((in.mean_size() != 0 && in.mean_size() != 3) || (in.std_size() != 0 && in.std_size() != 3)) {
+    return absl::FailedPreconditionError("input mean and std must have 3 values each (or none)");
+  }
+  for (int c = 0; c < in.mean_size(); ++c) s.input.mean[c] = in.mean(c);
+  for (int c = 0; c < in.std_size(); ++c) s.input.std[c] = in.std(c);
+  s.embedding_dim = p.embedding_dim();
+  s.dropout = p.dropout();
+  s.stage_widths.assign(p.stage_widths().begin(), p.stage_widths().end());
+  s.blocks_per_stage = p.blocks_per_stage();
+  return s;
+}
+
+
 absl::Status ValidateVersionName(absl::string_view v) {
   if (v.empty() || v.size() > 64 || v[0] == '.') {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -103,7 +107,7 @@ std::string ManifestToJson(const CheckpointManifest& m) {
   p.set_format(kCheckpointFormat);
   p.set_format_version(kCheckpointFormatVersion);
   p.set_version(m.version);
-  SpecToProto(m.model, p.mutable_model());
+  ModelSpecToProto(m.model, p.mutable_model());
   if (!m.training_config_json.empty()) {
     // The trainer produced this JSON from the same message type; a parse failure would be a
     // programming error, and the manifest is still useful without it.
@@ -144,7 +148,7 @@ absl::StatusOr<CheckpointManifest> ManifestFromJson(absl::string_view json) {
   CheckpointManifest m;
   m.version = p.version();
   if (absl::Status s = ValidateVersionName(m.version); !s.ok()) return Invalid(s.message());
-  DS_ASSIGN_OR_RETURN(m.model, SpecFromProto(p.model()));
+  DS_ASSIGN_OR_RETURN(m.model, ModelSpecFromProto(p.model()));
   if (absl::Status s = ValidateModelSpec(m.model); !s.ok()) return Invalid(s.message());
   if (p.has_training()) {
     google::protobuf::util::JsonPrintOptions o;

@@ -47,6 +47,10 @@ absl::Status ValidateModelSpec(const ModelSpec& s) {
       return absl::InvalidArgumentError(absl::StrCat("stage width ", w, " is outside 1..2048"));
     }
   }
+  if (s.blocks_per_stage > 4) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("blocks_per_stage ", s.blocks_per_stage, " is outside 0..4"));
+  }
   return absl::OkStatus();
 }
 

@@ -35,16 +35,19 @@ struct ModelSpec {
   float dropout = 0.f;
   // dogfacenet_resnet only; empty = 16-32-64-128-512.
   std::vector<uint32_t> stage_widths;
+  // dogfacenet_resnet only; 0 = 1.
+  uint32_t blocks_per_stage = 0;
 
   bool operator==(const ModelSpec& o) const {
     return architecture == o.architecture && input == o.input &&
            embedding_dim == o.embedding_dim && dropout == o.dropout &&
-           stage_widths == o.stage_widths;
+           stage_widths == o.stage_widths && blocks_per_stage == o.blocks_per_stage;
   }
 };
 
 // Limits: input sides 16..1024 (seed_inception needs >= 64), embedding_dim 2..4096,
-// 0 <= dropout < 1, finite mean, std > 0, 1..8 stage widths of 1..2048 each.
+// 0 <= dropout < 1, finite mean, std > 0, 1..8 stage widths of 1..2048 each,
+// blocks_per_stage <= 4.
 // INVALID_ARGUMENT naming the field otherwise, or for an unknown architecture.
 absl::Status ValidateInputSpec(const InputSpec& spec);
 absl::Status ValidateModelSpec(const ModelSpec& spec);

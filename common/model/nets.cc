@@ -1,5 +1,7 @@
 #include "common/model/nets.h"
 
+#include <algorithm>
+
 namespace dogsearch::model {
 namespace F = torch::nn::functional;
 namespace {
@@ -99,9 +101,12 @@ DogFaceNetResNet::DogFaceNetResNet(const ModelSpec& spec) : EmbeddingNet(spec) {
   stem_ = register_module("stem", ConvBnRelu(3, widths[0], 7, 2));
   stages_ = torch::nn::Sequential();
   int64_t in = widths[0];
+  const uint32_t blocks = std::max<uint32_t>(1, spec.blocks_per_stage);
   for (size_t i = 0; i < widths.size(); ++i) {
-    stages_->push_back(ResidualBlock(in, widths[i], i == 0 ? 1 : 2));
-    in = widths[i];
+    for (uint32_t b = 0; b < blocks; ++b) {
+      stages_->push_back(ResidualBlock(in, widths[i], (i == 0 || b > 0) ? 1 : 2));
+      in = widths[i];
+    }
   }
   register_module("stages", stages_);
   dropout_ = register_module("dropout", torch::nn::Dropout(spec.dropout));

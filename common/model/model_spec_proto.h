@@ -1,0 +1,17 @@
+// ModelSpec <-> dogsearch.v1.ModelSpec. Protobuf messages only (no gRPC, no LibTorch).
+#ifndef DOGSEARCH_COMMON_MODEL_MODEL_SPEC_PROTO_H_
+#define DOGSEARCH_COMMON_MODEL_MODEL_SPEC_PROTO_H_
+
+#include "absl/status/statusor.h"
+#include "common/model/model_spec.h"
+#include "dogsearch/v1/model.pb.h"
+
+namespace dogsearch::model {
+
+void ModelSpecToProto(const ModelSpec& spec, ::dogsearch::v1::ModelSpec* proto);
+// FAILED_PRECONDITION if mean/std do not have 3 values (or none). Does not validate the spec.
+absl::StatusOr<ModelSpec> ModelSpecFromProto(const ::dogsearch::v1::ModelSpec& proto);
+
+}  // namespace dogsearch::model
+
+#endif  // DOGSEARCH_COMMON_MODEL_MODEL_SPEC_PROTO_H_

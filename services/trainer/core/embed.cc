@@ -1,0 +1,44 @@
+#include "services/trainer/core/embed.h"
+
+#include <algorithm>
+
+#include "common/image/image_decoder.h"
+
+namespace dogsearch::trainer {
+
+EmbeddingTable EmbedCache(model::EmbeddingNet& net, const PhotoCache& cache,
+                          const EmbedOptions& options) {
+  const bool was_training = net.is_training();
+  net.eval();
+  torch::NoGradGuard no_grad;
+  const model::InputSpec& input = net.spec().input;
+  const int64_t h = input.height, w = input.width;
+  const size_t photo_floats = size_t{3} * h * w;
+  const size_t batch = static_cast<size_t>(std::max(1, options.batch_size));
+  EmbeddingTable table;
+  table.dim = net.spec().embedding_dim;
+  table.labels = cache.labels();
+  table.vectors.resize(cache.size() * table.dim);
+  std::vector<float> pixels(batch * photo_floats);
+  for (size_t start = 0; start < cache.size(); start += batch) {
+    const size_t n = std::min(batch, cache.size() - start);
+    for (size_t i = 0; i < n; ++i) {
+      image::WriteInputCHW(cache.image(start + i), input, pixels.data() + i * photo_floats);
+    }
+    torch::Tensor x = torch::from_blob(pixels.data(), {static_cast<int64_t>(n), 3, h, w})
+                          .to(options.device);
+    torch::Tensor e = net.forward(x);
+    if (options.flip_average) {
+      e = torch::nn::functional::normalize(
+          e + net.forward(x.flip({3})),
+          torch::nn::functional::NormalizeFuncOptions().p(2).dim(1).eps(1e-12));
+    }
+    e = e.to(torch::kCPU, torch::kFloat).contiguous();
+    std::copy(e.data_ptr<float>(), e.data_ptr<float>() + n * table.dim,
+              table.vectors.begin() + start * table.dim);
+  }
+  net.train(was_training);
+  return table;
+}
+
+}  // namespace dogsearch::trainer

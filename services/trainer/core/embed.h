@@ -1,0 +1,28 @@
+// Runs a network over cached photos in eval mode and collects an EmbeddingTable (labels from
+// the cache). Includes LibTorch. Thread-compatible: do not train `net` meanwhile.
+#ifndef DOGSEARCH_SERVICES_TRAINER_CORE_EMBED_H_
+#define DOGSEARCH_SERVICES_TRAINER_CORE_EMBED_H_
+
+#include <torch/torch.h>
+
+#include "common/model/embedding_net.h"
+#include "services/trainer/core/evaluation.h"
+#include "services/trainer/core/photo_cache.h"
+
+namespace dogsearch::trainer {
+
+struct EmbedOptions {
+  int batch_size = 64;
+  // Embed each photo and its mirror image and average (then re-normalise). The embedding
+  // service does not do this; off by default so evaluation measures what is served.
+  bool flip_average = false;
+  torch::Device device = torch::kCPU;
+};
+
+// Restores the module's training mode afterwards.
+EmbeddingTable EmbedCache(model::EmbeddingNet& net, const PhotoCache& cache,
+                          const EmbedOptions& options);
+
+}  // namespace dogsearch::trainer
+
+#endif  // DOGSEARCH_SERVICES_TRAINER_CORE_EMBED_H_

@@ -1,0 +1,299 @@
+#include "services/trainer/core/evaluation.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <map>
+#include <numeric>
+#include <random>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+
+namespace dogsearch::trainer {
+namespace {
+
+std::vector<std::pair<uint32_t, uint32_t>> AllPositivePairs(const EmbeddingTable& t) {
+  std::map<int32_t, std::vector<uint32_t>> by_label;
+  for (uint32_t i = 0; i < t.size(); ++i) by_label[t.labels[i]].push_back(i);
+  std::vector<std::pair<uint32_t, uint32_t>> pairs;
+  for (const auto& [label, photos] : by_label) {
+    for (size_t i = 0; i < photos.size(); ++i) {
+      for (size_t j = i + 1; j < photos.size(); ++j) pairs.emplace_back(photos[i], photos[j]);
+    }
+  }
+  return pairs;
+}
+
+// `count` distinct-identity pairs drawn uniformly (with replacement) by rejection.
+std::vector<std::pair<uint32_t, uint32_t>> RandomNegativePairs(const EmbeddingTable& t,
+                                                               size_t count, std::mt19937_64& rng) {
+  std::uniform_int_distribution<uint32_t> pick(0, static_cast<uint32_t>(t.size() - 1));
+  std::vector<std::pair<uint32_t, uint32_t>> pairs;
+  pairs.reserve(count);
+  while (pairs.size() < count) {
+    const uint32_t a = pick(rng), b = pick(rng);
+    if (t.labels[a] != t.labels[b]) pairs.emplace_back(a, b);
+  }
+  return pairs;
+}
+
+size_t NegativePairCount(const EmbeddingTable& t) {
+  std::map<int32_t, size_t> counts;
+  for (int32_t l : t.labels) ++counts[l];
+  size_t same = 0;
+  for (const auto& [l, c] : counts) same += c * (c - 1) / 2;
+  return t.size() * (t.size() - 1) / 2 - same;
+}
+
+std::vector<float> Distances(const EmbeddingTable& t,
+                             const std::vector<std::pair<uint32_t, uint32_t>>& pairs) {
+  std::vector<float> d(pairs.size());
+  for (size_t i = 0; i < pairs.size(); ++i) {
+    d[i] = L2Distance(t.row(pairs[i].first), t.row(pairs[i].second), t.dim);
+  }
+  return d;
+}
+
+double AccuracyAt(const std::vector<ScoredPair>& pairs, double threshold) {
+  size_t right = 0;
+  for (const ScoredPair& p : pairs) right += (p.distance <= threshold) == p.same;
+  return pairs.empty() ? 0 : static_cast<double>(right) / pairs.size();
+}
+
+std::vector<RocPoint> RocCurve(const std::vector<ScoredPair>& pairs) {
+  std::vector<ScoredPair> sorted = pairs;
+  std::sort(sorted.begin(), sorted.end(),
+            [](const ScoredPair& x, const ScoredPair& y) { return x.distance < y.distance; });
+  size_t pos = 0, neg = 0;
+  for (const ScoredPair& p : sorted) (p.same ? pos : neg)++;
+  std::vector<RocPoint> roc{{0, 0}};
+  size_t tp = 0, fp = 0;
+  const size_t stride = std::max<size_t>(1, sorted.size() / 500);
+  for (size_t i = 0; i < sorted.size(); ++i) {
+    (sorted[i].same ? tp : fp)++;
+    if (i % stride == stride - 1 || i + 1 == sorted.size()) {
+      roc.push_back({neg ? static_cast<double>(fp) / neg : 0, pos ? static_cast<double>(tp) / pos : 0});
+    }
+  }
+  return roc;
+}
+
+}  // namespace
+
+float L2Distance(const float* a, const float* b, size_t dim) {
+  float s = 0;
+  for (size_t i = 0; i < dim; ++i) {
+    const float d = a[i] - b[i];
+    s += d * d;
+  }
+  return std::sqrt(s);
+}
+
+std::vector<ScoredPair> BalancedPairs(const EmbeddingTable& t, const EvalOptions& o) {
+  std::mt19937_64 rng(o.seed);
+  std::vector<std::pair<uint32_t, uint32_t>> pos = AllPositivePairs(t);
+  if (pos.size() > o.max_positive_pairs) {
+    std::shuffle(pos.begin(), pos.end(), rng);
+    pos.resize(o.max_positive_pairs);
+  }
+  std::vector<std::pair<uint32_t, uint32_t>> neg = RandomNegativePairs(t, pos.size(), rng);
+  std::vector<ScoredPair> out;
+  out.reserve(pos.size() * 2);
+  for (const auto& [a, b] : pos) out.push_back({a, b, true, L2Distance(t.row(a), t.row(b), t.dim)});
+  for (const auto& [a, b] : neg) out.push_back({a, b, false, L2Distance(t.row(a), t.row(b), t.dim)});
+  return out;
+}
+
+double BestThreshold(const std::vector<ScoredPair>& pairs) {
+  std::vector<ScoredPair> sorted = pairs;
+  std::sort(sorted.begin(), sorted.end(),
+            [](const ScoredPair& x, const ScoredPair& y) { return x.distance < y.distance; });
+  size_t neg_total = 0;
+  for (const ScoredPair& p : sorted) neg_total += !p.same;
+  // Threshold below everything: all predicted different -> right = negatives.
+  size_t right = neg_total, best_right = neg_total;
+  double best = sorted.empty() ? 0 : sorted.front().distance - 1e-6;
+  for (size_t i = 0; i < sorted.size(); ++i) {
+    right += sorted[i].same ? 1 : -1;  // Pair i now predicted same.
+    if (i + 1 < sorted.size() && sorted[i + 1].distance == sorted[i].distance) continue;
+    if (right > best_right) {
+      best_right = right;
+      best = i + 1 < sorted.size() ? (sorted[i].distance + sorted[i + 1].distance) / 2.0
+                                   : sorted[i].distance + 1e-6;
+    }
+  }
+  return best;
+}
+
+std::pair<double, double> KFoldAccuracy(const std::vector<ScoredPair>& pairs, int folds,
+                                        uint64_t seed) {
+  std::vector<size_t> order(pairs.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::mt19937_64 rng(seed ^ 0x5eedf01d);
+  std::shuffle(order.begin(), order.end(), rng);
+  std::vector<double> acc;
+  for (int f = 0; f < folds; ++f) {
+    std::vector<ScoredPair> train, test;
+    for (size_t i = 0; i < order.size(); ++i) {
+      (static_cast<int>(i % folds) == f ? test : train).push_back(pairs[order[i]]);
+    }
+    if (test.empty()) continue;
+    acc.push_back(AccuracyAt(test, BestThreshold(train)));
+  }
+  if (acc.empty()) return {0, 0};
+  const double mean = std::accumulate(acc.begin(), acc.end(), 0.0) / acc.size();
+  double var = 0;
+  for (double a : acc) var += (a - mean) * (a - mean);
+  return {mean, std::sqrt(var / acc.size())};
+}
+
+double RocAuc(std::vector<float> positive, std::vector<float> negative) {
+  if (positive.empty() || negative.empty()) return 0;
+  std::sort(negative.begin(), negative.end());
+  double wins = 0;
+  for (float p : positive) {
+    const auto lo = std::lower_bound(negative.begin(), negative.end(), p);
+    const auto hi = std::upper_bound(lo, negative.end(), p);
+    wins += static_cast<double>(negative.end() - hi) + 0.5 * static_cast<double>(hi - lo);
+  }
+  return wins / (static_cast<double>(positive.size()) * negative.size());
+}
+
+double TarAtFar(std::vector<float> positive, std::vector<float> negative, double far) {
+  if (positive.empty() || negative.empty()) return 0;
+  std::sort(negative.begin(), negative.end());
+  // Accept d < t: the largest t with at most floor(far * |neg|) negatives below it.
+  const size_t allowed = static_cast<size_t>(std::floor(far * negative.size()));
+  const float t = negative[std::min(allowed, negative.size() - 1)];
+  size_t accepted = 0;
+  for (float p : positive) accepted += p < t;
+  return static_cast<double>(accepted) / positive.size();
+}
+
+Identification Identify(const EmbeddingTable& t, uint64_t seed) {
+  std::map<int32_t, std::vector<uint32_t>> by_label;
+  for (uint32_t i = 0; i < t.size(); ++i) by_label[t.labels[i]].push_back(i);
+  std::mt19937_64 rng(seed ^ 0x6a11e7);
+  std::vector<uint32_t> gallery;
+  std::vector<bool> in_gallery(t.size(), false);
+  for (const auto& [label, photos] : by_label) {
+    const uint32_t g = photos[std::uniform_int_distribution<size_t>(0, photos.size() - 1)(rng)];
+    gallery.push_back(g);
+    in_gallery[g] = true;
+  }
+  Identification r;
+  size_t hit1 = 0, hit5 = 0;
+  for (uint32_t q = 0; q < t.size(); ++q) {
+    if (in_gallery[q]) continue;
+    float d_true = 0;
+    std::vector<float> d(gallery.size());
+    for (size_t g = 0; g < gallery.size(); ++g) {
+      d[g] = L2Distance(t.row(q), t.row(gallery[g]), t.dim);
+      if (t.labels[gallery[g]] == t.labels[q]) d_true = d[g];
+    }
+    size_t closer = 0;
+    for (float x : d) closer += x < d_true;
+    hit1 += closer == 0;
+    hit5 += closer < 5;
+    ++r.probes;
+  }
+  if (r.probes > 0) {
+    r.rank1 = static_cast<double>(hit1) / r.probes;
+    r.recall_at_5 = static_cast<double>(hit5) / r.probes;
+  }
+  return r;
+}
+
+double MeanAveragePrecision(const EmbeddingTable& t, int threads) {
+  const size_t n = t.size();
+  std::vector<double> ap(n, -1);
+  std::atomic<size_t> next{0};
+  auto work = [&] {
+    std::vector<std::pair<float, bool>> ranked(n > 0 ? n - 1 : 0);
+    for (size_t q = next++; q < n; q = next++) {
+      size_t k = 0, relevant = 0;
+      for (size_t j = 0; j < n; ++j) {
+        if (j == q) continue;
+        const bool same = t.labels[j] == t.labels[q];
+        relevant += same;
+        ranked[k++] = {L2Distance(t.row(q), t.row(j), t.dim), same};
+      }
+      if (relevant == 0) continue;
+      std::sort(ranked.begin(), ranked.end(),
+                [](const auto& x, const auto& y) { return x.first < y.first; });
+      double sum = 0;
+      size_t hits = 0;
+      for (size_t i = 0; i < ranked.size() && hits < relevant; ++i) {
+        if (ranked[i].second) sum += static_cast<double>(++hits) / (i + 1);
+      }
+      ap[q] = sum / relevant;
+    }
+  };
+  std::vector<std::thread> pool;
+  for (int i = 1; i < std::max(1, threads); ++i) pool.emplace_back(work);
+  work();
+  for (std::thread& th : pool) th.join();
+  double sum = 0;
+  size_t queries = 0;
+  for (double x : ap) {
+    if (x >= 0) {
+      sum += x;
+      ++queries;
+    }
+  }
+  return queries ? sum / queries : 0;
+}
+
+absl::StatusOr<EvalResult> Evaluate(const EmbeddingTable& t, const EvalOptions& o) {
+  if (t.dim == 0 || t.vectors.size() != t.size() * t.dim) {
+    return absl::InvalidArgumentError(absl::StrCat("embedding table has ", t.vectors.size(),
+                                                   " floats for ", t.size(), " rows of ", t.dim));
+  }
+  for (float v : t.vectors) {
+    if (!std::isfinite(v)) return absl::InvalidArgumentError("an embedding is not finite");
+  }
+  const std::vector<std::pair<uint32_t, uint32_t>> all_pos = AllPositivePairs(t);
+  const size_t neg_count = NegativePairCount(t);
+  if (all_pos.empty() || neg_count == 0) {
+    return absl::InvalidArgumentError(
+        "evaluation needs at least 2 identities and one identity with 2 or more photos");
+  }
+  if (o.folds < 2) return absl::InvalidArgumentError("folds must be at least 2");
+  EvalResult r;
+  model::EvalMetrics& m = r.metrics;
+  const std::vector<ScoredPair> pairs = BalancedPairs(t, o);
+  std::tie(m.verification_accuracy, m.verification_accuracy_std) =
+      KFoldAccuracy(pairs, o.folds, o.seed);
+  m.threshold = BestThreshold(pairs);
+  std::vector<float> pos_d, neg_d;
+  for (const ScoredPair& p : pairs) (p.same ? pos_d : neg_d).push_back(p.distance);
+  m.roc_auc = RocAuc(pos_d, neg_d);
+  r.roc = RocCurve(pairs);
+
+  std::vector<std::pair<uint32_t, uint32_t>> far_neg;
+  if (neg_count <= o.max_far_negatives) {
+    for (uint32_t a = 0; a < t.size(); ++a) {
+      for (uint32_t b = a + 1; b < t.size(); ++b) {
+        if (t.labels[a] != t.labels[b]) far_neg.emplace_back(a, b);
+      }
+    }
+  } else {
+    std::mt19937_64 rng(o.seed ^ 0xfa11);
+    far_neg = RandomNegativePairs(t, o.max_far_negatives, rng);
+  }
+  m.tar_at_far_1e3 = TarAtFar(Distances(t, all_pos), Distances(t, far_neg), o.far);
+
+  const Identification id = Identify(t, o.seed);
+  m.rank1 = id.rank1;
+  m.recall_at_5 = id.recall_at_5;
+  m.mean_average_precision = MeanAveragePrecision(t, o.threads);
+  std::map<int32_t, int> ids;
+  for (int32_t l : t.labels) ids[l]++;
+  m.identities = static_cast<uint32_t>(ids.size());
+  m.photos = static_cast<uint32_t>(t.size());
+  m.pairs = static_cast<uint32_t>(pairs.size());
+  return r;
+}
+
+}  // namespace dogsearch::trainer

@@ -1,0 +1,70 @@
+// Everything that determines a training run, its validation, and its conversion to and from
+// dogsearch.v1.TrainingConfig (protobuf messages only; no gRPC, no LibTorch). The fields that
+// the proto does not carry (device, output folder, loader threads, augmentation, evaluation
+// cadence) are run-time choices that do not change what the model learns, except augmentation,
+// whose defaults are fixed and documented in augment.h.
+#ifndef DOGSEARCH_SERVICES_TRAINER_CORE_TRAIN_OPTIONS_H_
+#define DOGSEARCH_SERVICES_TRAINER_CORE_TRAIN_OPTIONS_H_
+
+#include <cstdint>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "common/model/model_spec.h"
+#include "dogsearch/v1/model.pb.h"
+#include "services/trainer/core/augment.h"
+#include "services/trainer/core/mining_kind.h"
+
+namespace dogsearch::trainer {
+
+enum class OptimizerKind { kAdam, kSgd };
+
+struct TrainOptions {
+  // What is learnt (mirrors dogsearch.v1.TrainingConfig).
+  std::string data_dir;
+  model::ModelSpec model = DefaultModelSpec();
+  MiningKind mining = MiningKind::kSemiHard;
+  float margin = 0.2f;
+  bool soft_margin = false;
+  uint32_t p = 16, k = 4;
+  uint32_t epochs = 0;
+  double time_budget_seconds = 0;
+  OptimizerKind optimizer = OptimizerKind::kAdam;
+  double learning_rate = 3e-4;
+  double weight_decay = 5e-4;
+  uint32_t warmup_steps = 100;
+  double gradient_clip_norm = 0;
+  double validation_fraction = 0.1;
+  uint64_t seed = 0;
+  int threads = 0;  // Intra-op threads; 0 = all cores.
+  std::string parent_checkpoint;  // Checkpoint directory to fine-tune from ("" = scratch).
+
+  // How it runs.
+  std::string output_dir;         // Run folder: checkpoints/, state/, metrics.jsonl.
+  std::string run_name = "run";   // Checkpoint versions are <run_name>-s<step>.
+  std::string device = "auto";    // "auto", "cpu", "cuda", "cuda:N".
+  bool resume = false;            // Continue the run saved in output_dir.
+  int loader_threads = 1;
+  int prefetch_batches = 4;
+  AugmentOptions augment;
+  uint32_t eval_every_epochs = 1;
+  bool flip_average_eval = false;
+
+  static model::ModelSpec DefaultModelSpec();
+};
+
+// INVALID_ARGUMENT naming the first bad field.
+absl::Status ValidateTrainOptions(const TrainOptions& options);
+
+// The proto fields into/out of `options` (run-time fields untouched). `dataset` is kept as given.
+void ToTrainingConfig(const TrainOptions& options, ::dogsearch::v1::TrainingConfig* config);
+absl::Status ApplyTrainingConfig(const ::dogsearch::v1::TrainingConfig& config,
+                                 TrainOptions* options);
+std::string TrainingConfigJson(const TrainOptions& options);
+
+const char* MiningName(MiningKind mining);
+absl::StatusOr<MiningKind> ParseMining(const std::string& name);
+
+}  // namespace dogsearch::trainer
+
+#endif  // DOGSEARCH_SERVICES_TRAINER_CORE_TRAIN_OPTIONS_H_

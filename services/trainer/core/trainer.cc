@@ -1,0 +1,485 @@
+#include "services/trainer/core/trainer.h"
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <thread>
+
+#include <torch/torch.h>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "common/base/file_util.h"
+#include "common/base/log.h"
+#include "common/base/status_macros.h"
+#include "common/model/checkpoint.h"
+#include "services/trainer/core/batch_loader.h"
+#include "services/trainer/core/dataset.h"
+#include "services/trainer/core/embed.h"
+#include "services/trainer/core/evaluation.h"
+#include "services/trainer/core/photo_cache.h"
+#include "services/trainer/core/pk_sampler.h"
+#include "services/trainer/core/run_state.h"
+#include "services/trainer/core/triplet_loss.h"
+
+namespace dogsearch::trainer {
+namespace fs = std::filesystem;
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double Since(Clock::time_point t) {
+  return std::chrono::duration<double>(Clock::now() - t).count();
+}
+
+absl::StatusOr<torch::Device> ResolveTorchDevice(const std::string& name) {
+  if (name == "auto") {
+    return torch::cuda::is_available() ? torch::Device(torch::kCUDA, 0) : torch::Device(torch::kCPU);
+  }
+  if (name == "cpu") return torch::Device(torch::kCPU);
+  if (absl::StartsWith(name, "cuda")) {
+    if (!torch::cuda::is_available()) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("device '", name, "' requested but CUDA is not available"));
+    }
+    try {
+      return torch::Device(name);
+    } catch (const std::exception& e) {
+      return absl::InvalidArgumentError(absl::StrCat("device '", name, "': ", e.what()));
+    }
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat("device '", name, "' is not one of auto, cpu, cuda, cuda:N"));
+}
+
+// Appends JSON lines; fsynced at every epoch. Owned by the training thread.
+class MetricsLog {
+ public:
+  absl::Status Open(const std::string& path) {
+    file_ = std::fopen(path.c_str(), "a");
+    if (file_ == nullptr) return ErrnoToStatus(errno, "opening " + path);
+    return absl::OkStatus();
+  }
+  ~MetricsLog() {
+    if (file_ != nullptr) std::fclose(file_);
+  }
+  void Append(const std::string& line) {
+    if (file_ != nullptr) std::fprintf(file_, "%s\n", line.c_str());
+  }
+  void Sync() {
+    if (file_ == nullptr) return;
+    std::fflush(file_);
+    (void)fdatasync(fileno(file_));
+  }
+
+ private:
+  FILE* file_ = nullptr;
+};
+
+std::string StepJson(const StepReport& r) {
+  return absl::StrFormat(
+      "{\"type\":\"step\",\"epoch\":%d,\"step\":%d,\"loss\":%.6f,\"active_fraction\":%.4f,"
+      "\"mean_positive\":%.4f,\"mean_negative\":%.4f,\"lr\":%.6g,\"triplets\":%d,"
+      "\"step_s\":%.4f,\"data_wait_s\":%.4f,\"loss_s\":%.4f,\"images_per_s\":%.1f,"
+      "\"elapsed_s\":%.1f}",
+      r.epoch, r.step, r.loss, r.active_fraction, r.mean_positive, r.mean_negative,
+      r.learning_rate, r.triplets, r.step_seconds, r.data_wait_seconds, r.loss_seconds,
+      r.images_per_second, r.elapsed_seconds);
+}
+
+std::string EpochJson(const EpochReport& r) {
+  const model::EvalMetrics& m = r.metrics;
+  return absl::StrFormat(
+      "{\"type\":\"epoch\",\"epoch\":%d,\"step\":%d,\"elapsed_s\":%.1f,\"validated\":%s,"
+      "\"verification_accuracy\":%.4f,\"verification_accuracy_std\":%.4f,\"roc_auc\":%.4f,"
+      "\"tar_at_far_1e-3\":%.4f,\"rank1\":%.4f,\"recall_at_5\":%.4f,\"map\":%.4f,"
+      "\"threshold\":%.4f,\"checkpoint\":\"%s\",\"best\":%s}",
+      r.epoch, r.step, r.elapsed_seconds, r.validated ? "true" : "false",
+      m.verification_accuracy, m.verification_accuracy_std, m.roc_auc, m.tar_at_far_1e3,
+      m.rank1, m.recall_at_5, m.mean_average_precision, m.threshold, r.checkpoint_version,
+      r.best ? "true" : "false");
+}
+
+// Removes a published checkpoint so that no reader sees it half-deleted: rename to a
+// temporary (ignored) name first.
+void RemoveCheckpoint(const std::string& root, const std::string& version) {
+  const std::string dir = root + "/" + version;
+  const std::string tmp = root + "/.tmp-remove-" + version;
+  std::error_code ec;
+  fs::rename(dir, tmp, ec);
+  if (!ec) fs::remove_all(tmp, ec);
+}
+
+class TrainingRun {
+ public:
+  TrainingRun(const TrainOptions& o, TrainingObserver* observer, const std::atomic<bool>* cancel)
+      : o_(o), observer_(observer), cancel_(cancel) {}
+
+  absl::Status Setup();
+  absl::StatusOr<TrainResult> Run();
+
+ private:
+  absl::Status LoadData();
+  absl::Status BuildModel();
+  void BuildOptimizer();
+  double LearningRate(uint64_t step, double elapsed) const;
+  StepReport Step(const LoadedBatch& batch, uint64_t step, double elapsed);
+  absl::Status EndEpoch(uint32_t epoch, uint64_t steps, double elapsed);
+  absl::StatusOr<std::string> Publish(const model::EvalMetrics& metrics, uint32_t epoch,
+                                      uint64_t steps);
+  absl::Status SaveOptimizer(uint64_t steps);
+  void Prune();
+
+  TrainOptions o_;
+  TrainingObserver* observer_;
+  const std::atomic<bool>* cancel_;
+  torch::Device device_ = torch::kCPU;
+  std::string fingerprint_;
+  std::optional<PhotoCache> train_, val_;
+  std::optional<PkSampler> sampler_;
+  std::shared_ptr<model::EmbeddingNet> net_;
+  std::unique_ptr<torch::optim::Optimizer> optimizer_;
+  std::string parent_version_;
+  RunState state_;
+  MetricsLog log_;
+  TrainResult result_;
+  double wait_total_ = 0, loss_total_ = 0, step_total_ = 0;
+};
+
+absl::Status TrainingRun::LoadData() {
+  DS_ASSIGN_OR_RETURN(Dataset all, ScanDataset(o_.data_dir));
+  fingerprint_ = DatasetFingerprint(all);
+  const DatasetSplit split = SplitByIdentity(all, o_.validation_fraction, o_.seed);
+  const int decode_threads = std::max(1u, std::thread::hardware_concurrency());
+  DS_ASSIGN_OR_RETURN(PhotoCache train,
+                      PhotoCache::Load(split.train, o_.model.input, decode_threads));
+  train_.emplace(std::move(train));
+  if (!split.validation.identities.empty()) {
+    DS_ASSIGN_OR_RETURN(PhotoCache val,
+                        PhotoCache::Load(split.validation, o_.model.input, decode_threads));
+    val_.emplace(std::move(val));
+  }
+  const size_t failed = train_->failed() + (val_ ? val_->failed() : 0);
+  if (failed > 0) {
+    DS_LOG(kWarning, "photos_skipped").Kv("count", failed).Kv("first_error", train_->failed() ? train_->first_error() : val_->first_error());
+  }
+  DS_ASSIGN_OR_RETURN(PkSampler sampler, PkSampler::Create(train_->photos_of(), o_.p, o_.k, o_.seed));
+  sampler_.emplace(std::move(sampler));
+  if (sampler_->skipped_identities() > 0) {
+    DS_LOG(kInfo, "identities_with_one_photo_not_sampled").Kv("count", sampler_->skipped_identities());
+  }
+  return absl::OkStatus();
+}
+
+absl::Status TrainingRun::BuildModel() {
+  std::string from;
+  if (o_.resume) {
+    DS_ASSIGN_OR_RETURN(state_, LoadRunState(o_.output_dir));
+    from = CheckpointRoot(o_.output_dir) + "/" + state_.last_version;
+  } else if (!o_.parent_checkpoint.empty()) {
+    from = o_.parent_checkpoint;
+  }
+  if (from.empty()) {
+    DS_ASSIGN_OR_RETURN(net_, model::BuildEmbeddingNet(o_.model));
+    net_->to(device_);
+  } else {
+    DS_ASSIGN_OR_RETURN(model::LoadedCheckpoint ckpt, model::LoadCheckpoint(from, device_));
+    if (o_.resume && !(ckpt.manifest.model == o_.model)) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "checkpoint ", from, " has a different model spec than this run's options"));
+    }
+    // Fine-tuning adopts the parent's architecture and input.
+    o_.model = ckpt.manifest.model;
+    parent_version_ = o_.resume ? ckpt.manifest.parent_version : ckpt.manifest.version;
+    net_ = ckpt.net;
+  }
+  net_->train();
+  return absl::OkStatus();
+}
+
+void TrainingRun::BuildOptimizer() {
+  std::vector<torch::Tensor> params = net_->parameters();
+  if (o_.optimizer == OptimizerKind::kAdam) {
+    optimizer_ = std::make_unique<torch::optim::Adam>(
+        params, torch::optim::AdamOptions(o_.learning_rate).weight_decay(o_.weight_decay));
+  } else {
+    optimizer_ = std::make_unique<torch::optim::SGD>(
+        params, torch::optim::SGDOptions(o_.learning_rate)
+                    .momentum(0.9)
+                    .nesterov(true)
+                    .weight_decay(o_.weight_decay));
+  }
+}
+
+absl::Status TrainingRun::Setup() {
+  DS_RETURN_IF_ERROR(ValidateTrainOptions(o_));
+  DS_ASSIGN_OR_RETURN(device_, ResolveTorchDevice(o_.device));
+  at::set_num_threads(o_.threads > 0 ? o_.threads
+                                     : static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
+  torch::manual_seed(o_.seed);
+  DS_RETURN_IF_ERROR(MakeDirs(CheckpointRoot(o_.output_dir)));
+  if (!o_.resume && LoadRunState(o_.output_dir).ok()) {
+    return absl::AlreadyExistsError(absl::StrCat(
+        "'", o_.output_dir, "' already holds a training run; resume it or choose another folder"));
+  }
+  try {
+    DS_RETURN_IF_ERROR(BuildModel());
+    DS_RETURN_IF_ERROR(LoadData());
+    BuildOptimizer();
+    if (o_.resume && !state_.optimizer_file.empty()) {
+      torch::load(*optimizer_, StateDir(o_.output_dir) + "/" + state_.optimizer_file);
+    }
+  } catch (const std::exception& e) {
+    return absl::InternalError(absl::StrCat("setting up training: ", e.what()));
+  }
+  (void)model::RemoveStaleTemporaries(CheckpointRoot(o_.output_dir));
+  return log_.Open(o_.output_dir + "/metrics.jsonl");
+}
+
+double TrainingRun::LearningRate(uint64_t step, double elapsed) const {
+  double progress = 0;
+  if (o_.epochs > 0) {
+    progress = static_cast<double>(step) / (static_cast<double>(o_.epochs) * sampler_->batches_per_epoch());
+  }
+  if (o_.time_budget_seconds > 0) progress = std::max(progress, elapsed / o_.time_budget_seconds);
+  progress = std::clamp(progress, 0.0, 1.0);
+  const double warm = o_.warmup_steps > 0 ? std::min(1.0, (step + 1.0) / o_.warmup_steps) : 1.0;
+  return o_.learning_rate * warm * 0.5 * (1 + std::cos(M_PI * progress));
+}
+
+StepReport TrainingRun::Step(const LoadedBatch& batch, uint64_t step, double elapsed) {
+  const auto start = Clock::now();
+  const int64_t n = static_cast<int64_t>(batch.batch.photos.size());
+  const model::InputSpec& in = o_.model.input;
+  torch::Tensor x = torch::from_blob(const_cast<float*>(batch.pixels.data()),
+                                     {n, 3, int64_t{in.height}, int64_t{in.width}});
+  torch::Tensor labels = torch::from_blob(const_cast<int32_t*>(batch.batch.labels.data()), {n},
+                                          torch::kInt32);
+  if (device_.is_cuda()) {
+    x = x.pin_memory().to(device_, /*non_blocking=*/true);
+    labels = labels.pin_memory().to(device_, /*non_blocking=*/true);
+  }
+  const double lr = LearningRate(step, elapsed);
+  for (auto& group : optimizer_->param_groups()) group.options().set_lr(lr);
+  torch::Tensor emb = net_->forward(x);
+  const auto loss_start = Clock::now();
+  TripletLossOptions lo;
+  lo.mining = o_.mining;
+  lo.margin = o_.margin;
+  lo.soft_margin = o_.soft_margin;
+  TripletLossResult r = TripletLoss(emb, labels, lo);
+  const double loss_seconds = Since(loss_start);
+  optimizer_->zero_grad();
+  r.loss.backward();
+  if (o_.gradient_clip_norm > 0) {
+    torch::nn::utils::clip_grad_norm_(net_->parameters(), o_.gradient_clip_norm);
+  }
+  optimizer_->step();
+  StepReport rep;
+  rep.loss = r.loss.item<double>();
+  rep.active_fraction = r.active_fraction;
+  rep.mean_positive = r.mean_positive;
+  rep.mean_negative = r.mean_negative;
+  rep.triplets = r.triplets;
+  rep.learning_rate = lr;
+  rep.loss_seconds = loss_seconds;
+  rep.data_wait_seconds = batch.wait_seconds;
+  rep.step_seconds = Since(start) + batch.wait_seconds;
+  return rep;
+}
+
+absl::StatusOr<std::string> TrainingRun::Publish(const model::EvalMetrics& metrics,
+                                                 uint32_t epoch, uint64_t steps) {
+  model::CheckpointManifest m;
+  m.version = absl::StrCat(o_.run_name, "-s", steps);
+  m.model = o_.model;
+  m.training_config_json = TrainingConfigJson(o_);
+  m.dataset_fingerprint = fingerprint_;
+  m.metrics = metrics;
+  m.parent_version = parent_version_;
+  m.epoch = epoch;
+  m.step = steps;
+  m.notes = absl::StrCat("train ", train_->photos_of().size(), " dogs / ", train_->size(),
+                         " photos; validation ", val_ ? val_->photos_of().size() : 0, " dogs / ",
+                         val_ ? val_->size() : 0, " photos (identity-disjoint)");
+  const std::string root = CheckpointRoot(o_.output_dir);
+  if (fs::exists(root + "/" + m.version)) RemoveCheckpoint(root, m.version);  // Crashed earlier.
+  absl::StatusOr<model::CheckpointManifest> written = model::PublishCheckpoint(root, m, *net_);
+  if (!written.ok()) return written.status();
+  return m.version;
+}
+
+absl::Status TrainingRun::SaveOptimizer(uint64_t steps) {
+  const std::string dir = StateDir(o_.output_dir);
+  DS_RETURN_IF_ERROR(MakeDirs(dir));
+  const std::string name = absl::StrCat("optimizer-s", steps, ".pt");
+  const std::string tmp = dir + "/.tmp-" + name;
+  try {
+    torch::save(*optimizer_, tmp);
+  } catch (const std::exception& e) {
+    return absl::InternalError(absl::StrCat("saving optimizer state: ", e.what()));
+  }
+  DS_RETURN_IF_ERROR(SyncPath(tmp));
+  DS_RETURN_IF_ERROR(RenameDurably(tmp, dir + "/" + name));
+  const std::string old = state_.optimizer_file;
+  state_.optimizer_file = name;
+  if (!old.empty() && old != name) {
+    std::error_code ec;
+    fs::remove(dir + "/" + old, ec);
+  }
+  return absl::OkStatus();
+}
+
+void TrainingRun::Prune() {
+  absl::StatusOr<std::vector<model::CheckpointManifest>> all =
+      model::ListCheckpoints(CheckpointRoot(o_.output_dir));
+  if (!all.ok()) return;
+  for (const model::CheckpointManifest& m : *all) {
+    if (m.version != state_.last_version && m.version != state_.best_version &&
+        absl::StartsWith(m.version, o_.run_name + "-s")) {
+      RemoveCheckpoint(CheckpointRoot(o_.output_dir), m.version);
+    }
+  }
+}
+
+absl::Status TrainingRun::EndEpoch(uint32_t epoch, uint64_t steps, double elapsed) {
+  EpochReport rep;
+  rep.epoch = epoch;
+  rep.step = steps;
+  if (val_) {
+    EmbedOptions eo;
+    eo.device = device_;
+    eo.flip_average = o_.flip_average_eval;
+    EvalOptions ev;
+    ev.seed = o_.seed;
+    ev.threads = at::get_num_threads();
+    absl::StatusOr<EvalResult> r = Evaluate(EmbedCache(*net_, *val_, eo), ev);
+    if (r.ok()) {
+      rep.metrics = r->metrics;
+      rep.validated = true;
+    } else {
+      DS_LOG(kWarning, "validation_skipped").Kv("reason", r.status());
+    }
+  }
+  DS_ASSIGN_OR_RETURN(rep.checkpoint_version, Publish(rep.metrics, epoch, steps));
+  const bool no_validation = !rep.validated;
+  rep.best = no_validation || rep.metrics.verification_accuracy > state_.best_accuracy;
+  state_.last_version = rep.checkpoint_version;
+  if (rep.best) {
+    state_.best_version = rep.checkpoint_version;
+    state_.best_accuracy = rep.metrics.verification_accuracy;
+    result_.best_metrics = rep.metrics;
+  }
+  state_.epochs_done = epoch + 1;
+  state_.steps_done = steps;
+  rep.elapsed_seconds = elapsed;
+  state_.elapsed_seconds = elapsed;
+  DS_RETURN_IF_ERROR(SaveOptimizer(steps));
+  DS_RETURN_IF_ERROR(SaveRunState(o_.output_dir, state_));
+  Prune();
+  log_.Append(EpochJson(rep));
+  log_.Sync();
+  if (observer_ != nullptr) observer_->OnEpoch(rep);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<TrainResult> TrainingRun::Run() {
+  const uint32_t per_epoch = sampler_->batches_per_epoch();
+  if (observer_ != nullptr) {
+    observer_->OnStart(static_cast<uint32_t>(train_->photos_of().size()),
+                       static_cast<uint32_t>(train_->size()),
+                       val_ ? static_cast<uint32_t>(val_->photos_of().size()) : 0,
+                       val_ ? static_cast<uint32_t>(val_->size()) : 0, per_epoch);
+  }
+  LoaderOptions lo;
+  lo.threads = o_.loader_threads;
+  lo.prefetch = o_.prefetch_batches;
+  lo.seed = o_.seed;
+  lo.start_epoch = state_.epochs_done;
+  BatchLoader loader(*train_, *sampler_, o_.model.input, o_.augment, lo);
+  const auto start = Clock::now();
+  const double prior = state_.elapsed_seconds;
+  uint64_t steps = state_.steps_done;
+  double rate = 0;
+  bool stop = false;
+  for (uint32_t epoch = state_.epochs_done; !stop; ++epoch) {
+    if (o_.epochs > 0 && epoch >= o_.epochs) break;
+    torch::manual_seed(o_.seed + epoch);
+    uint32_t b = 0;
+    for (; b < per_epoch; ++b) {
+      if (cancel_ != nullptr && cancel_->load()) {
+        result_.cancelled = true;
+        stop = true;
+        break;
+      }
+      const double elapsed = prior + Since(start);
+      if (o_.time_budget_seconds > 0 && elapsed >= o_.time_budget_seconds) {
+        stop = true;
+        break;
+      }
+      const LoadedBatch batch = loader.Next();
+      StepReport rep;
+      try {
+        rep = Step(batch, steps, elapsed);
+      } catch (const std::exception& e) {
+        return absl::InternalError(absl::StrCat("training step ", steps, ": ", e.what()));
+      }
+      ++steps;
+      wait_total_ += rep.data_wait_seconds;
+      loss_total_ += rep.loss_seconds;
+      step_total_ += rep.step_seconds;
+      const double ips = batch.batch.photos.size() / std::max(rep.step_seconds, 1e-9);
+      rate = rate == 0 ? ips : 0.9 * rate + 0.1 * ips;
+      rep.epoch = epoch;
+      rep.batch = b;
+      rep.batches_per_epoch = per_epoch;
+      rep.step = steps;
+      rep.images_per_second = rate;
+      rep.elapsed_seconds = prior + Since(start);
+      const double steps_per_s = rate / batch.batch.photos.size();
+      double eta = o_.epochs > 0 ? (static_cast<double>(o_.epochs) * per_epoch - steps) / steps_per_s : 0;
+      if (o_.time_budget_seconds > 0) {
+        const double left = o_.time_budget_seconds - rep.elapsed_seconds;
+        eta = eta > 0 ? std::min(eta, left) : left;
+      }
+      rep.eta_seconds = std::max(0.0, eta);
+      log_.Append(StepJson(rep));
+      if (observer_ != nullptr) observer_->OnStep(rep);
+    }
+    if (result_.cancelled) break;
+    if (b == 0 && stop) {  // Budget ran out exactly at an epoch boundary.
+      if (epoch > 0 && state_.steps_done != steps) {
+        DS_RETURN_IF_ERROR(EndEpoch(epoch - 1, steps, prior + Since(start)));
+      }
+      break;
+    }
+    const bool last = stop || (o_.epochs > 0 && epoch + 1 >= o_.epochs);
+    if (last || (epoch + 1) % o_.eval_every_epochs == 0) {
+      DS_RETURN_IF_ERROR(EndEpoch(epoch, steps, prior + Since(start)));
+    }
+  }
+  result_.last_version = state_.last_version;
+  result_.best_version = state_.best_version;
+  result_.epochs = state_.epochs_done;
+  result_.steps = steps;
+  result_.seconds = prior + Since(start);
+  result_.data_wait_fraction = step_total_ > 0 ? wait_total_ / step_total_ : 0;
+  result_.loss_fraction = step_total_ > 0 ? loss_total_ / step_total_ : 0;
+  return result_;
+}
+
+}  // namespace
+
+std::string CheckpointRoot(const std::string& output_dir) { return output_dir + "/checkpoints"; }
+
+absl::StatusOr<TrainResult> Train(const TrainOptions& options, TrainingObserver* observer,
+                                  const std::atomic<bool>* cancel) {
+  TrainingRun run(options, observer, cancel);
+  DS_RETURN_IF_ERROR(run.Setup());
+  return run.Run();
+}
+
+}  // namespace dogsearch::trainer

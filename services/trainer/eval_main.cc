@@ -1,0 +1,131 @@
+// dogsearch-eval: evaluates a checkpoint on every dog of a folder of identity folders (all
+// treated as unseen dogs) and prints one JSON object; optionally writes PCA and ROC PNGs.
+//
+//   dogsearch-eval --checkpoint deploy/models/<version> --data DIR [--pca_png F] [--roc_png F]
+// Without --checkpoint it evaluates the default model: the version named in
+// <models_root>/DEFAULT (models_root defaults to deploy/models).
+#include <chrono>
+#include <cstdio>
+#include <string>
+#include <thread>
+
+#include <torch/torch.h>
+
+#include "absl/flags/flag.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/strip.h"
+#include "common/base/env_flags.h"
+#include "common/base/file_util.h"
+#include "common/model/checkpoint.h"
+#include "services/trainer/core/dataset.h"
+#include "services/trainer/core/embed.h"
+#include "services/trainer/core/evaluation.h"
+#include "services/trainer/core/photo_cache.h"
+#include "services/trainer/core/plots.h"
+
+ABSL_FLAG(std::string, checkpoint, "", "Checkpoint folder (default: the default model)");
+ABSL_FLAG(std::string, models_root, "deploy/models", "Where the default model lives");
+ABSL_FLAG(std::string, data, "", "Folder of identity folders: <data>/<dog_id>/*.jpg");
+ABSL_FLAG(uint64_t, seed, 0, "Seed for pairs, folds and gallery choice");
+ABSL_FLAG(bool, flip_average, false, "Average each photo's embedding with its mirror's");
+ABSL_FLAG(std::string, pca_png, "", "Write a PCA map of the embeddings here");
+ABSL_FLAG(bool, thumbnails, false, "Draw photo thumbnails on the PCA map");
+ABSL_FLAG(int, pca_dogs, 20, "Dogs on the PCA map (those with the most photos)");
+ABSL_FLAG(std::string, roc_png, "", "Write the ROC curve here");
+ABSL_FLAG(int, threads, 0, "CPU threads (0 = all cores)");
+ABSL_FLAG(int, batch, 64, "Photos per forward pass");
+ABSL_FLAG(std::string, device, "cpu", "cpu or cuda");
+
+namespace dogsearch::trainer {
+namespace {
+
+absl::StatusOr<std::string> DefaultCheckpoint(const std::string& root) {
+  absl::StatusOr<std::string> name = ReadFile(root + "/DEFAULT", 256);
+  if (!name.ok()) {
+    return absl::NotFoundError(absl::StrCat("no --checkpoint and no default model (", root,
+                                            "/DEFAULT): ", name.status().message()));
+  }
+  return root + "/" + std::string(absl::StripAsciiWhitespace(*name));
+}
+
+absl::Status Run() {
+  const auto start = std::chrono::steady_clock::now();
+  const int threads = absl::GetFlag(FLAGS_threads) > 0
+                          ? absl::GetFlag(FLAGS_threads)
+                          : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  at::set_num_threads(threads);
+  if (absl::GetFlag(FLAGS_data).empty()) return absl::InvalidArgumentError("--data is required");
+  std::string dir = absl::GetFlag(FLAGS_checkpoint);
+  if (dir.empty()) {
+    absl::StatusOr<std::string> d = DefaultCheckpoint(absl::GetFlag(FLAGS_models_root));
+    if (!d.ok()) return d.status();
+    dir = *d;
+  }
+  const std::string dev = absl::GetFlag(FLAGS_device);
+  if (dev != "cpu" && !torch::cuda::is_available()) {
+    return absl::FailedPreconditionError("--device " + dev + ": CUDA is not available");
+  }
+  const torch::Device device(dev == "cpu" ? torch::Device(torch::kCPU) : torch::Device(dev));
+  absl::StatusOr<model::LoadedCheckpoint> ckpt = model::LoadCheckpoint(dir, device);
+  if (!ckpt.ok()) return ckpt.status();
+  absl::StatusOr<Dataset> ds = ScanDataset(absl::GetFlag(FLAGS_data));
+  if (!ds.ok()) return ds.status();
+  absl::StatusOr<PhotoCache> cache = PhotoCache::Load(*ds, ckpt->manifest.model.input, threads);
+  if (!cache.ok()) return cache.status();
+  if (cache->failed() > 0) {
+    std::fprintf(stderr, "dogsearch-eval: skipped %zu unreadable photos (first: %s)\n",
+                 cache->failed(), cache->first_error().c_str());
+  }
+  EmbedOptions eo;
+  eo.batch_size = absl::GetFlag(FLAGS_batch);
+  eo.flip_average = absl::GetFlag(FLAGS_flip_average);
+  eo.device = device;
+  const EmbeddingTable table = EmbedCache(*ckpt->net, *cache, eo);
+  EvalOptions ev;
+  ev.seed = absl::GetFlag(FLAGS_seed);
+  ev.threads = threads;
+  absl::StatusOr<EvalResult> r = Evaluate(table, ev);
+  if (!r.ok()) return r.status();
+  if (!absl::GetFlag(FLAGS_pca_png).empty()) {
+    PcaPlotOptions po;
+    po.max_dogs = absl::GetFlag(FLAGS_pca_dogs);
+    po.thumbnails = absl::GetFlag(FLAGS_thumbnails);
+    std::vector<cv::Mat> thumbs;
+    if (po.thumbnails) {
+      for (size_t i = 0; i < cache->size(); ++i) thumbs.push_back(cache->image(i));
+    }
+    if (absl::Status s = WritePcaPlot(table, thumbs, po, absl::GetFlag(FLAGS_pca_png)); !s.ok()) return s;
+  }
+  if (!absl::GetFlag(FLAGS_roc_png).empty()) {
+    if (absl::Status s = WriteRocPlot(r->roc, r->metrics.roc_auc, absl::GetFlag(FLAGS_roc_png)); !s.ok()) {
+      return s;
+    }
+  }
+  const model::EvalMetrics& m = r->metrics;
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::printf(
+      "{\"checkpoint\":\"%s\",\"verification_accuracy\":%.4f,\"verification_accuracy_std\":%.4f,"
+      "\"roc_auc\":%.4f,\"tar_at_far_1e-3\":%.4f,\"rank1\":%.4f,\"recall_at_5\":%.4f,"
+      "\"map\":%.4f,\"threshold\":%.4f,\"dogs\":%u,\"photos\":%u,\"pairs\":%u,"
+      "\"skipped_photos\":%zu,\"flip_average\":%s,\"seconds\":%.1f}\n",
+      ckpt->manifest.version.c_str(), m.verification_accuracy, m.verification_accuracy_std, m.roc_auc,
+      m.tar_at_far_1e3, m.rank1, m.recall_at_5, m.mean_average_precision, m.threshold,
+      m.identities, m.photos, m.pairs, cache->failed(), eo.flip_average ? "true" : "false",
+      seconds);
+  return absl::OkStatus();
+}
+
+}  // namespace
+}  // namespace dogsearch::trainer
+
+int main(int argc, char** argv) {
+  dogsearch::ParseFlagsWithEnv(argc, argv);
+  absl::Status s = dogsearch::trainer::Run();
+  if (!s.ok()) {
+    std::fprintf(stderr, "dogsearch-eval: %s\n", s.ToString().c_str());
+    return s.code() == absl::StatusCode::kInvalidArgument ? 2 : 1;
+  }
+  return 0;
+}
