@@ -14,7 +14,8 @@ float Uniform(std::mt19937_64& rng, float lo, float hi) {
   return std::uniform_real_distribution<float>(lo, hi)(rng);
 }
 
-// Affine map from source pixels to output pixels: the crop (cx, cy, cw, ch) of the source,
+// Affine map from source pixels to output pixels (OpenCV's convention: pixel centres at
+// integer coordinates): the crop of size cw x ch centred at (cx, cy) of the source,
 // rotated by `degrees` about its centre and optionally mirrored, fills the w x h output.
 cv::Mat CropRotateFlip(double cx, double cy, double cw, double ch, double degrees, bool flip,
                        int w, int h) {
@@ -27,8 +28,8 @@ cv::Mat CropRotateFlip(double cx, double cy, double cw, double ch, double degree
   m.at<double>(0, 1) = -sx * s;
   m.at<double>(1, 0) = sy * s;
   m.at<double>(1, 1) = sy * c;
-  m.at<double>(0, 2) = w / 2.0 - (m.at<double>(0, 0) * cx + m.at<double>(0, 1) * cy);
-  m.at<double>(1, 2) = h / 2.0 - (m.at<double>(1, 0) * cx + m.at<double>(1, 1) * cy);
+  m.at<double>(0, 2) = (w - 1) / 2.0 - (m.at<double>(0, 0) * cx + m.at<double>(0, 1) * cy);
+  m.at<double>(1, 2) = (h - 1) / 2.0 - (m.at<double>(1, 0) * cx + m.at<double>(1, 1) * cy);
   return m;
 }
 
@@ -46,8 +47,8 @@ void AugmentToCHW(const cv::Mat& rgb, const model::InputSpec& input, const Augme
   const double aspect = std::exp(Uniform(rng, static_cast<float>(-log_a), static_cast<float>(log_a)));
   const double cw = std::min<double>(rgb.cols, std::sqrt(area * aspect) * rgb.cols);
   const double ch = std::min<double>(rgb.rows, std::sqrt(area / aspect) * rgb.rows);
-  const double cx = cw / 2 + Uniform(rng, 0.f, static_cast<float>(rgb.cols - cw));
-  const double cy = ch / 2 + Uniform(rng, 0.f, static_cast<float>(rgb.rows - ch));
+  const double cx = cw / 2 - 0.5 + Uniform(rng, 0.f, static_cast<float>(rgb.cols - cw));
+  const double cy = ch / 2 - 0.5 + Uniform(rng, 0.f, static_cast<float>(rgb.rows - ch));
   const double degrees = Uniform(rng, -options.rotation_degrees, options.rotation_degrees);
   const bool flip = options.flip && (rng() & 1);
   cv::Mat warped;

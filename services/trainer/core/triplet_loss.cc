@@ -100,7 +100,7 @@ TripletLossResult TripletLoss(const torch::Tensor& embeddings, const torch::Tens
     }
   }
   torch::Tensor stats =
-      torch::stack({active.to(torch::kFloat).mean(), d_ap.detach().mean(), d_an.detach().mean()})
+      torch::stack({active.to(d_ap.scalar_type()).mean(), d_ap.detach().mean(), d_an.detach().mean()})
           .to(torch::kCPU, torch::kDouble);
   r.active_fraction = stats[0].item<double>();
   r.mean_positive = stats[1].item<double>();

@@ -1,0 +1,219 @@
+// End-to-end runs of the training loop on generated dogs: checkpoints, metrics log, observer,
+// improvement over an untrained network, exact resume, cancellation, fine-tuning, bad options.
+#include "services/trainer/core/trainer.h"
+
+#include <filesystem>
+#include <set>
+
+#include <gtest/gtest.h>
+
+#include "absl/strings/str_split.h"
+#include "common/model/checkpoint.h"
+#include "services/trainer/core/dataset.h"
+#include "services/trainer/core/embed.h"
+#include "services/trainer/core/run_state.h"
+#include "tests/testing/temp_dir.h"
+#include "tests/trainer/synthetic_dogs.h"
+
+namespace dogsearch::trainer {
+namespace {
+namespace fs = std::filesystem;
+
+class Recorder : public TrainingObserver {
+ public:
+  void OnStart(uint32_t td, uint32_t, uint32_t vd, uint32_t, uint32_t bpe) override {
+    train_dogs = td;
+    val_dogs = vd;
+    batches_per_epoch = bpe;
+  }
+  void OnStep(const StepReport& r) override {
+    steps.push_back(r);
+    if (cancel_after > 0 && steps.size() >= cancel_after) cancel->store(true);
+  }
+  void OnEpoch(const EpochReport& r) override { epochs.push_back(r); }
+
+  uint32_t train_dogs = 0, val_dogs = 0, batches_per_epoch = 0;
+  std::vector<StepReport> steps;
+  std::vector<EpochReport> epochs;
+  size_t cancel_after = 0;
+  std::atomic<bool>* cancel = nullptr;
+};
+
+class TrainerSmokeTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    at::set_num_threads(2);
+    testing::WriteSyntheticDogs(data_.path(), 16, 5, 32, 1);
+  }
+  TrainOptions Options(const std::string& out, uint32_t epochs) {
+    TrainOptions o;
+    o.data_dir = data_.path();
+    o.output_dir = out;
+    o.model = testing::TinySpec();
+    o.p = 4;
+    o.k = 3;
+    o.epochs = epochs;
+    o.learning_rate = 3e-3;
+    o.warmup_steps = 2;
+    o.validation_fraction = 0.25;
+    o.seed = 3;
+    o.threads = 2;
+    o.run_name = "tiny";
+    return o;
+  }
+  testing::TempDir data_, runs_;
+};
+
+double MeanLoss(const std::vector<StepReport>& s, size_t from, size_t to) {
+  double sum = 0;
+  for (size_t i = from; i < to; ++i) sum += s[i].loss;
+  return sum / (to - from);
+}
+
+TEST_F(TrainerSmokeTest, TrainsPublishesLogsAndBeatsAnUntrainedNetwork) {
+  Recorder rec;
+  const std::string out = runs_.File("run");
+  absl::StatusOr<TrainResult> r = Train(Options(out, 16), &rec, nullptr);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(rec.train_dogs, 12u);
+  EXPECT_EQ(rec.val_dogs, 4u);
+  EXPECT_EQ(rec.batches_per_epoch, 3u);
+  EXPECT_EQ(r->epochs, 16u);
+  EXPECT_EQ(r->steps, 48u);
+  ASSERT_EQ(rec.steps.size(), 48u);
+  ASSERT_EQ(rec.epochs.size(), 16u);
+  for (const StepReport& s : rec.steps) {
+    EXPECT_TRUE(std::isfinite(s.loss));
+    EXPECT_GE(s.active_fraction, 0.0);
+    EXPECT_LE(s.active_fraction, 1.0);
+    EXPECT_EQ(s.triplets, 12 * 2);  // Semi-hard: one per anchor-positive pair.
+    EXPECT_GT(s.images_per_second, 0.0);
+  }
+  EXPECT_LT(MeanLoss(rec.steps, 36, 48), MeanLoss(rec.steps, 0, 12)) << "loss did not fall";
+  for (const EpochReport& e : rec.epochs) EXPECT_TRUE(e.validated);
+  EXPECT_EQ(rec.epochs.back().metrics.identities, 4u);
+  EXPECT_EQ(rec.epochs.back().metrics.photos, 20u);
+
+  // Published checkpoints: only best and last are kept, both loadable, manifests filled in.
+  std::set<std::string> dirs;
+  for (const auto& e : fs::directory_iterator(CheckpointRoot(out))) dirs.insert(e.path().filename());
+  std::set<std::string> want = {r->best_version, r->last_version};
+  EXPECT_EQ(dirs, want);
+  EXPECT_EQ(r->last_version, "tiny-s48");
+  absl::StatusOr<model::LoadedCheckpoint> best =
+      model::LoadCheckpoint(CheckpointRoot(out) + "/" + r->best_version);
+  ASSERT_TRUE(best.ok()) << best.status();
+  EXPECT_EQ(best->manifest.model, testing::TinySpec());
+  EXPECT_EQ(best->manifest.dataset_fingerprint, DatasetFingerprint(*ScanDataset(data_.path())));
+  EXPECT_NE(best->manifest.training_config_json.find("MINING_STRATEGY_SEMI_HARD"), std::string::npos)
+      << best->manifest.training_config_json;
+  EXPECT_EQ(best->manifest.metrics.verification_accuracy, r->best_metrics.verification_accuracy);
+
+  // metrics.jsonl: one line per step and per epoch.
+  const std::string log = testing::ReadAll(out + "/metrics.jsonl");
+  std::vector<std::string> lines = absl::StrSplit(log, '\n', absl::SkipEmpty());
+  EXPECT_EQ(lines.size(), 48u + 16u);
+  EXPECT_NE(lines.back().find("\"type\":\"epoch\""), std::string::npos);
+
+  // Trained beats untrained on the unseen validation dogs.
+  TrainOptions o = Options(out, 1);
+  absl::StatusOr<Dataset> all = ScanDataset(data_.path());
+  const DatasetSplit split = SplitByIdentity(*all, o.validation_fraction, o.seed);
+  const PhotoCache val = *PhotoCache::Load(split.validation, o.model.input, 2);
+  torch::manual_seed(0);
+  auto untrained = model::BuildEmbeddingNet(o.model);
+  ASSERT_TRUE(untrained.ok());
+  const auto before = Evaluate(EmbedCache(**untrained, val, {}), {});
+  const auto after = Evaluate(EmbedCache(*best->net, val, {}), {});
+  ASSERT_TRUE(before.ok() && after.ok());
+  EXPECT_GT(after->metrics.roc_auc, before->metrics.roc_auc + 0.05)
+      << "untrained " << before->metrics.roc_auc;
+  EXPECT_GT(after->metrics.roc_auc, 0.9);
+}
+
+TEST_F(TrainerSmokeTest, ResumeContinuesExactlyAsAnUninterruptedRun) {
+  Recorder straight, first, second;
+  ASSERT_TRUE(Train(Options(runs_.File("straight"), 4), &straight, nullptr).ok());
+  // Interrupted after 2 of 4 epochs (the learning-rate schedule spans all 4).
+  std::atomic<bool> cancel{false};
+  first.cancel = &cancel;
+  first.cancel_after = 6;
+  absl::StatusOr<TrainResult> part = Train(Options(runs_.File("split"), 4), &first, &cancel);
+  ASSERT_TRUE(part.ok()) << part.status();
+  ASSERT_TRUE(part->cancelled);
+  ASSERT_EQ(part->last_version, "tiny-s6");
+  TrainOptions resume = Options(runs_.File("split"), 4);
+  resume.resume = true;
+  absl::StatusOr<TrainResult> r = Train(resume, &second, nullptr);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->steps, 12u);
+  ASSERT_EQ(second.steps.size(), 6u);
+  for (size_t i = 0; i < 6; ++i) {
+    EXPECT_EQ(second.steps[i].step, straight.steps[6 + i].step);
+    EXPECT_NEAR(second.steps[i].loss, straight.steps[6 + i].loss, 1e-5) << "step " << i + 7;
+  }
+  EXPECT_NEAR(second.epochs.back().metrics.roc_auc, straight.epochs.back().metrics.roc_auc, 1e-4);
+  // A finished run folder is not silently overwritten by a fresh run.
+  EXPECT_EQ(Train(Options(runs_.File("split"), 4), nullptr, nullptr).status().code(),
+            absl::StatusCode::kAlreadyExists);
+}
+
+TEST_F(TrainerSmokeTest, CancelStopsBetweenStepsAndKeepsTheLastCheckpoint) {
+  std::atomic<bool> cancel{false};
+  Recorder rec;
+  rec.cancel = &cancel;
+  rec.cancel_after = 5;  // Epoch 0 (3 steps) completes and is published; stops in epoch 1.
+  const std::string out = runs_.File("cancelled");
+  absl::StatusOr<TrainResult> r = Train(Options(out, 50), &rec, &cancel);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_TRUE(r->cancelled);
+  EXPECT_EQ(r->steps, 5u);
+  EXPECT_EQ(r->last_version, "tiny-s3");
+  EXPECT_TRUE(model::LoadCheckpoint(CheckpointRoot(out) + "/tiny-s3").ok());
+  EXPECT_EQ(LoadRunState(out)->steps_done, 3u);
+}
+
+TEST_F(TrainerSmokeTest, FineTunesFromAParentCheckpoint) {
+  absl::StatusOr<TrainResult> parent = Train(Options(runs_.File("parent"), 1), nullptr, nullptr);
+  ASSERT_TRUE(parent.ok());
+  TrainOptions o = Options(runs_.File("child"), 1);
+  o.parent_checkpoint = CheckpointRoot(runs_.File("parent")) + "/" + parent->last_version;
+  o.model.embedding_dim = 99;  // Ignored: fine-tuning keeps the parent's architecture.
+  o.run_name = "child";
+  absl::StatusOr<TrainResult> child = Train(o, nullptr, nullptr);
+  ASSERT_TRUE(child.ok()) << child.status();
+  auto m = model::ReadManifest(CheckpointRoot(runs_.File("child")) + "/" + child->last_version);
+  ASSERT_TRUE(m.ok());
+  EXPECT_EQ(m->parent_version, parent->last_version);
+  EXPECT_EQ(m->model.embedding_dim, 16u);
+}
+
+TEST_F(TrainerSmokeTest, BadOptionsAreRefusedNamingTheField) {
+  auto code_and_message = [&](TrainOptions o) {
+    absl::Status s = Train(o, nullptr, nullptr).status();
+    return std::make_pair(s.code(), std::string(s.message()));
+  };
+  TrainOptions o = Options(runs_.File("bad"), 1);
+  o.p = 1;
+  auto [c1, m1] = code_and_message(o);
+  EXPECT_EQ(c1, absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(m1.find("identities_per_batch"), std::string::npos) << m1;
+  o = Options(runs_.File("bad"), 0);
+  auto [c2, m2] = code_and_message(o);
+  EXPECT_NE(m2.find("epochs"), std::string::npos) << m2;
+  o = Options(runs_.File("bad"), 1);
+  o.data_dir = runs_.File("nowhere");
+  EXPECT_EQ(code_and_message(o).first, absl::StatusCode::kNotFound);
+  o = Options(runs_.File("bad"), 1);
+  o.p = 40;  // Only 12 training dogs.
+  EXPECT_EQ(code_and_message(o).first, absl::StatusCode::kInvalidArgument);
+  o = Options(runs_.File("bad2"), 1);
+  o.resume = true;
+  EXPECT_EQ(code_and_message(o).first, absl::StatusCode::kNotFound);
+  o = Options(runs_.File("bad"), 1);
+  o.device = "tpu";
+  EXPECT_EQ(code_and_message(o).first, absl::StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace dogsearch::trainer
