@@ -17,6 +17,7 @@ BUILD_PACKAGES=(
   libgtest-dev libgmock-dev
   libssl-dev libsqlite3-dev libcpp-httplib-dev
   openssl ca-certificates
+  curl unzip
 )
 RUNTIME_PACKAGES=(
   libtorch1.13 libgrpc++1.51 libprotobuf32 libopencv-imgcodecs406 libopencv-imgproc406

@@ -11,6 +11,7 @@
 #include "common/model/checkpoint_manifest.h"
 #include "common/rpc/grpc_server.h"
 #include "common/rpc/shutdown_signal.h"
+#include "services/embedding/checkpoint_subscriber.h"
 #include "services/embedding/core/directory_watcher.h"
 #include "services/embedding/core/torch_model.h"
 #include "services/embedding/embedding_service.h"
@@ -20,6 +21,12 @@ ABSL_FLAG(std::string, model_dir, "./data/models", "Directory of checkpoint dire
 ABSL_FLAG(std::string, default_model, "", "Version to load and serve first (empty = newest)");
 ABSL_FLAG(int, watch_interval_seconds, 5, "Poll model_dir for new checkpoints (0 = off)");
 ABSL_FLAG(bool, watch_make_default, false, "Make each newly found checkpoint the default");
+ABSL_FLAG(std::string, trainer_address, "",
+          "host:port of the trainer: follow its WatchCheckpoints stream (empty = off)");
+ABSL_FLAG(bool, trainer_make_default, false,
+          "Make each checkpoint the trainer publishes the default (promotions always do)");
+ABSL_FLAG(std::string, trainer_token, "", "Bearer token for the trainer");
+ABSL_FLAG(std::string, trainer_tls_ca, "", "PEM CA to verify the trainer (enables TLS)");
 ABSL_FLAG(std::string, device, "auto", "auto, cpu, cuda or cuda:N");
 ABSL_FLAG(bool, half, false, "Half precision on CUDA");
 ABSL_FLAG(int, threads, 2, "LibTorch intra-op threads (0 = library default)");
@@ -119,6 +126,18 @@ int Main() {
   DirectoryWatcher watcher(model_dir, &repository, absl::GetFlag(FLAGS_watch_make_default),
                            absl::Seconds(absl::GetFlag(FLAGS_watch_interval_seconds)));
 
+  std::unique_ptr<CheckpointSubscriber> subscriber;
+  if (!absl::GetFlag(FLAGS_trainer_address).empty()) {
+    SubscriberOptions so;
+    so.channel.bearer_token = absl::GetFlag(FLAGS_trainer_token);
+    so.channel.tls.ca_file = absl::GetFlag(FLAGS_trainer_tls_ca);
+    so.make_default_on_publish = absl::GetFlag(FLAGS_trainer_make_default);
+    auto channel = rpc::CreateChannel(absl::GetFlag(FLAGS_trainer_address), so.channel);
+    if (!channel.ok()) return Fail(channel.status());
+    subscriber = std::make_unique<CheckpointSubscriber>(*channel, &repository, so);
+    subscriber->Start();
+  }
+
   BatcherOptions batch_options{max_batch,
                                absl::Milliseconds(absl::GetFlag(FLAGS_max_delay_ms)),
                                static_cast<size_t>(absl::GetFlag(FLAGS_max_queued_photos)), 1};
@@ -160,6 +179,7 @@ int Main() {
   signals->Wait();
   (*server)->Shutdown(absl::Seconds(10));
   server_ptr = nullptr;
+  if (subscriber) subscriber->Stop();
   batcher.Stop();
   return 0;
 }

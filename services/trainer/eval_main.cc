@@ -3,7 +3,9 @@
 //
 //   dogsearch-eval --checkpoint deploy/models/<version> --data DIR [--pca_png F] [--roc_png F]
 // Without --checkpoint it evaluates the default model: the version named in
-// <models_root>/DEFAULT (models_root defaults to deploy/models).
+// <models_root>/DEFAULT (models_root defaults to deploy/models). --holdout_fraction F
+// --holdout_seed S restricts it to the validation dogs of a dogsearch-train run with
+// --val_fraction F --seed S.
 #include <chrono>
 #include <cstdio>
 #include <string>
@@ -28,6 +30,10 @@ ABSL_FLAG(std::string, checkpoint, "", "Checkpoint folder (default: the default 
 ABSL_FLAG(std::string, models_root, "deploy/models", "Where the default model lives");
 ABSL_FLAG(std::string, data, "", "Folder of identity folders: <data>/<dog_id>/*.jpg");
 ABSL_FLAG(uint64_t, seed, 0, "Seed for pairs, folds and gallery choice");
+ABSL_FLAG(double, holdout_fraction, 0,
+          "If > 0: evaluate only the validation dogs of dogsearch-train's split with this "
+          "--val_fraction and --holdout_seed (the dogs that run never trained on)");
+ABSL_FLAG(uint64_t, holdout_seed, 0, "The training run's --seed (with --holdout_fraction)");
 ABSL_FLAG(bool, flip_average, false, "Average each photo's embedding with its mirror's");
 ABSL_FLAG(std::string, pca_png, "", "Write a PCA map of the embeddings here");
 ABSL_FLAG(bool, thumbnails, false, "Draw photo thumbnails on the PCA map");
@@ -71,6 +77,14 @@ absl::Status Run() {
   if (!ckpt.ok()) return ckpt.status();
   absl::StatusOr<Dataset> ds = ScanDataset(absl::GetFlag(FLAGS_data));
   if (!ds.ok()) return ds.status();
+  const double holdout = absl::GetFlag(FLAGS_holdout_fraction);
+  if (holdout < 0 || holdout >= 1) {
+    return absl::InvalidArgumentError("--holdout_fraction must be in [0, 1)");
+  }
+  if (holdout > 0) {
+    ds->identities =
+        SplitByIdentity(*ds, holdout, absl::GetFlag(FLAGS_holdout_seed)).validation.identities;
+  }
   absl::StatusOr<PhotoCache> cache = PhotoCache::Load(*ds, ckpt->manifest.model.input, threads);
   if (!cache.ok()) return cache.status();
   if (cache->failed() > 0) {

@@ -10,7 +10,10 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/ascii.h"
 #include "common/image/image_decoder.h"
+#include "common/model/checkpoint.h"
+#include "tests/testing/test_images.h"
 #include "tests/testing/subprocess.h"
 #include "tests/testing/temp_dir.h"
 #include "tests/trainer/synthetic_dogs.h"
@@ -96,6 +99,19 @@ TEST(TrainerToolsTest, TrainWithConfigFileThenEvaluateWithPlots) {
   for (const char* png : {"pca.png", "roc.png"}) {
     EXPECT_TRUE(image::DecodeImage(testing::ReadAll(tmp.File(png)), {}).ok()) << png;
   }
+
+  // On the run's held-out dogs, dogsearch-eval reproduces the validation figures the trainer
+  // recorded in the manifest.
+  const Result held = RunTool(absl::StrCat(EVAL_PATH, " --checkpoint ", best, " --data ",
+                                           tmp.File("dogs"), " --holdout_fraction 0.25",
+                                           " --holdout_seed 4 --seed 4"), tmp);
+  ASSERT_EQ(held.exit_code, 0) << held.err;
+  absl::StatusOr<model::CheckpointManifest> m = model::ReadManifest(best);
+  ASSERT_TRUE(m.ok());
+  EXPECT_EQ(JsonNumber(held.out, "dogs"), 4);
+  EXPECT_NEAR(JsonNumber(held.out, "verification_accuracy"), m->metrics.verification_accuracy, 1e-4);
+  EXPECT_NEAR(JsonNumber(held.out, "roc_auc"), m->metrics.roc_auc, 1e-4);
+  EXPECT_NEAR(JsonNumber(held.out, "rank1"), m->metrics.rank1, 1e-4);
 }
 
 TEST(TrainerToolsTest, ClearErrorsAndExitCodes) {
@@ -138,6 +154,28 @@ TEST(TrainerToolsTest, SigtermStopsBetweenStepsKeepingTheLastCheckpoint) {
   const std::string last = JsonString(*line, "last_checkpoint");
   ASSERT_FALSE(last.empty());
   EXPECT_TRUE(fs::exists(last + "/weights.pt"));
+}
+
+TEST(TrainerToolsTest, CommittedDefaultModelLoadsIsSmallAndEmbedsUnitVectors) {
+  const std::string root = DEFAULT_MODELS_DIR;
+  const std::string version = testing::ReadAll(root + "/DEFAULT");
+  ASSERT_FALSE(version.empty()) << "deploy/models/DEFAULT names the default model";
+  const std::string dir = root + "/" + std::string(absl::StripAsciiWhitespace(version));
+  absl::StatusOr<model::LoadedCheckpoint> ckpt = model::LoadCheckpoint(dir);
+  ASSERT_TRUE(ckpt.ok()) << ckpt.status();
+  EXPECT_LE(fs::file_size(dir + "/weights.pt"), 8u << 20);
+  EXPECT_EQ(ckpt->manifest.model.embedding_dim, 128u);
+  // Its validation figures (unseen dogs) are recorded with it.
+  EXPECT_GE(ckpt->manifest.metrics.verification_accuracy, 0.85);
+  EXPECT_GT(ckpt->manifest.metrics.threshold, 0.0);
+  const cv::Mat photo = testing::MakePattern(224, 224, 1);
+  const std::vector<float> x = image::ToInputCHW(photo, ckpt->manifest.model.input);
+  const model::InputSpec& in = ckpt->manifest.model.input;
+  torch::NoGradGuard no_grad;
+  torch::Tensor e = ckpt->net->forward(
+      torch::from_blob(const_cast<float*>(x.data()), {1, 3, in.height, in.width}));
+  EXPECT_EQ(e.size(1), 128);
+  EXPECT_NEAR(e.norm().item<double>(), 1.0, 1e-4);
 }
 
 TEST(TrainerToolsTest, DefaultModelOnTheRealDogFaceNetPhotos) {
