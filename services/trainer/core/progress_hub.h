@@ -1,0 +1,50 @@
+// The latest progress of every job plus a per-job change counter, for WatchJob streams. A
+// watcher gets the current progress at once, then every change it has not seen (a slow watcher
+// skips intermediate steps but always sees the newest state, and always the final one).
+// Thread-safe. Lock discipline: mu_ guards entries_ and closed_; cv_ is notified on every
+// Publish and on Close.
+#ifndef DOGSEARCH_SERVICES_TRAINER_CORE_PROGRESS_HUB_H_
+#define DOGSEARCH_SERVICES_TRAINER_CORE_PROGRESS_HUB_H_
+
+#include <condition_variable>
+#include <map>
+#include <mutex>
+#include <string>
+#include <utility>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "dogsearch/v1/trainer.pb.h"
+
+namespace dogsearch::trainer {
+
+// SUCCEEDED, FAILED, CANCELLED and INTERRUPTED: nothing more will happen without a ResumeJob.
+bool IsFinalState(::dogsearch::v1::JobState state);
+
+class ProgressHub {
+ public:
+  struct Snapshot {
+    ::dogsearch::v1::JobProgress progress;
+    uint64_t version = 0;  // Increases with every Publish for this job; starts at 1.
+  };
+
+  void Publish(const ::dogsearch::v1::JobProgress& progress);
+
+  // The job's progress once its version exceeds `after` (after = 0: at once), or DEADLINE_EXCEEDED
+  // at the timeout, NOT_FOUND for a job never published, UNAVAILABLE after Close().
+  absl::StatusOr<Snapshot> WaitNewer(const std::string& job_id, uint64_t after,
+                                     absl::Duration timeout);
+
+  // Wakes every waiter with UNAVAILABLE (server shutting down).
+  void Close();
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::map<std::string, Snapshot> entries_;
+  bool closed_ = false;
+};
+
+}  // namespace dogsearch::trainer
+
+#endif  // DOGSEARCH_SERVICES_TRAINER_CORE_PROGRESS_HUB_H_
