@@ -1,0 +1,283 @@
+#include "services/trainer/core/job_manager.h"
+
+#include <filesystem>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "common/base/log.h"
+#include "common/model/checkpoint_manifest.h"
+#include "services/trainer/core/data_root.h"
+#include "services/trainer/core/run_state.h"
+#include "services/trainer/core/trainer.h"
+
+namespace dogsearch::trainer {
+namespace fs = std::filesystem;
+namespace pb = ::dogsearch::v1;
+namespace {
+
+int64_t NowSeconds() { return absl::ToUnixSeconds(absl::Now()); }
+
+void ToProto(const model::EvalMetrics& m, pb::EvalMetrics* p) {
+  p->set_verification_accuracy(m.verification_accuracy);
+  p->set_verification_accuracy_std(m.verification_accuracy_std);
+  p->set_roc_auc(m.roc_auc);
+  p->set_tar_at_far_1e3(m.tar_at_far_1e3);
+  p->set_rank1(m.rank1);
+  p->set_recall_at_5(m.recall_at_5);
+  p->set_mean_average_precision(m.mean_average_precision);
+  p->set_threshold(m.threshold);
+  p->set_identities(m.identities);
+  p->set_photos(m.photos);
+  p->set_pairs(m.pairs);
+}
+
+// Turns the library's reports into the job's progress.
+class JobObserver : public TrainingObserver {
+ public:
+  JobObserver(pb::Job* job, std::function<void(bool persist)> record,
+              std::function<void(const std::string&)> on_checkpoint, uint32_t epochs)
+      : job_(job), record_(std::move(record)), on_checkpoint_(std::move(on_checkpoint)),
+        epochs_(epochs) {}
+  void OnStart(uint32_t, uint32_t, uint32_t, uint32_t, uint32_t batches_per_epoch) override {
+    job_->mutable_progress()->set_total_steps(uint64_t{epochs_} * batches_per_epoch);
+  }
+  void OnStep(const StepReport& r) override {
+    pb::JobProgress* p = job_->mutable_progress();
+    p->set_epoch(r.epoch + 1);
+    p->set_step(r.step);
+    p->set_photos_per_second(r.images_per_second);
+    p->set_steps_per_second(r.step_seconds > 0 ? 1.0 / r.step_seconds : 0);
+    p->set_eta_seconds(r.eta_seconds);
+    p->set_elapsed_seconds(r.elapsed_seconds);
+    pb::StepStats* s = p->mutable_last_step();
+    s->set_loss(r.loss);
+    s->set_active_triplet_fraction(r.active_fraction);
+    s->set_mean_positive_distance(r.mean_positive);
+    s->set_mean_negative_distance(r.mean_negative);
+    s->set_learning_rate(r.learning_rate);
+    record_(false);
+  }
+  void OnEpoch(const EpochReport& r) override {
+    pb::JobProgress* p = job_->mutable_progress();
+    if (r.validated) ToProto(r.metrics, p->mutable_validation());
+    if (r.best) {
+      ToProto(r.metrics, p->mutable_best_validation());
+      p->set_best_checkpoint_version(r.checkpoint_version);
+    }
+    p->set_last_checkpoint_version(r.checkpoint_version);
+    record_(true);
+    if (!r.checkpoint_version.empty()) on_checkpoint_(r.checkpoint_version);
+  }
+
+ private:
+  pb::Job* job_;
+  std::function<void(bool)> record_;
+  std::function<void(const std::string&)> on_checkpoint_;
+  uint32_t epochs_;
+};
+
+}  // namespace
+
+JobManager::JobManager(JobStore* store, ProgressHub* hub, JobManagerOptions options)
+    : store_(store), hub_(hub), options_(std::move(options)) {
+  std::vector<pb::Job> jobs = store_->List();
+  for (auto it = jobs.rbegin(); it != jobs.rend(); ++it) {  // Oldest first.
+    hub_->Publish(it->progress());
+    if (it->progress().state() == pb::JOB_STATE_QUEUED) queue_.push_back({it->id(), false});
+  }
+}
+
+JobManager::~JobManager() { Shutdown(); }
+
+void JobManager::Start() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!worker_.joinable() && !stopping_) worker_ = std::thread([this] { Work(); });
+}
+
+void JobManager::Shutdown() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+    cancel_running_.store(true);  // The running job stops between steps, INTERRUPTED.
+  }
+  cv_.notify_all();
+  if (worker_.joinable()) worker_.join();
+}
+
+void JobManager::Record(pb::Job& job) {
+  if (absl::Status s = store_->Put(job); !s.ok()) {
+    DS_LOG(kError, "job_record_failed").Kv("job", job.id()).Kv("reason", s);
+  }
+  hub_->Publish(job.progress());
+}
+
+absl::StatusOr<TrainOptions> JobManager::OptionsFor(const pb::Job& job) const {
+  TrainOptions o;
+  if (absl::Status s = ApplyTrainingConfig(job.config(), &o); !s.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("model: ", s.message()));
+  }
+  absl::StatusOr<std::string> data = ResolveDataset(options_.data_root, job.config().dataset());
+  if (!data.ok()) return data.status();
+  o.data_dir = *data;
+  o.output_dir = options_.runs_dir + "/" + job.id();
+  o.run_name = job.id();
+  o.device = options_.device;
+  if (o.threads == 0) o.threads = options_.threads;
+  if (!job.config().parent_version().empty()) {
+    const std::string& parent = job.config().parent_version();
+    if (absl::Status s = model::ValidateVersionName(parent); !s.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat("parent_version: ", s.message()));
+    }
+    o.parent_checkpoint = options_.models_root + "/" + parent;
+    if (!model::ReadManifest(o.parent_checkpoint).ok()) {
+      return absl::NotFoundError(absl::StrCat("parent_version '", parent, "' is not a checkpoint"));
+    }
+  }
+  if (absl::Status s = ValidateTrainOptions(o); !s.ok()) return s;
+  return o;
+}
+
+absl::StatusOr<pb::Job> JobManager::Submit(const pb::StartTrainingRequest& request) {
+  if (request.label().size() > 128) return absl::InvalidArgumentError("label: longer than 128 bytes");
+  pb::Job job;
+  job.set_id(store_->NewId());
+  job.set_label(request.label());
+  *job.mutable_config() = request.config();
+  job.set_auto_promote(request.auto_promote());
+  job.set_created_unix_seconds(NowSeconds());
+  absl::StatusOr<TrainOptions> o = OptionsFor(job);
+  if (!o.ok()) return o.status();
+  job.mutable_progress()->set_job_id(job.id());
+  job.mutable_progress()->set_state(pb::JOB_STATE_QUEUED);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopping_) return absl::UnavailableError("trainer shutting down");
+    if (QueuedCountLocked() >= options_.max_queued) {
+      return absl::ResourceExhaustedError(
+          absl::StrCat("the queue is full (", options_.max_queued, " jobs waiting)"));
+    }
+    if (absl::Status s = store_->Put(job); !s.ok()) return s;
+    queue_.push_back({job.id(), false});
+  }
+  hub_->Publish(job.progress());
+  cv_.notify_all();
+  return job;
+}
+
+absl::StatusOr<pb::Job> JobManager::Cancel(const std::string& id) {
+  absl::StatusOr<pb::Job> job = store_->Get(id);
+  if (!job.ok()) return job.status();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (running_ == id) {
+      cancel_running_.store(true);
+      return job;
+    }
+    auto it = std::find_if(queue_.begin(), queue_.end(), [&](const Queued& q) { return q.id == id; });
+    if (it == queue_.end()) {
+      return absl::FailedPreconditionError(absl::StrCat("job ", id, " is not queued or running"));
+    }
+    queue_.erase(it);
+  }
+  job->mutable_progress()->set_state(pb::JOB_STATE_CANCELLED);
+  job->mutable_progress()->set_state_reason("cancelled while queued");
+  job->set_finished_unix_seconds(NowSeconds());
+  Record(*job);
+  return job;
+}
+
+absl::StatusOr<pb::Job> JobManager::Resume(const std::string& id) {
+  absl::StatusOr<pb::Job> job = store_->Get(id);
+  if (!job.ok()) return job.status();
+  if (job->progress().state() != pb::JOB_STATE_INTERRUPTED) {
+    return absl::FailedPreconditionError(absl::StrCat("job ", id, " is not interrupted"));
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopping_) return absl::UnavailableError("trainer shutting down");
+    if (QueuedCountLocked() >= options_.max_queued) {
+      return absl::ResourceExhaustedError("the queue is full");
+    }
+    queue_.push_back({id, true});
+  }
+  job->mutable_progress()->set_state(pb::JOB_STATE_QUEUED);
+  job->mutable_progress()->set_state_reason("resumed");
+  Record(*job);
+  cv_.notify_all();
+  return job;
+}
+
+void JobManager::Work() {
+  for (;;) {
+    Queued next;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      if (stopping_) return;
+      next = queue_.front();
+      queue_.pop_front();
+      running_ = next.id;
+      cancel_running_.store(false);
+    }
+    absl::StatusOr<pb::Job> job = store_->Get(next.id);
+    if (job.ok()) RunJob(*job, next.resume, &cancel_running_);
+    std::lock_guard<std::mutex> lock(mu_);
+    running_.clear();
+  }
+}
+
+void JobManager::RunJob(pb::Job job, bool resume, std::atomic<bool>* cancel) {
+  pb::JobProgress* p = job.mutable_progress();
+  absl::StatusOr<TrainOptions> o = OptionsFor(job);
+  if (!o.ok()) {
+    p->set_state(pb::JOB_STATE_FAILED);
+    p->set_state_reason(std::string(o.status().message()));
+    job.set_finished_unix_seconds(NowSeconds());
+    Record(job);
+    return;
+  }
+  // Resume from the run folder's last checkpoint if it has one; otherwise start over cleanly.
+  o->resume = resume && LoadRunState(o->output_dir).ok();
+  if (!o->resume) {
+    std::error_code ec;
+    fs::remove_all(o->output_dir, ec);
+  }
+  p->set_state(pb::JOB_STATE_RUNNING);
+  p->set_state_reason("");
+  if (job.started_unix_seconds() == 0) job.set_started_unix_seconds(NowSeconds());
+  Record(job);
+  JobObserver observer(
+      &job,
+      [&](bool persist) {
+        if (persist) {
+          Record(job);
+        } else {
+          hub_->Publish(job.progress());
+        }
+      },
+      [&](const std::string& version) {
+        if (on_checkpoint) on_checkpoint(job, CheckpointRoot(o->output_dir) + "/" + version);
+      },
+      o->epochs);
+  absl::StatusOr<TrainResult> r = Train(*o, &observer, cancel);
+  bool shutting_down;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    shutting_down = stopping_;
+  }
+  if (!r.ok()) {
+    p->set_state(pb::JOB_STATE_FAILED);
+    p->set_state_reason(std::string(r.status().message()));
+  } else if (r->cancelled) {
+    p->set_state(shutting_down ? pb::JOB_STATE_INTERRUPTED : pb::JOB_STATE_CANCELLED);
+    p->set_state_reason(shutting_down ? "the trainer shut down; ResumeJob continues it"
+                                      : "cancelled; the last checkpoint is kept");
+  } else {
+    p->set_state(pb::JOB_STATE_SUCCEEDED);
+  }
+  if (p->state() != pb::JOB_STATE_INTERRUPTED) job.set_finished_unix_seconds(NowSeconds());
+  Record(job);
+  DS_LOG(kInfo, "job_finished").Kv("job", job.id()).Kv("state", pb::JobState_Name(p->state()));
+}
+
+}  // namespace dogsearch::trainer
