@@ -1,0 +1,170 @@
+#include "services/trainer/core/checkpoint_feed.h"
+
+#include <google/protobuf/util/json_util.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <random>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/strip.h"
+#include "absl/time/clock.h"
+#include "common/base/file_util.h"
+#include "common/base/status_macros.h"
+#include "common/model/checkpoint_manifest.h"
+
+namespace dogsearch::trainer {
+namespace fs = std::filesystem;
+namespace pb = ::dogsearch::v1;
+namespace {
+
+constexpr char kPromotedFile[] = "PROMOTED";
+constexpr uint64_t kMaxWeightsBytes = 2ull << 30;
+
+pb::CheckpointInfo Info(const model::CheckpointManifest& m, int64_t published) {
+  pb::CheckpointInfo info;
+  (void)google::protobuf::util::JsonStringToMessage(model::ManifestToJson(m),
+                                                    info.mutable_manifest());
+  info.set_job_id(JobOfVersion(m.version));
+  info.set_published_unix_seconds(published);
+  return info;
+}
+
+pb::CheckpointEvent Event(pb::CheckpointEvent::Kind kind, pb::CheckpointInfo info) {
+  pb::CheckpointEvent e;
+  e.set_kind(kind);
+  *e.mutable_checkpoint() = std::move(info);
+  return e;
+}
+
+}  // namespace
+
+std::string JobOfVersion(const std::string& version) {
+  const size_t at = version.rfind("-s");
+  if (version.rfind("job-", 0) != 0 || at == std::string::npos) return "";
+  return version.substr(0, at);
+}
+
+absl::StatusOr<std::unique_ptr<CheckpointFeed>> CheckpointFeed::Open(const std::string& root) {
+  DS_RETURN_IF_ERROR(MakeDirs(root));
+  std::unique_ptr<CheckpointFeed> feed(new CheckpointFeed(root));
+  DS_ASSIGN_OR_RETURN(std::vector<model::CheckpointManifest> all, model::ListCheckpoints(root));
+  std::lock_guard<std::mutex> lock(feed->mu_);
+  for (const model::CheckpointManifest& m : all) {
+    feed->AddLocked(Event(pb::CheckpointEvent::KIND_PUBLISHED, Info(m, m.created_unix_seconds)));
+  }
+  absl::StatusOr<std::string> promoted = ReadFile(root + "/" + kPromotedFile, 256);
+  if (promoted.ok()) {
+    feed->promoted_ = std::string(absl::StripAsciiWhitespace(*promoted));
+    for (const model::CheckpointManifest& m : all) {
+      if (m.version == feed->promoted_) {
+        feed->AddLocked(Event(pb::CheckpointEvent::KIND_PROMOTED, Info(m, m.created_unix_seconds)));
+      }
+    }
+  }
+  return feed;
+}
+
+void CheckpointFeed::AddLocked(pb::CheckpointEvent event) {
+  events_.push_back(std::move(event));
+  cv_.notify_all();
+}
+
+absl::StatusOr<pb::CheckpointInfo> CheckpointFeed::Publish(const std::string& dir,
+                                                           const std::string& job_id) {
+  absl::StatusOr<model::CheckpointManifest> m = model::ReadManifest(dir);
+  if (!m.ok()) {
+    return absl::FailedPreconditionError(absl::StrCat("not a checkpoint: ", m.status().message()));
+  }
+  const std::string target = root_ + "/" + m->version;
+  if (fs::exists(target)) {
+    return absl::AlreadyExistsError(absl::StrCat("checkpoint ", m->version, " is already published"));
+  }
+  static thread_local std::mt19937_64 rng(std::random_device{}());
+  const std::string tmp =
+      absl::StrFormat("%s/.tmp-%s-%08x", root_, m->version, static_cast<uint32_t>(rng()));
+  DS_RETURN_IF_ERROR(MakeDirs(tmp));
+  for (const std::string& file : {std::string(model::kManifestFile), m->weights_file}) {
+    DS_ASSIGN_OR_RETURN(std::string bytes, ReadFile(dir + "/" + file, kMaxWeightsBytes));
+    DS_RETURN_IF_ERROR(WriteNewFileSynced(tmp + "/" + file, bytes));
+  }
+  DS_RETURN_IF_ERROR(SyncPath(tmp));
+  DS_RETURN_IF_ERROR(RenameDurably(tmp, target));
+  pb::CheckpointInfo info = Info(*m, absl::ToUnixSeconds(absl::Now()));
+  info.set_job_id(job_id);
+  std::lock_guard<std::mutex> lock(mu_);
+  AddLocked(Event(pb::CheckpointEvent::KIND_PUBLISHED, info));
+  return info;
+}
+
+absl::StatusOr<pb::CheckpointInfo> CheckpointFeed::Promote(const std::string& version) {
+  if (absl::Status s = model::ValidateVersionName(version); !s.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("version: ", s.message()));
+  }
+  absl::StatusOr<model::CheckpointManifest> m = model::ReadManifest(root_ + "/" + version);
+  if (!m.ok()) return absl::NotFoundError(absl::StrCat("no published checkpoint ", version));
+  DS_RETURN_IF_ERROR(WriteFileAtomic(root_ + "/" + kPromotedFile, version + "\n"));
+  pb::CheckpointInfo info = Info(*m, absl::ToUnixSeconds(absl::Now()));
+  info.set_promoted(true);
+  std::lock_guard<std::mutex> lock(mu_);
+  promoted_ = version;
+  AddLocked(Event(pb::CheckpointEvent::KIND_PROMOTED, info));
+  return info;
+}
+
+std::vector<pb::CheckpointInfo> CheckpointFeed::List(const std::string& job_id) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<pb::CheckpointInfo> out;
+  for (const pb::CheckpointEvent& e : events_) {
+    if (e.kind() != pb::CheckpointEvent::KIND_PUBLISHED) continue;
+    if (!job_id.empty() && e.checkpoint().job_id() != job_id) continue;
+    out.push_back(e.checkpoint());
+    out.back().set_promoted(e.checkpoint().manifest().version() == promoted_);
+  }
+  return out;
+}
+
+std::string CheckpointFeed::promoted() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return promoted_;
+}
+
+double CheckpointFeed::promoted_accuracy() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const pb::CheckpointEvent& e : events_) {
+    if (e.checkpoint().manifest().version() == promoted_ && !promoted_.empty()) {
+      return e.checkpoint().manifest().metrics().verification_accuracy();
+    }
+  }
+  return -1;
+}
+
+size_t CheckpointFeed::FirstAfter(int64_t unix_seconds) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (unix_seconds <= 0) return 0;
+  for (size_t i = 0; i < events_.size(); ++i) {
+    if (events_[i].checkpoint().published_unix_seconds() > unix_seconds) return i;
+  }
+  return events_.size();
+}
+
+absl::StatusOr<std::vector<pb::CheckpointEvent>> CheckpointFeed::Wait(size_t from, size_t* next,
+                                                                      absl::Duration timeout) {
+  std::unique_lock<std::mutex> lock(mu_);
+  cv_.wait_for(lock, absl::ToChronoMilliseconds(timeout),
+               [&] { return closed_ || events_.size() > from; });
+  if (closed_) return absl::UnavailableError("trainer shutting down");
+  std::vector<pb::CheckpointEvent> out;
+  for (size_t i = from; i < events_.size(); ++i) out.push_back(events_[i]);
+  *next = std::max(from, events_.size());
+  return out;
+}
+
+void CheckpointFeed::Close() {
+  std::lock_guard<std::mutex> lock(mu_);
+  closed_ = true;
+  cv_.notify_all();
+}
+
+}  // namespace dogsearch::trainer
