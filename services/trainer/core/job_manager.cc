@@ -277,6 +277,9 @@ void JobManager::RunJob(pb::Job job, bool resume, std::atomic<bool>* cancel) {
   }
   if (p->state() != pb::JOB_STATE_INTERRUPTED) job.set_finished_unix_seconds(NowSeconds());
   Record(job);
+  if (p->state() == pb::JOB_STATE_SUCCEEDED && on_finished && !r->best_version.empty()) {
+    on_finished(job, CheckpointRoot(o->output_dir) + "/" + r->best_version);
+  }
   DS_LOG(kInfo, "job_finished").Kv("job", job.id()).Kv("state", pb::JobState_Name(p->state()));
 }
 

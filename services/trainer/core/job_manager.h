@@ -64,6 +64,10 @@ class JobManager {
   // Called on the training thread after each checkpoint a job publishes (run folder version).
   std::function<void(const ::dogsearch::v1::Job& job, const std::string& checkpoint_dir)>
       on_checkpoint;
+  // Called on the training thread when a job SUCCEEDED, with its best checkpoint's directory
+  // (the trainer service publishes it to the fleet). Set both hooks before Start().
+  std::function<void(const ::dogsearch::v1::Job& job, const std::string& best_checkpoint_dir)>
+      on_finished;
 
  private:
   struct Queued {

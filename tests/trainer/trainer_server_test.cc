@@ -1,0 +1,215 @@
+// trainer_server end to end through real processes: a job started over gRPC, followed by two
+// WatchJob clients (one joining late), its checkpoint delivered by WatchCheckpoints and picked
+// up and served by a running embedding_server; refused configs; cancel; kill -9 mid-job,
+// restart, INTERRUPTED, resume to completion.
+#include <csignal>
+#include <filesystem>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "absl/strings/str_cat.h"
+#include "common/rpc/channel.h"
+#include "dogsearch/v1/embedding.grpc.pb.h"
+#include "dogsearch/v1/trainer.grpc.pb.h"
+#include "tests/testing/subprocess.h"
+#include "tests/testing/temp_dir.h"
+#include "tests/testing/test_images.h"
+#include "tests/trainer/synthetic_dogs.h"
+
+namespace dogsearch::trainer {
+namespace {
+namespace pb = ::dogsearch::v1;
+
+class TrainerServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    testing::WriteSyntheticDogs(dir_.File("data/dogs"), 16, 5, 32, 1);
+    std::filesystem::create_directories(dir_.File("models"));
+  }
+  // Starts (or restarts) trainer_server on the same state; returns its stub.
+  void StartTrainer() {
+    trainer_.reset();
+    auto p = testing::Subprocess::Start(
+        {TRAINER_SERVER_PATH, "--address=127.0.0.1:0", "--state_dir=" + dir_.File("state"),
+         "--data_root=" + dir_.File("data"), "--models_root=" + dir_.File("models"),
+         "--threads=1", "--auth_token=tok", "--log_level=warning"});
+    ASSERT_TRUE(p.ok()) << p.status();
+    trainer_ = *std::move(p);
+    auto line = trainer_->WaitForLine("trainer listening on port", absl::Seconds(60));
+    ASSERT_TRUE(line.ok()) << line.status();
+    port_ = *testing::PortFromLine(*line);
+    options_.bearer_token = "tok";
+    stub_ = pb::Trainer::NewStub(*rpc::CreateChannel(absl::StrCat("127.0.0.1:", port_), options_));
+  }
+  pb::StartTrainingRequest Request(uint32_t epochs) {
+    pb::StartTrainingRequest r;
+    pb::TrainingConfig* c = r.mutable_config();
+    c->set_dataset("dogs");
+    c->mutable_model()->set_architecture("dogfacenet_resnet");
+    c->mutable_model()->mutable_input()->set_width(32);
+    c->mutable_model()->mutable_input()->set_height(32);
+    c->mutable_model()->set_embedding_dim(16);
+    c->mutable_model()->add_stage_widths(8);
+    c->mutable_model()->add_stage_widths(16);
+    c->set_identities_per_batch(4);
+    c->set_photos_per_identity(3);
+    c->set_epochs(epochs);
+    c->set_learning_rate(0.003f);
+    c->set_validation_fraction(0.25f);
+    r.set_auto_promote(true);
+    return r;
+  }
+  grpc::Status Start(const pb::StartTrainingRequest& r, pb::Job* job) {
+    grpc::ClientContext ctx;
+    rpc::PrepareContext(&ctx, options_);
+    return stub_->StartTraining(&ctx, r, job);
+  }
+  pb::Job Get(const std::string& id) {
+    grpc::ClientContext ctx;
+    rpc::PrepareContext(&ctx, options_);
+    pb::Job job;
+    EXPECT_TRUE(stub_->GetJob(&ctx, [&] { pb::GetJobRequest q; q.set_job_id(id); return q; }(), &job).ok());
+    return job;
+  }
+  // Follows WatchJob to its end; returns every progress message.
+  std::vector<pb::JobProgress> Watch(const std::string& id) {
+    grpc::ClientContext ctx;
+    rpc::PrepareContext(&ctx, options_, absl::Seconds(120));
+    pb::WatchJobRequest req;
+    req.set_job_id(id);
+    auto reader = stub_->WatchJob(&ctx, req);
+    std::vector<pb::JobProgress> seen;
+    pb::JobProgress p;
+    while (reader->Read(&p)) seen.push_back(p);
+    EXPECT_TRUE(reader->Finish().ok());
+    return seen;
+  }
+
+  testing::TempDir dir_;
+  std::unique_ptr<testing::Subprocess> trainer_;
+  int port_ = 0;
+  rpc::ChannelOptions options_;
+  std::unique_ptr<pb::Trainer::Stub> stub_;
+};
+
+TEST_F(TrainerServerTest, JobToServedModelWithTwoWatchersAndCheckpointStream) {
+  StartTrainer();
+  auto embedder = testing::Subprocess::Start(
+      {EMBEDDING_SERVER_PATH, "--address=127.0.0.1:0", "--model_dir=" + dir_.File("models"),
+       "--trainer_address=127.0.0.1:" + std::to_string(port_), "--trainer_token=tok",
+       "--watch_interval_seconds=0", "--threads=1", "--log_level=warning"});
+  ASSERT_TRUE(embedder.ok());
+  auto eline = (*embedder)->WaitForLine("embedding listening on port", absl::Seconds(60));
+  ASSERT_TRUE(eline.ok());
+  auto estub = pb::Embedding::NewStub(
+      *rpc::CreateChannel(absl::StrCat("127.0.0.1:", *testing::PortFromLine(*eline)), {}));
+
+  // A third client follows the checkpoint stream.
+  std::vector<pb::CheckpointEvent> events;
+  grpc::ClientContext watch_ctx;
+  rpc::PrepareContext(&watch_ctx, options_, absl::Seconds(120));
+  auto checkpoints = stub_->WatchCheckpoints(&watch_ctx, pb::WatchCheckpointsRequest());
+  std::thread stream([&] {
+    pb::CheckpointEvent e;
+    while (checkpoints->Read(&e)) {
+      events.push_back(e);
+      if (e.kind() == pb::CheckpointEvent::KIND_PROMOTED) break;
+    }
+  });
+
+  pb::Job job;
+  ASSERT_TRUE(Start(Request(30), &job).ok());
+  std::vector<pb::JobProgress> early, late;
+  std::thread w1([&] { early = Watch(job.id()); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  std::thread w2([&] { late = Watch(job.id()); });
+  w1.join();
+  w2.join();
+  ASSERT_FALSE(early.empty());
+  ASSERT_FALSE(late.empty());
+  EXPECT_EQ(early.back().state(), pb::JOB_STATE_SUCCEEDED) << early.back().state_reason();
+  EXPECT_EQ(late.back().state(), pb::JOB_STATE_SUCCEEDED);
+  EXPECT_EQ(early.back().step(), 90u);
+  EXPECT_GT(early.size(), late.size() / 2);
+  stream.join();
+  watch_ctx.TryCancel();
+  ASSERT_GE(events.size(), 2u);
+  EXPECT_EQ(events[0].kind(), pb::CheckpointEvent::KIND_PUBLISHED);
+  const std::string version = events[0].checkpoint().manifest().version();
+  EXPECT_EQ(events[0].checkpoint().job_id(), job.id());
+  EXPECT_EQ(version, early.back().best_checkpoint_version());
+
+  // The running embedding server loads it and serves it as the default.
+  bool served = false;
+  for (int i = 0; i < 600 && !served; ++i) {
+    grpc::ClientContext ctx;
+    rpc::PrepareContext(&ctx, {}, absl::Seconds(30));
+    pb::EmbedRequest req;
+    req.add_photos()->set_data(testing::MakeJpeg(64, 64));
+    pb::EmbedResponse resp;
+    served = estub->Embed(&ctx, req, &resp).ok() && resp.model_version() == version;
+    if (!served) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_TRUE(served) << "embedding server did not serve " << version;
+}
+
+TEST_F(TrainerServerTest, RefusedConfigsCancelAndTokens) {
+  StartTrainer();
+  pb::Job job;
+  pb::StartTrainingRequest r = Request(1);
+  r.mutable_config()->set_dataset("../../etc");
+  grpc::Status s = Start(r, &job);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(s.error_message().find("dataset"), std::string::npos) << s.error_message();
+  r = Request(1);
+  r.mutable_config()->set_margin(5);
+  s = Start(r, &job);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(s.error_message().find("margin"), std::string::npos) << s.error_message();
+  {
+    grpc::ClientContext ctx;  // No token.
+    EXPECT_EQ(stub_->StartTraining(&ctx, Request(1), &job).error_code(),
+              grpc::StatusCode::UNAUTHENTICATED);
+  }
+  ASSERT_TRUE(Start(Request(100000), &job).ok());
+  for (int i = 0; i < 600 && Get(job.id()).progress().last_checkpoint_version().empty(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  grpc::ClientContext ctx;
+  rpc::PrepareContext(&ctx, options_);
+  pb::CancelJobRequest cq;
+  cq.set_job_id(job.id());
+  pb::Job cancelled;
+  ASSERT_TRUE(stub_->CancelJob(&ctx, cq, &cancelled).ok());
+  const std::vector<pb::JobProgress> seen = Watch(job.id());
+  ASSERT_FALSE(seen.empty());
+  EXPECT_EQ(seen.back().state(), pb::JOB_STATE_CANCELLED);
+  EXPECT_FALSE(seen.back().last_checkpoint_version().empty());
+}
+
+TEST_F(TrainerServerTest, KilledMidJobComesBackInterruptedAndResumes) {
+  StartTrainer();
+  pb::Job job;
+  ASSERT_TRUE(Start(Request(60), &job).ok());  // 180 steps.
+  for (int i = 0; i < 600 && Get(job.id()).progress().last_checkpoint_version().empty(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  trainer_->Kill(SIGKILL);
+  trainer_->Wait();
+  StartTrainer();
+  EXPECT_EQ(Get(job.id()).progress().state(), pb::JOB_STATE_INTERRUPTED);
+  grpc::ClientContext ctx;
+  rpc::PrepareContext(&ctx, options_);
+  pb::ResumeJobRequest rq;
+  rq.set_job_id(job.id());
+  pb::Job resumed;
+  ASSERT_TRUE(stub_->ResumeJob(&ctx, rq, &resumed).ok());
+  const std::vector<pb::JobProgress> seen = Watch(job.id());
+  ASSERT_FALSE(seen.empty());
+  EXPECT_EQ(seen.back().state(), pb::JOB_STATE_SUCCEEDED) << seen.back().state_reason();
+  EXPECT_EQ(seen.back().step(), 180u);
+}
+
+}  // namespace
+}  // namespace dogsearch::trainer
