@@ -236,8 +236,10 @@ void JobManager::RunJob(pb::Job job, bool resume, std::atomic<bool>* cancel) {
     Record(job);
     return;
   }
-  // Resume from the run folder's last checkpoint if it has one; otherwise start over cleanly.
-  o->resume = resume && LoadRunState(o->output_dir).ok();
+  // Continue from the run folder's last checkpoint whenever it has one (a resumed job, or a
+  // queued one whose earlier run was cut short); otherwise start over cleanly.
+  (void)resume;
+  o->resume = LoadRunState(o->output_dir).ok();
   if (!o->resume) {
     std::error_code ec;
     fs::remove_all(o->output_dir, ec);

@@ -131,6 +131,7 @@ class TrainingRun {
   absl::StatusOr<std::string> Publish(const model::EvalMetrics& metrics, uint32_t epoch,
                                       uint64_t steps);
   absl::Status SaveOptimizer(uint64_t steps);
+  void RemoveOldOptimizerFiles();
   void Prune();
 
   TrainOptions o_;
@@ -229,8 +230,13 @@ absl::Status TrainingRun::Setup() {
     DS_RETURN_IF_ERROR(BuildModel());
     DS_RETURN_IF_ERROR(LoadData());
     BuildOptimizer();
+    const std::string opt_path = StateDir(o_.output_dir) + "/" + state_.optimizer_file;
     if (o_.resume && !state_.optimizer_file.empty()) {
-      torch::load(*optimizer_, StateDir(o_.output_dir) + "/" + state_.optimizer_file);
+      if (fs::exists(opt_path)) {
+        torch::load(*optimizer_, opt_path);
+      } else {  // Weights are intact; only the optimiser's moments restart.
+        DS_LOG(kWarning, "optimizer_state_missing").Kv("file", opt_path);
+      }
     }
   } catch (const std::exception& e) {
     return absl::InternalError(absl::StrCat("setting up training: ", e.what()));
@@ -324,13 +330,20 @@ absl::Status TrainingRun::SaveOptimizer(uint64_t steps) {
   }
   DS_RETURN_IF_ERROR(SyncPath(tmp));
   DS_RETURN_IF_ERROR(RenameDurably(tmp, dir + "/" + name));
-  const std::string old = state_.optimizer_file;
   state_.optimizer_file = name;
-  if (!old.empty() && old != name) {
-    std::error_code ec;
-    fs::remove(dir + "/" + old, ec);
-  }
   return absl::OkStatus();
+}
+
+void TrainingRun::RemoveOldOptimizerFiles() {
+  // Only after the run state names the new file: a crash in between must leave the file the
+  // saved state points at.
+  std::error_code ec;
+  for (const fs::directory_entry& e : fs::directory_iterator(StateDir(o_.output_dir), ec)) {
+    const std::string name = e.path().filename().string();
+    if (absl::StartsWith(name, "optimizer-") && name != state_.optimizer_file) {
+      fs::remove(e.path(), ec);
+    }
+  }
 }
 
 void TrainingRun::Prune() {
@@ -379,6 +392,7 @@ absl::Status TrainingRun::EndEpoch(uint32_t epoch, uint64_t steps, double elapse
   state_.elapsed_seconds = elapsed;
   DS_RETURN_IF_ERROR(SaveOptimizer(steps));
   DS_RETURN_IF_ERROR(SaveRunState(o_.output_dir, state_));
+  RemoveOldOptimizerFiles();
   Prune();
   log_.Append(EpochJson(rep));
   log_.Sync();
