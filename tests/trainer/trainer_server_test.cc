@@ -154,6 +154,35 @@ TEST_F(TrainerServerTest, JobToServedModelWithTwoWatchersAndCheckpointStream) {
     if (!served) std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   EXPECT_TRUE(served) << "embedding server did not serve " << version;
+
+  // ListCheckpoints shows it promoted; PromoteCheckpoint refuses what does not exist.
+  {
+    grpc::ClientContext ctx;
+    rpc::PrepareContext(&ctx, options_);
+    pb::ListCheckpointsResponse list;
+    ASSERT_TRUE(stub_->ListCheckpoints(&ctx, pb::ListCheckpointsRequest(), &list).ok());
+    ASSERT_EQ(list.checkpoints_size(), 1);
+    EXPECT_TRUE(list.checkpoints(0).promoted());
+    EXPECT_EQ(list.promoted_version(), version);
+  }
+  {
+    grpc::ClientContext ctx;
+    rpc::PrepareContext(&ctx, options_);
+    pb::PromoteCheckpointRequest req;
+    req.set_version("job-0-none-s1");
+    pb::CheckpointInfo info;
+    EXPECT_EQ(stub_->PromoteCheckpoint(&ctx, req, &info).error_code(), grpc::StatusCode::NOT_FOUND);
+  }
+  {
+    grpc::ClientContext ctx;
+    rpc::PrepareContext(&ctx, options_);
+    pb::PromoteCheckpointRequest req;
+    req.set_version(version);
+    pb::CheckpointInfo info;
+    ASSERT_TRUE(stub_->PromoteCheckpoint(&ctx, req, &info).ok());
+    EXPECT_TRUE(info.promoted());
+    EXPECT_EQ(info.manifest().version(), version);
+  }
 }
 
 TEST_F(TrainerServerTest, RefusedConfigsCancelAndTokens) {
