@@ -17,6 +17,8 @@ namespace {
 namespace pb = ::dogsearch::v1;
 constexpr uint64_t kMaxManifestBytes = 1 << 20;
 
+}  // namespace
+
 void MetricsToProto(const EvalMetrics& m, pb::EvalMetrics* p) {
   p->set_verification_accuracy(m.verification_accuracy);
   p->set_verification_accuracy_std(m.verification_accuracy_std);
@@ -51,7 +53,6 @@ absl::Status Invalid(absl::string_view what) {
   return absl::FailedPreconditionError(absl::StrCat("invalid checkpoint manifest: ", what));
 }
 
-}  // namespace
 
 void ModelSpecToProto(const ModelSpec& s, pb::ModelSpec* p) {
   p->set_architecture(s.architecture);

@@ -20,6 +20,7 @@
 #include "common/base/env_flags.h"
 #include "common/base/file_util.h"
 #include "common/model/checkpoint.h"
+#include "common/model/device.h"
 #include "services/trainer/core/dataset.h"
 #include "services/trainer/core/embed.h"
 #include "services/trainer/core/evaluation.h"
@@ -41,7 +42,7 @@ ABSL_FLAG(int, pca_dogs, 20, "Dogs on the PCA map (those with the most photos)")
 ABSL_FLAG(std::string, roc_png, "", "Write the ROC curve here");
 ABSL_FLAG(int, threads, 0, "CPU threads (0 = all cores)");
 ABSL_FLAG(int, batch, 64, "Photos per forward pass");
-ABSL_FLAG(std::string, device, "cpu", "cpu or cuda");
+ABSL_FLAG(std::string, device, "cpu", "auto, cpu, cuda or cuda:N");
 
 namespace dogsearch::trainer {
 namespace {
@@ -68,12 +69,9 @@ absl::Status Run() {
     if (!d.ok()) return d.status();
     dir = *d;
   }
-  const std::string dev = absl::GetFlag(FLAGS_device);
-  if (dev != "cpu" && !torch::cuda::is_available()) {
-    return absl::FailedPreconditionError("--device " + dev + ": CUDA is not available");
-  }
-  const torch::Device device(dev == "cpu" ? torch::Device(torch::kCPU) : torch::Device(dev));
-  absl::StatusOr<model::LoadedCheckpoint> ckpt = model::LoadCheckpoint(dir, device);
+  absl::StatusOr<torch::Device> device = model::ParseDevice(absl::GetFlag(FLAGS_device));
+  if (!device.ok()) return device.status();
+  absl::StatusOr<model::LoadedCheckpoint> ckpt = model::LoadCheckpoint(dir, *device);
   if (!ckpt.ok()) return ckpt.status();
   absl::StatusOr<Dataset> ds = ScanDataset(absl::GetFlag(FLAGS_data));
   if (!ds.ok()) return ds.status();
@@ -94,7 +92,7 @@ absl::Status Run() {
   EmbedOptions eo;
   eo.batch_size = absl::GetFlag(FLAGS_batch);
   eo.flip_average = absl::GetFlag(FLAGS_flip_average);
-  eo.device = device;
+  eo.device = *device;
   const EmbeddingTable table = EmbedCache(*ckpt->net, *cache, eo);
   EvalOptions ev;
   ev.seed = absl::GetFlag(FLAGS_seed);

@@ -1,5 +1,7 @@
 #include "tests/trainer/synthetic_dogs.h"
 
+#include "common/model/model_spec_proto.h"
+
 #include <filesystem>
 #include <random>
 
@@ -46,6 +48,19 @@ model::ModelSpec TinySpec() {
   s.blocks_per_stage = 1;
   s.dropout = 0;
   return s;
+}
+
+::dogsearch::v1::TrainingConfig TinyTrainingConfig(const std::string& dataset, uint32_t epochs) {
+  ::dogsearch::v1::TrainingConfig c;
+  c.set_dataset(dataset);
+  model::ModelSpecToProto(TinySpec(), c.mutable_model());
+  c.set_identities_per_batch(4);
+  c.set_photos_per_identity(3);
+  c.set_epochs(epochs);
+  c.set_learning_rate(0.003f);
+  c.set_warmup_steps(2);
+  c.set_validation_fraction(0.25f);
+  return c;
 }
 
 }  // namespace dogsearch::testing

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "common/model/model_spec.h"
+#include "dogsearch/v1/model.pb.h"
 
 namespace dogsearch::testing {
 
@@ -16,6 +17,10 @@ void WriteSyntheticDogs(const std::string& root, int dogs, int photos, int size,
 
 // A tiny residual network for tests: 32x32 input, widths 8-16, 16-d embeddings.
 model::ModelSpec TinySpec();
+
+// A TrainingConfig for the tiny network on generated dogs in data-root folder `dataset`:
+// P=4 x K=3, a quarter of the dogs held out, lr 3e-3 (3 steps per epoch on 16 dogs).
+::dogsearch::v1::TrainingConfig TinyTrainingConfig(const std::string& dataset, uint32_t epochs);
 
 }  // namespace dogsearch::testing
 

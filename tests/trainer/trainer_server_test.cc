@@ -46,19 +46,7 @@ class TrainerServerTest : public ::testing::Test {
   }
   pb::StartTrainingRequest Request(uint32_t epochs) {
     pb::StartTrainingRequest r;
-    pb::TrainingConfig* c = r.mutable_config();
-    c->set_dataset("dogs");
-    c->mutable_model()->set_architecture("dogfacenet_resnet");
-    c->mutable_model()->mutable_input()->set_width(32);
-    c->mutable_model()->mutable_input()->set_height(32);
-    c->mutable_model()->set_embedding_dim(16);
-    c->mutable_model()->add_stage_widths(8);
-    c->mutable_model()->add_stage_widths(16);
-    c->set_identities_per_batch(4);
-    c->set_photos_per_identity(3);
-    c->set_epochs(epochs);
-    c->set_learning_rate(0.003f);
-    c->set_validation_fraction(0.25f);
+    *r.mutable_config() = testing::TinyTrainingConfig("dogs", epochs);
     r.set_auto_promote(true);
     return r;
   }

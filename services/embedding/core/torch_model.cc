@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/base/status_macros.h"
 #include "common/model/checkpoint.h"
+#include "common/model/device.h"
 
 namespace dogsearch::embedding {
 namespace {
@@ -64,16 +65,7 @@ int SetTorchThreads(int threads) {
 
 absl::StatusOr<std::shared_ptr<const EmbeddingModel>> LoadTorchModel(const std::string& dir,
                                                                      const TorchOptions& options) {
-  const std::string device_name = ResolveDevice(options.device);
-  if (absl::StartsWith(device_name, "cuda") && !torch::cuda::is_available()) {
-    return absl::FailedPreconditionError("device " + device_name + " requested but CUDA is not available");
-  }
-  torch::Device device(torch::kCPU);
-  try {
-    device = torch::Device(device_name);
-  } catch (const std::exception& e) {
-    return absl::InvalidArgumentError(absl::StrCat("bad device '", device_name, "'"));
-  }
+  DS_ASSIGN_OR_RETURN(torch::Device device, model::ParseDevice(options.device));
   DS_ASSIGN_OR_RETURN(model::LoadedCheckpoint ckpt, model::LoadCheckpoint(dir, device));
   auto m = std::make_shared<TorchModel>(std::move(ckpt), device, options.half && device.is_cuda());
   constexpr int kProbe = 4;

@@ -1,11 +1,13 @@
 #include "services/trainer/core/job_manager.h"
 
+#include <algorithm>
 #include <filesystem>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/base/log.h"
 #include "common/model/checkpoint_manifest.h"
+#include "common/model/model_spec_proto.h"
 #include "services/trainer/core/data_root.h"
 #include "services/trainer/core/run_state.h"
 #include "services/trainer/core/trainer.h"
@@ -16,20 +18,6 @@ namespace pb = ::dogsearch::v1;
 namespace {
 
 int64_t NowSeconds() { return absl::ToUnixSeconds(absl::Now()); }
-
-void ToProto(const model::EvalMetrics& m, pb::EvalMetrics* p) {
-  p->set_verification_accuracy(m.verification_accuracy);
-  p->set_verification_accuracy_std(m.verification_accuracy_std);
-  p->set_roc_auc(m.roc_auc);
-  p->set_tar_at_far_1e3(m.tar_at_far_1e3);
-  p->set_rank1(m.rank1);
-  p->set_recall_at_5(m.recall_at_5);
-  p->set_mean_average_precision(m.mean_average_precision);
-  p->set_threshold(m.threshold);
-  p->set_identities(m.identities);
-  p->set_photos(m.photos);
-  p->set_pairs(m.pairs);
-}
 
 // Turns the library's reports into the job's progress.
 class JobObserver : public TrainingObserver {
@@ -59,9 +47,9 @@ class JobObserver : public TrainingObserver {
   }
   void OnEpoch(const EpochReport& r) override {
     pb::JobProgress* p = job_->mutable_progress();
-    if (r.validated) ToProto(r.metrics, p->mutable_validation());
+    if (r.validated) model::MetricsToProto(r.metrics, p->mutable_validation());
     if (r.best) {
-      ToProto(r.metrics, p->mutable_best_validation());
+      model::MetricsToProto(r.metrics, p->mutable_best_validation());
       p->set_best_checkpoint_version(r.checkpoint_version);
     }
     p->set_last_checkpoint_version(r.checkpoint_version);
@@ -83,7 +71,7 @@ JobManager::JobManager(JobStore* store, ProgressHub* hub, JobManagerOptions opti
   std::vector<pb::Job> jobs = store_->List();
   for (auto it = jobs.rbegin(); it != jobs.rend(); ++it) {  // Oldest first.
     hub_->Publish(it->progress());
-    if (it->progress().state() == pb::JOB_STATE_QUEUED) queue_.push_back({it->id(), false});
+    if (it->progress().state() == pb::JOB_STATE_QUEUED) queue_.push_back(it->id());
   }
 }
 
@@ -152,12 +140,12 @@ absl::StatusOr<pb::Job> JobManager::Submit(const pb::StartTrainingRequest& reque
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (stopping_) return absl::UnavailableError("trainer shutting down");
-    if (QueuedCountLocked() >= options_.max_queued) {
+    if (queue_.size() >= options_.max_queued) {
       return absl::ResourceExhaustedError(
           absl::StrCat("the queue is full (", options_.max_queued, " jobs waiting)"));
     }
     if (absl::Status s = store_->Put(job); !s.ok()) return s;
-    queue_.push_back({job.id(), false});
+    queue_.push_back(job.id());
   }
   hub_->Publish(job.progress());
   cv_.notify_all();
@@ -173,7 +161,7 @@ absl::StatusOr<pb::Job> JobManager::Cancel(const std::string& id) {
       cancel_running_.store(true);
       return job;
     }
-    auto it = std::find_if(queue_.begin(), queue_.end(), [&](const Queued& q) { return q.id == id; });
+    auto it = std::find(queue_.begin(), queue_.end(), id);
     if (it == queue_.end()) {
       return absl::FailedPreconditionError(absl::StrCat("job ", id, " is not queued or running"));
     }
@@ -195,10 +183,10 @@ absl::StatusOr<pb::Job> JobManager::Resume(const std::string& id) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (stopping_) return absl::UnavailableError("trainer shutting down");
-    if (QueuedCountLocked() >= options_.max_queued) {
+    if (queue_.size() >= options_.max_queued) {
       return absl::ResourceExhaustedError("the queue is full");
     }
-    queue_.push_back({id, true});
+    queue_.push_back(id);
   }
   job->mutable_progress()->set_state(pb::JOB_STATE_QUEUED);
   job->mutable_progress()->set_state_reason("resumed");
@@ -209,24 +197,24 @@ absl::StatusOr<pb::Job> JobManager::Resume(const std::string& id) {
 
 void JobManager::Work() {
   for (;;) {
-    Queued next;
+    std::string next;
     {
       std::unique_lock<std::mutex> lock(mu_);
       cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
       if (stopping_) return;
       next = queue_.front();
       queue_.pop_front();
-      running_ = next.id;
+      running_ = next;
       cancel_running_.store(false);
     }
-    absl::StatusOr<pb::Job> job = store_->Get(next.id);
-    if (job.ok()) RunJob(*job, next.resume, &cancel_running_);
+    absl::StatusOr<pb::Job> job = store_->Get(next);
+    if (job.ok()) RunJob(*job, &cancel_running_);
     std::lock_guard<std::mutex> lock(mu_);
     running_.clear();
   }
 }
 
-void JobManager::RunJob(pb::Job job, bool resume, std::atomic<bool>* cancel) {
+void JobManager::RunJob(pb::Job job, std::atomic<bool>* cancel) {
   pb::JobProgress* p = job.mutable_progress();
   absl::StatusOr<TrainOptions> o = OptionsFor(job);
   if (!o.ok()) {
@@ -238,7 +226,6 @@ void JobManager::RunJob(pb::Job job, bool resume, std::atomic<bool>* cancel) {
   }
   // Continue from the run folder's last checkpoint whenever it has one (a resumed job, or a
   // queued one whose earlier run was cut short); otherwise start over cleanly.
-  (void)resume;
   o->resume = LoadRunState(o->output_dir).ok();
   if (!o->resume) {
     std::error_code ec;

@@ -70,15 +70,11 @@ class JobManager {
       on_finished;
 
  private:
-  struct Queued {
-    std::string id;
-    bool resume = false;
-  };
   void Work();
-  void RunJob(::dogsearch::v1::Job job, bool resume, std::atomic<bool>* cancel);
+  // Continues from the job's run folder when it holds a saved run state.
+  void RunJob(::dogsearch::v1::Job job, std::atomic<bool>* cancel);
   absl::StatusOr<TrainOptions> OptionsFor(const ::dogsearch::v1::Job& job) const;
   void Record(::dogsearch::v1::Job& job);  // Store + hub.
-  size_t QueuedCountLocked() const { return queue_.size(); }
 
   JobStore* const store_;
   ProgressHub* const hub_;
@@ -86,7 +82,7 @@ class JobManager {
 
   std::mutex mu_;
   std::condition_variable cv_;
-  std::deque<Queued> queue_;
+  std::deque<std::string> queue_;  // Job ids, oldest first.
   std::string running_;
   std::atomic<bool> cancel_running_{false};
   bool stopping_ = false;

@@ -17,6 +17,7 @@
 #include "common/base/log.h"
 #include "common/base/status_macros.h"
 #include "common/model/checkpoint.h"
+#include "common/model/device.h"
 #include "services/trainer/core/batch_loader.h"
 #include "services/trainer/core/dataset.h"
 #include "services/trainer/core/embed.h"
@@ -33,26 +34,6 @@ namespace {
 using Clock = std::chrono::steady_clock;
 double Since(Clock::time_point t) {
   return std::chrono::duration<double>(Clock::now() - t).count();
-}
-
-absl::StatusOr<torch::Device> ResolveTorchDevice(const std::string& name) {
-  if (name == "auto") {
-    return torch::cuda::is_available() ? torch::Device(torch::kCUDA, 0) : torch::Device(torch::kCPU);
-  }
-  if (name == "cpu") return torch::Device(torch::kCPU);
-  if (absl::StartsWith(name, "cuda")) {
-    if (!torch::cuda::is_available()) {
-      return absl::FailedPreconditionError(
-          absl::StrCat("device '", name, "' requested but CUDA is not available"));
-    }
-    try {
-      return torch::Device(name);
-    } catch (const std::exception& e) {
-      return absl::InvalidArgumentError(absl::StrCat("device '", name, "': ", e.what()));
-    }
-  }
-  return absl::InvalidArgumentError(
-      absl::StrCat("device '", name, "' is not one of auto, cpu, cuda, cuda:N"));
 }
 
 // Appends JSON lines; fsynced at every epoch. Owned by the training thread.
@@ -217,7 +198,7 @@ void TrainingRun::BuildOptimizer() {
 
 absl::Status TrainingRun::Setup() {
   DS_RETURN_IF_ERROR(ValidateTrainOptions(o_));
-  DS_ASSIGN_OR_RETURN(device_, ResolveTorchDevice(o_.device));
+  DS_ASSIGN_OR_RETURN(device_, model::ParseDevice(o_.device));
   at::set_num_threads(o_.threads > 0 ? o_.threads
                                      : static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
   torch::manual_seed(o_.seed);
