@@ -34,6 +34,9 @@ struct ChannelOptions {
   // Spread calls over every resolved address instead of picking the first.
   bool round_robin = false;
   int max_receive_message_bytes = 64 << 20;
+  // Longest wait between reconnection attempts to a server that went away (0 = gRPC's default,
+  // up to two minutes). Clients that must notice a restarted backend quickly set ~1 s.
+  absl::Duration max_reconnect_backoff = absl::ZeroDuration();
 };
 
 // The gRPC service config JSON for the options above (exposed for tests).

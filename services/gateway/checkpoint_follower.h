@@ -1,0 +1,57 @@
+// Follows the trainer's Trainer.WatchCheckpoints stream and upgrades the gallery to each
+// promoted checkpoint: the newest PROMOTED version seen becomes pending, and a pending version
+// is handed to GatewayCore::StartModelUpgrade as soon as no other upgrade is running. The last
+// promotion acted on is recorded in the gallery store, so a restarted gateway, which replays
+// the trainer's feed from the start, does not redo (or undo) earlier upgrades.
+// Reconnects with backoff (200 ms .. 5 s) when the stream fails.
+//
+// Threading: two threads (stream reader, upgrade starter). mu_ guards pending_, context_ and
+// stopping_; cv_ wakes both on change.
+#ifndef DOGSEARCH_SERVICES_GATEWAY_CHECKPOINT_FOLLOWER_H_
+#define DOGSEARCH_SERVICES_GATEWAY_CHECKPOINT_FOLLOWER_H_
+
+#include <grpcpp/grpcpp.h>
+
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "common/rpc/channel.h"
+#include "dogsearch/v1/trainer.grpc.pb.h"
+#include "services/gateway/core/gateway_core.h"
+
+namespace dogsearch::gateway {
+
+inline constexpr char kMetaFollowedPromotion[] = "followed_promotion";
+
+class CheckpointFollower {
+ public:
+  CheckpointFollower(std::shared_ptr<grpc::Channel> channel, rpc::ChannelOptions options,
+                     GatewayCore* core, GalleryStore* store);
+  ~CheckpointFollower();  // Stop().
+  void Start();
+  void Stop();
+
+ private:
+  void ReadLoop();
+  void StartLoop();
+
+  std::unique_ptr<v1::Trainer::Stub> stub_;
+  const rpc::ChannelOptions options_;
+  GatewayCore* const core_;
+  GalleryStore* const store_;
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::string pending_;
+  grpc::ClientContext* context_ = nullptr;
+  bool stopping_ = false;
+  std::thread reader_;
+  std::thread starter_;
+};
+
+}  // namespace dogsearch::gateway
+
+#endif  // DOGSEARCH_SERVICES_GATEWAY_CHECKPOINT_FOLLOWER_H_

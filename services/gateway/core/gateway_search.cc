@@ -1,0 +1,164 @@
+// GatewayCore: search, verification and the embedding map.
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <random>
+
+#include "absl/strings/str_cat.h"
+#include "common/base/status_macros.h"
+#include "services/gateway/core/gateway_core.h"
+#include "services/gateway/core/pca.h"
+
+namespace dogsearch::gateway {
+
+float GatewayCore::Confidence(float distance, float threshold) const {
+  const double z = (double{distance} - threshold) / std::max(1e-6f, options_.confidence_scale);
+  return static_cast<float>(1.0 / (1.0 + std::exp(std::clamp(z, -50.0, 50.0))));
+}
+
+absl::StatusOr<Vector> GatewayCore::EmbedQuery(const TargetPtr& target, const v1::Photo& photo,
+                                               absl::string_view label, absl::Time deadline) {
+  DS_ASSIGN_OR_RETURN(CheckedPhoto c, CheckPhoto(photo.data(), photo.name(), label,
+                                                 options_.limits));
+  std::vector<PhotoBytes> one{PhotoBytes{c.photo_id, "", c.name, photo.data()}};
+  DS_ASSIGN_OR_RETURN(std::vector<Vector> v, EmbedPhotos(deps_.embedding, *target, one, Cap(deadline)));
+  return std::move(v[0]);
+}
+
+absl::StatusOr<v1::SearchResponse> GatewayCore::Search(const v1::SearchRequest& req,
+                                                       absl::Time deadline) {
+  const uint32_t k = req.k() == 0 ? 5 : req.k();
+  const uint32_t per_dog = req.photos_per_dog() == 0 ? 3 : req.photos_per_dog();
+  if (k > options_.limits.max_k) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("k must be 1..", options_.limits.max_k, ", got ", k));
+  }
+  if (per_dog > options_.limits.max_photos_per_dog_in_results) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "photos_per_dog must be 1..", options_.limits.max_photos_per_dog_in_results));
+  }
+  DS_ASSIGN_OR_RETURN(TargetPtr target, ServingOrError());
+  const absl::Time t0 = absl::Now();
+  DS_ASSIGN_OR_RETURN(Vector query, EmbedQuery(target, req.photo(), "photo", deadline));
+  const absl::Time t1 = absl::Now();
+
+  // Hits are photos; ask for more until k distinct dogs are found or the gallery is exhausted.
+  std::vector<std::string> dog_order;
+  std::map<std::string, v1::DogMatch> dogs;
+  uint32_t want = std::min<uint32_t>(1000, k * per_dog * 2 + 16);
+  while (true) {
+    v1::VectorSearchRequest sr;
+    sr.set_collection(target->collection);
+    sr.set_model_version(target->version);
+    sr.mutable_vector()->Add(query.begin(), query.end());
+    sr.set_k(want);
+    DS_ASSIGN_OR_RETURN(v1::VectorSearchResponse hits, deps_.index->Search(sr, Cap(deadline)));
+    std::vector<std::string> ids;
+    for (const auto& h : hits.hits()) ids.push_back(h.id());
+    const auto known = deps_.store->LookupPhotos(ids);  // Unknown ids: deleted meanwhile.
+    dog_order.clear();
+    dogs.clear();
+    for (const auto& h : hits.hits()) {
+      auto it = known.find(h.id());
+      if (it == known.end()) continue;
+      const PhotoRow& row = it->second.first;
+      // Cosine distance 1 - cos of unit vectors -> plain L2 distance sqrt(2 (1 - cos)).
+      const float l2 = std::sqrt(std::max(0.0f, 2.0f * h.distance()));
+      auto [d, inserted] = dogs.try_emplace(row.dog_id);
+      if (inserted) {
+        dog_order.push_back(row.dog_id);
+        d->second.set_dog_id(row.dog_id);
+        d->second.set_name(it->second.second);
+        d->second.set_distance(l2);
+      }
+      if (d->second.photos_size() < static_cast<int>(per_dog)) {
+        v1::PhotoMatch* m = d->second.add_photos();
+        m->set_photo_id(h.id());
+        m->set_distance(l2);
+      }
+    }
+    if (dog_order.size() >= k || static_cast<uint32_t>(hits.hits_size()) < want || want >= 1000) {
+      break;
+    }
+    want = std::min<uint32_t>(1000, want * 4);
+  }
+
+  v1::SearchResponse resp;
+  resp.set_model_version(target->version);
+  for (size_t i = 0; i < dog_order.size() && i < k; ++i) {
+    v1::DogMatch m = std::move(dogs[dog_order[i]]);
+    m.set_rank(static_cast<uint32_t>(i + 1));
+    m.set_confidence(Confidence(m.distance(), target->threshold));
+    m.set_same_dog(m.distance() <= target->threshold);
+    resp.set_confident(resp.confident() || m.same_dog());
+    *resp.add_matches() = std::move(m);
+  }
+  resp.set_embed_seconds(absl::ToDoubleSeconds(t1 - t0));
+  resp.set_search_seconds(absl::ToDoubleSeconds(absl::Now() - t1));
+  return resp;
+}
+
+absl::StatusOr<v1::VerifyResponse> GatewayCore::Verify(const v1::VerifyRequest& req,
+                                                       absl::Time deadline) {
+  DS_ASSIGN_OR_RETURN(TargetPtr target, ServingOrError());
+  DS_ASSIGN_OR_RETURN(CheckedPhoto a, CheckPhoto(req.photo_a().data(), req.photo_a().name(),
+                                                 "photo_a", options_.limits));
+  DS_ASSIGN_OR_RETURN(CheckedPhoto b, CheckPhoto(req.photo_b().data(), req.photo_b().name(),
+                                                 "photo_b", options_.limits));
+  std::vector<PhotoBytes> both{PhotoBytes{a.photo_id, "", a.name, req.photo_a().data()},
+                               PhotoBytes{b.photo_id, "", b.name, req.photo_b().data()}};
+  DS_ASSIGN_OR_RETURN(std::vector<Vector> v,
+                      EmbedPhotos(deps_.embedding, *target, both, Cap(deadline)));
+  v1::VerifyResponse resp;
+  const float d = L2Distance(v[0], v[1]);
+  resp.set_distance(d);
+  resp.set_threshold(target->threshold);
+  resp.set_same_dog(d <= target->threshold);
+  resp.set_confidence(Confidence(d, target->threshold));
+  resp.set_model_version(target->version);
+  return resp;
+}
+
+absl::StatusOr<std::vector<MapPoint>> GatewayCore::EmbeddingMap(size_t max_points,
+                                                                absl::Time deadline) {
+  DS_ASSIGN_OR_RETURN(TargetPtr target, ServingOrError());
+  // An even sample of the gallery in photo-id order (ids are hashes: effectively random).
+  std::vector<PhotoRow> all;
+  std::string after;
+  while (true) {
+    std::vector<PhotoRow> page = deps_.store->PhotosAfter(after, 1000);
+    if (page.empty()) break;
+    after = page.back().photo_id;
+    all.insert(all.end(), page.begin(), page.end());
+  }
+  std::vector<PhotoRow> sample;
+  const size_t n = std::min(all.size(), max_points);
+  for (size_t i = 0; i < n; ++i) sample.push_back(all[i * all.size() / std::max<size_t>(n, 1)]);
+  std::vector<Vector> vectors;
+  std::vector<std::string> ids;
+  for (size_t start = 0; start < sample.size(); start += 1000) {
+    v1::GetRequest get;
+    get.set_collection(target->collection);
+    get.set_include_vectors(true);
+    for (size_t i = start; i < std::min(sample.size(), start + 1000); ++i) {
+      get.add_ids(sample[i].photo_id);
+    }
+    DS_ASSIGN_OR_RETURN(v1::GetResponse got, deps_.index->Get(get, Cap(deadline)));
+    for (const v1::Record& r : got.records()) {
+      ids.push_back(r.id());
+      vectors.emplace_back(r.vector().begin(), r.vector().end());
+    }
+  }
+  const std::vector<std::pair<float, float>> xy = ProjectPca2(vectors);
+  const auto names = deps_.store->LookupPhotos(ids);
+  std::vector<MapPoint> out;
+  for (size_t i = 0; i < ids.size(); ++i) {
+    auto it = names.find(ids[i]);
+    if (it == names.end()) continue;
+    out.push_back(MapPoint{ids[i], it->second.first.dog_id, it->second.second, xy[i].first,
+                           xy[i].second});
+  }
+  return out;
+}
+
+}  // namespace dogsearch::gateway

@@ -1,0 +1,44 @@
+// Settings and collaborators of the gateway core (see gateway_core.h).
+#ifndef DOGSEARCH_SERVICES_GATEWAY_CORE_OPTIONS_H_
+#define DOGSEARCH_SERVICES_GATEWAY_CORE_OPTIONS_H_
+
+#include <string>
+
+#include "absl/time/time.h"
+#include "services/gateway/core/backends.h"
+#include "services/gateway/core/gallery_store.h"
+#include "services/gateway/core/intake.h"
+#include "services/gateway/core/model_setup.h"
+#include "services/gateway/core/photo_store.h"
+
+namespace dogsearch::gateway {
+
+struct GatewayOptions {
+  IntakeLimits limits;
+  ModelSetupOptions setup;
+  // Index alias that always names the serving collection (for other readers of the index).
+  std::string alias = "gallery";
+  // Longest any single backend call may take, even when the caller's deadline is later.
+  absl::Duration backend_timeout = absl::Seconds(10);
+  // Logistic scale of the same-dog confidence around the threshold, in distance units:
+  // confidence = 1 / (1 + exp((distance - threshold) / scale)).
+  float confidence_scale = 0.08f;
+  // After an upgrade flips, the old collection and model stay this long for searches in flight.
+  absl::Duration retire_grace = absl::Seconds(30);
+  // Photos per embedding call while re-embedding the gallery.
+  int reembed_batch = 32;
+  // How often the supervisor checks that the serving model is loaded and the state restored.
+  absl::Duration supervise_interval = absl::Seconds(2);
+};
+
+// Not owned; must outlive the core.
+struct GatewayDeps {
+  GalleryStore* store = nullptr;
+  const PhotoStore* photos = nullptr;
+  EmbeddingBackend* embedding = nullptr;
+  IndexBackend* index = nullptr;
+};
+
+}  // namespace dogsearch::gateway
+
+#endif  // DOGSEARCH_SERVICES_GATEWAY_CORE_OPTIONS_H_

@@ -1,0 +1,79 @@
+// The gateway's HTTP side: the reverse-image-search web page (one self-contained HTML file
+// compiled into the binary) and a JSON API under /api/ that mirrors the DogSearch RPCs, with
+// the same messages in protobuf's JSON mapping (proto field names), the same checks and the
+// same bearer token on mutating calls. Errors are {"code": "NOT_FOUND", "error": "..."} with
+// the HTTP status of the gRPC code (400, 401, 404, 409, 412, 429, 503, 504, 500).
+//
+//   GET    /                          the web page
+//   GET    /healthz                   200 once a model is serving, else 503
+//   GET    /api/model                 ModelStatus
+//   POST   /api/upgrade               {"version": V} -> ModelStatus            (token)
+//   POST   /api/search                multipart: photo, k, photos_per_dog -> SearchResponse
+//   POST   /api/verify                multipart: photo_a, photo_b -> VerifyResponse
+//   GET    /api/dogs?page_size&page_token          ListDogsResponse
+//   POST   /api/dogs                  multipart: dog_id, name, notes, photos... -> Dog (token)
+//   GET    /api/dogs/{id}             Dog
+//   DELETE /api/dogs/{id}             {}                                       (token)
+//   POST   /api/dogs/{id}/photos      multipart: photos... -> AddPhotosResponse (token)
+//   DELETE /api/dogs/{id}/photos/{p}  Dog                                      (token)
+//   GET    /api/photos/{photo_id}     the stored photo's bytes (immutable, cacheable)
+//   GET    /api/map?max_points=N      {"points": [{photo_id, dog_id, dog_name, x, y}...]}
+//
+// Threading: httplib's worker pool runs handlers concurrently; the core is thread-safe and the
+// server object is only touched by Start/Stop from the owner's thread.
+#ifndef DOGSEARCH_SERVICES_GATEWAY_HTTP_API_H_
+#define DOGSEARCH_SERVICES_GATEWAY_HTTP_API_H_
+
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "absl/status/statusor.h"
+#include "common/rpc/token_auth.h"
+#include "services/gateway/core/gateway_core.h"
+
+namespace httplib {
+class Server;
+}
+
+namespace dogsearch::gateway {
+
+struct HttpApiOptions {
+  std::string host = "127.0.0.1";
+  int port = 8080;  // 0 picks a free port.
+  // Deadline given to each API call.
+  absl::Duration request_timeout = absl::Seconds(30);
+  // Gallery photos drawn on the embedding map at most.
+  size_t max_map_points = 3000;
+};
+
+class HttpApi {
+ public:
+  static absl::StatusOr<std::unique_ptr<HttpApi>> Start(GatewayCore* core,
+                                                        rpc::TokenAuthenticator auth,
+                                                        HttpApiOptions options);
+  ~HttpApi();  // Stop().
+  HttpApi(const HttpApi&) = delete;
+  HttpApi& operator=(const HttpApi&) = delete;
+
+  int port() const { return port_; }
+  void Stop();
+
+ private:
+  HttpApi(GatewayCore* core, rpc::TokenAuthenticator auth, HttpApiOptions options);
+  void Routes();
+
+  GatewayCore* const core_;
+  const rpc::TokenAuthenticator auth_;
+  const HttpApiOptions options_;
+  std::unique_ptr<httplib::Server> server_;
+  std::thread thread_;
+  int port_ = 0;
+};
+
+// The web page (generated from services/gateway/web/index.html at build time).
+extern const char kIndexHtml[];
+
+}  // namespace dogsearch::gateway
+
+#endif  // DOGSEARCH_SERVICES_GATEWAY_HTTP_API_H_

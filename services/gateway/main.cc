@@ -1,0 +1,180 @@
+// dogsearch gateway server: parses flags (each also DOGSEARCH_<NAME> in the environment) and
+// wires the gallery store, the backends, the core, the gRPC DogSearch service, the HTTP web
+// page/API and /metrics together. Prints "gateway listening on port N" (gRPC) and
+// "gateway web on port M" once both listen; SIGTERM/SIGINT stop it gracefully.
+#include <cstdio>
+#include <memory>
+
+#include "absl/flags/flag.h"
+#include "common/base/env_flags.h"
+#include "common/base/file_util.h"
+#include "common/base/log.h"
+#include "common/metrics/metrics_http_server.h"
+#include "common/rpc/grpc_server.h"
+#include "common/rpc/shutdown_signal.h"
+#include "services/gateway/checkpoint_follower.h"
+#include "services/gateway/dogsearch_service.h"
+#include "services/gateway/grpc_backends.h"
+#include "services/gateway/http_api.h"
+
+ABSL_FLAG(std::string, address, "127.0.0.1:50050", "host:port for gRPC (DogSearch)");
+ABSL_FLAG(std::string, http_address, "127.0.0.1", "Host for the web page and /api/");
+ABSL_FLAG(int, http_port, 8080, "Port for the web page and /api/ (0 = pick one, -1 = off)");
+ABSL_FLAG(std::string, data_dir, "./data/gateway", "SQLite gallery and photos by hash");
+ABSL_FLAG(std::string, embedding_address, "127.0.0.1:50051", "Embedding service target");
+ABSL_FLAG(std::string, index_address, "127.0.0.1:50052", "Index service target");
+ABSL_FLAG(std::string, trainer_address, "",
+          "Trainer to follow: promoted checkpoints start an upgrade (empty = off)");
+ABSL_FLAG(std::string, backend_token, "", "Bearer token sent to the backends");
+ABSL_FLAG(std::string, backend_tls_ca, "", "PEM CA verifying the backends (enables TLS)");
+ABSL_FLAG(std::string, backend_tls_cert, "", "PEM client certificate for mutual TLS");
+ABSL_FLAG(std::string, backend_tls_key, "", "PEM key of --backend_tls_cert");
+ABSL_FLAG(std::string, backend_tls_server_name, "", "Name checked on backend certificates");
+ABSL_FLAG(std::string, tls_cert, "", "PEM certificate (enables TLS on the gRPC port)");
+ABSL_FLAG(std::string, tls_key, "", "PEM private key of --tls_cert");
+ABSL_FLAG(std::string, tls_ca, "", "PEM CA: require client certificates signed by it");
+ABSL_FLAG(std::string, auth_token, "", "Bearer token required on mutating RPCs (empty = off)");
+ABSL_FLAG(bool, protect_reads, false, "Require the bearer token on reads too");
+ABSL_FLAG(int, backend_timeout_ms, 10000, "Longest single backend call");
+ABSL_FLAG(int, retire_grace_seconds, 30, "Old model kept after an upgrade flips");
+ABSL_FLAG(double, default_threshold, 1.0, "Same-dog distance when a manifest has none");
+ABSL_FLAG(double, confidence_scale, 0.08, "Logistic scale of confidence around the threshold");
+ABSL_FLAG(int, hnsw_m, 16, "HNSW degree of gallery collections");
+ABSL_FLAG(int, hnsw_ef_construction, 200, "HNSW build candidate list");
+ABSL_FLAG(int, hnsw_ef_search, 128, "HNSW search candidate list");
+ABSL_FLAG(int, max_photos_per_request, 32, "Photos per Enroll/AddPhotos");
+ABSL_FLAG(int64_t, max_photo_bytes, 10 << 20, "Encoded bytes per photo");
+ABSL_FLAG(int64_t, max_pixels, 40000000, "Pixels per photo (from the header)");
+ABSL_FLAG(int, metrics_port, 0, "Port for /metrics and /healthz (0 = off)");
+ABSL_FLAG(std::string, log_level, "info", "debug, info, warning or error");
+
+namespace dogsearch::gateway {
+namespace {
+
+int Fail(const absl::Status& s) {
+  DS_LOG(kError, "gateway_server_failed").Kv("status", s);
+  return 1;
+}
+
+GatewayOptions Options() {
+  GatewayOptions o;
+  o.limits.max_photos_per_request = static_cast<uint32_t>(absl::GetFlag(FLAGS_max_photos_per_request));
+  o.limits.max_photo_bytes = static_cast<uint64_t>(absl::GetFlag(FLAGS_max_photo_bytes));
+  o.limits.max_pixels = static_cast<uint64_t>(absl::GetFlag(FLAGS_max_pixels));
+  o.backend_timeout = absl::Milliseconds(absl::GetFlag(FLAGS_backend_timeout_ms));
+  o.retire_grace = absl::Seconds(absl::GetFlag(FLAGS_retire_grace_seconds));
+  o.confidence_scale = static_cast<float>(absl::GetFlag(FLAGS_confidence_scale));
+  o.setup.default_threshold = static_cast<float>(absl::GetFlag(FLAGS_default_threshold));
+  o.setup.hnsw.set_m(static_cast<uint32_t>(absl::GetFlag(FLAGS_hnsw_m)));
+  o.setup.hnsw.set_ef_construction(static_cast<uint32_t>(absl::GetFlag(FLAGS_hnsw_ef_construction)));
+  o.setup.hnsw.set_ef_search(static_cast<uint32_t>(absl::GetFlag(FLAGS_hnsw_ef_search)));
+  return o;
+}
+
+rpc::ChannelOptions BackendChannel() {
+  rpc::ChannelOptions c;
+  c.tls = {absl::GetFlag(FLAGS_backend_tls_cert), absl::GetFlag(FLAGS_backend_tls_key),
+           absl::GetFlag(FLAGS_backend_tls_ca)};
+  c.tls_server_name = absl::GetFlag(FLAGS_backend_tls_server_name);
+  c.bearer_token = absl::GetFlag(FLAGS_backend_token);
+  c.max_reconnect_backoff = absl::Seconds(1);
+  return c;
+}
+
+int Main() {
+  auto signals = rpc::ShutdownSignal::Install();
+  LogLevel level;
+  if (absl::Status s = ParseLogLevel(absl::GetFlag(FLAGS_log_level), &level); !s.ok()) return Fail(s);
+  SetLogLevel(level);
+
+  const std::string data_dir = absl::GetFlag(FLAGS_data_dir);
+  if (absl::Status s = MakeDirs(data_dir); !s.ok()) return Fail(s);
+  auto store = GalleryStore::Open(data_dir + "/gallery.sqlite");
+  if (!store.ok()) return Fail(store.status());
+  auto photos = PhotoStore::Open(data_dir + "/photos");
+  if (!photos.ok()) return Fail(photos.status());
+
+  const rpc::ChannelOptions emb_opts = EmbeddingChannelOptions(BackendChannel());
+  const rpc::ChannelOptions idx_opts = IndexChannelOptions(BackendChannel());
+  auto emb_channel = rpc::CreateChannel(absl::GetFlag(FLAGS_embedding_address), emb_opts);
+  if (!emb_channel.ok()) return Fail(emb_channel.status());
+  auto idx_channel = rpc::CreateChannel(absl::GetFlag(FLAGS_index_address), idx_opts);
+  if (!idx_channel.ok()) return Fail(idx_channel.status());
+  GrpcEmbeddingBackend embedding(*emb_channel, emb_opts);
+  GrpcIndexBackend index(*idx_channel, idx_opts);
+
+  GatewayCore core({store->get(), &*photos, &embedding, &index}, Options());
+  core.Start();
+  const rpc::TokenAuthenticator auth(absl::GetFlag(FLAGS_auth_token),
+                                     absl::GetFlag(FLAGS_protect_reads));
+  DogSearchService service(&core, auth, &metrics::MetricsRegistry::Default());
+
+  rpc::GrpcServerOptions opts;
+  opts.address = absl::GetFlag(FLAGS_address);
+  opts.tls = {absl::GetFlag(FLAGS_tls_cert), absl::GetFlag(FLAGS_tls_key),
+              absl::GetFlag(FLAGS_tls_ca)};
+  opts.health_service_names = {v1::DogSearch::service_full_name()};
+  opts.name = "gateway";
+  opts.max_receive_message_bytes = 400 << 20;  // 32 photos of 10 MiB and change.
+  auto server = rpc::GrpcServer::Start(opts, {&service});
+  if (!server.ok()) return Fail(server.status());
+
+  std::unique_ptr<HttpApi> http;
+  if (absl::GetFlag(FLAGS_http_port) >= 0) {
+    HttpApiOptions ho;
+    ho.host = absl::GetFlag(FLAGS_http_address);
+    ho.port = absl::GetFlag(FLAGS_http_port);
+    auto h = HttpApi::Start(&core, auth, ho);
+    if (!h.ok()) return Fail(h.status());
+    http = *std::move(h);
+  }
+  std::unique_ptr<metrics::MetricsHttpServer> metrics_http;
+  if (absl::GetFlag(FLAGS_metrics_port) > 0) {
+    metrics::MetricsHttpOptions mo;
+    mo.host = "0.0.0.0";
+    mo.port = absl::GetFlag(FLAGS_metrics_port);
+    mo.health = [&core] {
+      return core.serving() ? absl::OkStatus() : absl::UnavailableError("no model serving yet");
+    };
+    auto h = metrics::MetricsHttpServer::Create(mo);
+    if (!h.ok()) return Fail(h.status());
+    metrics_http = *std::move(h);
+  }
+  std::unique_ptr<CheckpointFollower> follower;
+  if (!absl::GetFlag(FLAGS_trainer_address).empty()) {
+    rpc::ChannelOptions tc = BackendChannel();
+    auto ch = rpc::CreateChannel(absl::GetFlag(FLAGS_trainer_address), tc);
+    if (!ch.ok()) return Fail(ch.status());
+    follower = std::make_unique<CheckpointFollower>(*ch, tc, &core, store->get());
+    follower->Start();
+  }
+  // Health follows the serving model: NOT_SERVING until one is restored or bootstrapped.
+  (*server)->SetServing(false);
+  std::thread health([&] {
+    bool last = false;
+    while (!signals->WaitFor(absl::Milliseconds(200))) {
+      const bool now = core.serving();
+      if (now != last) (*server)->SetServing(now);
+      last = now;
+    }
+  });
+
+  std::printf("gateway listening on port %d\n", (*server)->port());
+  if (http) std::printf("gateway web on port %d\n", http->port());
+  std::fflush(stdout);
+  signals->Wait();
+  health.join();
+  if (follower) follower->Stop();
+  if (http) http->Stop();
+  (*server)->Shutdown(absl::Seconds(10));
+  core.Stop();
+  return 0;
+}
+
+}  // namespace
+}  // namespace dogsearch::gateway
+
+int main(int argc, char** argv) {
+  dogsearch::ParseFlagsWithEnv(argc, argv);
+  return dogsearch::gateway::Main();
+}
