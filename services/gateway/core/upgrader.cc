@@ -126,7 +126,10 @@ void Upgrader::ResumeIfInterrupted() {
 }
 
 void Upgrader::Fail(const absl::Status& status, const TargetPtr& target) {
-  state_->set_staging(nullptr);
+  {
+    std::lock_guard<std::mutex> write(state_->write_mutex());
+    state_->set_staging(nullptr);
+  }
   if (target) {
     // Nothing serves from the half-built collection; drop it so a retry starts clean.
     std::lock_guard<std::mutex> write(state_->write_mutex());
@@ -161,7 +164,12 @@ void Upgrader::Run(v1::UpgradeProgress p, std::string cursor) {
     return Fail(s, absl::IsFailedPrecondition(s) ? nullptr : to);
   }
   if (p.state() != v1::UPGRADE_STATE_FLIPPING) {
-    state_->set_staging(to);  // From here on every gallery write reaches both spaces.
+    {
+      // From here on every gallery write reaches both spaces. Under the write mutex, so a write
+      // that chose its targets before this has committed its rows before the walk below reads.
+      std::lock_guard<std::mutex> write(state_->write_mutex());
+      state_->set_staging(to);
+    }
     Update([&](v1::UpgradeProgress* q) {
       q->set_state(v1::UPGRADE_STATE_REEMBEDDING);
       q->set_photos_total(deps_.store->CountPhotos());

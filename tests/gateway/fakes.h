@@ -1,0 +1,135 @@
+// In-memory stand-ins for the embedding and index services, for tests of the gateway core's
+// logic without processes: a fake "JPEG" that carries a dog number and a photo number (valid
+// header, never decoded), an embedding whose vectors depend on the dog (so search has a right
+// answer) and on the model version (so two versions are two different spaces), and a
+// brute-force index that enforces the contract's checks (model version pinning, aliases).
+// Both can be switched "down" (UNAVAILABLE) and count calls. Thread-safe (one mutex each).
+#ifndef DOGSEARCH_TESTS_GATEWAY_FAKES_H_
+#define DOGSEARCH_TESTS_GATEWAY_FAKES_H_
+
+#include <map>
+#include <mutex>
+#include <set>
+#include <string>
+
+#include "services/gateway/core/backends.h"
+
+namespace dogsearch::gateway::testing {
+
+// A tiny but well-formed baseline JPEG header (SOI, COM with the ids, SOF0 64x64, EOI).
+std::string FakePhoto(int dog, int photo);
+
+class FakeEmbedding : public EmbeddingBackend {
+ public:
+  static constexpr int kDim = 16;
+  explicit FakeEmbedding(std::string default_version) : default_(std::move(default_version)) {
+    Add(default_);
+  }
+  // A loadable (not yet loaded) checkpoint version.
+  void AddCheckpoint(const std::string& version) {
+    std::lock_guard<std::mutex> l(mu_);
+    checkpoints_.insert(version);
+  }
+  void set_down(bool down) {
+    std::lock_guard<std::mutex> l(mu_);
+    down_ = down;
+  }
+  // Embeds of photos of this dog fail with INVALID_ARGUMENT (a "corrupt" photo).
+  void set_fail_dog(int dog) {
+    std::lock_guard<std::mutex> l(mu_);
+    fail_dog_ = dog;
+  }
+  // Each Embed call sleeps this long first (to catch work in flight).
+  void set_delay(absl::Duration d) {
+    std::lock_guard<std::mutex> l(mu_);
+    delay_ = d;
+  }
+  std::set<std::string> loaded() const {
+    std::lock_guard<std::mutex> l(mu_);
+    return loaded_;
+  }
+  std::string default_version() const {
+    std::lock_guard<std::mutex> l(mu_);
+    return default_;
+  }
+  // The vector a version gives a photo (what the fake computes), for test expectations.
+  static std::vector<float> VectorFor(const std::string& version, const std::string& data);
+
+  absl::StatusOr<v1::EmbedResponse> Embed(const v1::EmbedRequest& request,
+                                          absl::Time deadline) override;
+  absl::StatusOr<v1::ModelInfo> GetModel(const std::string& version, absl::Time deadline) override;
+  absl::StatusOr<v1::ListModelsResponse> ListModels(absl::Time deadline) override;
+  absl::StatusOr<v1::ModelInfo> LoadModel(const std::string& version, bool make_default,
+                                          absl::Time deadline) override;
+  absl::StatusOr<v1::ModelInfo> SetDefaultModel(const std::string& version,
+                                                absl::Time deadline) override;
+  absl::Status UnloadModel(const std::string& version, absl::Time deadline) override;
+
+ private:
+  void Add(const std::string& version) { loaded_.insert(version); }
+  v1::ModelInfo Info(const std::string& version) const;
+
+  mutable std::mutex mu_;
+  std::string default_;
+  std::set<std::string> loaded_;
+  std::set<std::string> checkpoints_;
+  bool down_ = false;
+  int fail_dog_ = -1;
+  absl::Duration delay_;
+};
+
+class FakeIndex : public IndexBackend {
+ public:
+  void set_down(bool down) {
+    std::lock_guard<std::mutex> l(mu_);
+    down_ = down;
+  }
+  // The next `n` Upserts into `collection` fail with UNAVAILABLE.
+  void FailUpserts(const std::string& collection, int n) {
+    std::lock_guard<std::mutex> l(mu_);
+    fail_upserts_[collection] = n;
+  }
+  size_t Count(const std::string& collection) const;
+  bool HasCollection(const std::string& name) const;
+  std::string AliasTarget(const std::string& alias) const;
+  // Searches refused because the pinned version did not match the collection's.
+  int version_mismatches() const {
+    std::lock_guard<std::mutex> l(mu_);
+    return version_mismatches_;
+  }
+
+  absl::StatusOr<v1::CollectionInfo> CreateCollection(const v1::CreateCollectionRequest& request,
+                                                      absl::Time deadline) override;
+  absl::StatusOr<v1::CollectionInfo> GetCollection(const std::string& name,
+                                                   absl::Time deadline) override;
+  absl::StatusOr<v1::ListCollectionsResponse> ListCollections(absl::Time deadline) override;
+  absl::Status DropCollection(const std::string& name, absl::Time deadline) override;
+  absl::StatusOr<v1::UpsertResponse> Upsert(const v1::UpsertRequest& request,
+                                            absl::Time deadline) override;
+  absl::StatusOr<v1::DeleteResponse> Delete(const v1::DeleteRequest& request,
+                                            absl::Time deadline) override;
+  absl::StatusOr<v1::GetResponse> Get(const v1::GetRequest& request, absl::Time deadline) override;
+  absl::StatusOr<v1::VectorSearchResponse> Search(const v1::VectorSearchRequest& request,
+                                                  absl::Time deadline) override;
+  absl::StatusOr<v1::AliasInfo> SetAlias(const v1::SetAliasRequest& request,
+                                         absl::Time deadline) override;
+
+ private:
+  struct Collection {
+    v1::CollectionInfo info;
+    std::map<std::string, v1::Record> records;
+  };
+  // Resolves an alias; NOT_FOUND. REQUIRES mu_.
+  absl::StatusOr<Collection*> FindLocked(const std::string& name);
+
+  mutable std::mutex mu_;
+  std::map<std::string, Collection> collections_;
+  std::map<std::string, std::string> aliases_;
+  std::map<std::string, int> fail_upserts_;
+  bool down_ = false;
+  int version_mismatches_ = 0;
+};
+
+}  // namespace dogsearch::gateway::testing
+
+#endif  // DOGSEARCH_TESTS_GATEWAY_FAKES_H_

@@ -1,0 +1,415 @@
+// GatewayCore over in-memory backends: enrolment, search and verification answers, error
+// mapping and atomicity when a backend fails, and blue/green upgrades (under concurrent
+// searches and enrolments, failing part-way, and interrupted by a restart).
+#include "services/gateway/core/gateway_core.h"
+
+#include <atomic>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "tests/gateway/fakes.h"
+#include "tests/testing/temp_dir.h"
+
+namespace dogsearch::gateway {
+namespace {
+
+using testing::FakeEmbedding;
+using testing::FakeIndex;
+using testing::FakePhoto;
+
+const absl::Time kNoDeadline = absl::InfiniteFuture();
+
+class GatewayCoreTest : public ::testing::Test {
+ protected:
+  GatewayCoreTest() : embedding_("v1") {
+    store_ = *GalleryStore::Open(dir_.File("gallery.sqlite"));
+    photos_ = std::make_unique<PhotoStore>(*PhotoStore::Open(dir_.File("photos")));
+    options_.retire_grace = absl::Milliseconds(300);
+    options_.supervise_interval = absl::Milliseconds(50);
+    options_.reembed_batch = 4;
+    embedding_.AddCheckpoint("v2");
+  }
+  ~GatewayCoreTest() override { core_.reset(); }
+
+  // (Re)starts the core on the same store and backends; waits until it serves.
+  void StartCore() {
+    core_.reset();
+    core_ = std::make_unique<GatewayCore>(
+        GatewayDeps{store_.get(), photos_.get(), &embedding_, &index_}, options_);
+    core_->Start();
+    for (int i = 0; i < 200 && !core_->serving(); ++i) absl::SleepFor(absl::Milliseconds(10));
+    ASSERT_TRUE(core_->serving());
+  }
+  v1::EnrollRequest EnrollRequest(int dog, int photos) {
+    v1::EnrollRequest r;
+    r.set_dog_id(absl::StrCat("dog", dog));
+    r.set_name(absl::StrCat("Dog ", dog));
+    for (int p = 0; p < photos; ++p) {
+      v1::Photo* ph = r.add_photos();
+      ph->set_data(FakePhoto(dog, p));
+      ph->set_name(absl::StrCat(dog, ".", p, ".jpg"));
+    }
+    return r;
+  }
+  absl::Status Enroll(int dog, int photos) {
+    return core_->Enroll(EnrollRequest(dog, photos), kNoDeadline).status();
+  }
+  absl::StatusOr<v1::SearchResponse> Search(int dog, int photo, uint32_t k = 3) {
+    v1::SearchRequest r;
+    r.mutable_photo()->set_data(FakePhoto(dog, photo));
+    r.set_k(k);
+    return core_->Search(r, kNoDeadline);
+  }
+  v1::UpgradeProgress WaitUpgrade() {
+    v1::UpgradeProgress p;
+    for (int i = 0; i < 1000; ++i) {
+      p = core_->GetModelStatus().upgrade();
+      if (p.state() == v1::UPGRADE_STATE_SUCCEEDED || p.state() == v1::UPGRADE_STATE_FAILED) break;
+      absl::SleepFor(absl::Milliseconds(10));
+    }
+    return p;
+  }
+
+  dogsearch::testing::TempDir dir_;
+  FakeEmbedding embedding_;
+  FakeIndex index_;
+  std::unique_ptr<GalleryStore> store_;
+  std::unique_ptr<PhotoStore> photos_;
+  GatewayOptions options_;
+  std::unique_ptr<GatewayCore> core_;
+};
+
+TEST_F(GatewayCoreTest, BootstrapsFromTheEmbeddingDefaultAndPersistsIt) {
+  StartCore();
+  EXPECT_EQ(core_->GetModelStatus().serving_version(), "v1");
+  EXPECT_EQ(index_.AliasTarget("gallery"), "gallery__v1");
+  EXPECT_EQ(store_->GetMeta("serving_version").value_or(""), "v1");
+  // The embedding default changes; a restarted gateway keeps serving its gallery's version.
+  ASSERT_TRUE(embedding_.LoadModel("v2", true, kNoDeadline).ok());
+  StartCore();
+  EXPECT_EQ(core_->GetModelStatus().serving_version(), "v1");
+}
+
+TEST_F(GatewayCoreTest, SearchFindsTheEnrolledDogFirst) {
+  StartCore();
+  for (int d = 0; d < 12; ++d) ASSERT_TRUE(Enroll(d, 3).ok());
+  for (int d = 0; d < 12; ++d) {
+    auto r = Search(d, 7);  // A photo that was never enrolled.
+    ASSERT_TRUE(r.ok()) << r.status();
+    ASSERT_EQ(r->matches_size(), 3);
+    EXPECT_EQ(r->matches(0).dog_id(), absl::StrCat("dog", d));
+    EXPECT_EQ(r->matches(0).name(), absl::StrCat("Dog ", d));
+    EXPECT_EQ(r->matches(0).rank(), 1u);
+    EXPECT_TRUE(r->matches(0).same_dog());
+    EXPECT_TRUE(r->confident());
+    EXPECT_GT(r->matches(0).confidence(), 0.9f);
+    EXPECT_LT(r->matches(1).confidence(), 0.1f);
+    EXPECT_EQ(r->matches(0).photos_size(), 3);
+    EXPECT_LE(r->matches(0).distance(), r->matches(1).distance());
+    EXPECT_EQ(r->model_version(), "v1");
+  }
+  // A dog that is not enrolled: answers, but not confidently.
+  auto stranger = Search(99, 0);
+  ASSERT_TRUE(stranger.ok());
+  EXPECT_FALSE(stranger->confident());
+  EXPECT_FALSE(stranger->matches(0).same_dog());
+}
+
+TEST_F(GatewayCoreTest, ReturnsKDistinctDogsEvenWhenOneDogHasManyPhotos) {
+  StartCore();
+  ASSERT_TRUE(Enroll(0, 32).ok());
+  for (int d = 1; d < 6; ++d) ASSERT_TRUE(Enroll(d, 1).ok());
+  auto r = Search(0, 40, 5);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->matches_size(), 5);
+}
+
+TEST_F(GatewayCoreTest, EnrollRefusalsNameTheProblem) {
+  StartCore();
+  ASSERT_TRUE(Enroll(1, 2).ok());
+  EXPECT_TRUE(absl::IsAlreadyExists(Enroll(1, 2)));
+  v1::EnrollRequest steal = EnrollRequest(2, 1);
+  steal.add_photos()->set_data(FakePhoto(1, 0));  // Rex's photo.
+  auto s = core_->Enroll(steal, kNoDeadline);
+  EXPECT_TRUE(absl::IsAlreadyExists(s.status()));
+  EXPECT_NE(s.status().message().find("dog1"), std::string::npos);
+  v1::EnrollRequest bad = EnrollRequest(3, 1);
+  bad.add_photos()->set_data("not a photo");
+  bad.mutable_photos(1)->set_name("junk.bin");
+  auto b = core_->Enroll(bad, kNoDeadline);
+  EXPECT_TRUE(absl::IsInvalidArgument(b.status()));
+  EXPECT_NE(b.status().message().find("junk.bin"), std::string::npos);
+  v1::EnrollRequest none = EnrollRequest(4, 0);
+  EXPECT_TRUE(absl::IsInvalidArgument(core_->Enroll(none, kNoDeadline).status()));
+  v1::EnrollRequest many = EnrollRequest(5, 33);
+  EXPECT_TRUE(absl::IsInvalidArgument(core_->Enroll(many, kNoDeadline).status()));
+  v1::EnrollRequest noname = EnrollRequest(6, 1);
+  noname.set_name("");
+  EXPECT_TRUE(absl::IsInvalidArgument(core_->Enroll(noname, kNoDeadline).status()));
+  // Duplicated photos within one request are stored once.
+  v1::EnrollRequest twice = EnrollRequest(7, 1);
+  *twice.add_photos() = twice.photos(0);
+  auto t = core_->Enroll(twice, kNoDeadline);
+  ASSERT_TRUE(t.ok());
+  EXPECT_EQ(t->photos_size(), 1);
+  EXPECT_EQ(store_->CountDogs(), 2u);
+}
+
+TEST_F(GatewayCoreTest, BackendFailuresLeaveNothingHalfDone) {
+  StartCore();
+  // The embedding service refuses a photo: nothing stored.
+  embedding_.set_fail_dog(5);
+  EXPECT_TRUE(absl::IsInvalidArgument(Enroll(5, 2)));
+  embedding_.set_fail_dog(-1);
+  EXPECT_TRUE(absl::IsNotFound(core_->GetDog([] { v1::GetDogRequest g; g.set_dog_id("dog5"); return g; }()).status()));
+  // The index fails the write: no dog row; a retry succeeds.
+  index_.FailUpserts("gallery__v1", 1);
+  EXPECT_TRUE(absl::IsUnavailable(Enroll(6, 2)));
+  EXPECT_EQ(store_->CountDogs(), 0u);
+  ASSERT_TRUE(Enroll(6, 2).ok());
+  EXPECT_EQ(index_.Count("gallery__v1"), 2u);
+  // The index is down for a delete: the dog stays, and the delete can be retried.
+  index_.set_down(true);
+  v1::DeleteDogRequest del;
+  del.set_dog_id("dog6");
+  absl::Status d = core_->DeleteDog(del, kNoDeadline);
+  EXPECT_TRUE(absl::IsUnavailable(d)) << d;
+  EXPECT_EQ(store_->CountDogs(), 1u);
+  // Searches fail fast and say which backend.
+  auto s = Search(6, 0);
+  EXPECT_TRUE(absl::IsUnavailable(s.status()));
+  EXPECT_NE(s.status().message().find("index"), std::string::npos);
+  index_.set_down(false);
+  ASSERT_TRUE(core_->DeleteDog(del, kNoDeadline).ok());
+  EXPECT_EQ(index_.Count("gallery__v1"), 0u);
+  EXPECT_EQ(store_->CountPhotos(), 0u);
+  EXPECT_TRUE(absl::IsNotFound(core_->DeleteDog(del, kNoDeadline)));
+  embedding_.set_down(true);
+  EXPECT_TRUE(absl::IsUnavailable(Search(6, 0).status()));
+}
+
+TEST_F(GatewayCoreTest, PhotosCanBeAddedAndRemoved) {
+  StartCore();
+  ASSERT_TRUE(Enroll(1, 1).ok());
+  v1::AddPhotosRequest add;
+  add.set_dog_id("dog1");
+  add.add_photos()->set_data(FakePhoto(1, 0));  // Already there.
+  add.add_photos()->set_data(FakePhoto(1, 1));
+  auto r = core_->AddPhotos(add, kNoDeadline);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->added_photo_ids_size(), 1);
+  EXPECT_EQ(r->duplicate_photo_ids_size(), 1);
+  EXPECT_EQ(r->dog().photos_size(), 2);
+  EXPECT_EQ(index_.Count("gallery__v1"), 2u);
+  v1::RemovePhotoRequest rm;
+  rm.set_dog_id("dog1");
+  rm.set_photo_id(r->added_photo_ids(0));
+  auto after = core_->RemovePhoto(rm, kNoDeadline);
+  ASSERT_TRUE(after.ok());
+  EXPECT_EQ(after->photos_size(), 1);
+  EXPECT_EQ(index_.Count("gallery__v1"), 1u);
+  EXPECT_TRUE(absl::IsNotFound(core_->GetPhoto(rm.photo_id()).status()));
+  rm.set_photo_id(after->photos(0).photo_id());
+  EXPECT_TRUE(absl::IsFailedPrecondition(core_->RemovePhoto(rm, kNoDeadline).status()));
+  EXPECT_EQ(*core_->GetPhoto(rm.photo_id()), FakePhoto(1, 0));
+  add.set_dog_id("nobody");
+  EXPECT_TRUE(absl::IsNotFound(core_->AddPhotos(add, kNoDeadline).status()));
+}
+
+TEST_F(GatewayCoreTest, VerifyAndListDogs) {
+  StartCore();
+  v1::VerifyRequest v;
+  v.mutable_photo_a()->set_data(FakePhoto(3, 0));
+  v.mutable_photo_b()->set_data(FakePhoto(3, 1));
+  auto same = core_->Verify(v, kNoDeadline);
+  ASSERT_TRUE(same.ok()) << same.status();
+  EXPECT_TRUE(same->same_dog());
+  EXPECT_GT(same->confidence(), 0.5f);
+  EXPECT_FLOAT_EQ(same->threshold(), 0.6f);
+  v.mutable_photo_b()->set_data(FakePhoto(4, 0));
+  auto other = core_->Verify(v, kNoDeadline);
+  ASSERT_TRUE(other.ok());
+  EXPECT_FALSE(other->same_dog());
+  EXPECT_LT(other->confidence(), 0.5f);
+  v.mutable_photo_b()->set_data("");
+  auto bad = core_->Verify(v, kNoDeadline);
+  EXPECT_TRUE(absl::IsInvalidArgument(bad.status()));
+  EXPECT_NE(bad.status().message().find("photo_b"), std::string::npos);
+
+  for (int d = 0; d < 5; ++d) ASSERT_TRUE(Enroll(d, 1).ok());
+  v1::ListDogsRequest l;
+  l.set_page_size(2);
+  std::vector<std::string> ids;
+  do {
+    auto page = core_->ListDogs(l);
+    ASSERT_TRUE(page.ok());
+    EXPECT_EQ(page->total_dogs(), 5u);
+    for (const auto& d : page->dogs()) ids.push_back(d.dog_id());
+    l.set_page_token(page->next_page_token());
+  } while (!l.page_token().empty());
+  EXPECT_EQ(ids.size(), 5u);
+  l.set_page_size(501);
+  EXPECT_TRUE(absl::IsInvalidArgument(core_->ListDogs(l).status()));
+}
+
+TEST_F(GatewayCoreTest, SearchLimitsAndNoModelYet) {
+  embedding_.set_down(true);
+  core_ = std::make_unique<GatewayCore>(
+      GatewayDeps{store_.get(), photos_.get(), &embedding_, &index_}, options_);
+  core_->Start();
+  auto early = Search(1, 0);
+  EXPECT_TRUE(absl::IsFailedPrecondition(early.status())) << early.status();
+  embedding_.set_down(false);
+  StartCore();
+  EXPECT_TRUE(absl::IsInvalidArgument(Search(1, 0, 101).status()));
+  v1::SearchRequest r;
+  r.mutable_photo()->set_data(FakePhoto(1, 0));
+  r.set_photos_per_dog(11);
+  EXPECT_TRUE(absl::IsInvalidArgument(core_->Search(r, kNoDeadline).status()));
+}
+
+// The test: promote while 8 clients search (and another enrolls): zero failed
+// searches, every answer right and pinned to one space, alias flipped, old version retired.
+TEST_F(GatewayCoreTest, UpgradeUnderLoadKeepsAnsweringCorrectly) {
+  StartCore();
+  for (int d = 0; d < 40; ++d) ASSERT_TRUE(Enroll(d, 2).ok());
+  embedding_.set_delay(absl::Milliseconds(1));  // Keep the re-embedding in flight for a while.
+  std::atomic<bool> stop{false};
+  std::atomic<int> failures{0}, wrong{0}, searches{0};
+  std::set<std::string> versions_seen;
+  std::mutex seen_mu;
+  std::vector<std::thread> clients;
+  for (int c = 0; c < 8; ++c) {
+    clients.emplace_back([&, c] {
+      for (int i = 0; !stop; ++i) {
+        const int dog = (c * 7 + i) % 40;
+        auto r = Search(dog, 5);
+        ++searches;
+        if (!r.ok()) {
+          ++failures;
+          ADD_FAILURE() << r.status();
+          continue;
+        }
+        if (r->matches(0).dog_id() != absl::StrCat("dog", dog)) ++wrong;
+        std::lock_guard<std::mutex> l(seen_mu);
+        versions_seen.insert(r->model_version());
+      }
+    });
+  }
+  std::thread enroller([&] {
+    for (int d = 100; d < 120; ++d) EXPECT_TRUE(Enroll(d, 2).ok());
+  });
+  absl::SleepFor(absl::Milliseconds(50));
+  v1::StartModelUpgradeRequest up;
+  up.set_version("v2");
+  auto started = core_->StartModelUpgrade(up);
+  ASSERT_TRUE(started.ok()) << started.status();
+  EXPECT_TRUE(absl::IsAborted(core_->StartModelUpgrade(up).status()));
+  const v1::UpgradeProgress done = WaitUpgrade();
+  enroller.join();
+  absl::SleepFor(absl::Milliseconds(100));
+  stop = true;
+  for (auto& t : clients) t.join();
+
+  EXPECT_EQ(done.state(), v1::UPGRADE_STATE_SUCCEEDED) << done.state_reason();
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_EQ(wrong.load(), 0);
+  EXPECT_EQ(index_.version_mismatches(), 0);
+  EXPECT_GT(searches.load(), 100);
+  EXPECT_EQ(versions_seen, (std::set<std::string>{"v1", "v2"}));
+  EXPECT_EQ(core_->GetModelStatus().serving_version(), "v2");
+  EXPECT_EQ(index_.AliasTarget("gallery"), "gallery__v2");
+  EXPECT_EQ(embedding_.default_version(), "v2");
+  // Every photo, including those enrolled during the upgrade, is in the new space.
+  EXPECT_EQ(index_.Count("gallery__v2"), store_->CountPhotos());
+  EXPECT_EQ(store_->CountPhotos(), 120u);
+  auto late = Search(110, 9);
+  ASSERT_TRUE(late.ok());
+  EXPECT_EQ(late->matches(0).dog_id(), "dog110");
+  // After the grace period the old space is retired.
+  for (int i = 0; i < 200 && index_.HasCollection("gallery__v1"); ++i) {
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  EXPECT_FALSE(index_.HasCollection("gallery__v1"));
+  EXPECT_EQ(embedding_.loaded(), std::set<std::string>{"v2"});
+  EXPECT_TRUE(absl::IsAlreadyExists(core_->StartModelUpgrade(up).status()));
+}
+
+TEST_F(GatewayCoreTest, FailedUpgradeLeavesTheOldModelServingAndCanBeRetried) {
+  StartCore();
+  for (int d = 0; d < 10; ++d) ASSERT_TRUE(Enroll(d, 2).ok());
+  v1::StartModelUpgradeRequest up;
+  up.set_version("v9");  // No such checkpoint.
+  ASSERT_TRUE(core_->StartModelUpgrade(up).ok());
+  v1::UpgradeProgress p = WaitUpgrade();
+  EXPECT_EQ(p.state(), v1::UPGRADE_STATE_FAILED);
+  EXPECT_NE(p.state_reason().find("v9"), std::string::npos);
+  // Fails part-way through re-embedding: the half-built collection goes away.
+  index_.FailUpserts("gallery__v2", 1);
+  up.set_version("v2");
+  ASSERT_TRUE(core_->StartModelUpgrade(up).ok());
+  p = WaitUpgrade();
+  EXPECT_EQ(p.state(), v1::UPGRADE_STATE_FAILED);
+  EXPECT_FALSE(index_.HasCollection("gallery__v2"));
+  EXPECT_EQ(core_->GetModelStatus().serving_version(), "v1");
+  auto r = Search(3, 4);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->model_version(), "v1");
+  EXPECT_EQ(r->matches(0).dog_id(), "dog3");
+  // Retry succeeds.
+  ASSERT_TRUE(core_->StartModelUpgrade(up).ok());
+  p = WaitUpgrade();
+  EXPECT_EQ(p.state(), v1::UPGRADE_STATE_SUCCEEDED) << p.state_reason();
+  EXPECT_EQ(p.photos_done(), 20u);
+  EXPECT_EQ(core_->GetModelStatus().serving_version(), "v2");
+}
+
+TEST_F(GatewayCoreTest, RestartMidUpgradeResumesFromTheCursor) {
+  StartCore();
+  for (int d = 0; d < 30; ++d) ASSERT_TRUE(Enroll(d, 2).ok());
+  options_.reembed_batch = 2;
+  StartCore();
+  embedding_.set_delay(absl::Milliseconds(20));
+  v1::StartModelUpgradeRequest up;
+  up.set_version("v2");
+  ASSERT_TRUE(core_->StartModelUpgrade(up).ok());
+  // Stop the gateway part-way through re-embedding.
+  uint64_t done = 0;
+  for (int i = 0; i < 500; ++i) {
+    done = core_->GetModelStatus().upgrade().photos_done();
+    if (done >= 10) break;
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  core_->Stop();
+  const v1::UpgradeProgress interrupted = core_->GetModelStatus().upgrade();
+  EXPECT_EQ(interrupted.state(), v1::UPGRADE_STATE_REEMBEDDING);
+  EXPECT_GE(interrupted.photos_done(), 10u);
+  EXPECT_LT(interrupted.photos_done(), 60u);
+  embedding_.set_delay(absl::ZeroDuration());
+  StartCore();  // Restores v1, then resumes the upgrade.
+  const v1::UpgradeProgress p = WaitUpgrade();
+  EXPECT_EQ(p.state(), v1::UPGRADE_STATE_SUCCEEDED) << p.state_reason();
+  EXPECT_EQ(p.photos_done(), 60u);
+  EXPECT_EQ(index_.Count("gallery__v2"), 60u);
+  EXPECT_EQ(core_->GetModelStatus().serving_version(), "v2");
+  auto r = Search(17, 3);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->matches(0).dog_id(), "dog17");
+}
+
+TEST_F(GatewayCoreTest, EmbeddingMapPlacesEveryPhoto) {
+  StartCore();
+  for (int d = 0; d < 6; ++d) ASSERT_TRUE(Enroll(d, 3).ok());
+  auto points = core_->EmbeddingMap(1000, kNoDeadline);
+  ASSERT_TRUE(points.ok()) << points.status();
+  EXPECT_EQ(points->size(), 18u);
+  auto few = core_->EmbeddingMap(5, kNoDeadline);
+  ASSERT_TRUE(few.ok());
+  EXPECT_EQ(few->size(), 5u);
+}
+
+}  // namespace
+}  // namespace dogsearch::gateway

@@ -1,0 +1,338 @@
+// The gateway as users run it: real index_server, embedding_server and gateway_server processes
+// on loopback, with bearer tokens between them. Enrol, search, verify over gRPC and over the
+// HTTP API; the embedding service killed (Search fails fast with UNAVAILABLE) and restarted
+// (Search recovers without touching the gateway); a model upgrade while 8 clients search; a
+// gateway restart that keeps the upgraded gallery.
+#include <grpcpp/grpcpp.h>
+#include <httplib.h>
+#include <signal.h>
+
+#include <atomic>
+#include <set>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "common/model/checkpoint.h"
+#include "common/rpc/channel.h"
+#include "dogsearch/v1/dogsearch.grpc.pb.h"
+#include "dogsearch/v1/embedding.grpc.pb.h"
+#include "dogsearch/v1/index.grpc.pb.h"
+#include "gtest/gtest.h"
+#include "tests/testing/subprocess.h"
+#include "tests/testing/temp_dir.h"
+#include "tests/testing/test_images.h"
+
+namespace dogsearch::gateway {
+namespace {
+
+using dogsearch::testing::Subprocess;
+
+void Publish(const std::string& root, const std::string& version, int64_t created) {
+  model::ModelSpec spec;
+  spec.architecture = model::kDogFaceNetResNet;
+  spec.input.width = spec.input.height = 64;
+  spec.embedding_dim = 32;
+  spec.stage_widths = {8, 16, 32};
+  auto net = *model::BuildEmbeddingNet(spec);  // Random weights: each version its own space.
+  net->eval();
+  model::CheckpointManifest m;
+  m.version = version;
+  m.model = spec;
+  m.created_unix_seconds = created;
+  m.metrics.threshold = 0.5;
+  ASSERT_TRUE(model::PublishCheckpoint(root, m, *net).ok());
+}
+
+class GatewayServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    Publish(dir_.File("models"), "m1", 100);
+    Publish(dir_.File("models"), "m2", 200);
+    index_ = StartServer({INDEX_SERVER_PATH, "--address=127.0.0.1:0",
+                          "--data_dir=" + dir_.File("index"), "--auth_token=btok",
+                          "--log_level=warning"},
+                         "index listening on port", &index_port_);
+    StartEmbedding("127.0.0.1:0");
+    StartGateway();
+  }
+  std::unique_ptr<Subprocess> StartServer(const std::vector<std::string>& argv,
+                                          const std::string& ready, int* port) {
+    auto p = Subprocess::Start(argv);
+    EXPECT_TRUE(p.ok()) << p.status();
+    if (!p.ok()) return nullptr;
+    auto line = (*p)->WaitForLine(ready, absl::Seconds(60));
+    EXPECT_TRUE(line.ok()) << line.status();
+    if (line.ok()) *port = *dogsearch::testing::PortFromLine(*line);
+    return *std::move(p);
+  }
+  void StartEmbedding(const std::string& address) {
+    embedding_ = StartServer({EMBEDDING_SERVER_PATH, "--address=" + address,
+                              "--model_dir=" + dir_.File("models"), "--default_model=m1",
+                              "--watch_interval_seconds=0", "--auth_token=btok", "--threads=1",
+                              "--log_level=warning"},
+                             "embedding listening on port", &embedding_port_);
+  }
+  void StartGateway() {
+    gateway_.reset();
+    auto p = Subprocess::Start(
+        {GATEWAY_SERVER_PATH, "--address=127.0.0.1:0", "--http_port=0",
+         "--data_dir=" + dir_.File("gateway"),
+         absl::StrCat("--embedding_address=127.0.0.1:", embedding_port_),
+         absl::StrCat("--index_address=127.0.0.1:", index_port_), "--backend_token=btok",
+         "--auth_token=gtok", "--retire_grace_seconds=1", "--log_level=warning"});
+    ASSERT_TRUE(p.ok()) << p.status();
+    gateway_ = *std::move(p);
+    auto line = gateway_->WaitForLine("gateway listening on port", absl::Seconds(60));
+    ASSERT_TRUE(line.ok()) << line.status();
+    const int port = *dogsearch::testing::PortFromLine(*line);
+    auto web = gateway_->WaitForLine("gateway web on port", absl::Seconds(10));
+    ASSERT_TRUE(web.ok()) << web.status();
+    web_port_ = *dogsearch::testing::PortFromLine(*web);
+    options_.bearer_token = "gtok";
+    stub_ = v1::DogSearch::NewStub(
+        *rpc::CreateChannel(absl::StrCat("127.0.0.1:", port), options_));
+    // Serving once the model is restored or bootstrapped.
+    for (int i = 0; i < 300 && Status().serving_version().empty(); ++i) {
+      absl::SleepFor(absl::Milliseconds(100));
+    }
+    ASSERT_FALSE(Status().serving_version().empty());
+  }
+  v1::ModelStatus Status() {
+    grpc::ClientContext ctx;
+    rpc::PrepareContext(&ctx, options_);
+    v1::ModelStatus st;
+    (void)stub_->GetModelStatus(&ctx, v1::GetModelStatusRequest(), &st);
+    return st;
+  }
+  static std::string PhotoOf(int dog, int i) {
+    return dogsearch::testing::MakeJpeg(80 + 4 * i, 80, dog * 10 + i);
+  }
+  grpc::Status Enroll(int dog, int photos, bool with_token = true) {
+    v1::EnrollRequest r;
+    r.set_dog_id(absl::StrCat("dog", dog));
+    r.set_name(absl::StrCat("Dog <i>", dog, "</i>"));
+    for (int i = 0; i < photos; ++i) {
+      r.add_photos()->set_data(PhotoOf(dog, i));
+      r.mutable_photos(i)->set_name(absl::StrCat(dog, "_", i, ".jpg"));
+    }
+    grpc::ClientContext ctx;
+    rpc::ChannelOptions o = options_;
+    if (!with_token) o.bearer_token.clear();
+    rpc::PrepareContext(&ctx, o, absl::Seconds(60));
+    v1::Dog out;
+    return stub_->Enroll(&ctx, r, &out);
+  }
+  grpc::Status Search(const std::string& photo, v1::SearchResponse* resp,
+                      absl::Duration deadline = absl::Seconds(30)) {
+    v1::SearchRequest r;
+    r.mutable_photo()->set_data(photo);
+    r.set_k(3);
+    grpc::ClientContext ctx;
+    rpc::PrepareContext(&ctx, options_, deadline);
+    return stub_->Search(&ctx, r, resp);
+  }
+  std::vector<std::string> Collections() {
+    rpc::ChannelOptions o;
+    o.bearer_token = "btok";
+    auto stub = v1::Index::NewStub(
+        *rpc::CreateChannel(absl::StrCat("127.0.0.1:", index_port_), o));
+    grpc::ClientContext ctx;
+    rpc::PrepareContext(&ctx, o);
+    v1::ListCollectionsResponse resp;
+    EXPECT_TRUE(stub->ListCollections(&ctx, v1::ListCollectionsRequest(), &resp).ok());
+    std::vector<std::string> names;
+    for (const auto& c : resp.collections()) names.push_back(c.name());
+    return names;
+  }
+
+  dogsearch::testing::TempDir dir_;
+  std::unique_ptr<Subprocess> index_, embedding_, gateway_;
+  int index_port_ = 0, embedding_port_ = 0, web_port_ = 0;
+  rpc::ChannelOptions options_;
+  std::unique_ptr<v1::DogSearch::Stub> stub_;
+};
+
+TEST_F(GatewayServerTest, EnrollSearchVerifyOverGrpc) {
+  EXPECT_EQ(Status().serving_version(), "m1");
+  EXPECT_EQ(Enroll(1, 2, /*with_token=*/false).error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  for (int d = 1; d <= 6; ++d) ASSERT_TRUE(Enroll(d, 2).ok());
+  EXPECT_EQ(Enroll(3, 1).error_code(), grpc::StatusCode::ALREADY_EXISTS);
+  // An enrolled photo finds its own dog at distance ~0.
+  for (int d = 1; d <= 6; ++d) {
+    v1::SearchResponse r;
+    ASSERT_TRUE(Search(PhotoOf(d, 1), &r).ok());
+    ASSERT_GE(r.matches_size(), 1);
+    EXPECT_EQ(r.matches(0).dog_id(), absl::StrCat("dog", d));
+    EXPECT_LT(r.matches(0).distance(), 1e-3);
+    EXPECT_TRUE(r.confident());
+    EXPECT_EQ(r.model_version(), "m1");
+  }
+  v1::SearchResponse r;
+  grpc::Status bad = Search("\xff\xd8 this is not a jpeg", &r);
+  EXPECT_EQ(bad.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(bad.error_message().find("photo"), std::string::npos);
+
+  v1::VerifyRequest v;
+  v.mutable_photo_a()->set_data(PhotoOf(2, 0));
+  v.mutable_photo_b()->set_data(PhotoOf(2, 0));
+  grpc::ClientContext ctx;
+  rpc::PrepareContext(&ctx, options_);
+  v1::VerifyResponse vr;
+  ASSERT_TRUE(stub_->Verify(&ctx, v, &vr).ok());
+  EXPECT_TRUE(vr.same_dog());
+  EXPECT_FLOAT_EQ(vr.threshold(), 0.5f);
+  EXPECT_EQ(vr.model_version(), "m1");
+}
+
+TEST_F(GatewayServerTest, HttpApiMirrorsTheRpcs) {
+  httplib::Client http("127.0.0.1", web_port_);
+  http.set_read_timeout(60, 0);
+  auto page = http.Get("/");
+  ASSERT_TRUE(page);
+  EXPECT_EQ(page->status, 200);
+  EXPECT_NE(page->body.find("dogsearch"), std::string::npos);
+  EXPECT_EQ(http.Get("/healthz")->status, 200);
+
+  httplib::MultipartFormDataItems enroll = {
+      {"dog_id", "rex", "", ""}, {"name", "Rex <script>", "", ""},
+      {"photos", PhotoOf(7, 0), "rex0.jpg", "image/jpeg"},
+      {"photos", PhotoOf(7, 1), "rex1.jpg", "image/jpeg"}};
+  auto denied = http.Post("/api/dogs", enroll);
+  ASSERT_TRUE(denied);
+  EXPECT_EQ(denied->status, 401);
+  EXPECT_NE(denied->body.find("UNAUTHENTICATED"), std::string::npos);
+  httplib::Headers auth = {{"Authorization", "Bearer gtok"}};
+  auto created = http.Post("/api/dogs", auth, enroll);
+  ASSERT_TRUE(created);
+  EXPECT_EQ(created->status, 201) << created->body;
+  EXPECT_NE(created->body.find("\"dog_id\":\"rex\""), std::string::npos);
+
+  auto found = http.Post("/api/search", httplib::MultipartFormDataItems{
+                                            {"photo", PhotoOf(7, 1), "q.jpg", "image/jpeg"}});
+  ASSERT_TRUE(found);
+  EXPECT_EQ(found->status, 200) << found->body;
+  EXPECT_NE(found->body.find("\"dog_id\":\"rex\""), std::string::npos);
+  EXPECT_NE(found->body.find("Rex \\u003cscript\\u003e"), std::string::npos) << found->body;
+
+  auto list = http.Get("/api/dogs?page_size=10");
+  ASSERT_TRUE(list);
+  EXPECT_NE(list->body.find("\"total_dogs\":\"1\""), std::string::npos) << list->body;
+  const size_t at = list->body.find("\"photo_id\":\"") + 12;
+  const std::string photo_id = list->body.substr(at, 64);
+  auto bytes = http.Get(("/api/photos/" + photo_id).c_str());
+  ASSERT_TRUE(bytes);
+  EXPECT_EQ(bytes->status, 200);
+  EXPECT_EQ(bytes->get_header_value("Content-Type"), "image/jpeg");
+  EXPECT_EQ(http.Get("/api/photos/not-a-hash")->status, 400);
+  EXPECT_EQ(http.Get("/api/dogs/nobody")->status, 404);
+  auto junk = http.Post("/api/search", httplib::MultipartFormDataItems{
+                                           {"photo", "just text", "notes.txt", "text/plain"}});
+  EXPECT_EQ(junk->status, 400);
+  EXPECT_NE(junk->body.find("INVALID_ARGUMENT"), std::string::npos) << junk->body;
+  auto map = http.Get("/api/map");
+  EXPECT_EQ(map->status, 200);
+  EXPECT_NE(map->body.find("\"points\":[{"), std::string::npos) << map->body;
+  EXPECT_EQ(http.Delete("/api/dogs/rex")->status, 401);
+  EXPECT_EQ(http.Delete("/api/dogs/rex", auth)->status, 200);
+  EXPECT_EQ(http.Get("/api/dogs/rex")->status, 404);
+}
+
+TEST_F(GatewayServerTest, EmbeddingDownFailsFastAndRecoversWithoutGatewayRestart) {
+  ASSERT_TRUE(Enroll(1, 2).ok());
+  const int port = embedding_port_;
+  embedding_->Kill(SIGKILL);
+  embedding_->Wait();
+  v1::SearchResponse r;
+  const absl::Time t0 = absl::Now();
+  grpc::Status down = Search(PhotoOf(1, 0), &r, absl::Seconds(30));
+  // UNAVAILABLE, not a wait until the 30 s deadline.
+  EXPECT_EQ(down.error_code(), grpc::StatusCode::UNAVAILABLE) << down.error_message();
+  EXPECT_NE(down.error_message().find("embedding"), std::string::npos);
+  std::cerr << "search with the embedding service down failed in "
+            << absl::FormatDuration(absl::Now() - t0) << "\n";
+  StartEmbedding(absl::StrCat("127.0.0.1:", port));
+  grpc::Status back = grpc::Status::CANCELLED;
+  for (int i = 0; i < 100 && !back.ok(); ++i) {
+    back = Search(PhotoOf(1, 0), &r);
+    if (!back.ok()) absl::SleepFor(absl::Milliseconds(200));
+  }
+  ASSERT_TRUE(back.ok()) << back.error_message();
+  EXPECT_EQ(r.matches(0).dog_id(), "dog1");
+}
+
+TEST_F(GatewayServerTest, UpgradeWhileEightClientsSearch) {
+  for (int d = 1; d <= 10; ++d) ASSERT_TRUE(Enroll(d, 2).ok());
+  std::atomic<bool> stop{false};
+  std::atomic<int> failed{0}, wrong{0}, total{0};
+  std::set<std::string> versions;
+  std::mutex mu;
+  std::vector<std::thread> clients;
+  for (int c = 0; c < 8; ++c) {
+    clients.emplace_back([&, c] {
+      for (int i = 0; !stop; ++i) {
+        const int dog = 1 + (c + i) % 10;
+        v1::SearchResponse r;
+        grpc::Status s = Search(PhotoOf(dog, i % 2), &r);
+        ++total;
+        if (!s.ok()) {
+          ++failed;
+          ADD_FAILURE() << s.error_message();
+          continue;
+        }
+        // The photo itself is enrolled: in either space it is its own nearest neighbour.
+        if (r.matches(0).dog_id() != absl::StrCat("dog", dog) || r.matches(0).distance() > 1e-3) {
+          ++wrong;
+        }
+        std::lock_guard<std::mutex> l(mu);
+        versions.insert(r.model_version());
+      }
+    });
+  }
+  absl::SleepFor(absl::Milliseconds(300));
+  {
+    v1::StartModelUpgradeRequest up;
+    up.set_version("m2");
+    grpc::ClientContext ctx;
+    rpc::PrepareContext(&ctx, options_);
+    v1::ModelStatus st;
+    ASSERT_TRUE(stub_->StartModelUpgrade(&ctx, up, &st).ok());
+  }
+  v1::ModelStatus st;
+  for (int i = 0; i < 600; ++i) {
+    st = Status();
+    if (st.upgrade().state() == v1::UPGRADE_STATE_SUCCEEDED ||
+        st.upgrade().state() == v1::UPGRADE_STATE_FAILED) {
+      break;
+    }
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+  absl::SleepFor(absl::Milliseconds(300));
+  stop = true;
+  for (auto& t : clients) t.join();
+  ASSERT_EQ(st.upgrade().state(), v1::UPGRADE_STATE_SUCCEEDED) << st.upgrade().state_reason();
+  EXPECT_EQ(st.serving_version(), "m2");
+  EXPECT_EQ(st.upgrade().photos_done(), 20u);
+  EXPECT_EQ(failed.load(), 0);
+  EXPECT_EQ(wrong.load(), 0);
+  EXPECT_GT(total.load(), 16);
+  EXPECT_EQ(versions, (std::set<std::string>{"m1", "m2"}));
+  // The old collection and model are retired after the 1 s grace period.
+  std::vector<std::string> names;
+  for (int i = 0; i < 100; ++i) {
+    names = Collections();
+    if (names == std::vector<std::string>{"gallery__m2"}) break;
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+  EXPECT_EQ(names, std::vector<std::string>{"gallery__m2"});
+  // A restarted gateway keeps serving the upgraded gallery.
+  StartGateway();
+  EXPECT_EQ(Status().serving_version(), "m2");
+  EXPECT_EQ(Status().dogs(), 10u);
+  v1::SearchResponse r;
+  ASSERT_TRUE(Search(PhotoOf(4, 1), &r).ok());
+  EXPECT_EQ(r.matches(0).dog_id(), "dog4");
+  EXPECT_EQ(r.model_version(), "m2");
+}
+
+}  // namespace
+}  // namespace dogsearch::gateway
