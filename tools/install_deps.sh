@@ -2,6 +2,7 @@
 # Installs every Debian 12 package dogsearch needs to build, test and run. The one list of
 # dependencies: .ci/run, the README's commands and (later) the Dockerfiles all call this.
 # Idempotent: packages already installed are left alone. Needs root (or sudo).
+# (chromium is for the web page's browser test, tests/web.)
 #
 #   tools/install_deps.sh          build + test + run dependencies
 #   tools/install_deps.sh --runtime  only what the built binaries need at run time
@@ -18,6 +19,7 @@ BUILD_PACKAGES=(
   libssl-dev libsqlite3-dev libcpp-httplib-dev
   openssl ca-certificates
   curl unzip
+  chromium fonts-dejavu-core
 )
 RUNTIME_PACKAGES=(
   libtorch1.13 libgrpc++1.51 libprotobuf32 libopencv-imgcodecs406 libopencv-imgproc406

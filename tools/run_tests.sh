@@ -6,6 +6,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 tools/install_deps.sh
+# The web page's browser test drives Debian's chromium with playwright-core from npm.
+if command -v npm >/dev/null; then
+  npm ci --prefix tests/web --no-audit --no-fund --loglevel=error \
+    || echo "run_tests: npm ci failed; the web test will be skipped"
+fi
 jobs="$(nproc)"
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release
 cmake --build build -j "$jobs"

@@ -40,6 +40,9 @@ ABSL_FLAG(std::string, pca_png, "", "Write a PCA map of the embeddings here");
 ABSL_FLAG(bool, thumbnails, false, "Draw photo thumbnails on the PCA map");
 ABSL_FLAG(int, pca_dogs, 20, "Dogs on the PCA map (those with the most photos)");
 ABSL_FLAG(std::string, roc_png, "", "Write the ROC curve here");
+ABSL_FLAG(std::string, gallery_list, "",
+          "Write the photos chosen as the identification gallery (one path per line) here, so "
+          "that a deployed gallery can be built from exactly the same split");
 ABSL_FLAG(int, threads, 0, "CPU threads (0 = all cores)");
 ABSL_FLAG(int, batch, 64, "Photos per forward pass");
 ABSL_FLAG(std::string, device, "cpu", "auto, cpu, cuda or cuda:N");
@@ -113,6 +116,11 @@ absl::Status Run() {
     if (absl::Status s = WriteRocPlot(r->roc, r->metrics.roc_auc, absl::GetFlag(FLAGS_roc_png)); !s.ok()) {
       return s;
     }
+  }
+  if (const std::string list = absl::GetFlag(FLAGS_gallery_list); !list.empty()) {
+    std::string lines;
+    for (uint32_t row : Identify(table, ev.seed).gallery) absl::StrAppend(&lines, cache->path(row), "\n");
+    if (absl::Status s = WriteFileAtomic(list, lines); !s.ok()) return s;
   }
   const model::EvalMetrics& m = r->metrics;
   const double seconds =

@@ -202,6 +202,7 @@ Identification Identify(const EmbeddingTable& t, uint64_t seed) {
     r.rank1 = static_cast<double>(hit1) / r.probes;
     r.recall_at_5 = static_cast<double>(hit5) / r.probes;
   }
+  r.gallery = std::move(gallery);
   return r;
 }
 

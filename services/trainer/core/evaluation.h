@@ -73,6 +73,8 @@ double TarAtFar(std::vector<float> positive, std::vector<float> negative, double
 struct Identification {
   double rank1 = 0, recall_at_5 = 0;
   uint32_t probes = 0;
+  // Table rows chosen as the gallery (one per identity); every other row is a probe.
+  std::vector<uint32_t> gallery;
 };
 Identification Identify(const EmbeddingTable& table, uint64_t seed);
 double MeanAveragePrecision(const EmbeddingTable& table, int threads);

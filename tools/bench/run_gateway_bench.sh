@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Gateway end-to-end Search latency with a large gallery (see tools/bench/gateway_bench.cc).
+# Starts index, embedding (the default model) and gateway servers on loopback in a temporary
+# folder, bulk-fills the gallery, measures, and stops them.
+# Usage: tools/bench/run_gateway_bench.sh [PHOTOS] [QUERY_DIR] [QUERIES]
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+photos="${1:-100000}"
+query_dir="${2:-../shared/datasets/dogfacenet/after_4_bis}"
+queries="${3:-400}"
+cmake --build build --target gateway_bench gateway_server index_server embedding_server dogsearch >/dev/null
+work="$(mktemp -d)"
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
+trap cleanup EXIT
+port_of() {  # file, ready-prefix: waits for the readiness line and prints its port
+  for _ in $(seq 1 600); do
+    grep -q "^$2" "$1" 2>/dev/null && break
+    sleep 0.1
+  done
+  grep "^$2" "$1" | awk '{print $NF}'
+}
+build/services/index/index_server --address=127.0.0.1:0 --data_dir="$work/index" \
+  --sync_policy=none --log_level=warning > "$work/index.out" &
+pids+=("$!")
+build/services/embedding/embedding_server --address=127.0.0.1:0 --model_dir=deploy/models \
+  --watch_interval_seconds=0 --log_level=warning > "$work/embedding.out" &
+pids+=("$!")
+iport=$(port_of "$work/index.out" "index listening")
+eport=$(port_of "$work/embedding.out" "embedding listening")
+start_gateway() {
+  build/services/gateway/gateway_server --address=127.0.0.1:0 --http_port=-1 \
+    --data_dir="$work/gateway" --embedding_address="127.0.0.1:$eport" \
+    --index_address="127.0.0.1:$iport" --log_level=warning > "$work/gateway.out" &
+  gpid=$!
+  pids+=("$gpid")
+  gport=$(port_of "$work/gateway.out" "gateway listening")
+  for _ in $(seq 1 300); do  # Until the serving model is restored or bootstrapped.
+    build/tools/cli/dogsearch --gateway="127.0.0.1:$gport" status 2>/dev/null \
+      | grep -q '^Serving model: [^(]' && break
+    sleep 0.1
+  done
+}
+start_gateway   # Bootstraps the gallery collection and records the serving model.
+kill "$gpid"; wait "$gpid" 2>/dev/null || true
+build/tools/bench/gateway_bench --phase=fill --index="127.0.0.1:$iport" \
+  --gateway_data="$work/gateway" --version="$(cat deploy/models/DEFAULT)" --photos="$photos"
+start_gateway
+echo "## Gateway Search, $photos-photo gallery, $(date -u +%Y-%m-%d), $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
+build/tools/bench/gateway_bench --phase=query --gateway="127.0.0.1:$gport" \
+  --embedding="127.0.0.1:$eport" --index="127.0.0.1:$iport" --query_dir="$query_dir" \
+  --queries="$queries"
