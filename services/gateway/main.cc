@@ -152,7 +152,7 @@ int Main() {
   (*server)->SetServing(false);
   std::thread health([&] {
     bool last = false;
-    while (!signals->WaitFor(absl::Milliseconds(200))) {
+    while (signals->WaitFor(absl::Milliseconds(200)) < 0) {  // -1: no signal yet.
       const bool now = core.serving();
       if (now != last) (*server)->SetServing(now);
       last = now;

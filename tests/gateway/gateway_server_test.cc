@@ -17,6 +17,7 @@
 #include "dogsearch/v1/dogsearch.grpc.pb.h"
 #include "dogsearch/v1/embedding.grpc.pb.h"
 #include "dogsearch/v1/index.grpc.pb.h"
+#include "grpc/health/v1/health.grpc.pb.h"
 #include "gtest/gtest.h"
 #include "tests/testing/subprocess.h"
 #include "tests/testing/temp_dir.h"
@@ -85,6 +86,7 @@ class GatewayServerTest : public ::testing::Test {
     auto line = gateway_->WaitForLine("gateway listening on port", absl::Seconds(60));
     ASSERT_TRUE(line.ok()) << line.status();
     const int port = *dogsearch::testing::PortFromLine(*line);
+    grpc_port_ = port;
     auto web = gateway_->WaitForLine("gateway web on port", absl::Seconds(10));
     ASSERT_TRUE(web.ok()) << web.status();
     web_port_ = *dogsearch::testing::PortFromLine(*web);
@@ -147,13 +149,25 @@ class GatewayServerTest : public ::testing::Test {
 
   dogsearch::testing::TempDir dir_;
   std::unique_ptr<Subprocess> index_, embedding_, gateway_;
-  int index_port_ = 0, embedding_port_ = 0, web_port_ = 0;
+  int index_port_ = 0, embedding_port_ = 0, web_port_ = 0, grpc_port_ = 0;
   rpc::ChannelOptions options_;
   std::unique_ptr<v1::DogSearch::Stub> stub_;
 };
 
 TEST_F(GatewayServerTest, EnrollSearchVerifyOverGrpc) {
   EXPECT_EQ(Status().serving_version(), "m1");
+  {  // Health follows the serving model (checked every 200 ms).
+    auto health = grpc::health::v1::Health::NewStub(
+        *rpc::CreateChannel(absl::StrCat("127.0.0.1:", grpc_port_), {}));
+    grpc::health::v1::HealthCheckResponse h;
+    for (int i = 0; i < 50 && h.status() != h.SERVING; ++i) {
+      grpc::ClientContext ctx;
+      rpc::PrepareContext(&ctx, {});
+      (void)health->Check(&ctx, grpc::health::v1::HealthCheckRequest(), &h);
+      absl::SleepFor(absl::Milliseconds(100));
+    }
+    EXPECT_EQ(h.status(), grpc::health::v1::HealthCheckResponse::SERVING);
+  }
   EXPECT_EQ(Enroll(1, 2, /*with_token=*/false).error_code(), grpc::StatusCode::UNAUTHENTICATED);
   for (int d = 1; d <= 6; ++d) ASSERT_TRUE(Enroll(d, 2).ok());
   EXPECT_EQ(Enroll(3, 1).error_code(), grpc::StatusCode::ALREADY_EXISTS);

@@ -59,6 +59,7 @@ int CmdStatus(const Cli& cli, const std::vector<std::string>& args);
 int CmdImport(const Cli& cli, const std::vector<std::string>& args);
 int CmdTrain(const Cli& cli, const std::vector<std::string>& args);
 int CmdModels(const Cli& cli, const std::vector<std::string>& args);
+int CmdHealth(const Cli& cli, const std::vector<std::string>& args);
 
 }  // namespace dogsearch::cli
 

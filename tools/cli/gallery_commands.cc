@@ -7,6 +7,8 @@
 #include "absl/strings/str_format.h"
 #include "common/base/file_util.h"
 #include "google/protobuf/util/json_util.h"
+#include "absl/time/clock.h"
+#include "grpc/health/v1/health.grpc.pb.h"
 #include "tools/cli/cli.h"
 
 ABSL_FLAG(int, k, 5, "search: dogs to show");
@@ -14,6 +16,7 @@ ABSL_FLAG(std::string, dog, "", "enroll: dog id");
 ABSL_FLAG(std::string, name, "", "enroll: the dog's name");
 ABSL_FLAG(std::string, notes, "", "enroll: notes");
 ABSL_FLAG(int, page_size, 100, "dogs: dogs per page");
+ABSL_FLAG(int, wait_seconds, 0, "health: keep checking this long until every server is SERVING");
 
 namespace dogsearch::cli {
 
@@ -198,6 +201,37 @@ int CmdStatus(const Cli& cli, const std::vector<std::string>& args) {
   if (!u.state_reason().empty()) absl::StrAppend(&upgrade, ": ", u.state_reason());
   std::printf("Latest upgrade: %s\n", upgrade.c_str());
   return kExitOk;
+}
+
+int CmdHealth(const Cli& cli, const std::vector<std::string>& args) {
+  if (args.empty()) return Usage("usage: dogsearch health [--wait_seconds=N] HOST:PORT...");
+  const absl::Time give_up = absl::Now() + absl::Seconds(absl::GetFlag(FLAGS_wait_seconds));
+  int result = kExitOk;
+  for (const std::string& address : args) {
+    auto channel = rpc::CreateChannel(address, cli.gateway_options);
+    if (!channel.ok()) return Usage(std::string(channel.status().message()));
+    auto stub = grpc::health::v1::Health::NewStub(*channel);
+    std::string state;
+    while (true) {
+      grpc::ClientContext ctx;
+      rpc::PrepareContext(&ctx, cli.gateway_options, absl::Seconds(2));
+      grpc::health::v1::HealthCheckResponse resp;
+      grpc::Status s = stub->Check(&ctx, grpc::health::v1::HealthCheckRequest(), &resp);
+      state = s.ok() ? grpc::health::v1::HealthCheckResponse::ServingStatus_Name(resp.status())
+                     : "UNREACHABLE (" + s.error_message() + ")";
+      if (s.ok() && resp.status() == grpc::health::v1::HealthCheckResponse::SERVING) break;
+      if (absl::Now() >= give_up) break;
+      absl::SleepFor(absl::Milliseconds(250));
+    }
+    if (cli.json) {
+      std::printf("{\"address\":\"%s\",\"status\":\"%s\"}\n", address.c_str(),
+                  state.substr(0, state.find(' ')).c_str());
+    } else {
+      std::printf("%-24s %s\n", address.c_str(), state.c_str());
+    }
+    if (state != "SERVING") result = kExitUnavailable;
+  }
+  return result;
 }
 
 }  // namespace dogsearch::cli

@@ -20,6 +20,7 @@
 
 ABSL_FLAG(int, photos_per_dog, 0, "import: photos enrolled per dog (0 = all)");
 ABSL_FLAG(int, parallel, 4, "import: dogs enrolled at once");
+ABSL_FLAG(int, max_dogs, 0, "import: only the first N dog folders by name (0 = all)");
 
 namespace dogsearch::cli {
 namespace {
@@ -159,6 +160,9 @@ int CmdImport(const Cli& cli, const std::vector<std::string>& args) {
     if (!job.photos.empty()) jobs.push_back(std::move(job));
   }
   std::sort(jobs.begin(), jobs.end(), [](const DogJob& a, const DogJob& b) { return a.id < b.id; });
+  if (const int max = absl::GetFlag(FLAGS_max_dogs); max > 0 && jobs.size() > static_cast<size_t>(max)) {
+    jobs.resize(max);
+  }
 
   Importer imp(cli);
   std::atomic<size_t> next{0}, done{0};

@@ -27,7 +27,7 @@ Usage: dogsearch [--gateway=HOST:PORT] [--token=T] [--json] COMMAND [ARGS]
   search PHOTO [--k=N]                 the most likely enrolled dogs
   enroll --dog=ID --name=NAME [--notes=TEXT] PHOTO...
                                        enroll a dog with 1..32 photos
-  import FOLDER [--photos_per_dog=N] [--parallel=N]
+  import FOLDER [--photos_per_dog=N] [--max_dogs=N] [--parallel=N]
                                        enroll every FOLDER/<dog id>/*.jpg; resumable: dogs
                                        and photos already enrolled are skipped
   dogs [--page_size=N]                 list enrolled dogs
@@ -37,6 +37,8 @@ Usage: dogsearch [--gateway=HOST:PORT] [--token=T] [--json] COMMAND [ARGS]
   train watch JOB | train cancel JOB | train list
   models list | models promote VERSION
   status                               serving model, gallery size, upgrade progress
+  health [--wait_seconds=N] HOST:PORT...
+                                       gRPC health of any dogsearch servers (0 = all SERVING)
 
 Every flag may also be set as DOGSEARCH_<FLAG> in the environment (e.g. DOGSEARCH_TOKEN).
 Exit codes: 0 ok, 1 failure, 2 usage, 3 not found, 4 invalid input, 5 not authorised,
@@ -83,5 +85,6 @@ int main(int argc, char** argv) {
   if (cmd == "status") return cli::CmdStatus(c, rest);
   if (cmd == "train") return cli::CmdTrain(c, rest);
   if (cmd == "models") return cli::CmdModels(c, rest);
+  if (cmd == "health") return cli::CmdHealth(c, rest);
   return cli::Usage("unknown command '" + cmd + "' (see dogsearch help)");
 }
