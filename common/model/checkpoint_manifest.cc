@@ -28,6 +28,8 @@ void MetricsToProto(const EvalMetrics& m, pb::EvalMetrics* p) {
   p->set_recall_at_5(m.recall_at_5);
   p->set_mean_average_precision(m.mean_average_precision);
   p->set_threshold(m.threshold);
+  p->set_confidence_center(m.confidence_center);
+  p->set_confidence_scale(m.confidence_scale);
   p->set_identities(m.identities);
   p->set_photos(m.photos);
   p->set_pairs(m.pairs);
@@ -43,6 +45,8 @@ EvalMetrics MetricsFromProto(const pb::EvalMetrics& p) {
   m.recall_at_5 = p.recall_at_5();
   m.mean_average_precision = p.mean_average_precision();
   m.threshold = p.threshold();
+  m.confidence_center = p.confidence_center();
+  m.confidence_scale = p.confidence_scale();
   m.identities = p.identities();
   m.photos = p.photos();
   m.pairs = p.pairs();

@@ -26,6 +26,9 @@ struct EvalMetrics {
   double verification_accuracy = 0, verification_accuracy_std = 0, roc_auc = 0;
   double tar_at_far_1e3 = 0, rank1 = 0, recall_at_5 = 0, mean_average_precision = 0;
   double threshold = 0;
+  // Platt calibration (see dogsearch.v1.EvalMetrics); scale 0 = not fitted.
+  double confidence_center = 0;
+  double confidence_scale = 0;
   uint32_t identities = 0, photos = 0, pairs = 0;
 };
 

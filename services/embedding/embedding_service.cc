@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/base/status_macros.h"
+#include "common/model/model_spec_proto.h"
 #include "common/rpc/status_util.h"
 #include "services/embedding/core/photo_prep.h"
 
@@ -145,22 +146,10 @@ void EmbeddingService::ToProto(const ModelStatus& s, v1::ModelInfo* out) {
   out->set_ready_unix_seconds(s.ready_unix_seconds);
   if (!s.model) return;
   const model::CheckpointManifest& m = s.model->manifest();
-  auto* spec = out->mutable_spec();
-  spec->set_architecture(m.model.architecture);
-  spec->mutable_input()->set_width(m.model.input.width);
-  spec->mutable_input()->set_height(m.model.input.height);
-  for (int c = 0; c < 3; ++c) {
-    spec->mutable_input()->add_mean(m.model.input.mean[c]);
-    spec->mutable_input()->add_std(m.model.input.std[c]);
-  }
-  spec->set_embedding_dim(m.model.embedding_dim);
+  model::ModelSpecToProto(m.model, out->mutable_spec());
   out->set_device(s.model->device());
   out->set_half_precision(s.model->half_precision());
-  auto* met = out->mutable_metrics();
-  met->set_verification_accuracy(m.metrics.verification_accuracy);
-  met->set_roc_auc(m.metrics.roc_auc);
-  met->set_rank1(m.metrics.rank1);
-  met->set_threshold(m.metrics.threshold);
+  model::MetricsToProto(m.metrics, out->mutable_metrics());
   out->set_parent_version(m.parent_version);
   out->set_weights_sha256(m.weights_sha256);
   out->set_photos_embedded(s.model->photos_embedded.load());

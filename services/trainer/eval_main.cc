@@ -128,10 +128,11 @@ absl::Status Run() {
   std::printf(
       "{\"checkpoint\":\"%s\",\"verification_accuracy\":%.4f,\"verification_accuracy_std\":%.4f,"
       "\"roc_auc\":%.4f,\"tar_at_far_1e-3\":%.4f,\"rank1\":%.4f,\"recall_at_5\":%.4f,"
-      "\"map\":%.4f,\"threshold\":%.4f,\"dogs\":%u,\"photos\":%u,\"pairs\":%u,"
+      "\"map\":%.4f,\"threshold\":%.4f,\"confidence_center\":%.4f,\"confidence_scale\":%.4f,\"dogs\":%u,\"photos\":%u,\"pairs\":%u,"
       "\"skipped_photos\":%zu,\"flip_average\":%s,\"seconds\":%.1f}\n",
       ckpt->manifest.version.c_str(), m.verification_accuracy, m.verification_accuracy_std, m.roc_auc,
       m.tar_at_far_1e3, m.rank1, m.recall_at_5, m.mean_average_precision, m.threshold,
+      m.confidence_center, m.confidence_scale,
       m.identities, m.photos, m.pairs, cache->failed(), eo.flip_average ? "true" : "false",
       seconds);
   return absl::OkStatus();

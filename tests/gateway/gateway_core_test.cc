@@ -4,6 +4,7 @@
 #include "services/gateway/core/gateway_core.h"
 
 #include <atomic>
+#include <cmath>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -398,6 +399,22 @@ TEST_F(GatewayCoreTest, RestartMidUpgradeResumesFromTheCursor) {
   auto r = Search(17, 3);
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->matches(0).dog_id(), "dog17");
+}
+
+TEST_F(GatewayCoreTest, ConfidenceUsesTheManifestsCalibrationWhenThereIsOne) {
+  StartCore();
+  ModelTarget fitted;
+  fitted.threshold = 1.0f;
+  fitted.confidence_center = 0.8f;
+  fitted.confidence_scale = 0.1f;
+  EXPECT_NEAR(core_->Confidence(0.8f, fitted), 0.5, 1e-6);
+  EXPECT_NEAR(core_->Confidence(0.9f, fitted), 1.0 / (1.0 + std::exp(1.0)), 1e-6);
+  ModelTarget plain;  // No calibration: a logistic of --confidence_scale around the threshold.
+  plain.threshold = 1.0f;
+  EXPECT_NEAR(core_->Confidence(1.0f, plain), 0.5, 1e-6);
+  EXPECT_NEAR(core_->Confidence(1.08f, plain), 1.0 / (1.0 + std::exp(1.0)), 1e-5);
+  EXPECT_GT(core_->Confidence(0.2f, plain), 0.99f);
+  EXPECT_LT(core_->Confidence(1.9f, plain), 0.01f);
 }
 
 TEST_F(GatewayCoreTest, EmbeddingMapPlacesEveryPhoto) {

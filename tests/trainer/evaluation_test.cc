@@ -1,5 +1,6 @@
 #include "services/trainer/core/evaluation.h"
 
+#include <cmath>
 #include <random>
 
 #include <gtest/gtest.h>
@@ -148,6 +149,30 @@ TEST(EvaluationTest, BalancedPairsAreBalancedLabelledAndCapped) {
     EXPECT_NE(p.a, p.b);
   }
   EXPECT_EQ(same, 100u);
+}
+
+// Labels drawn from a known logistic: the fit recovers its centre and scale.
+TEST(EvaluationTest, CalibrationRecoversAKnownLogistic) {
+  std::mt19937 rng(5);
+  std::uniform_real_distribution<float> d(0.0f, 2.0f);
+  std::uniform_real_distribution<double> u(0.0, 1.0);
+  std::vector<float> same, different;
+  for (int i = 0; i < 40000; ++i) {
+    const float x = d(rng);
+    const double p = 1.0 / (1.0 + std::exp((x - 0.9) / 0.12));
+    (u(rng) < p ? same : different).push_back(x);
+  }
+  const Calibration c = FitCalibration(same, different);
+  EXPECT_NEAR(c.center, 0.9, 0.01);
+  EXPECT_NEAR(c.scale, 0.12, 0.01);
+  // One class only, or distances that say "further = more alike": no calibration.
+  EXPECT_EQ(FitCalibration(same, {}).scale, 0);
+  EXPECT_EQ(FitCalibration({1.5f, 1.6f, 1.7f}, {0.1f, 0.2f, 0.25f}).scale, 0);
+  // Separable data still gives a finite, steep fit between the classes.
+  const Calibration sep = FitCalibration({0.2f, 0.3f, 0.35f}, {1.2f, 1.3f, 1.4f});
+  EXPECT_GT(sep.scale, 0);
+  EXPECT_GT(sep.center, 0.35);
+  EXPECT_LT(sep.center, 1.2);
 }
 
 TEST(EvaluationTest, RefusesUnusableInput) {

@@ -69,8 +69,9 @@ class GatewayCore {
   // Up to max_points gallery photos on a 2-D PCA of their vectors.
   absl::StatusOr<std::vector<MapPoint>> EmbeddingMap(size_t max_points, absl::Time deadline);
 
-  // Same-dog probability for a distance under a target's threshold.
-  float Confidence(float distance, float threshold) const;
+  // Same-dog probability of a distance in a target's space: the manifest's Platt calibration
+  // when it has one, else a logistic of --confidence_scale centred on the threshold.
+  float Confidence(float distance, const ModelTarget& target) const;
   const GatewayOptions& options() const { return options_; }
 
  private:

@@ -11,8 +11,11 @@
 
 namespace dogsearch::gateway {
 
-float GatewayCore::Confidence(float distance, float threshold) const {
-  const double z = (double{distance} - threshold) / std::max(1e-6f, options_.confidence_scale);
+float GatewayCore::Confidence(float distance, const ModelTarget& target) const {
+  const bool fitted = target.confidence_scale > 0;
+  const double center = fitted ? target.confidence_center : target.threshold;
+  const double scale = fitted ? target.confidence_scale : options_.confidence_scale;
+  const double z = (double{distance} - center) / std::max(1e-6, scale);
   return static_cast<float>(1.0 / (1.0 + std::exp(std::clamp(z, -50.0, 50.0))));
 }
 
@@ -88,7 +91,7 @@ absl::StatusOr<v1::SearchResponse> GatewayCore::Search(const v1::SearchRequest& 
   for (size_t i = 0; i < dog_order.size() && i < k; ++i) {
     v1::DogMatch m = std::move(dogs[dog_order[i]]);
     m.set_rank(static_cast<uint32_t>(i + 1));
-    m.set_confidence(Confidence(m.distance(), target->threshold));
+    m.set_confidence(Confidence(m.distance(), *target));
     m.set_same_dog(m.distance() <= target->threshold);
     resp.set_confident(resp.confident() || m.same_dog());
     *resp.add_matches() = std::move(m);
@@ -114,7 +117,7 @@ absl::StatusOr<v1::VerifyResponse> GatewayCore::Verify(const v1::VerifyRequest& 
   resp.set_distance(d);
   resp.set_threshold(target->threshold);
   resp.set_same_dog(d <= target->threshold);
-  resp.set_confidence(Confidence(d, target->threshold));
+  resp.set_confidence(Confidence(d, *target));
   resp.set_model_version(target->version);
   return resp;
 }

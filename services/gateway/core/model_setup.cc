@@ -46,6 +46,8 @@ absl::StatusOr<ModelTarget> PrepareModel(EmbeddingBackend* embedding, const std:
   t.metrics = info->metrics();
   t.threshold = info->metrics().threshold() > 0 ? static_cast<float>(info->metrics().threshold())
                                                  : options.default_threshold;
+  t.confidence_center = static_cast<float>(info->metrics().confidence_center());
+  t.confidence_scale = static_cast<float>(info->metrics().confidence_scale());
   if (t.dimension == 0) {
     return absl::FailedPreconditionError(absl::StrCat("model ", version, " reports no dimension"));
   }

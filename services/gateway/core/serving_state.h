@@ -28,6 +28,10 @@ struct ModelTarget {
   uint32_t dimension = 0;
   // Same-dog threshold on plain L2 distance (from the manifest, else the gateway's default).
   float threshold = 1.0f;
+  // Platt calibration from the manifest (scale 0 = none: the gateway's default scale around
+  // the threshold is used instead).
+  float confidence_center = 0.0f;
+  float confidence_scale = 0.0f;
   v1::ModelSpec spec;
   v1::EvalMetrics metrics;
 };

@@ -171,6 +171,41 @@ double TarAtFar(std::vector<float> positive, std::vector<float> negative, double
   return static_cast<double>(accepted) / positive.size();
 }
 
+Calibration FitCalibration(const std::vector<float>& same, const std::vector<float>& different) {
+  if (same.empty() || different.empty()) return {};
+  // p = sigmoid(w d + b); minimise the mean log loss (plus a tiny ridge for separable data).
+  double w = -1, b = 1;
+  const double n = static_cast<double>(same.size() + different.size());
+  for (int iter = 0; iter < 100; ++iter) {
+    double g0 = 0, g1 = 0, h00 = 0, h01 = 0, h11 = 0;
+    auto add = [&](float d, double y) {
+      const double p = 1.0 / (1.0 + std::exp(-(w * d + b)));
+      const double r = p - y, v = p * (1 - p);
+      g0 += r * d;
+      g1 += r;
+      h00 += v * d * d;
+      h01 += v * d;
+      h11 += v;
+    };
+    for (float d : same) add(d, 1.0);
+    for (float d : different) add(d, 0.0);
+    constexpr double kRidge = 1e-5;  // On w only: keeps separable data finite.
+    g0 = g0 / n + kRidge * w;
+    g1 /= n;
+    h00 = h00 / n + kRidge;
+    h01 /= n;
+    h11 /= n;
+    const double det = h00 * h11 - h01 * h01;
+    if (std::abs(det) < 1e-18) break;
+    const double dw = (h11 * g0 - h01 * g1) / det, db = (h00 * g1 - h01 * g0) / det;
+    w -= dw;
+    b -= db;
+    if (std::abs(dw) + std::abs(db) < 1e-10) break;
+  }
+  if (!(w < 0) || !std::isfinite(w) || !std::isfinite(b)) return {};
+  return {-b / w, -1.0 / w};
+}
+
 Identification Identify(const EmbeddingTable& t, uint64_t seed) {
   std::map<int32_t, std::vector<uint32_t>> by_label;
   for (uint32_t i = 0; i < t.size(); ++i) by_label[t.labels[i]].push_back(i);
@@ -270,6 +305,9 @@ absl::StatusOr<EvalResult> Evaluate(const EmbeddingTable& t, const EvalOptions& 
   std::vector<float> pos_d, neg_d;
   for (const ScoredPair& p : pairs) (p.same ? pos_d : neg_d).push_back(p.distance);
   m.roc_auc = RocAuc(pos_d, neg_d);
+  const Calibration cal = FitCalibration(pos_d, neg_d);
+  m.confidence_center = cal.center;
+  m.confidence_scale = cal.scale;
   r.roc = RocCurve(pairs);
 
   std::vector<std::pair<uint32_t, uint32_t>> far_neg;

@@ -70,6 +70,15 @@ double BestThreshold(const std::vector<ScoredPair>& pairs);
 // P(negative distance > positive distance), ties counted 1/2.
 double RocAuc(std::vector<float> positive, std::vector<float> negative);
 double TarAtFar(std::vector<float> positive, std::vector<float> negative, double far);
+// Platt scaling: fits P(same | d) = 1 / (1 + exp((d - center) / scale)) to labelled distances by
+// logistic regression (Newton's method). {0, 0} when it cannot (one class only, or no
+// decreasing fit).
+struct Calibration {
+  double center = 0;
+  double scale = 0;
+};
+Calibration FitCalibration(const std::vector<float>& same, const std::vector<float>& different);
+
 struct Identification {
   double rank1 = 0, recall_at_5 = 0;
   uint32_t probes = 0;
