@@ -4,8 +4,9 @@
 # Idempotent: packages already installed are left alone. Needs root (or sudo).
 # (chromium is for the web page's browser test, tests/web.)
 #
-#   tools/install_deps.sh          build + test + run dependencies
-#   tools/install_deps.sh --runtime  only what the built binaries need at run time
+#   tools/install_deps.sh              build + test + run dependencies
+#   tools/install_deps.sh --build-only build dependencies without the test tools (Dockerfile)
+#   tools/install_deps.sh --runtime    only what the built binaries need at run time
 set -euo pipefail
 
 BUILD_PACKAGES=(
@@ -19,17 +20,23 @@ BUILD_PACKAGES=(
   libssl-dev libsqlite3-dev libcpp-httplib-dev
   openssl ca-certificates
   curl unzip
+)
+# Tests only: the web page's browser test (tests/web) and the deployment checks (tests/deploy).
+TEST_PACKAGES=(
   chromium fonts-dejavu-core
+  docker-compose python3-yaml
 )
 RUNTIME_PACKAGES=(
   libtorch1.13 libgrpc++1.51 libprotobuf32 libopencv-imgcodecs406 libopencv-imgproc406
   libopencv-core406 libssl3 libsqlite3-0 libcpp-httplib0.11 openssl ca-certificates
 )
 
-packages=("${BUILD_PACKAGES[@]}")
-if [[ "${1:-}" == "--runtime" ]]; then
-  packages=("${RUNTIME_PACKAGES[@]}")
-fi
+case "${1:-}" in
+  --runtime) packages=("${RUNTIME_PACKAGES[@]}") ;;
+  --build-only) packages=("${BUILD_PACKAGES[@]}") ;;
+  "") packages=("${BUILD_PACKAGES[@]}" "${TEST_PACKAGES[@]}") ;;
+  *) echo "install_deps: unknown option $1" >&2; exit 2 ;;
+esac
 
 missing=()
 for p in "${packages[@]}"; do

@@ -44,7 +44,7 @@ trainer_port="${DOGSEARCH_TRAINER_PORT:-50053}"
 log() { echo "run_local: $*"; }
 
 # ---- Install and build ------------------------------------------------------------------------
-tools/install_deps.sh
+tools/install_deps.sh --build-only
 log "building (first time: several minutes on 2 cores; later runs only rebuild what changed)"
 t0=$SECONDS
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null

@@ -20,7 +20,8 @@
 ABSL_FLAG(std::string, address, "127.0.0.1:50050", "host:port for gRPC (DogSearch)");
 ABSL_FLAG(std::string, http_address, "127.0.0.1", "Host for the web page and /api/");
 ABSL_FLAG(int, http_port, 8080, "Port for the web page and /api/ (0 = pick one, -1 = off)");
-ABSL_FLAG(std::string, data_dir, "./data/gateway", "SQLite gallery and photos by hash");
+ABSL_FLAG(std::string, data_dir, "./data/gateway", "SQLite gallery (and photos unless --photos_dir)");
+ABSL_FLAG(std::string, photos_dir, "", "Photos by hash (default: <data_dir>/photos)");
 ABSL_FLAG(std::string, embedding_address, "127.0.0.1:50051", "Embedding service target");
 ABSL_FLAG(std::string, index_address, "127.0.0.1:50052", "Index service target");
 ABSL_FLAG(std::string, trainer_address, "",
@@ -91,7 +92,10 @@ int Main() {
   if (absl::Status s = MakeDirs(data_dir); !s.ok()) return Fail(s);
   auto store = GalleryStore::Open(data_dir + "/gallery.sqlite");
   if (!store.ok()) return Fail(store.status());
-  auto photos = PhotoStore::Open(data_dir + "/photos");
+  const std::string photos_dir = absl::GetFlag(FLAGS_photos_dir).empty()
+                                     ? data_dir + "/photos"
+                                     : absl::GetFlag(FLAGS_photos_dir);
+  auto photos = PhotoStore::Open(photos_dir);
   if (!photos.ok()) return Fail(photos.status());
 
   const rpc::ChannelOptions emb_opts = EmbeddingChannelOptions(BackendChannel());

@@ -14,6 +14,8 @@ ABSL_FLAG(std::string, gateway, "127.0.0.1:50050", "Gateway address (DogSearch A
 ABSL_FLAG(std::string, trainer, "127.0.0.1:50053", "Trainer address (train, models)");
 ABSL_FLAG(std::string, token, "", "Bearer token (needed for enroll, import, train, promote)");
 ABSL_FLAG(std::string, tls_ca, "", "PEM CA to verify the servers (enables TLS)");
+ABSL_FLAG(std::string, tls_cert, "", "PEM client certificate (servers that require mutual TLS)");
+ABSL_FLAG(std::string, tls_key, "", "PEM key of --tls_cert");
 ABSL_FLAG(std::string, tls_server_name, "", "Name checked on the server certificates");
 ABSL_FLAG(bool, json, false, "Print JSON instead of text");
 ABSL_FLAG(int, timeout_seconds, 60, "Deadline of each call");
@@ -62,6 +64,8 @@ int main(int argc, char** argv) {
   rpc::ChannelOptions o;
   o.bearer_token = absl::GetFlag(FLAGS_token);
   o.tls.ca_file = absl::GetFlag(FLAGS_tls_ca);
+  o.tls.cert_file = absl::GetFlag(FLAGS_tls_cert);
+  o.tls.key_file = absl::GetFlag(FLAGS_tls_key);
   o.tls_server_name = absl::GetFlag(FLAGS_tls_server_name);
   o.max_receive_message_bytes = 256 << 20;
   c.gateway_options = o;
