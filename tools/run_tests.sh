@@ -6,10 +6,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 tools/install_deps.sh
-# The web page's browser test drives Debian's chromium with playwright-core from npm.
+# The web page's browser test drives Debian's chromium with playwright-core from npm; the
+# Kubernetes manifests are validated offline with kubernetes-models from npm.
 if command -v npm >/dev/null; then
-  npm ci --prefix tests/web --no-audit --no-fund --loglevel=error \
-    || echo "run_tests: npm ci failed; the web test will be skipped"
+  for d in tests/web tests/deploy; do
+    npm ci --prefix "$d" --no-audit --no-fund --loglevel=error \
+      || echo "run_tests: npm ci in $d failed; its tests will be skipped"
+  done
 fi
 jobs="$(nproc)"
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release
