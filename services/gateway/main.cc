@@ -152,14 +152,34 @@ int Main() {
     follower = std::make_unique<CheckpointFollower>(*ch, tc, &core, store->get());
     follower->Start();
   }
-  // Health follows the serving model: NOT_SERVING until one is restored or bootstrapped.
+  // Health follows the serving model: NOT_SERVING until one is restored or bootstrapped. The
+  // same loop publishes the gallery and upgrade gauges (every 5 s).
   (*server)->SetServing(false);
+  metrics::MetricsRegistry& reg = metrics::MetricsRegistry::Default();
+  metrics::Gauge* serving_gauge =
+      reg.GetGauge("dogsearch_gateway_serving", "1 while a model serves searches.");
+  metrics::Gauge* dogs_gauge = reg.GetGauge("dogsearch_gateway_gallery_dogs", "Dogs enrolled.");
+  metrics::Gauge* photos_gauge =
+      reg.GetGauge("dogsearch_gateway_gallery_photos", "Photos enrolled.");
+  metrics::Gauge* upgrade_gauge = reg.GetGauge(
+      "dogsearch_gateway_upgrade_state",
+      "Latest upgrade: 1 idle, 2 loading, 3 re-embedding, 4 flipping, 5 succeeded, 6 failed.");
+  metrics::Gauge* upgrade_done = reg.GetGauge("dogsearch_gateway_upgrade_photos_done",
+                                              "Photos re-embedded by the running upgrade.");
   std::thread health([&] {
     bool last = false;
-    while (signals->WaitFor(absl::Milliseconds(200)) < 0) {  // -1: no signal yet.
+    for (int tick = 0; signals->WaitFor(absl::Milliseconds(200)) < 0; ++tick) {  // -1: no signal.
       const bool now = core.serving();
       if (now != last) (*server)->SetServing(now);
       last = now;
+      serving_gauge->Set(now ? 1 : 0);
+      if (tick % 25 == 0) {
+        const v1::ModelStatus st = core.GetModelStatus();
+        dogs_gauge->Set(static_cast<double>(st.dogs()));
+        photos_gauge->Set(static_cast<double>(st.photos()));
+        upgrade_gauge->Set(static_cast<double>(st.upgrade().state()));
+        upgrade_done->Set(static_cast<double>(st.upgrade().photos_done()));
+      }
     }
   });
 

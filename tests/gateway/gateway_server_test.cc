@@ -5,7 +5,11 @@
 // gateway restart that keeps the upgraded gallery.
 #include <grpcpp/grpcpp.h>
 #include <httplib.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <set>
@@ -80,7 +84,8 @@ class GatewayServerTest : public ::testing::Test {
          "--data_dir=" + dir_.File("gateway"),
          absl::StrCat("--embedding_address=127.0.0.1:", embedding_port_),
          absl::StrCat("--index_address=127.0.0.1:", index_port_), "--backend_token=btok",
-         "--auth_token=gtok", "--retire_grace_seconds=1", "--log_level=warning"});
+         "--auth_token=gtok", "--retire_grace_seconds=1", "--log_level=warning",
+         absl::StrCat("--metrics_port=", FreePort())});
     ASSERT_TRUE(p.ok()) << p.status();
     gateway_ = *std::move(p);
     auto line = gateway_->WaitForLine("gateway listening on port", absl::Seconds(60));
@@ -90,6 +95,7 @@ class GatewayServerTest : public ::testing::Test {
     auto web = gateway_->WaitForLine("gateway web on port", absl::Seconds(10));
     ASSERT_TRUE(web.ok()) << web.status();
     web_port_ = *dogsearch::testing::PortFromLine(*web);
+    metrics_port_ = last_free_port_;
     options_.bearer_token = "gtok";
     stub_ = v1::DogSearch::NewStub(
         *rpc::CreateChannel(absl::StrCat("127.0.0.1:", port), options_));
@@ -149,7 +155,20 @@ class GatewayServerTest : public ::testing::Test {
 
   dogsearch::testing::TempDir dir_;
   std::unique_ptr<Subprocess> index_, embedding_, gateway_;
-  int index_port_ = 0, embedding_port_ = 0, web_port_ = 0, grpc_port_ = 0;
+  int index_port_ = 0, embedding_port_ = 0, web_port_ = 0, grpc_port_ = 0, metrics_port_ = 0;
+  int last_free_port_ = 0;
+  // A port nothing listens on right now (the kernel's pick for an ephemeral bind).
+  int FreePort() {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+    ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+    ::close(fd);
+    return last_free_port_ = ntohs(a.sin_port);
+  }
   rpc::ChannelOptions options_;
   std::unique_ptr<v1::DogSearch::Stub> stub_;
 };
@@ -196,6 +215,24 @@ TEST_F(GatewayServerTest, EnrollSearchVerifyOverGrpc) {
   EXPECT_TRUE(vr.same_dog());
   EXPECT_FLOAT_EQ(vr.threshold(), 0.5f);
   EXPECT_EQ(vr.model_version(), "m1");
+
+  // /metrics: per-RPC counts by code, and the gateway's gauges.
+  httplib::Client m("127.0.0.1", metrics_port_);
+  std::string text;
+  for (int i = 0; i < 60; ++i) {  // Gallery gauges refresh every 5 s.
+    auto r = m.Get("/metrics");
+    ASSERT_TRUE(r);
+    text = r->body;
+    if (text.find("dogsearch_gateway_gallery_dogs 6") != std::string::npos) break;
+    absl::SleepFor(absl::Milliseconds(200));
+  }
+  EXPECT_NE(text.find("dogsearch_gateway_serving 1"), std::string::npos) << text;
+  EXPECT_NE(text.find("dogsearch_gateway_gallery_dogs 6"), std::string::npos) << text;
+  EXPECT_NE(text.find("dogsearch_gateway_gallery_photos 12"), std::string::npos) << text;
+  EXPECT_NE(text.find(R"(dogsearch_gateway_requests_total{method="Enroll",code="UNAUTHENTICATED"} 1)"),
+            std::string::npos) << text;
+  EXPECT_NE(text.find(R"(dogsearch_gateway_requests_total{method="Search",code="INVALID_ARGUMENT"} 1)"),
+            std::string::npos) << text;
 }
 
 TEST_F(GatewayServerTest, HttpApiMirrorsTheRpcs) {
