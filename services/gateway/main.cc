@@ -2,6 +2,7 @@
 // wires the gallery store, the backends, the core, the gRPC DogSearch service, the HTTP web
 // page/API and /metrics together. Prints "gateway listening on port N" (gRPC) and
 // "gateway web on port M" once both listen; SIGTERM/SIGINT stop it gracefully.
+#include <algorithm>
 #include <cstdio>
 #include <memory>
 
@@ -40,6 +41,7 @@ ABSL_FLAG(int, backend_timeout_ms, 10000, "Longest single backend call");
 ABSL_FLAG(int, retire_grace_seconds, 30, "Old model kept after an upgrade flips");
 ABSL_FLAG(double, default_threshold, 1.0, "Same-dog distance when a manifest has none");
 ABSL_FLAG(double, confidence_scale, 0.08, "Logistic scale of confidence around the threshold");
+ABSL_FLAG(int, reembed_batch, 32, "Photos per embedding call while re-embedding for an upgrade");
 ABSL_FLAG(int, hnsw_m, 16, "HNSW degree of gallery collections");
 ABSL_FLAG(int, hnsw_ef_construction, 200, "HNSW build candidate list");
 ABSL_FLAG(int, hnsw_ef_search, 128, "HNSW search candidate list");
@@ -65,6 +67,7 @@ GatewayOptions Options() {
   o.backend_timeout = absl::Milliseconds(absl::GetFlag(FLAGS_backend_timeout_ms));
   o.retire_grace = absl::Seconds(absl::GetFlag(FLAGS_retire_grace_seconds));
   o.confidence_scale = static_cast<float>(absl::GetFlag(FLAGS_confidence_scale));
+  o.reembed_batch = std::clamp(absl::GetFlag(FLAGS_reembed_batch), 1, 64);
   o.setup.default_threshold = static_cast<float>(absl::GetFlag(FLAGS_default_threshold));
   o.setup.hnsw.set_m(static_cast<uint32_t>(absl::GetFlag(FLAGS_hnsw_m)));
   o.setup.hnsw.set_ef_construction(static_cast<uint32_t>(absl::GetFlag(FLAGS_hnsw_ef_construction)));

@@ -77,15 +77,16 @@ class GatewayServerTest : public ::testing::Test {
                               "--log_level=warning"},
                              "embedding listening on port", &embedding_port_);
   }
-  void StartGateway() {
+  void StartGateway(const std::vector<std::string>& extra = {}) {
     gateway_.reset();
-    auto p = Subprocess::Start(
-        {GATEWAY_SERVER_PATH, "--address=127.0.0.1:0", "--http_port=0",
+    std::vector<std::string> argv = {GATEWAY_SERVER_PATH, "--address=127.0.0.1:0", "--http_port=0",
          "--data_dir=" + dir_.File("gateway"),
          absl::StrCat("--embedding_address=127.0.0.1:", embedding_port_),
          absl::StrCat("--index_address=127.0.0.1:", index_port_), "--backend_token=btok",
          "--auth_token=gtok", "--retire_grace_seconds=1", "--log_level=warning",
-         absl::StrCat("--metrics_port=", FreePort())});
+         absl::StrCat("--metrics_port=", FreePort())};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    auto p = Subprocess::Start(argv);
     ASSERT_TRUE(p.ok()) << p.status();
     gateway_ = *std::move(p);
     auto line = gateway_->WaitForLine("gateway listening on port", absl::Seconds(60));
@@ -383,6 +384,50 @@ TEST_F(GatewayServerTest, UpgradeWhileEightClientsSearch) {
   ASSERT_TRUE(Search(PhotoOf(4, 1), &r).ok());
   EXPECT_EQ(r.matches(0).dog_id(), "dog4");
   EXPECT_EQ(r.model_version(), "m2");
+}
+
+// Recovery by killing the real process: SIGKILL the gateway part-way through re-embedding;
+// the restarted gateway resumes the upgrade from its persisted cursor and finishes it.
+TEST_F(GatewayServerTest, GatewayKilledMidUpgradeResumesAfterRestart) {
+  for (int d = 1; d <= 30; ++d) ASSERT_TRUE(Enroll(d, 4).ok());
+  StartGateway({"--reembed_batch=1"});
+  {
+    v1::StartModelUpgradeRequest up;
+    up.set_version("m2");
+    grpc::ClientContext ctx;
+    rpc::PrepareContext(&ctx, options_);
+    v1::ModelStatus st;
+    ASSERT_TRUE(stub_->StartModelUpgrade(&ctx, up, &st).ok());
+  }
+  v1::ModelStatus st;
+  for (int i = 0; i < 2000; ++i) {
+    st = Status();
+    if (st.upgrade().photos_done() >= 10 || st.upgrade().state() == v1::UPGRADE_STATE_SUCCEEDED) break;
+    absl::SleepFor(absl::Milliseconds(2));
+  }
+  gateway_->Kill(SIGKILL);
+  gateway_->Wait();
+  ASSERT_EQ(st.upgrade().state(), v1::UPGRADE_STATE_REEMBEDDING)
+      << "the upgrade finished before the kill; nothing was interrupted";
+  ASSERT_LT(st.upgrade().photos_done(), 120u);
+  StartGateway();  // Serves m1 again at once, and resumes the upgrade.
+  for (int i = 0; i < 600; ++i) {
+    st = Status();
+    if (st.upgrade().state() == v1::UPGRADE_STATE_SUCCEEDED ||
+        st.upgrade().state() == v1::UPGRADE_STATE_FAILED) {
+      break;
+    }
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+  ASSERT_EQ(st.upgrade().state(), v1::UPGRADE_STATE_SUCCEEDED) << st.upgrade().state_reason();
+  EXPECT_EQ(st.serving_version(), "m2");
+  EXPECT_EQ(st.upgrade().photos_done(), 120u);
+  for (int d : {1, 17, 30}) {
+    v1::SearchResponse r;
+    ASSERT_TRUE(Search(PhotoOf(d, 3), &r).ok());
+    EXPECT_EQ(r.matches(0).dog_id(), absl::StrCat("dog", d));
+    EXPECT_EQ(r.model_version(), "m2");
+  }
 }
 
 }  // namespace
