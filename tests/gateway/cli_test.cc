@@ -67,12 +67,9 @@ class CliTest : public ::testing::Test {
   }
   std::unique_ptr<Subprocess> Start(const std::vector<std::string>& argv, const std::string& ready,
                                     int* port) {
-    auto p = Subprocess::Start(argv);
+    auto p = dogsearch::testing::StartServer(argv, ready, port);
     EXPECT_TRUE(p.ok()) << p.status();
-    auto line = (*p)->WaitForLine(ready, absl::Seconds(60));
-    EXPECT_TRUE(line.ok()) << line.status();
-    if (line.ok()) *port = *dogsearch::testing::PortFromLine(*line);
-    return *std::move(p);
+    return p.ok() ? *std::move(p) : nullptr;
   }
   // Runs the CLI with the deployment's addresses (and the token unless told otherwise).
   CliRun Cli(const std::vector<std::string>& args, bool token = true) {

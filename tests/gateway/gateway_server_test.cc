@@ -62,13 +62,9 @@ class GatewayServerTest : public ::testing::Test {
   }
   std::unique_ptr<Subprocess> StartServer(const std::vector<std::string>& argv,
                                           const std::string& ready, int* port) {
-    auto p = Subprocess::Start(argv);
+    auto p = dogsearch::testing::StartServer(argv, ready, port);
     EXPECT_TRUE(p.ok()) << p.status();
-    if (!p.ok()) return nullptr;
-    auto line = (*p)->WaitForLine(ready, absl::Seconds(60));
-    EXPECT_TRUE(line.ok()) << line.status();
-    if (line.ok()) *port = *dogsearch::testing::PortFromLine(*line);
-    return *std::move(p);
+    return p.ok() ? *std::move(p) : nullptr;
   }
   void StartEmbedding(const std::string& address) {
     embedding_ = StartServer({EMBEDDING_SERVER_PATH, "--address=" + address,
@@ -105,6 +101,25 @@ class GatewayServerTest : public ::testing::Test {
       absl::SleepFor(absl::Milliseconds(100));
     }
     ASSERT_FALSE(Status().serving_version().empty());
+  }
+  grpc::Status StartUpgrade(const std::string& version) {
+    v1::StartModelUpgradeRequest up;
+    up.set_version(version);
+    grpc::ClientContext ctx;
+    rpc::PrepareContext(&ctx, options_);
+    v1::ModelStatus st;
+    return stub_->StartModelUpgrade(&ctx, up, &st);
+  }
+  // Polls (up to 60 s) until the latest upgrade has SUCCEEDED or FAILED.
+  v1::ModelStatus WaitForUpgradeEnd() {
+    v1::ModelStatus st;
+    for (int i = 0; i < 600; ++i) {
+      st = Status();
+      const auto s = st.upgrade().state();
+      if (s == v1::UPGRADE_STATE_SUCCEEDED || s == v1::UPGRADE_STATE_FAILED) break;
+      absl::SleepFor(absl::Milliseconds(100));
+    }
+    return st;
   }
   v1::ModelStatus Status() {
     grpc::ClientContext ctx;
@@ -341,23 +356,9 @@ TEST_F(GatewayServerTest, UpgradeWhileEightClientsSearch) {
     });
   }
   absl::SleepFor(absl::Milliseconds(300));
-  {
-    v1::StartModelUpgradeRequest up;
-    up.set_version("m2");
-    grpc::ClientContext ctx;
-    rpc::PrepareContext(&ctx, options_);
-    v1::ModelStatus st;
-    ASSERT_TRUE(stub_->StartModelUpgrade(&ctx, up, &st).ok());
-  }
+  ASSERT_TRUE(StartUpgrade("m2").ok());
   v1::ModelStatus st;
-  for (int i = 0; i < 600; ++i) {
-    st = Status();
-    if (st.upgrade().state() == v1::UPGRADE_STATE_SUCCEEDED ||
-        st.upgrade().state() == v1::UPGRADE_STATE_FAILED) {
-      break;
-    }
-    absl::SleepFor(absl::Milliseconds(100));
-  }
+  st = WaitForUpgradeEnd();
   absl::SleepFor(absl::Milliseconds(300));
   stop = true;
   for (auto& t : clients) t.join();
@@ -391,14 +392,7 @@ TEST_F(GatewayServerTest, UpgradeWhileEightClientsSearch) {
 TEST_F(GatewayServerTest, GatewayKilledMidUpgradeResumesAfterRestart) {
   for (int d = 1; d <= 30; ++d) ASSERT_TRUE(Enroll(d, 4).ok());
   StartGateway({"--reembed_batch=1"});
-  {
-    v1::StartModelUpgradeRequest up;
-    up.set_version("m2");
-    grpc::ClientContext ctx;
-    rpc::PrepareContext(&ctx, options_);
-    v1::ModelStatus st;
-    ASSERT_TRUE(stub_->StartModelUpgrade(&ctx, up, &st).ok());
-  }
+  ASSERT_TRUE(StartUpgrade("m2").ok());
   v1::ModelStatus st;
   for (int i = 0; i < 2000; ++i) {
     st = Status();
@@ -411,14 +405,7 @@ TEST_F(GatewayServerTest, GatewayKilledMidUpgradeResumesAfterRestart) {
       << "the upgrade finished before the kill; nothing was interrupted";
   ASSERT_LT(st.upgrade().photos_done(), 120u);
   StartGateway();  // Serves m1 again at once, and resumes the upgrade.
-  for (int i = 0; i < 600; ++i) {
-    st = Status();
-    if (st.upgrade().state() == v1::UPGRADE_STATE_SUCCEEDED ||
-        st.upgrade().state() == v1::UPGRADE_STATE_FAILED) {
-      break;
-    }
-    absl::SleepFor(absl::Milliseconds(100));
-  }
+  st = WaitForUpgradeEnd();
   ASSERT_EQ(st.upgrade().state(), v1::UPGRADE_STATE_SUCCEEDED) << st.upgrade().state_reason();
   EXPECT_EQ(st.serving_version(), "m2");
   EXPECT_EQ(st.upgrade().photos_done(), 120u);

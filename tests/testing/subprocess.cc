@@ -91,4 +91,17 @@ absl::StatusOr<int> PortFromLine(const std::string& line) {
   return port;
 }
 
+absl::StatusOr<std::unique_ptr<Subprocess>> StartServer(const std::vector<std::string>& argv,
+                                                        const std::string& ready, int* port,
+                                                        absl::Duration timeout) {
+  auto p = Subprocess::Start(argv);
+  if (!p.ok()) return p.status();
+  auto line = (*p)->WaitForLine(ready, timeout);
+  if (!line.ok()) return line.status();
+  auto n = PortFromLine(*line);
+  if (!n.ok()) return n.status();
+  *port = *n;
+  return p;
+}
+
 }  // namespace dogsearch::testing

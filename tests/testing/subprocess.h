@@ -38,6 +38,11 @@ class Subprocess {
 // "… on port N" -> N, from a server's readiness line.
 absl::StatusOr<int> PortFromLine(const std::string& line);
 
+// Starts a server and waits for its "<ready> … on port N" line; sets *port.
+absl::StatusOr<std::unique_ptr<Subprocess>> StartServer(const std::vector<std::string>& argv,
+                                                        const std::string& ready, int* port,
+                                                        absl::Duration timeout = absl::Seconds(120));
+
 }  // namespace dogsearch::testing
 
 #endif  // DOGSEARCH_TESTS_TESTING_SUBPROCESS_H_
