@@ -387,6 +387,42 @@ TEST_F(GatewayServerTest, UpgradeWhileEightClientsSearch) {
   EXPECT_EQ(r.model_version(), "m2");
 }
 
+// Client-side round-robin: a gateway given two embedding replicas (one target, two addresses,
+// as a headless Service's DNS name resolves on Kubernetes) spreads searches over both.
+TEST_F(GatewayServerTest, SearchesAreSpreadOverEmbeddingReplicas) {
+  int second_port = 0;
+  auto second = StartServer({EMBEDDING_SERVER_PATH, "--address=127.0.0.1:0",
+                             "--model_dir=" + dir_.File("models"), "--default_model=m1",
+                             "--watch_interval_seconds=0", "--auth_token=btok", "--threads=1",
+                             "--log_level=warning"},
+                            "embedding listening on port", &second_port);
+  const int first_port = embedding_port_;
+  ASSERT_TRUE(Enroll(1, 2).ok());
+  StartGateway({absl::StrCat("--embedding_address=ipv4:127.0.0.1:", first_port, ",127.0.0.1:",
+                             second_port)});
+  for (int i = 0; i < 40; ++i) {
+    v1::SearchResponse r;
+    ASSERT_TRUE(Search(PhotoOf(1, i % 2), &r).ok());
+    EXPECT_EQ(r.matches(0).dog_id(), "dog1");
+  }
+  auto photos_on = [&](int port) {
+    rpc::ChannelOptions o;
+    o.bearer_token = "btok";
+    auto stub = v1::Embedding::NewStub(*rpc::CreateChannel(absl::StrCat("127.0.0.1:", port), o));
+    grpc::ClientContext ctx;
+    rpc::PrepareContext(&ctx, o);
+    v1::GetModelRequest req;
+    req.set_version("m1");
+    v1::ModelInfo info;
+    EXPECT_TRUE(stub->GetModel(&ctx, req, &info).ok());
+    return info.photos_embedded();
+  };
+  const uint64_t a = photos_on(first_port), b = photos_on(second_port);
+  std::cerr << "photos embedded: replica 1 " << a << ", replica 2 " << b << "\n";
+  EXPECT_GE(a, 15u);  // 40 searches (+2 enrolled photos, before the second gateway) split evenly.
+  EXPECT_GE(b, 15u);
+}
+
 // Recovery by killing the real process: SIGKILL the gateway part-way through re-embedding;
 // the restarted gateway resumes the upgrade from its persisted cursor and finishes it.
 TEST_F(GatewayServerTest, GatewayKilledMidUpgradeResumesAfterRestart) {
