@@ -89,6 +89,12 @@ class FakeIndex : public IndexBackend {
     std::lock_guard<std::mutex> l(mu_);
     fail_upserts_[collection] = n;
   }
+  // Loses everything, as an index whose data folder was wiped.
+  void Wipe() {
+    std::lock_guard<std::mutex> l(mu_);
+    collections_.clear();
+    aliases_.clear();
+  }
   size_t Count(const std::string& collection) const;
   bool HasCollection(const std::string& name) const;
   std::string AliasTarget(const std::string& alias) const;

@@ -401,6 +401,31 @@ TEST_F(GatewayCoreTest, RestartMidUpgradeResumesFromTheCursor) {
   EXPECT_EQ(r->matches(0).dog_id(), "dog17");
 }
 
+TEST_F(GatewayCoreTest, AGalleryCollectionTheIndexLostIsRebuiltFromTheStoredPhotos) {
+  StartCore();
+  for (int d = 0; d < 10; ++d) ASSERT_TRUE(Enroll(d, 2).ok());
+  index_.Wipe();
+  EXPECT_FALSE(Search(3, 5).ok());  // NOT_FOUND from the index until the rebuild starts.
+  v1::UpgradeProgress p;
+  for (int i = 0; i < 500; ++i) {
+    p = core_->GetModelStatus().upgrade();
+    if (p.state() == v1::UPGRADE_STATE_SUCCEEDED) break;
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  EXPECT_EQ(p.state(), v1::UPGRADE_STATE_SUCCEEDED) << p.state_reason();
+  EXPECT_EQ(p.from_version(), "v1");
+  EXPECT_EQ(p.to_version(), "v1");
+  EXPECT_EQ(index_.Count("gallery__v1"), 20u);
+  EXPECT_EQ(index_.AliasTarget("gallery"), "gallery__v1");
+  auto r = Search(3, 5);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->matches(0).dog_id(), "dog3");
+  // StartModelUpgrade to the serving version is still refused: rebuilds are the supervisor's.
+  v1::StartModelUpgradeRequest up;
+  up.set_version("v1");
+  EXPECT_TRUE(absl::IsAlreadyExists(core_->StartModelUpgrade(up).status()));
+}
+
 TEST_F(GatewayCoreTest, ConfidenceUsesTheManifestsCalibrationWhenThereIsOne) {
   StartCore();
   ModelTarget fitted;

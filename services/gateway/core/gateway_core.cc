@@ -77,6 +77,21 @@ absl::Status GatewayCore::RestoreServing() {
   return absl::OkStatus();
 }
 
+absl::Status GatewayCore::RebuildIfLost(const ModelTarget& serving) {
+  if (upgrader_->running()) return absl::OkStatus();
+  auto info = deps_.index->GetCollection(serving.collection, absl::Now() + options_.backend_timeout);
+  if (info.ok() || !absl::IsNotFound(info.status())) return info.status();
+  // The index lost the gallery's collection (data wiped or restored from an old backup): the
+  // photos are still here, so re-embed them all into a new one.
+  DS_LOG(kError, "gateway_collection_lost").Kv("collection", serving.collection);
+  DS_RETURN_IF_ERROR(EnsureCollection(deps_.index, serving, options_.setup));
+  v1::SetAliasRequest alias;
+  alias.set_alias(options_.alias);
+  alias.set_collection(serving.collection);
+  DS_RETURN_IF_ERROR(deps_.index->SetAlias(alias, absl::Now() + options_.backend_timeout).status());
+  return upgrader_->Start(serving.version, /*rebuild=*/true).status();
+}
+
 void GatewayCore::Supervise() {
   bool resumed = false;
   absl::Status last = absl::OkStatus();
@@ -91,6 +106,7 @@ void GatewayCore::Supervise() {
       if (!info.ok() && absl::IsNotFound(info.status())) {
         s = PrepareModel(deps_.embedding, serving->version, options_.setup, &cancel_).status();
       }
+      if (s.ok() && resumed) s = RebuildIfLost(*serving);
     }
     if (!s.ok() && s.ToString() != last.ToString()) {
       DS_LOG(kWarning, "gateway_supervisor").Kv("status", s);

@@ -10,8 +10,9 @@
 // can always be retried. A search reads one immutable serving target and pins both calls to it.
 //
 // Threading: every public method is thread-safe. A supervisor thread (Start/Stop) restores or
-// bootstraps the serving model, reloads it into the embedding service when that restarted, and
-// resumes an upgrade interrupted by a restart. mu_ guards stopping_ (cv_ wakes the supervisor).
+// bootstraps the serving model, reloads it into the embedding service when that restarted,
+// resumes an upgrade interrupted by a restart, and rebuilds the gallery's collection from the
+// stored photos when the index has lost it. mu_ guards stopping_ (cv_ wakes the supervisor).
 #ifndef DOGSEARCH_SERVICES_GATEWAY_CORE_GATEWAY_CORE_H_
 #define DOGSEARCH_SERVICES_GATEWAY_CORE_GATEWAY_CORE_H_
 
@@ -96,6 +97,8 @@ class GatewayCore {
 
   void Supervise();
   absl::Status RestoreServing();
+  // Starts a rebuild of the serving collection when the index no longer has it.
+  absl::Status RebuildIfLost(const ModelTarget& serving);
 
   GatewayDeps deps_;
   const GatewayOptions options_;

@@ -77,11 +77,14 @@ absl::Status Upgrader::CheckIdleLocked() const {
   return absl::OkStatus();
 }
 
-absl::StatusOr<v1::UpgradeProgress> Upgrader::Start(const std::string& version) {
+absl::StatusOr<v1::UpgradeProgress> Upgrader::Start(const std::string& version, bool rebuild) {
   DS_RETURN_IF_ERROR(model::ValidateVersionName(version));
   TargetPtr serving = state_->serving();
   if (!serving) return absl::FailedPreconditionError("no model is serving yet");
-  if (serving->version == version) {
+  if (rebuild && serving->version != version) {
+    return absl::InvalidArgumentError("a rebuild re-embeds the serving version only");
+  }
+  if (serving->version == version && !rebuild) {
     return absl::AlreadyExistsError(absl::StrCat("model ", version, " is already serving"));
   }
   std::thread finished;  // The previous upgrade's thread, done with all its work.
@@ -102,7 +105,9 @@ absl::StatusOr<v1::UpgradeProgress> Upgrader::Start(const std::string& version) 
   running_ = true;
   const std::string empty_cursor;
   Persist(p, &empty_cursor);
-  DS_LOG(kInfo, "gateway_upgrade_started").Kv("from", serving->version).Kv("to", version);
+  DS_LOG(kInfo, rebuild ? "gateway_rebuild_started" : "gateway_upgrade_started")
+      .Kv("from", serving->version)
+      .Kv("to", version);
   worker_ = std::thread([this, p] { Run(p, ""); });
   return p;
 }
@@ -159,12 +164,15 @@ void Upgrader::Run(v1::UpgradeProgress p, std::string cursor) {
   if (cancel_) return;  // Shutting down: the persisted state resumes on restart.
   if (!prepared.ok()) return Fail(prepared.status(), nullptr);
   auto to = std::make_shared<const ModelTarget>(*std::move(prepared));
+  // A rebuild re-fills the serving collection itself: never dropped on failure.
+  const bool in_place = from && from->version == to->version;
+  const TargetPtr drop_on_failure = in_place ? nullptr : to;
   if (absl::Status s = EnsureCollection(deps_.index, *to, options_->setup); !s.ok()) {
     if (cancel_) return;
-    return Fail(s, absl::IsFailedPrecondition(s) ? nullptr : to);
+    return Fail(s, absl::IsFailedPrecondition(s) ? nullptr : drop_on_failure);
   }
   if (p.state() != v1::UPGRADE_STATE_FLIPPING) {
-    {
+    if (!in_place) {
       // From here on every gallery write reaches both spaces. Under the write mutex, so a write
       // that chose its targets before this has committed its rows before the walk below reads.
       std::lock_guard<std::mutex> write(state_->write_mutex());
@@ -176,13 +184,13 @@ void Upgrader::Run(v1::UpgradeProgress p, std::string cursor) {
     });
     if (absl::Status s = Reembed(to, &cursor); !s.ok()) {
       if (cancel_) return;
-      return Fail(s, to);
+      return Fail(s, drop_on_failure);
     }
     Update([](v1::UpgradeProgress* q) { q->set_state(v1::UPGRADE_STATE_FLIPPING); });
   }
   if (absl::Status s = Flip(from, to); !s.ok()) {
     if (cancel_) return;
-    return Fail(s, to);
+    return Fail(s, drop_on_failure);
   }
   {
     std::lock_guard<std::mutex> lock(mu_);

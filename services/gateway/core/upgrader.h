@@ -8,6 +8,7 @@
 //                  memory, and the new version becomes the embedding service's default;
 //   SUCCEEDED      after a grace period the old collection is dropped and the old model
 //                  unloaded (recorded in SQLite first, so a restart finishes the job).
+// The same machinery rebuilds the serving collection in place when the index has lost it.
 // A failure before the flip leaves the old model serving, drops the half-built collection and
 // ends in FAILED with the reason; StartModelUpgrade may be called again. A gateway restart
 // resumes an upgrade from its persisted state and cursor.
@@ -46,7 +47,9 @@ class Upgrader {
   // ALREADY_EXISTS (already serving it), ABORTED (an upgrade is running), FAILED_PRECONDITION
   // (nothing serving yet), INVALID_ARGUMENT (bad version). Starts the worker and returns the
   // progress at that moment; a version the embedding service cannot load ends as FAILED.
-  absl::StatusOr<v1::UpgradeProgress> Start(const std::string& version);
+  // `rebuild`: re-embed every photo into the serving version's own collection (after the index
+  // lost it); same steps, no staging, nothing dropped or retired.
+  absl::StatusOr<v1::UpgradeProgress> Start(const std::string& version, bool rebuild = false);
   // Resumes an upgrade that a previous process left running (called once the serving model is
   // restored). Retires what a finished upgrade left to retire.
   void ResumeIfInterrupted();
