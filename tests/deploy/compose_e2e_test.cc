@@ -52,7 +52,10 @@ std::string Field(const std::string& line, int i) {  // i-th space-separated wor
 class ComposeE2eTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (Shell("command -v docker-compose").code != 0 || Shell("python3 -c 'import yaml'").code != 0) {
+    // Debian's python3 (with python3-yaml from tools/install_deps.sh), not whatever is first on
+    // PATH.
+    if (Shell("command -v docker-compose").code != 0 ||
+        Shell("/usr/bin/python3 -c 'import yaml'").code != 0) {
       GTEST_SKIP() << "needs docker-compose and python3-yaml (tools/install_deps.sh installs them)";
     }
     ASSERT_EQ(Shell(absl::StrCat(SOURCE_DIR, "/tools/gen_dev_certs.sh ", dir_.File("certs"))).code, 0);
@@ -60,7 +63,7 @@ class ComposeE2eTest : public ::testing::Test {
     dogsearch::testing::WriteSyntheticDogs(dir_.File("datasets/dogs"), 16, 5, 32, 1);
     std::filesystem::create_directories(dir_.File("work"));
     auto p = Subprocess::Start(
-        {"/usr/bin/env", "python3", absl::StrCat(SOURCE_DIR, "/tests/deploy/compose_processes.py"),
+        {"/usr/bin/python3", absl::StrCat(SOURCE_DIR, "/tests/deploy/compose_processes.py"),
          absl::StrCat("--compose=", SOURCE_DIR, "/deploy/docker-compose.yml"),
          absl::StrCat("--build=", BUILD_DIR), "--work=" + dir_.File("work"),
          "--env=DOGSEARCH_TOKEN=pub", "--env=DOGSEARCH_BACKEND_TOKEN=back",
