@@ -31,6 +31,10 @@ RUNTIME_PACKAGES=(
   libopencv-core406 libssl3 libsqlite3-0 libcpp-httplib0.11 openssl ca-certificates
 )
 
+# Node.js runs the two npm-based checks; a machine that already has a Node.js of its own (e.g.
+# NodeSource's, which bundles npm) keeps it, since Debian's npm would conflict with it.
+if ! command -v node >/dev/null; then TEST_PACKAGES+=(nodejs npm); fi
+
 case "${1:-}" in
   --runtime) packages=("${RUNTIME_PACKAGES[@]}") ;;
   --build-only) packages=("${BUILD_PACKAGES[@]}") ;;
