@@ -125,7 +125,14 @@ TEST_F(CliTest, EverySubcommandAndTheRetrainPromoteLoop) {
   EXPECT_NE(again.out.find("16 already up to date"), std::string::npos) << again.out;
   EXPECT_EQ(Cli({"import", dir_.File("nowhere")}).code, 2);
 
-  // dogs
+  // dogs (and status) against a gateway that is not there: exit 6, quickly.
+  {
+    const std::string out_file = dir_.File("down.out");
+    const int st = std::system(absl::StrCat(DOGSEARCH_CLI_PATH, " --gateway=127.0.0.1:1 dogs > '",
+                                            out_file, "' 2>&1").c_str());
+    EXPECT_EQ(WEXITSTATUS(st), 6) << dogsearch::testing::ReadAll(out_file);
+    EXPECT_NE(dogsearch::testing::ReadAll(out_file).find("UNAVAILABLE"), std::string::npos);
+  }
   CliRun dogs = Cli({"dogs"});
   EXPECT_EQ(dogs.code, 0);
   EXPECT_NE(dogs.out.find("17 dog(s)"), std::string::npos) << dogs.out;
