@@ -15,7 +15,9 @@
 #
 # Ports (override with the environment): DOGSEARCH_WEB_PORT 8080, DOGSEARCH_GATEWAY_PORT
 # 50050, DOGSEARCH_EMBEDDING_PORT 50051, DOGSEARCH_INDEX_PORT 50052, DOGSEARCH_TRAINER_PORT
-# 50053. Services listen on 127.0.0.1 unless --host says otherwise.
+# 50053. Services listen on 127.0.0.1 unless --host says otherwise. This is a local sandbox:
+# plaintext, no tokens. To expose dogsearch to a network, use deploy/docker-compose.yml (mutual
+# TLS, tokens; docs/OPERATIONS.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root="$(pwd)"
@@ -32,7 +34,7 @@ while [[ $# -gt 0 ]]; do
     --fetch) fetch=1; shift ;;
     --demo_dogs) demo_dogs="$2"; shift 2 ;;
     --host) host="$2"; shift 2 ;;
-    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
     *) echo "run_local: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
 done
