@@ -4,6 +4,7 @@
 // (Search recovers without touching the gateway); a model upgrade while 8 clients search; a
 // gateway restart that keeps the upgraded gallery.
 #include <grpcpp/grpcpp.h>
+#include <google/protobuf/util/json_util.h>
 #include <httplib.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -299,6 +300,42 @@ TEST_F(GatewayServerTest, HttpApiMirrorsTheRpcs) {
   auto map = http.Get("/api/map");
   EXPECT_EQ(map->status, 200);
   EXPECT_NE(map->body.find("\"points\":[{"), std::string::npos) << map->body;
+  // Photos of a dog: add (one new, one already there), remove one, refuse removing the last.
+  auto added = http.Post("/api/dogs/rex/photos", auth,
+                         httplib::MultipartFormDataItems{
+                             {"photos", PhotoOf(7, 2), "rex2.jpg", "image/jpeg"},
+                             {"photos", PhotoOf(7, 0), "rex0.jpg", "image/jpeg"}});
+  ASSERT_TRUE(added);
+  EXPECT_EQ(added->status, 200) << added->body;
+  EXPECT_NE(added->body.find("\"duplicate_photo_ids\":[\""), std::string::npos) << added->body;
+  v1::AddPhotosResponse add_resp;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(added->body, &add_resp).ok());
+  ASSERT_EQ(add_resp.added_photo_ids_size(), 1);
+  ASSERT_EQ(add_resp.dog().photos_size(), 3);
+  const std::string new_id = add_resp.added_photo_ids(0);
+  EXPECT_EQ(http.Delete(("/api/dogs/rex/photos/" + new_id).c_str())->status, 401);
+  auto removed = http.Delete(("/api/dogs/rex/photos/" + new_id).c_str(), auth);
+  EXPECT_EQ(removed->status, 200) << removed->body;
+  EXPECT_EQ(http.Delete(("/api/dogs/rex/photos/" + new_id).c_str(), auth)->status, 404);
+  // Verify and model status.
+  auto verify = http.Post("/api/verify", httplib::MultipartFormDataItems{
+                                             {"photo_a", PhotoOf(7, 0), "a.jpg", "image/jpeg"},
+                                             {"photo_b", PhotoOf(7, 0), "b.jpg", "image/jpeg"}});
+  EXPECT_EQ(verify->status, 200) << verify->body;
+  EXPECT_NE(verify->body.find("\"same_dog\":true"), std::string::npos) << verify->body;
+  auto model = http.Get("/api/model");
+  EXPECT_NE(model->body.find("\"serving_version\":\"m1\""), std::string::npos) << model->body;
+  // Upgrades: token needed; an unknown version is refused by name; the same version conflicts.
+  EXPECT_EQ(http.Post("/api/upgrade", "{\"version\":\"m2\"}", "application/json")->status, 401);
+  auto same = http.Post("/api/upgrade", auth, "{\"version\":\"m1\"}", "application/json");
+  EXPECT_EQ(same->status, 409) << same->body;
+  auto bad = http.Post("/api/upgrade", auth, "{\"version\":\"../x\"}", "application/json");
+  EXPECT_EQ(bad->status, 400) << bad->body;
+  // Paging.
+  auto too_big = http.Get("/api/dogs?page_size=9999");
+  EXPECT_EQ(too_big->status, 400);
+  EXPECT_NE(too_big->body.find("page_size"), std::string::npos);
+
   EXPECT_EQ(http.Delete("/api/dogs/rex")->status, 401);
   EXPECT_EQ(http.Delete("/api/dogs/rex", auth)->status, 200);
   EXPECT_EQ(http.Get("/api/dogs/rex")->status, 404);
