@@ -79,6 +79,11 @@ class Stmt {
     return p ? std::string(static_cast<const char*>(p), sqlite3_column_bytes(stmt_, col)) : "";
   }
   int64_t Int(int col) const { return sqlite3_column_int64(stmt_, col); }
+  // Ready to bind and step again (bindings cleared).
+  void Reset() {
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
+  }
 
  private:
   sqlite3* db_;
@@ -332,12 +337,15 @@ std::map<std::string, std::pair<PhotoRow, std::string>> GalleryStore::LookupPhot
     const std::vector<std::string>& photo_ids) const {
   std::lock_guard<std::mutex> lock(mu_);
   std::map<std::string, std::pair<PhotoRow, std::string>> out;
+  // One statement prepared once and re-bound per id (a search looks up ~50 hits).
+  Stmt q(db_, "SELECT p.photo_id, p.dog_id, p.name, p.width, p.height, p.bytes, p.added, "
+              "d.name FROM photos p JOIN dogs d ON d.dog_id = p.dog_id WHERE p.photo_id = ?");
+  if (!q.status().ok()) return out;
   for (const std::string& id : photo_ids) {
     if (out.count(id)) continue;
-    Stmt q(db_, "SELECT p.photo_id, p.dog_id, p.name, p.width, p.height, p.bytes, p.added, "
-                "d.name FROM photos p JOIN dogs d ON d.dog_id = p.dog_id WHERE p.photo_id = ?");
     q.Bind(1, id);
     if (q.Row()) out.emplace(id, std::make_pair(ReadPhoto(q), q.Text(7)));
+    q.Reset();
   }
   return out;
 }
