@@ -27,10 +27,17 @@ std::vector<float> Vec(int i, int dim = 8) {
 class IndexServiceTest : public ::testing::Test {
  protected:
   void SetUp() override { Start(""); }
-
-  void Start(const std::string& token, int threads = 2, size_t queue = 64) {
+  // Server first, then the write pool's threads (joined), then the service they call into.
+  void TearDown() override { Stop(); }
+  void Stop() {
+    if (server_) server_->Shutdown(absl::Seconds(5));
+    pool_.reset();
     server_.reset();
     service_.reset();
+  }
+
+  void Start(const std::string& token, int threads = 2, size_t queue = 64) {
+    Stop();
     pool_ = std::make_unique<ThreadPool>(threads, queue);
     catalog_ = *Catalog::Open(dir_.path(), {});
     service_ = std::make_unique<IndexService>(catalog_.get(), pool_.get(),
