@@ -123,8 +123,21 @@ absl::StatusOr<std::unique_ptr<HttpApi>> HttpApi::Start(GatewayCore* core,
   if (options.port < 0 || options.port > 65535) {
     return absl::InvalidArgumentError(absl::StrCat("http port ", options.port, " out of range"));
   }
+  if (options.tls_cert.empty() != options.tls_key.empty()) {
+    return absl::InvalidArgumentError("HTTPS needs both a certificate and its key");
+  }
   std::unique_ptr<HttpApi> api(new HttpApi(core, std::move(auth), std::move(options)));
-  api->server_ = std::make_unique<httplib::Server>();
+  if (!api->options_.tls_cert.empty()) {
+    auto ssl = std::make_unique<httplib::SSLServer>(api->options_.tls_cert.c_str(),
+                                                    api->options_.tls_key.c_str());
+    if (!ssl->is_valid()) {
+      return absl::InvalidArgumentError(absl::StrCat("cannot use ", api->options_.tls_cert, " / ",
+                                                     api->options_.tls_key, " for HTTPS"));
+    }
+    api->server_ = std::move(ssl);
+  } else {
+    api->server_ = std::make_unique<httplib::Server>();
+  }
   api->server_->set_socket_options([](socket_t sock) {
     int yes = 1;
     ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));

@@ -1,4 +1,4 @@
-// The gateway's HTTP side: the reverse-image-search web page (one self-contained HTML file
+// The gateway's HTTP side (HTTPS when given a certificate): the reverse-image-search web page (one self-contained HTML file
 // compiled into the binary) and a JSON API under /api/ that mirrors the DogSearch RPCs, with
 // the same messages in protobuf's JSON mapping (proto field names), the same checks and the
 // same bearer token on mutating calls. Errors are {"code": "NOT_FOUND", "error": "..."} with
@@ -45,6 +45,9 @@ struct HttpApiOptions {
   absl::Duration request_timeout = absl::Seconds(30);
   // Gallery photos drawn on the embedding map at most.
   size_t max_map_points = 3000;
+  // PEM certificate and key: serve HTTPS instead of HTTP (both or neither).
+  std::string tls_cert;
+  std::string tls_key;
 };
 
 class HttpApi {

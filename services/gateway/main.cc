@@ -21,6 +21,8 @@
 ABSL_FLAG(std::string, address, "127.0.0.1:50050", "host:port for gRPC (DogSearch)");
 ABSL_FLAG(std::string, http_address, "127.0.0.1", "Host for the web page and /api/");
 ABSL_FLAG(int, http_port, 8080, "Port for the web page and /api/ (0 = pick one, -1 = off)");
+ABSL_FLAG(std::string, http_tls_cert, "", "PEM certificate: serve the web page and /api/ over HTTPS");
+ABSL_FLAG(std::string, http_tls_key, "", "PEM key of --http_tls_cert");
 ABSL_FLAG(std::string, data_dir, "./data/gateway", "SQLite gallery (and photos unless --photos_dir)");
 ABSL_FLAG(std::string, photos_dir, "", "Photos by hash (default: <data_dir>/photos)");
 ABSL_FLAG(std::string, embedding_address, "127.0.0.1:50051", "Embedding service target");
@@ -131,6 +133,8 @@ int Main() {
     HttpApiOptions ho;
     ho.host = absl::GetFlag(FLAGS_http_address);
     ho.port = absl::GetFlag(FLAGS_http_port);
+    ho.tls_cert = absl::GetFlag(FLAGS_http_tls_cert);
+    ho.tls_key = absl::GetFlag(FLAGS_http_tls_key);
     auto h = HttpApi::Start(&core, auth, ho);
     if (!h.ok()) return Fail(h.status());
     http = *std::move(h);

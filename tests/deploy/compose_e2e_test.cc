@@ -12,6 +12,7 @@
 #include <filesystem>
 
 #include <google/protobuf/util/json_util.h>
+#include <httplib.h>
 
 #include "absl/strings/str_cat.h"
 #include "common/rpc/channel.h"
@@ -76,6 +77,9 @@ class ComposeE2eTest : public ::testing::Test {
       ASSERT_TRUE(line.ok()) << service << ": " << line.status();
       address_[service] = Field(*line, 2);
     }
+    auto web = stack_->WaitForLine("web ", absl::Seconds(10));
+    ASSERT_TRUE(web.ok()) << web.status();
+    web_url_ = Field(*web, 1);
     ASSERT_TRUE(stack_->WaitForLine("all ready", absl::Seconds(10)).ok());
   }
   void TearDown() override {
@@ -104,6 +108,7 @@ class ComposeE2eTest : public ::testing::Test {
   dogsearch::testing::TempDir dir_;
   std::unique_ptr<Subprocess> stack_;
   std::map<std::string, std::string> address_;
+  std::string web_url_;
 };
 
 TEST_F(ComposeE2eTest, EnrollSearchRetrainPromoteSearchWithTlsAndTokens) {
@@ -150,6 +155,16 @@ TEST_F(ComposeE2eTest, EnrollSearchRetrainPromoteSearchWithTlsAndTokens) {
   EXPECT_EQ(after.code, 0) << after.out;
   EXPECT_NE(after.out.find(" 1. Rex"), std::string::npos) << after.out;
   EXPECT_NE(after.out.find("model " + trained), std::string::npos) << after.out;
+
+  // The web page is HTTPS with the deployment's certificate.
+  ASSERT_EQ(web_url_.rfind("https://127.0.0.1:", 0), 0u) << web_url_;
+  httplib::SSLClient web("localhost", std::stoi(web_url_.substr(web_url_.rfind(':') + 1)));
+  web.set_ca_cert_path(dir_.File("certs/ca.crt").c_str());
+  web.enable_server_certificate_verification(true);
+  auto page = web.Get("/");
+  ASSERT_TRUE(page) << httplib::to_string(page.error());
+  EXPECT_EQ(page->status, 200);
+  EXPECT_EQ(web.Get("/api/dogs/rex")->status, 200);
 
   // Security between services: the index takes no write without the token, even over mTLS.
   rpc::ChannelOptions mtls;

@@ -145,7 +145,9 @@ def main():
         main_port = next(p for c, p in ports[name].items() if c != "8080")
         print("ready %s 127.0.0.1:%d" % (name, main_port), flush=True)
         if "8080" in ports[name]:
-            print("web http://127.0.0.1:%d" % ports[name]["8080"], flush=True)
+            scheme = "https" if any(a.startswith("--http_tls_cert=") for a in svc["command"]) \
+                else "http"
+            print("web %s://127.0.0.1:%d" % (scheme, ports[name]["8080"]), flush=True)
     print("all ready", flush=True)
     while True:
         time.sleep(1)

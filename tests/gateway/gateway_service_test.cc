@@ -172,5 +172,35 @@ TEST_F(GatewayServiceTest, ConcurrentClientsOnBothDoorsDuringAnUpgrade) {
   EXPECT_EQ(index_.Count("gallery__v2"), store_->CountPhotos());
 }
 
+TEST_F(GatewayServiceTest, WebPageAndApiOverHttps) {
+  const std::string certs = dir_.File("certs");
+  ASSERT_EQ(std::system((std::string(DOGSEARCH_SOURCE_DIR) + "/tools/gen_dev_certs.sh " + certs +
+                         " gateway > /dev/null").c_str()),
+            0);
+  HttpApiOptions ho;
+  ho.port = 0;
+  ho.tls_cert = certs + "/gateway.crt";
+  ho.tls_key = certs + "/gateway.key";
+  auto https = HttpApi::Start(core_.get(), rpc::TokenAuthenticator("tok", false), ho);
+  ASSERT_TRUE(https.ok()) << https.status();
+  httplib::SSLClient client("localhost", (*https)->port());
+  client.set_ca_cert_path((certs + "/ca.crt").c_str());
+  client.enable_server_certificate_verification(true);
+  auto page = client.Get("/");
+  ASSERT_TRUE(page) << httplib::to_string(page.error());
+  EXPECT_EQ(page->status, 200);
+  EXPECT_NE(page->body.find("dogsearch"), std::string::npos);
+  EXPECT_EQ(client.Get("/healthz")->status, 200);
+  // Plain HTTP to the HTTPS port gets no page.
+  httplib::Client plain("127.0.0.1", (*https)->port());
+  auto refused = plain.Get("/");
+  EXPECT_TRUE(!refused || refused->status != 200);
+  (*https)->Stop();
+  // Half a key pair is refused by name.
+  ho.tls_key.clear();
+  auto half = HttpApi::Start(core_.get(), rpc::TokenAuthenticator("tok", false), ho);
+  EXPECT_TRUE(absl::IsInvalidArgument(half.status())) << half.status();
+}
+
 }  // namespace
 }  // namespace dogsearch::gateway
