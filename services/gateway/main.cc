@@ -13,7 +13,9 @@
 #include "common/metrics/metrics_http_server.h"
 #include "common/rpc/grpc_server.h"
 #include "common/rpc/shutdown_signal.h"
+#include "absl/strings/str_split.h"
 #include "services/gateway/checkpoint_follower.h"
+#include "services/gateway/core/sharded_index.h"
 #include "services/gateway/dogsearch_service.h"
 #include "services/gateway/grpc_backends.h"
 #include "services/gateway/http_api.h"
@@ -27,6 +29,9 @@ ABSL_FLAG(std::string, data_dir, "./data/gateway", "SQLite gallery (and photos u
 ABSL_FLAG(std::string, photos_dir, "", "Photos by hash (default: <data_dir>/photos)");
 ABSL_FLAG(std::string, embedding_address, "127.0.0.1:50051", "Embedding service target");
 ABSL_FLAG(std::string, index_address, "127.0.0.1:50052", "Index service target");
+ABSL_FLAG(std::string, index_shards, "",
+          "Comma-separated index targets, one per shard (overrides --index_address); records "
+          "are placed by a hash of their id, searches fan out to all");
 ABSL_FLAG(std::string, trainer_address, "",
           "Trainer to follow: promoted checkpoints start an upgrade (empty = off)");
 ABSL_FLAG(std::string, backend_token, "", "Bearer token sent to the backends");
@@ -107,12 +112,23 @@ int Main() {
   const rpc::ChannelOptions idx_opts = IndexChannelOptions(BackendChannel());
   auto emb_channel = rpc::CreateChannel(absl::GetFlag(FLAGS_embedding_address), emb_opts);
   if (!emb_channel.ok()) return Fail(emb_channel.status());
-  auto idx_channel = rpc::CreateChannel(absl::GetFlag(FLAGS_index_address), idx_opts);
-  if (!idx_channel.ok()) return Fail(idx_channel.status());
   GrpcEmbeddingBackend embedding(*emb_channel, emb_opts);
-  GrpcIndexBackend index(*idx_channel, idx_opts);
+  std::vector<std::string> index_targets = {absl::GetFlag(FLAGS_index_address)};
+  if (!absl::GetFlag(FLAGS_index_shards).empty()) {
+    index_targets = absl::StrSplit(absl::GetFlag(FLAGS_index_shards), ',', absl::SkipEmpty());
+  }
+  std::vector<std::unique_ptr<GrpcIndexBackend>> index_shards;
+  std::vector<IndexBackend*> shard_ptrs;
+  for (const std::string& target : index_targets) {
+    auto channel = rpc::CreateChannel(target, idx_opts);
+    if (!channel.ok()) return Fail(channel.status());
+    index_shards.push_back(std::make_unique<GrpcIndexBackend>(*channel, idx_opts));
+    shard_ptrs.push_back(index_shards.back().get());
+  }
+  ShardedIndex sharded(shard_ptrs);
+  IndexBackend* index = shard_ptrs.size() == 1 ? shard_ptrs[0] : &sharded;
 
-  GatewayCore core({store->get(), &*photos, &embedding, &index}, Options());
+  GatewayCore core({store->get(), &*photos, &embedding, index}, Options());
   core.Start();
   const rpc::TokenAuthenticator auth(absl::GetFlag(FLAGS_auth_token),
                                      absl::GetFlag(FLAGS_protect_reads));

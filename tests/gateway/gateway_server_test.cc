@@ -460,6 +460,58 @@ TEST_F(GatewayServerTest, SearchesAreSpreadOverEmbeddingReplicas) {
   EXPECT_GE(b, 15u);
 }
 
+// Two index servers as shards: records spread over both, searches see all of them; one shard
+// down gives UNAVAILABLE naming it; restarted (its WAL intact), searches recover.
+TEST_F(GatewayServerTest, IndexShardsSpreadTheGalleryAndSurviveARestart) {
+  int second_port = 0;
+  const std::vector<std::string> second_argv = {
+      INDEX_SERVER_PATH, "--address=127.0.0.1:0", "--data_dir=" + dir_.File("index2"),
+      "--auth_token=btok", "--log_level=warning"};
+  auto second = StartServer(second_argv, "index listening on port", &second_port);
+  StartGateway({"--data_dir=" + dir_.File("gateway-sharded"),
+                absl::StrCat("--index_shards=127.0.0.1:", index_port_, ",127.0.0.1:", second_port)});
+  for (int d = 1; d <= 10; ++d) ASSERT_TRUE(Enroll(d, 2).ok());
+  for (int d = 1; d <= 10; ++d) {
+    v1::SearchResponse r;
+    ASSERT_TRUE(Search(PhotoOf(d, 1), &r).ok());
+    EXPECT_EQ(r.matches(0).dog_id(), absl::StrCat("dog", d));
+  }
+  auto count_on = [&](int port) -> uint64_t {
+    rpc::ChannelOptions o;
+    o.bearer_token = "btok";
+    auto stub = v1::Index::NewStub(*rpc::CreateChannel(absl::StrCat("127.0.0.1:", port), o));
+    grpc::ClientContext ctx;
+    rpc::PrepareContext(&ctx, o);
+    v1::GetCollectionRequest req;
+    req.set_name("gallery__m1");
+    v1::CollectionInfo info;
+    EXPECT_TRUE(stub->GetCollection(&ctx, req, &info).ok());
+    return info.record_count();
+  };
+  const uint64_t on_first = count_on(index_port_), on_second = count_on(second_port);
+  EXPECT_EQ(on_first + on_second, 20u);
+  EXPECT_GT(on_first, 0u);
+  EXPECT_GT(on_second, 0u);
+
+  second->Kill(SIGKILL);
+  second->Wait();
+  v1::SearchResponse r;
+  grpc::Status down = Search(PhotoOf(3, 1), &r);
+  EXPECT_EQ(down.error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_NE(down.error_message().find("index shard 1"), std::string::npos) << down.error_message();
+  std::vector<std::string> again = second_argv;
+  again[1] = absl::StrCat("--address=127.0.0.1:", second_port);
+  second = StartServer(again, "index listening on port", &second_port);
+  grpc::Status back = grpc::Status::CANCELLED;
+  for (int i = 0; i < 100 && !back.ok(); ++i) {
+    back = Search(PhotoOf(3, 1), &r);
+    if (!back.ok()) absl::SleepFor(absl::Milliseconds(200));
+  }
+  ASSERT_TRUE(back.ok()) << back.error_message();
+  EXPECT_EQ(r.matches(0).dog_id(), "dog3");
+  EXPECT_EQ(count_on(second_port), on_second);
+}
+
 // Recovery by killing the real process: SIGKILL the gateway part-way through re-embedding;
 // the restarted gateway resumes the upgrade from its persisted cursor and finishes it.
 TEST_F(GatewayServerTest, GatewayKilledMidUpgradeResumesAfterRestart) {

@@ -1,0 +1,230 @@
+#include "services/gateway/core/sharded_index.h"
+
+#include <algorithm>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "common/base/status_macros.h"
+
+namespace dogsearch::gateway {
+namespace {
+
+// Statuses of one call per shard, summarised: OK if all OK; `tolerated` codes count as OK
+// when at least one shard succeeded; otherwise the first failure.
+absl::Status Combine(const std::vector<absl::Status>& all, absl::StatusCode tolerated) {
+  bool any_ok = false;
+  for (const absl::Status& s : all) any_ok = any_ok || s.ok();
+  for (const absl::Status& s : all) {
+    if (s.ok() || (any_ok && s.code() == tolerated)) continue;
+    return s;
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+ShardedIndex::ShardedIndex(std::vector<IndexBackend*> shards) : shards_(std::move(shards)) {}
+
+size_t ShardedIndex::ShardOf(const std::string& id) const {
+  uint64_t h = 1469598103934665603ull;  // FNV-1a 64: stable across processes and builds.
+  for (unsigned char c : id) {
+    h ^= c;
+    h *= 1099511628211ull;
+  }
+  return static_cast<size_t>(h % shards_.size());
+}
+
+std::vector<size_t> ShardedIndex::All() const {
+  std::vector<size_t> all(shards_.size());
+  for (size_t i = 0; i < all.size(); ++i) all[i] = i;
+  return all;
+}
+
+absl::Status ShardedIndex::ForShards(const std::vector<size_t>& which,
+                                     const std::function<absl::Status(size_t)>& fn) const {
+  std::vector<absl::Status> results(which.size());
+  if (which.size() == 1) {
+    results[0] = fn(which[0]);
+  } else {
+    std::vector<std::thread> threads;
+    for (size_t i = 0; i < which.size(); ++i) {
+      threads.emplace_back([&, i] { results[i] = fn(which[i]); });
+    }
+    for (auto& t : threads) t.join();
+  }
+  for (size_t i = 0; i < which.size(); ++i) {
+    if (!results[i].ok()) {
+      return absl::Status(results[i].code(),
+                          absl::StrCat("index shard ", which[i], ": ", results[i].message()));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<v1::CollectionInfo> ShardedIndex::CreateCollection(
+    const v1::CreateCollectionRequest& request, absl::Time deadline) {
+  std::vector<absl::StatusOr<v1::CollectionInfo>> out(shards_.size(), absl::UnknownError(""));
+  (void)ForShards(All(), [&](size_t i) {
+    out[i] = shards_[i]->CreateCollection(request, deadline);
+    return absl::OkStatus();
+  });
+  // A retry after a partial failure finds it on some shards: ALREADY_EXISTS lets the caller
+  // check the existing collection (EnsureCollection does).
+  bool all_ok = true, any_exists = false;
+  for (size_t i = 0; i < out.size(); ++i) {
+    if (out[i].ok()) continue;
+    all_ok = false;
+    if (absl::IsAlreadyExists(out[i].status())) {
+      any_exists = true;
+      continue;
+    }
+    return absl::Status(out[i].status().code(),
+                        absl::StrCat("index shard ", i, ": ", out[i].status().message()));
+  }
+  if (!all_ok && any_exists) {
+    return absl::AlreadyExistsError(absl::StrCat("collection ", request.name(),
+                                                 " exists on some or all index shards"));
+  }
+  return out[0];
+}
+
+absl::StatusOr<v1::CollectionInfo> ShardedIndex::GetCollection(const std::string& name,
+                                                               absl::Time deadline) {
+  std::vector<v1::CollectionInfo> infos(shards_.size());
+  DS_RETURN_IF_ERROR(ForShards(All(), [&](size_t i) -> absl::Status {
+    DS_ASSIGN_OR_RETURN(infos[i], shards_[i]->GetCollection(name, deadline));
+    return absl::OkStatus();
+  }));
+  v1::CollectionInfo merged = infos[0];
+  for (size_t i = 1; i < infos.size(); ++i) {
+    if (infos[i].model_version() != merged.model_version() ||
+        infos[i].dimension() != merged.dimension()) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "collection ", name, " differs between index shards 0 and ", i, " (",
+          merged.model_version(), " vs ", infos[i].model_version(), ")"));
+    }
+    merged.set_record_count(merged.record_count() + infos[i].record_count());
+  }
+  return merged;
+}
+
+absl::StatusOr<v1::ListCollectionsResponse> ShardedIndex::ListCollections(absl::Time deadline) {
+  return shards_[0]->ListCollections(deadline);
+}
+
+absl::Status ShardedIndex::DropCollection(const std::string& name, absl::Time deadline) {
+  std::vector<absl::Status> out(shards_.size());
+  (void)ForShards(All(), [&](size_t i) {
+    out[i] = shards_[i]->DropCollection(name, deadline);
+    return absl::OkStatus();
+  });
+  return Combine(out, absl::StatusCode::kNotFound);
+}
+
+absl::StatusOr<v1::UpsertResponse> ShardedIndex::Upsert(const v1::UpsertRequest& request,
+                                                        absl::Time deadline) {
+  std::vector<v1::UpsertRequest> parts(shards_.size());
+  for (auto& p : parts) {
+    p.set_collection(request.collection());
+    p.set_model_version(request.model_version());
+  }
+  for (const v1::Record& r : request.records()) *parts[ShardOf(r.id())].add_records() = r;
+  std::vector<size_t> which;
+  for (size_t i = 0; i < parts.size(); ++i) {
+    if (parts[i].records_size() > 0) which.push_back(i);
+  }
+  std::vector<v1::UpsertResponse> resp(shards_.size());
+  DS_RETURN_IF_ERROR(ForShards(which, [&](size_t i) -> absl::Status {
+    DS_ASSIGN_OR_RETURN(resp[i], shards_[i]->Upsert(parts[i], deadline));
+    return absl::OkStatus();
+  }));
+  v1::UpsertResponse total;
+  for (const auto& r : resp) {
+    total.set_inserted(total.inserted() + r.inserted());
+    total.set_replaced(total.replaced() + r.replaced());
+    total.set_sequence(std::max(total.sequence(), r.sequence()));
+  }
+  return total;
+}
+
+absl::StatusOr<v1::DeleteResponse> ShardedIndex::Delete(const v1::DeleteRequest& request,
+                                                        absl::Time deadline) {
+  std::vector<v1::DeleteRequest> parts(shards_.size());
+  for (auto& p : parts) p.set_collection(request.collection());
+  for (const std::string& id : request.ids()) parts[ShardOf(id)].add_ids(id);
+  std::vector<size_t> which;
+  for (size_t i = 0; i < parts.size(); ++i) {
+    if (parts[i].ids_size() > 0) which.push_back(i);
+  }
+  std::vector<v1::DeleteResponse> resp(shards_.size());
+  DS_RETURN_IF_ERROR(ForShards(which, [&](size_t i) -> absl::Status {
+    DS_ASSIGN_OR_RETURN(resp[i], shards_[i]->Delete(parts[i], deadline));
+    return absl::OkStatus();
+  }));
+  v1::DeleteResponse total;
+  for (const auto& r : resp) {
+    total.set_deleted(total.deleted() + r.deleted());
+    total.set_not_found(total.not_found() + r.not_found());
+    total.set_sequence(std::max(total.sequence(), r.sequence()));
+  }
+  return total;
+}
+
+absl::StatusOr<v1::GetResponse> ShardedIndex::Get(const v1::GetRequest& request,
+                                                  absl::Time deadline) {
+  std::vector<v1::GetRequest> parts(shards_.size());
+  for (auto& p : parts) {
+    p.set_collection(request.collection());
+    p.set_include_vectors(request.include_vectors());
+  }
+  for (const std::string& id : request.ids()) parts[ShardOf(id)].add_ids(id);
+  std::vector<size_t> which;
+  for (size_t i = 0; i < parts.size(); ++i) {
+    if (parts[i].ids_size() > 0) which.push_back(i);
+  }
+  std::vector<v1::GetResponse> resp(shards_.size());
+  DS_RETURN_IF_ERROR(ForShards(which, [&](size_t i) -> absl::Status {
+    DS_ASSIGN_OR_RETURN(resp[i], shards_[i]->Get(parts[i], deadline));
+    return absl::OkStatus();
+  }));
+  v1::GetResponse merged;
+  for (auto& r : resp) {
+    for (auto& rec : *r.mutable_records()) *merged.add_records() = std::move(rec);
+    for (auto& id : *r.mutable_missing_ids()) merged.add_missing_ids(std::move(id));
+  }
+  return merged;
+}
+
+absl::StatusOr<v1::VectorSearchResponse> ShardedIndex::Search(
+    const v1::VectorSearchRequest& request, absl::Time deadline) {
+  std::vector<v1::VectorSearchResponse> resp(shards_.size());
+  DS_RETURN_IF_ERROR(ForShards(All(), [&](size_t i) -> absl::Status {
+    DS_ASSIGN_OR_RETURN(resp[i], shards_[i]->Search(request, deadline));
+    return absl::OkStatus();
+  }));
+  std::vector<v1::VectorSearchHit*> hits;
+  for (auto& r : resp) {
+    for (auto& h : *r.mutable_hits()) hits.push_back(&h);
+  }
+  std::stable_sort(hits.begin(), hits.end(), [](const v1::VectorSearchHit* a,
+                                                const v1::VectorSearchHit* b) {
+    return a->distance() < b->distance();
+  });
+  v1::VectorSearchResponse merged;
+  merged.set_collection(resp[0].collection());
+  merged.set_model_version(resp[0].model_version());
+  for (size_t i = 0; i < hits.size() && i < request.k(); ++i) *merged.add_hits() = *hits[i];
+  return merged;
+}
+
+absl::StatusOr<v1::AliasInfo> ShardedIndex::SetAlias(const v1::SetAliasRequest& request,
+                                                     absl::Time deadline) {
+  std::vector<v1::AliasInfo> out(shards_.size());
+  DS_RETURN_IF_ERROR(ForShards(All(), [&](size_t i) -> absl::Status {
+    DS_ASSIGN_OR_RETURN(out[i], shards_[i]->SetAlias(request, deadline));
+    return absl::OkStatus();
+  }));
+  return out[0];
+}
+
+}  // namespace dogsearch::gateway
