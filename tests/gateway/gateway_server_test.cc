@@ -156,13 +156,19 @@ class GatewayServerTest : public ::testing::Test {
     rpc::PrepareContext(&ctx, options_, deadline);
     return stub_->Search(&ctx, r, resp);
   }
-  std::vector<std::string> Collections() {
+  // Channels to the backends directly, with the services' token.
+  static rpc::ChannelOptions BackendOptions() {
     rpc::ChannelOptions o;
     o.bearer_token = "btok";
-    auto stub = v1::Index::NewStub(
-        *rpc::CreateChannel(absl::StrCat("127.0.0.1:", index_port_), o));
+    return o;
+  }
+  static std::shared_ptr<grpc::Channel> BackendChannel(int port) {
+    return *rpc::CreateChannel(absl::StrCat("127.0.0.1:", port), BackendOptions());
+  }
+  std::vector<std::string> Collections() {
+    auto stub = v1::Index::NewStub(BackendChannel(index_port_));
     grpc::ClientContext ctx;
-    rpc::PrepareContext(&ctx, o);
+    rpc::PrepareContext(&ctx, BackendOptions());
     v1::ListCollectionsResponse resp;
     EXPECT_TRUE(stub->ListCollections(&ctx, v1::ListCollectionsRequest(), &resp).ok());
     std::vector<std::string> names;
@@ -443,11 +449,9 @@ TEST_F(GatewayServerTest, SearchesAreSpreadOverEmbeddingReplicas) {
     EXPECT_EQ(r.matches(0).dog_id(), "dog1");
   }
   auto photos_on = [&](int port) {
-    rpc::ChannelOptions o;
-    o.bearer_token = "btok";
-    auto stub = v1::Embedding::NewStub(*rpc::CreateChannel(absl::StrCat("127.0.0.1:", port), o));
+    auto stub = v1::Embedding::NewStub(BackendChannel(port));
     grpc::ClientContext ctx;
-    rpc::PrepareContext(&ctx, o);
+    rpc::PrepareContext(&ctx, BackendOptions());
     v1::GetModelRequest req;
     req.set_version("m1");
     v1::ModelInfo info;
@@ -477,11 +481,9 @@ TEST_F(GatewayServerTest, IndexShardsSpreadTheGalleryAndSurviveARestart) {
     EXPECT_EQ(r.matches(0).dog_id(), absl::StrCat("dog", d));
   }
   auto count_on = [&](int port) -> uint64_t {
-    rpc::ChannelOptions o;
-    o.bearer_token = "btok";
-    auto stub = v1::Index::NewStub(*rpc::CreateChannel(absl::StrCat("127.0.0.1:", port), o));
+    auto stub = v1::Index::NewStub(BackendChannel(port));
     grpc::ClientContext ctx;
-    rpc::PrepareContext(&ctx, o);
+    rpc::PrepareContext(&ctx, BackendOptions());
     v1::GetCollectionRequest req;
     req.set_name("gallery__m1");
     v1::CollectionInfo info;

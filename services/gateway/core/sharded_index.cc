@@ -121,6 +121,25 @@ absl::Status ShardedIndex::DropCollection(const std::string& name, absl::Time de
   return Combine(out, absl::StatusCode::kNotFound);
 }
 
+// Sends parts[i] to shard i for every non-empty part, in parallel; one response per shard
+// (default-constructed where nothing was sent).
+template <typename Req, typename Resp>
+absl::StatusOr<std::vector<Resp>> ShardedIndex::Scatter(
+    const std::vector<Req>& parts, int (Req::*size)() const,
+    absl::StatusOr<Resp> (IndexBackend::*call)(const Req&, absl::Time),
+    absl::Time deadline) const {
+  std::vector<size_t> which;
+  for (size_t i = 0; i < parts.size(); ++i) {
+    if ((parts[i].*size)() > 0) which.push_back(i);
+  }
+  std::vector<Resp> resp(shards_.size());
+  DS_RETURN_IF_ERROR(ForShards(which, [&](size_t i) -> absl::Status {
+    DS_ASSIGN_OR_RETURN(resp[i], (shards_[i]->*call)(parts[i], deadline));
+    return absl::OkStatus();
+  }));
+  return resp;
+}
+
 absl::StatusOr<v1::UpsertResponse> ShardedIndex::Upsert(const v1::UpsertRequest& request,
                                                         absl::Time deadline) {
   std::vector<v1::UpsertRequest> parts(shards_.size());
@@ -129,15 +148,8 @@ absl::StatusOr<v1::UpsertResponse> ShardedIndex::Upsert(const v1::UpsertRequest&
     p.set_model_version(request.model_version());
   }
   for (const v1::Record& r : request.records()) *parts[ShardOf(r.id())].add_records() = r;
-  std::vector<size_t> which;
-  for (size_t i = 0; i < parts.size(); ++i) {
-    if (parts[i].records_size() > 0) which.push_back(i);
-  }
-  std::vector<v1::UpsertResponse> resp(shards_.size());
-  DS_RETURN_IF_ERROR(ForShards(which, [&](size_t i) -> absl::Status {
-    DS_ASSIGN_OR_RETURN(resp[i], shards_[i]->Upsert(parts[i], deadline));
-    return absl::OkStatus();
-  }));
+  DS_ASSIGN_OR_RETURN(auto resp, Scatter(parts, &v1::UpsertRequest::records_size,
+                                         &IndexBackend::Upsert, deadline));
   v1::UpsertResponse total;
   for (const auto& r : resp) {
     total.set_inserted(total.inserted() + r.inserted());
@@ -152,15 +164,8 @@ absl::StatusOr<v1::DeleteResponse> ShardedIndex::Delete(const v1::DeleteRequest&
   std::vector<v1::DeleteRequest> parts(shards_.size());
   for (auto& p : parts) p.set_collection(request.collection());
   for (const std::string& id : request.ids()) parts[ShardOf(id)].add_ids(id);
-  std::vector<size_t> which;
-  for (size_t i = 0; i < parts.size(); ++i) {
-    if (parts[i].ids_size() > 0) which.push_back(i);
-  }
-  std::vector<v1::DeleteResponse> resp(shards_.size());
-  DS_RETURN_IF_ERROR(ForShards(which, [&](size_t i) -> absl::Status {
-    DS_ASSIGN_OR_RETURN(resp[i], shards_[i]->Delete(parts[i], deadline));
-    return absl::OkStatus();
-  }));
+  DS_ASSIGN_OR_RETURN(auto resp, Scatter(parts, &v1::DeleteRequest::ids_size,
+                                         &IndexBackend::Delete, deadline));
   v1::DeleteResponse total;
   for (const auto& r : resp) {
     total.set_deleted(total.deleted() + r.deleted());
@@ -178,15 +183,8 @@ absl::StatusOr<v1::GetResponse> ShardedIndex::Get(const v1::GetRequest& request,
     p.set_include_vectors(request.include_vectors());
   }
   for (const std::string& id : request.ids()) parts[ShardOf(id)].add_ids(id);
-  std::vector<size_t> which;
-  for (size_t i = 0; i < parts.size(); ++i) {
-    if (parts[i].ids_size() > 0) which.push_back(i);
-  }
-  std::vector<v1::GetResponse> resp(shards_.size());
-  DS_RETURN_IF_ERROR(ForShards(which, [&](size_t i) -> absl::Status {
-    DS_ASSIGN_OR_RETURN(resp[i], shards_[i]->Get(parts[i], deadline));
-    return absl::OkStatus();
-  }));
+  DS_ASSIGN_OR_RETURN(auto resp, Scatter(parts, &v1::GetRequest::ids_size, &IndexBackend::Get,
+                                         deadline));
   v1::GetResponse merged;
   for (auto& r : resp) {
     for (auto& rec : *r.mutable_records()) *merged.add_records() = std::move(rec);
