@@ -514,6 +514,58 @@ TEST_F(GatewayServerTest, IndexShardsSpreadTheGalleryAndSurviveARestart) {
   EXPECT_EQ(count_on(second_port), on_second);
 }
 
+// Gallery durability: SIGKILL the gateway while a client enrolls dogs back to back. After a
+// restart every acknowledged dog is there with all its photos and is found by search; the one in
+// flight is either entirely there or entirely absent.
+TEST_F(GatewayServerTest, AcknowledgedEnrolmentsSurviveAGatewaySigkill) {
+  std::atomic<int> acknowledged{0}, attempted{0};
+  std::atomic<bool> stop{false};
+  std::thread writer([&] {
+    for (int d = 1; !stop && d < 400; ++d) {
+      attempted = d;
+      if (Enroll(d, 2).ok()) acknowledged = d;
+    }
+  });
+  for (int i = 0; i < 500 && acknowledged < 15; ++i) absl::SleepFor(absl::Milliseconds(10));
+  gateway_->Kill(SIGKILL);
+  gateway_->Wait();
+  stop = true;
+  writer.join();
+  const int acked = acknowledged, tried = attempted;
+  ASSERT_GE(acked, 15);
+  StartGateway();
+  auto get = [&](int d, v1::Dog* dog) {
+    grpc::ClientContext ctx;
+    rpc::PrepareContext(&ctx, options_);
+    v1::GetDogRequest g;
+    g.set_dog_id(absl::StrCat("dog", d));
+    return stub_->GetDog(&ctx, g, dog);
+  };
+  for (int d = 1; d <= acked; ++d) {
+    v1::Dog dog;
+    ASSERT_TRUE(get(d, &dog).ok()) << "acknowledged dog" << d << " lost";
+    EXPECT_EQ(dog.photos_size(), 2);
+    v1::SearchResponse r;
+    ASSERT_TRUE(Search(PhotoOf(d, 1), &r).ok());
+    EXPECT_EQ(r.matches(0).dog_id(), absl::StrCat("dog", d));
+  }
+  for (int d = acked + 1; d <= tried; ++d) {  // In flight when killed: all or nothing.
+    v1::Dog dog;
+    grpc::Status s = get(d, &dog);
+    if (s.ok()) {
+      EXPECT_EQ(dog.photos_size(), 2);
+      v1::SearchResponse r;
+      ASSERT_TRUE(Search(PhotoOf(d, 1), &r).ok());
+      EXPECT_EQ(r.matches(0).dog_id(), absl::StrCat("dog", d));
+    } else {
+      EXPECT_EQ(s.error_code(), grpc::StatusCode::NOT_FOUND);
+      // Its id and photos are free again: enrolling it now works.
+      EXPECT_TRUE(Enroll(d, 2).ok());
+    }
+  }
+  std::cerr << acked << " acknowledged enrolments, " << tried - acked << " in flight\n";
+}
+
 // Recovery by killing the real process: SIGKILL the gateway part-way through re-embedding;
 // the restarted gateway resumes the upgrade from its persisted cursor and finishes it.
 TEST_F(GatewayServerTest, GatewayKilledMidUpgradeResumesAfterRestart) {
