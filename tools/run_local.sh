@@ -72,10 +72,14 @@ if [[ -z "$photos" ]]; then
     if [[ -d "$candidate" ]]; then photos="$candidate"; break; fi
   done
 fi
+# The trainer reads datasets that are folders inside its data root (links out of it are
+# refused): with photos, the data root is their parent folder and the dataset their folder name.
+data_root="$data/datasets"
+dataset="NAME"
 if [[ -n "$photos" ]]; then
   photos="$(cd "$photos" && pwd)"
-  # The trainer reads datasets inside its data root: link the photos in (never copied).
-  ln -sfn "$photos" "$data/datasets/dogfacenet"
+  data_root="$(dirname "$photos")"
+  dataset="$(basename "$photos")"
 fi
 
 # ---- Start the services -----------------------------------------------------------------------
@@ -103,7 +107,7 @@ start index "$bin/services/index/index_server" --address="$host:$index_port" \
 start embedding "$bin/services/embedding/embedding_server" --address="$host:$embedding_port" \
   --model_dir="$data/models" --default_model="$default_model"
 start trainer "$bin/services/trainer/trainer_server" --address="$host:$trainer_port" \
-  --state_dir="$data/trainer" --data_root="$data/datasets" --models_root="$data/models"
+  --state_dir="$data/trainer" --data_root="$data_root" --models_root="$data/models"
 start gateway "$bin/services/gateway/gateway_server" --address="$host:$gateway_port" \
   --http_address="$host" --http_port="$web_port" --data_dir="$data/gateway" \
   --embedding_address="$host:$embedding_port" --index_address="$host:$index_port" \
@@ -132,7 +136,8 @@ cat <<EOF
     web page:     http://$host:$web_port/
     gRPC API:     $host:$gateway_port (dogsearch.v1.DogSearch)
     CLI:          build/tools/cli/dogsearch search PHOTO.jpg
-    retrain:      build/tools/cli/dogsearch train start --dataset=dogfacenet --auto_promote
+    retrain:      build/tools/cli/dogsearch train start --dataset=$dataset --time_budget=2700 --auto_promote
+                  (datasets: folders of identity folders inside $data_root)
   Ctrl-C stops everything.
 
 EOF
