@@ -158,7 +158,7 @@ TEST_F(ComposeE2eTest, EnrollSearchRetrainPromoteSearchWithTlsAndTokens) {
 
   // The web page is HTTPS with the deployment's certificate.
   ASSERT_EQ(web_url_.rfind("https://127.0.0.1:", 0), 0u) << web_url_;
-  httplib::SSLClient web("localhost", std::stoi(web_url_.substr(web_url_.rfind(':') + 1)));
+  httplib::SSLClient web("127.0.0.1", std::stoi(web_url_.substr(web_url_.rfind(':') + 1)));
   web.set_ca_cert_path(dir_.File("certs/ca.crt").c_str());
   web.enable_server_certificate_verification(true);
   auto page = web.Get("/");

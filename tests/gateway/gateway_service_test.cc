@@ -183,7 +183,7 @@ TEST_F(GatewayServiceTest, WebPageAndApiOverHttps) {
   ho.tls_key = certs + "/gateway.key";
   auto https = HttpApi::Start(core_.get(), rpc::TokenAuthenticator("tok", false), ho);
   ASSERT_TRUE(https.ok()) << https.status();
-  httplib::SSLClient client("localhost", (*https)->port());
+  httplib::SSLClient client("127.0.0.1", (*https)->port());
   client.set_ca_cert_path((certs + "/ca.crt").c_str());
   client.enable_server_certificate_verification(true);
   auto page = client.Get("/");
