@@ -14,20 +14,23 @@ trap 'rm -f "$closure" "$needed"' EXIT
 # shellcheck disable=SC2086
 apt-cache depends --recurse --no-recommends --no-suggests --no-conflicts --no-breaks \
   --no-replaces --no-enhances $runtime 2>/dev/null | grep -v '^ ' | sed 's/:amd64$//' | sort -u > "$closure"
-missing=0
+libs="$(mktemp)"
+trap 'rm -f "$closure" "$needed" "$libs"' EXIT
 for bin in services/index/index_server services/embedding/embedding_server \
            services/trainer/trainer_server services/gateway/gateway_server tools/cli/dogsearch; do
   [ -x "$build/$bin" ] || { echo "FAIL: $build/$bin not built"; exit 1; }
-  while read -r lib; do
-    real="$(readlink -f "$lib")"
-    pkg="$(dpkg -S "$real" 2>/dev/null | head -1 | cut -d: -f1 || true)"
-    [ -n "$pkg" ] || pkg="$(dpkg -S "$lib" 2>/dev/null | head -1 | cut -d: -f1 || true)"
-    if [ -z "$pkg" ]; then echo "FAIL: $bin loads $lib, which no Debian package provides"; missing=1; continue; fi
-    if ! grep -qx "$pkg" "$closure"; then
-      echo "FAIL: $bin loads $lib from $pkg, not in install_deps.sh --runtime"; missing=1
-    fi
-    echo "$pkg" >> "$needed"
-  done < <(ldd "$build/$bin" | awk '/=> \//{print $3}')
+  ldd "$build/$bin" | awk '/=> \//{print $3}' >> "$libs"
 done
+missing=0
+while read -r lib; do
+  real="$(readlink -f "$lib")"
+  pkg="$(dpkg -S "$real" 2>/dev/null | head -1 | cut -d: -f1 || true)"
+  [ -n "$pkg" ] || pkg="$(dpkg -S "$lib" 2>/dev/null | head -1 | cut -d: -f1 || true)"
+  if [ -z "$pkg" ]; then echo "FAIL: $lib is loaded but no Debian package provides it"; missing=1; continue; fi
+  if ! grep -qx "$pkg" "$closure"; then
+    echo "FAIL: $lib (from $pkg) is loaded but not in install_deps.sh --runtime"; missing=1
+  fi
+  echo "$pkg" >> "$needed"
+done < <(sort -u "$libs")
 [ "$missing" -eq 0 ] || exit 1
 echo "runtime list covers all $(sort -u "$needed" | wc -l) packages the five binaries load"
