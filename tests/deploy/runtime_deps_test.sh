@@ -22,15 +22,18 @@ for bin in services/index/index_server services/embedding/embedding_server \
   ldd "$build/$bin" | awk '/=> \//{print $3}' >> "$libs"
 done
 missing=0
-while read -r lib; do
-  real="$(readlink -f "$lib")"
-  pkg="$(dpkg -S "$real" 2>/dev/null | head -1 | cut -d: -f1 || true)"
-  [ -n "$pkg" ] || pkg="$(dpkg -S "$lib" 2>/dev/null | head -1 | cut -d: -f1 || true)"
-  if [ -z "$pkg" ]; then echo "FAIL: $lib is loaded but no Debian package provides it"; missing=1; continue; fi
+# One dpkg query for every library (by its resolved path, and by the path ldd printed).
+mapfile -t paths < <(sort -u "$libs")
+mapfile -t reals < <(for l in "${paths[@]}"; do readlink -f "$l"; done)
+owners="$(dpkg -S "${paths[@]}" "${reals[@]}" 2>/dev/null || true)"
+for i in "${!paths[@]}"; do
+  pkg="$(grep -m1 -F ": ${reals[$i]}" <<<"$owners" | cut -d: -f1 || true)"
+  [ -n "$pkg" ] || pkg="$(grep -m1 -F ": ${paths[$i]}" <<<"$owners" | cut -d: -f1 || true)"
+  if [ -z "$pkg" ]; then echo "FAIL: ${paths[$i]} is loaded but no Debian package provides it"; missing=1; continue; fi
   if ! grep -qx "$pkg" "$closure"; then
-    echo "FAIL: $lib (from $pkg) is loaded but not in install_deps.sh --runtime"; missing=1
+    echo "FAIL: ${paths[$i]} (from $pkg) is loaded but not in install_deps.sh --runtime"; missing=1
   fi
   echo "$pkg" >> "$needed"
-done < <(sort -u "$libs")
+done
 [ "$missing" -eq 0 ] || exit 1
 echo "runtime list covers all $(sort -u "$needed" | wc -l) packages the five binaries load"
