@@ -7,6 +7,29 @@
 
 namespace dogsearch::metrics {
 
+absl::StatusOr<int> ListenInBackground(httplib::Server* server, const std::string& host, int port,
+                                       std::thread* thread) {
+  // httplib's default sets SO_REUSEPORT too, which lets a second process bind a busy port.
+  server->set_socket_options([](socket_t sock) {
+    int yes = 1;
+    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+  });
+  int bound = -1;
+  if (port == 0) {
+    bound = server->bind_to_any_port(host);
+  } else if (server->bind_to_port(host, port)) {
+    bound = port;
+  }
+  if (bound <= 0) return absl::UnavailableError(absl::StrCat("cannot bind ", host, ":", port));
+  *thread = std::thread([server] { server->listen_after_bind(); });
+  // httplib's stop() is a no-op until the listener loop runs, and it offers no notification,
+  // so wait (bounded, start-up only) until it does; otherwise an early Stop() would hang.
+  const absl::Time give_up = absl::Now() + absl::Seconds(10);
+  while (!server->is_running() && absl::Now() < give_up) absl::SleepFor(absl::Milliseconds(1));
+  if (!server->is_running()) return absl::InternalError("HTTP listener did not start");
+  return bound;
+}
+
 absl::StatusOr<std::unique_ptr<MetricsHttpServer>> MetricsHttpServer::Create(
     const MetricsHttpOptions& options) {
   if (options.port < 0 || options.port > 65535) {
@@ -15,11 +38,6 @@ absl::StatusOr<std::unique_ptr<MetricsHttpServer>> MetricsHttpServer::Create(
   }
   std::unique_ptr<MetricsHttpServer> s(new MetricsHttpServer());
   s->server_ = std::make_unique<httplib::Server>();
-  // httplib's default sets SO_REUSEPORT too, which lets a second process bind a busy port.
-  s->server_->set_socket_options([](socket_t sock) {
-    int yes = 1;
-    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
-  });
   MetricsRegistry* registry =
       options.registry != nullptr ? options.registry : &MetricsRegistry::Default();
   s->server_->Get("/metrics", [registry](const httplib::Request&, httplib::Response& res) {
@@ -31,23 +49,12 @@ absl::StatusOr<std::unique_ptr<MetricsHttpServer>> MetricsHttpServer::Create(
     res.status = st.ok() ? 200 : 503;
     res.set_content(st.ok() ? "ok\n" : absl::StrCat(st.message(), "\n"), "text/plain");
   });
-  if (options.port == 0) {
-    s->port_ = s->server_->bind_to_any_port(options.host);
-  } else if (s->server_->bind_to_port(options.host, options.port)) {
-    s->port_ = options.port;
-  } else {
-    s->port_ = -1;
+  auto port = ListenInBackground(s->server_.get(), options.host, options.port, &s->thread_);
+  if (!port.ok()) {
+    return absl::Status(port.status().code(),
+                        absl::StrCat("/metrics: ", port.status().message()));
   }
-  if (s->port_ <= 0) {
-    return absl::UnavailableError(absl::StrCat("cannot listen for /metrics on ", options.host,
-                                               ":", options.port));
-  }
-  s->thread_ = std::thread([srv = s->server_.get()] { srv->listen_after_bind(); });
-  // httplib's stop() is a no-op until the listener loop runs, and it offers no notification,
-  // so wait (bounded, start-up only) until it does; otherwise an early Stop() would hang.
-  const absl::Time give_up = absl::Now() + absl::Seconds(10);
-  while (!s->server_->is_running() && absl::Now() < give_up) absl::SleepFor(absl::Milliseconds(1));
-  if (!s->server_->is_running()) return absl::InternalError("metrics HTTP listener did not start");
+  s->port_ = *port;
   return s;
 }
 

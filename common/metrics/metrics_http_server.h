@@ -21,6 +21,13 @@ class Server;
 
 namespace dogsearch::metrics {
 
+// Binds `server` (routes already set) to host:port (0 = a free port) without SO_REUSEPORT,
+// starts its accept loop on *thread, and returns once it is accepting (httplib's stop() is a
+// no-op before that). Returns the bound port; UNAVAILABLE when the port cannot be bound.
+// Shared by MetricsHttpServer and the gateway's web server.
+absl::StatusOr<int> ListenInBackground(httplib::Server* server, const std::string& host, int port,
+                                       std::thread* thread);
+
 struct MetricsHttpOptions {
   std::string host = "127.0.0.1";
   int port = 0;

@@ -9,6 +9,7 @@
 #include "absl/time/clock.h"
 #include "common/base/log.h"
 #include "common/image/image_header.h"
+#include "common/metrics/metrics_http_server.h"
 
 namespace dogsearch::gateway {
 namespace {
@@ -138,31 +139,16 @@ absl::StatusOr<std::unique_ptr<HttpApi>> HttpApi::Start(GatewayCore* core,
   } else {
     api->server_ = std::make_unique<httplib::Server>();
   }
-  api->server_->set_socket_options([](socket_t sock) {
-    int yes = 1;
-    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
-  });
   const IntakeLimits& lim = core->options().limits;
   api->server_->set_payload_max_length(lim.max_photos_per_request * lim.max_photo_bytes +
                                        (1 << 20));
   api->Routes();
-  const HttpApiOptions& o = api->options_;
-  if (o.port == 0) {
-    api->port_ = api->server_->bind_to_any_port(o.host);
-  } else if (api->server_->bind_to_port(o.host, o.port)) {
-    api->port_ = o.port;
-  } else {
-    api->port_ = -1;
+  auto port = metrics::ListenInBackground(api->server_.get(), api->options_.host,
+                                          api->options_.port, &api->thread_);
+  if (!port.ok()) {
+    return absl::Status(port.status().code(), absl::StrCat("web page: ", port.status().message()));
   }
-  if (api->port_ <= 0) {
-    return absl::UnavailableError(absl::StrCat("cannot listen for HTTP on ", o.host, ":", o.port));
-  }
-  api->thread_ = std::thread([srv = api->server_.get()] { srv->listen_after_bind(); });
-  const absl::Time give_up = absl::Now() + absl::Seconds(10);
-  while (!api->server_->is_running() && absl::Now() < give_up) {
-    absl::SleepFor(absl::Milliseconds(1));
-  }
-  if (!api->server_->is_running()) return absl::InternalError("HTTP listener did not start");
+  api->port_ = *port;
   return api;
 }
 

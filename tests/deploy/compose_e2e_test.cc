@@ -6,8 +6,6 @@
 // another CA cannot connect; plaintext to a TLS port fails cleanly. Skips when docker-compose or
 // Python's yaml module is missing (tools/install_deps.sh installs both).
 #include <signal.h>
-#include <sys/wait.h>
-
 #include <cstdio>
 #include <filesystem>
 
@@ -29,20 +27,8 @@ namespace {
 
 using dogsearch::testing::Subprocess;
 
-struct Result {
-  int code = -1;
-  std::string out;
-};
-
-Result Shell(const std::string& cmd) {
-  Result r;
-  FILE* p = popen((cmd + " 2>&1").c_str(), "r");
-  char buf[4096];
-  while (p && fgets(buf, sizeof buf, p)) r.out += buf;
-  const int status = p ? pclose(p) : -1;
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
+using Result = dogsearch::testing::CommandResult;
+Result Shell(const std::string& cmd) { return dogsearch::testing::RunCommand(cmd); }
 
 std::string Field(const std::string& line, int i) {  // i-th space-separated word.
   size_t start = 0;

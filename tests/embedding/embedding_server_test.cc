@@ -6,11 +6,11 @@
 #include <sys/wait.h>
 
 #include "absl/strings/str_cat.h"
-#include "common/model/checkpoint.h"
 #include "common/rpc/channel.h"
 #include "dogsearch/v1/embedding.grpc.pb.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "gtest/gtest.h"
+#include "tests/testing/random_checkpoints.h"
 #include "tests/testing/subprocess.h"
 #include "tests/testing/temp_dir.h"
 #include "tests/testing/test_images.h"
@@ -19,18 +19,7 @@ namespace dogsearch::embedding {
 namespace {
 
 void Publish(const std::string& root, const std::string& version, int64_t created) {
-  model::ModelSpec spec;
-  spec.architecture = model::kDogFaceNetResNet;
-  spec.input.width = spec.input.height = 64;
-  spec.embedding_dim = 32;
-  spec.stage_widths = {8, 16, 32};
-  auto net = *model::BuildEmbeddingNet(spec);
-  net->eval();
-  model::CheckpointManifest m;
-  m.version = version;
-  m.model = spec;
-  m.created_unix_seconds = created;
-  ASSERT_TRUE(model::PublishCheckpoint(root, m, *net).ok());
+  ASSERT_TRUE(testing::PublishRandomCheckpoint(root, version, created).ok());
 }
 
 TEST(EmbeddingServerTest, ServesTheNewestCheckpointWatchesForNewOnesAndStopsOnSigterm) {

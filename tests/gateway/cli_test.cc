@@ -2,8 +2,6 @@
 // processes (tokens on; the gateway follows the trainer): every subcommand's happy path and
 // its main error with its exit code, ending in enroll -> search -> train -> promote -> the
 // gateway upgrades itself -> search in the new model.
-#include <sys/wait.h>
-
 #include <cstdio>
 #include <filesystem>
 
@@ -11,10 +9,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "common/model/checkpoint.h"
 #include "dogsearch/v1/dogsearch.pb.h"
 #include "dogsearch/v1/trainer.pb.h"
 #include "gtest/gtest.h"
+#include "tests/testing/random_checkpoints.h"
 #include "tests/testing/subprocess.h"
 #include "tests/testing/temp_dir.h"
 #include "tests/trainer/synthetic_dogs.h"
@@ -24,24 +22,16 @@ namespace {
 
 using dogsearch::testing::Subprocess;
 
-struct CliRun {
-  int code = -1;
-  std::string out;  // stdout and stderr.
-};
+using CliRun = dogsearch::testing::CommandResult;  // stdout and stderr, exit code.
 
 class CliTest : public ::testing::Test {
  protected:
   void SetUp() override {
     dogsearch::testing::WriteSyntheticDogs(dir_.File("data/dogs"), 16, 5, 32, 1);
     // A first model to serve, with random weights, beside where the trainer publishes.
-    auto net = *model::BuildEmbeddingNet(dogsearch::testing::TinySpec());
-    net->eval();
-    model::CheckpointManifest m;
-    m.version = "base";
-    m.model = dogsearch::testing::TinySpec();
-    m.created_unix_seconds = 100;
-    m.metrics.threshold = 0.5;
-    ASSERT_TRUE(model::PublishCheckpoint(dir_.File("models"), m, *net).ok());
+    ASSERT_TRUE(dogsearch::testing::PublishRandomCheckpoint(
+                    dir_.File("models"), "base", 100, dogsearch::testing::TinySpec(), 0.5)
+                    .ok());
 
     trainer_ = Start({TRAINER_SERVER_PATH, "--address=127.0.0.1:0",
                       "--state_dir=" + dir_.File("trainer"), "--data_root=" + dir_.File("data"),
@@ -80,12 +70,7 @@ class CliTest : public ::testing::Test {
     argv.insert(argv.end(), args.begin(), args.end());
     std::string cmd;
     for (const std::string& a : argv) absl::StrAppend(&cmd, "'", a, "' ");
-    const std::string out_file = dir_.File("cli.out");
-    const int status = std::system((cmd + "> '" + out_file + "' 2>&1").c_str());
-    CliRun r;
-    r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    r.out = dogsearch::testing::ReadAll(out_file);
-    return r;
+    return dogsearch::testing::RunCommand(cmd);
   }
   std::string Photo(int dog, int i) { return dir_.File(absl::StrCat("data/dogs/dog", dog, "/", i, ".jpg")); }
   std::string ServingVersion() {
@@ -127,11 +112,10 @@ TEST_F(CliTest, EverySubcommandAndTheRetrainPromoteLoop) {
 
   // dogs (and status) against a gateway that is not there: exit 6, quickly.
   {
-    const std::string out_file = dir_.File("down.out");
-    const int st = std::system(absl::StrCat(DOGSEARCH_CLI_PATH, " --gateway=127.0.0.1:1 dogs > '",
-                                            out_file, "' 2>&1").c_str());
-    EXPECT_EQ(WEXITSTATUS(st), 6) << dogsearch::testing::ReadAll(out_file);
-    EXPECT_NE(dogsearch::testing::ReadAll(out_file).find("UNAVAILABLE"), std::string::npos);
+    dogsearch::testing::CommandResult down =
+        dogsearch::testing::RunCommand(absl::StrCat(DOGSEARCH_CLI_PATH, " --gateway=127.0.0.1:1 dogs"));
+    EXPECT_EQ(down.code, 6) << down.out;
+    EXPECT_NE(down.out.find("UNAVAILABLE"), std::string::npos);
   }
   CliRun dogs = Cli({"dogs"});
   EXPECT_EQ(dogs.code, 0);

@@ -17,13 +17,13 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
-#include "common/model/checkpoint.h"
 #include "common/rpc/channel.h"
 #include "dogsearch/v1/dogsearch.grpc.pb.h"
 #include "dogsearch/v1/embedding.grpc.pb.h"
 #include "dogsearch/v1/index.grpc.pb.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "gtest/gtest.h"
+#include "tests/testing/random_checkpoints.h"
 #include "tests/testing/subprocess.h"
 #include "tests/testing/temp_dir.h"
 #include "tests/testing/test_images.h"
@@ -33,27 +33,16 @@ namespace {
 
 using dogsearch::testing::Subprocess;
 
-void Publish(const std::string& root, const std::string& version, int64_t created) {
-  model::ModelSpec spec;
-  spec.architecture = model::kDogFaceNetResNet;
-  spec.input.width = spec.input.height = 64;
-  spec.embedding_dim = 32;
-  spec.stage_widths = {8, 16, 32};
-  auto net = *model::BuildEmbeddingNet(spec);  // Random weights: each version its own space.
-  net->eval();
-  model::CheckpointManifest m;
-  m.version = version;
-  m.model = spec;
-  m.created_unix_seconds = created;
-  m.metrics.threshold = 0.5;
-  ASSERT_TRUE(model::PublishCheckpoint(root, m, *net).ok());
-}
-
 class GatewayServerTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    Publish(dir_.File("models"), "m1", 100);
-    Publish(dir_.File("models"), "m2", 200);
+    // Two versions, each its own embedding space (random weights).
+    ASSERT_TRUE(dogsearch::testing::PublishRandomCheckpoint(dir_.File("models"), "m1", 100,
+                                                            dogsearch::testing::SmallSpec(), 0.5)
+                    .ok());
+    ASSERT_TRUE(dogsearch::testing::PublishRandomCheckpoint(dir_.File("models"), "m2", 200,
+                                                            dogsearch::testing::SmallSpec(), 0.5)
+                    .ok());
     index_ = StartServer({INDEX_SERVER_PATH, "--address=127.0.0.1:0",
                           "--data_dir=" + dir_.File("index"), "--auth_token=btok",
                           "--log_level=warning"},

@@ -3,8 +3,6 @@
 // a running gateway/embedding/index; every other photo of those dogs searched over gRPC. The
 // system's rank-1 must be at least dogsearch-eval's for the same model and split. Skips cleanly
 // without the photos (tools/fetch_dogfacenet.sh fetches them).
-#include <sys/wait.h>
-
 #include <atomic>
 #include <cstdio>
 #include <filesystem>
@@ -28,13 +26,9 @@ namespace fs = std::filesystem;
 using dogsearch::testing::Subprocess;
 
 std::string RunCommand(const std::string& cmd, int* code) {
-  std::string out;
-  FILE* p = popen(cmd.c_str(), "r");
-  char buf[4096];
-  while (p && fgets(buf, sizeof buf, p)) out += buf;
-  const int status = p ? pclose(p) : -1;
-  *code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return out;
+  dogsearch::testing::CommandResult r = dogsearch::testing::RunCommand(cmd);
+  *code = r.code;
+  return r.out;
 }
 
 double JsonNumber(const std::string& json, const std::string& key) {
@@ -74,7 +68,7 @@ TEST(GatewayRealPhotosTest, SystemRank1IsAtLeastTheModelsOnTheSameSplit) {
   int code = 0;
   const std::string eval = RunCommand(
       absl::StrCat(EVAL_PATH, " --models_root ", DEFAULT_MODELS_DIR, " --data ", tmp.File("dogs"),
-                   " --gallery_list ", tmp.File("gallery.txt"), " 2>&1"),
+                   " --gallery_list ", tmp.File("gallery.txt")),
       &code);
   ASSERT_EQ(code, 0) << eval;
   const double model_rank1 = JsonNumber(eval, "rank1");
@@ -113,7 +107,7 @@ TEST(GatewayRealPhotosTest, SystemRank1IsAtLeastTheModelsOnTheSameSplit) {
   const absl::Time import_start = absl::Now();
   const std::string imported = RunCommand(
       absl::StrCat(DOGSEARCH_CLI_PATH, " --gateway=", gw, " import ", tmp.File("gallery"),
-                   " --parallel=4 2>&1"),
+                   " --parallel=4"),
       &code);
   ASSERT_EQ(code, 0) << imported;
   ASSERT_NE(imported.find("1000 enrolled"), std::string::npos) << imported;

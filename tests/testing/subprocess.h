@@ -38,6 +38,14 @@ class Subprocess {
 // "… on port N" -> N, from a server's readiness line.
 absl::StatusOr<int> PortFromLine(const std::string& line);
 
+// Runs a shell command to completion; its stdout and stderr together, and its exit code (-1
+// when it did not exit normally).
+struct CommandResult {
+  int code = -1;
+  std::string out;
+};
+CommandResult RunCommand(const std::string& shell_command);
+
 // Starts a server and waits for its "<ready> … on port N" line; sets *port.
 absl::StatusOr<std::unique_ptr<Subprocess>> StartServer(const std::vector<std::string>& argv,
                                                         const std::string& ready, int* port,

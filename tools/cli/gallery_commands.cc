@@ -21,14 +21,10 @@ ABSL_FLAG(int, wait_seconds, 0, "health: keep checking this long until every ser
 namespace dogsearch::cli {
 
 int Fail(const grpc::Status& status, const std::string& what) {
-  static const char* const kNames[] = {
-      "OK", "CANCELLED", "UNKNOWN", "INVALID_ARGUMENT", "DEADLINE_EXCEEDED", "NOT_FOUND",
-      "ALREADY_EXISTS", "PERMISSION_DENIED", "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION",
-      "ABORTED", "OUT_OF_RANGE", "UNIMPLEMENTED", "INTERNAL", "UNAVAILABLE", "DATA_LOSS",
-      "UNAUTHENTICATED"};
-  const int code = status.error_code();
+  // The numeric codes are the same in gRPC and Abseil (common/rpc/status_util.h).
   std::fprintf(stderr, "dogsearch %s: %s: %s\n", what.c_str(),
-               code >= 0 && code <= 16 ? kNames[code] : "UNKNOWN", status.error_message().c_str());
+               absl::StatusCodeToString(static_cast<absl::StatusCode>(status.error_code())).c_str(),
+               status.error_message().c_str());
   switch (status.error_code()) {
     case grpc::StatusCode::NOT_FOUND: return kExitNotFound;
     case grpc::StatusCode::INVALID_ARGUMENT:

@@ -309,13 +309,34 @@ absl::StatusOr<std::vector<DogRow>> GalleryStore::ListDogs(const std::string& af
   std::vector<DogRow> out;
   while (s.Row()) out.push_back(DogRow{s.Text(0), s.Text(1), s.Text(2), s.Int(3), {}});
   DS_RETURN_IF_ERROR(s.Done());
-  for (DogRow& d : out) d.photos = PhotosOfLocked(d.dog_id);
+  if (out.empty()) return out;
+  // The page is a run of consecutive ids: one query fetches all its photos.
+  Stmt p(db_, absl::StrCat("SELECT ", kPhotoColumns,
+                           " FROM photos WHERE dog_id >= ? AND dog_id <= ? "
+                           "ORDER BY dog_id, added, photo_id")
+                  .c_str());
+  DS_RETURN_IF_ERROR(p.status());
+  p.Bind(1, out.front().dog_id).Bind(2, out.back().dog_id);
+  size_t d = 0;
+  while (p.Row()) {
+    PhotoRow row = ReadPhoto(p);
+    while (d < out.size() && out[d].dog_id < row.dog_id) ++d;
+    if (d < out.size() && out[d].dog_id == row.dog_id) out[d].photos.push_back(std::move(row));
+  }
+  DS_RETURN_IF_ERROR(p.Done());
   return out;
 }
 
 uint64_t GalleryStore::CountDogs() const {
   std::lock_guard<std::mutex> lock(mu_);
   Stmt s(db_, "SELECT COUNT(*) FROM dogs");
+  return s.Row() ? static_cast<uint64_t>(s.Int(0)) : 0;
+}
+
+uint64_t GalleryStore::CountPhotosThrough(const std::string& photo_id) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  Stmt s(db_, "SELECT COUNT(*) FROM photos WHERE photo_id <= ?");
+  s.Bind(1, photo_id);
   return s.Row() ? static_cast<uint64_t>(s.Int(0)) : 0;
 }
 

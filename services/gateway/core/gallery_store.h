@@ -67,6 +67,8 @@ class GalleryStore {
   absl::StatusOr<std::vector<DogRow>> ListDogs(const std::string& after_id, int limit) const;
   uint64_t CountDogs() const;
   uint64_t CountPhotos() const;
+  // Photos with id <= photo_id (how far a walk in id order has come).
+  uint64_t CountPhotosThrough(const std::string& photo_id) const;
   // The owner of a photo, if it is enrolled.
   std::optional<PhotoRow> FindPhoto(const std::string& photo_id) const;
   // For each id that is enrolled: photo id -> (row, dog name).

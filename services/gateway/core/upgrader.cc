@@ -207,19 +207,8 @@ void Upgrader::Run(v1::UpgradeProgress p, std::string cursor) {
 }
 
 absl::Status Upgrader::Reembed(const TargetPtr& target, std::string* cursor) {
-  uint64_t done = 0;
-  if (!cursor->empty()) {
-    // Resumed: count what the cursor already covers.
-    std::string after;
-    while (true) {
-      auto page = deps_.store->PhotosAfter(after, 1000);
-      size_t covered = 0;
-      for (const PhotoRow& r : page) covered += r.photo_id <= *cursor;
-      done += covered;
-      if (page.size() < 1000 || covered < page.size()) break;
-      after = page.back().photo_id;
-    }
-  }
+  // Resumed: the cursor's position in id order is what is already done.
+  uint64_t done = cursor->empty() ? 0 : deps_.store->CountPhotosThrough(*cursor);
   while (!cancel_) {
     std::vector<PhotoRow> rows = deps_.store->PhotosAfter(*cursor, options_->reembed_batch);
     if (rows.empty()) return absl::OkStatus();
