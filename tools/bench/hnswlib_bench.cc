@@ -10,6 +10,8 @@ ABSL_FLAG(int, n, 100000, "Vectors in the index");
 ABSL_FLAG(int, queries, 1000, "Queries (drawn from the same clusters, not indexed)");
 ABSL_FLAG(int, dim, 128, "Dimension");
 ABSL_FLAG(int, clusters, 10000, "Gaussian clusters");
+ABSL_FLAG(double, min_seconds, 2.0, "Each throughput figure repeats the queries this long");
+ABSL_FLAG(std::string, baseline_out, "", "Write queries/s and CPU per query per ef here");
 
 namespace dogsearch::bench {
 namespace {
@@ -23,20 +25,21 @@ void InProcessHnsw(const Vectors& data, const Vectors& queries,
   ParallelFor(2, data.size(), [&](int, size_t i) { graph.addPoint(data[i].data(), i); });
   std::printf("| in-process hnswlib | %.1f s (2 threads) | %.0f MiB |\n",
               absl::ToDoubleSeconds(absl::Now() - start), RssMiB() - rss0);
+  const double min_seconds = absl::GetFlag(FLAGS_min_seconds);
   for (uint32_t ef : kEfs) {
     graph.setEf(ef);
     std::vector<std::vector<uint32_t>> got(queries.size());
-    double qps[2];
-    for (int threads : {1, 2}) {
-      start = absl::Now();
-      ParallelFor(threads, queries.size(), [&](int, size_t q) {
-        auto res = graph.searchKnn(queries[q].data(), kK);
-        got[q].clear();
-        for (; !res.empty(); res.pop()) got[q].push_back(static_cast<uint32_t>(res.top().second));
-      });
-      qps[threads - 1] = queries.size() / absl::ToDoubleSeconds(absl::Now() - start);
-    }
-    rows->push_back({"in-process hnswlib (1 / 2 threads)", ef, Recall(truth, got), qps[0], qps[1]});
+    auto work = [&](size_t q, size_t, bool record) {
+      auto res = graph.searchKnn(queries[q].data(), kK);
+      if (!record) return;
+      for (; !res.empty(); res.pop()) got[q].push_back(static_cast<uint32_t>(res.top().second));
+    };
+    Row row{"in-process hnswlib (baseline)", ef, 0, {}, {}};
+    row.one = RunFor(1, queries.size(), 1, min_seconds, 0, work);
+    for (auto& g : got) g.clear();
+    row.many = RunFor(2, queries.size(), 1, min_seconds, 0, work);
+    row.recall = Recall(truth, got);
+    rows->push_back(row);
   }
 }
 
@@ -49,9 +52,12 @@ int Main() {
   std::printf("| index | build | memory (RSS growth) |\n|---|---|---|\n");
   std::vector<Row> rows;
   InProcessHnsw(data, queries, truth, &rows);
-  std::printf("\n| search | ef | recall@10 | queries/s (1) | queries/s (2 threads / 8 clients) |\n");
-  std::printf("|---|---|---|---|---|\n");
-  PrintRows(rows);
+  std::printf("\nexact brute force: %.0f queries/s (2 threads), recall 1.0\n\n", bf_qps);
+  PrintRowsHeader();
+  PrintRows(rows, {});
+  if (!absl::GetFlag(FLAGS_baseline_out).empty()) {
+    WriteBaseline(absl::GetFlag(FLAGS_baseline_out), rows);
+  }
   return 0;
 }
 

@@ -1,21 +1,21 @@
-// Index benchmark, service side: the index service over loopback gRPC and exact brute force.
-// tools/bench/run_index_bench.sh runs it together with hnswlib_bench (in-process hnswlib, same
-// data, same parameters) so both are measured in one run on one machine.
+// Index benchmark, service side. tools/bench/run_index_bench.sh runs it with hnswlib_bench
+// (in-process hnswlib, same data, same parameters) so that all are measured in one run on one
+// machine, against a real index_server process, as deployed:
 //
-//   build/tools/bench/index_bench --n=100000 [--queries=1000] [--dim=128]
+//   --phase=service --index=HOST:PORT --server_pid=PID   the running server: build time and
+//       memory, recall@10 and queries/s per ef for 1 and 8 gRPC clients with single and batch
+//       search, the server's and the clients' CPU time per query, then a snapshot and the
+//       ingest rates under each sync policy;
+//   --phase=core --data_dir=DIR                           after the server stopped: its data
+//       opened in this process, the index core's own search (no gRPC) on the same collection.
 //
-// Prints Markdown tables (docs/BENCHMARKS.md holds the recorded runs): build time, memory,
-// recall@10 and queries/s for each ef, for 1 and 8 gRPC clients with single and batch search,
-// and ingest rates under each sync policy.
+// --baseline=FILE (written by hnswlib_bench --baseline_out) adds the ratio columns. Prints
+// Markdown tables (docs/BENCHMARKS.md holds the recorded runs).
 #include <grpcpp/grpcpp.h>
 
 #include <atomic>
 #include <cstdio>
-#include <filesystem>
-#include <fstream>
-#include <random>
 #include <thread>
-#include <unordered_set>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
@@ -23,44 +23,45 @@
 #include "absl/time/clock.h"
 #include "common/base/log.h"
 #include "common/rpc/channel.h"
-#include "common/rpc/grpc_server.h"
-#include "services/index/index_service.h"
+#include "dogsearch/v1/index.grpc.pb.h"
+#include "services/index/core/catalog.h"
 #include "tools/bench/bench_common.h"
 
+ABSL_FLAG(std::string, phase, "service", "service (measure --index) or core (open --data_dir)");
+ABSL_FLAG(std::string, index, "", "host:port of the running index_server (phase service)");
+ABSL_FLAG(int, server_pid, 0, "Its process id, for its CPU time and memory (phase service)");
+ABSL_FLAG(std::string, data_dir, "", "The stopped server's data directory (phase core)");
+ABSL_FLAG(std::string, baseline, "", "hnswlib_bench's --baseline_out file (ratio columns)");
 ABSL_FLAG(int, n, 100000, "Vectors in the index");
 ABSL_FLAG(int, queries, 1000, "Queries (drawn from the same clusters, not indexed)");
 ABSL_FLAG(int, dim, 128, "Dimension");
 ABSL_FLAG(int, clusters, 10000, "Gaussian clusters");
-ABSL_FLAG(std::string, data_dir, "/tmp/dogsearch-index-bench", "Scratch directory (wiped)");
-ABSL_FLAG(int, ingest_records, 4000, "Records per ingest-rate measurement");
+ABSL_FLAG(double, min_seconds, 2.0, "Each throughput figure repeats the queries this long");
+ABSL_FLAG(int, ingest_records, 4000, "Records per ingest-rate measurement (0: skip)");
+ABSL_FLAG(std::vector<std::string>, efs, {}, "ef values to measure (default 16,32,64,128,256)");
 
 namespace dogsearch::index {
 namespace {
 
 using namespace ::dogsearch::bench;  // NOLINT: benchmark-local helpers.
 
-class Server {
- public:
-  Catalog* catalog() { return catalog_.get(); }
-  explicit Server(const std::string& dir)
-      : pool_(4, 1024),
-        catalog_(*Catalog::Open(dir, {})),
-        service_(catalog_.get(), &pool_, rpc::TokenAuthenticator("", false), {}, &registry_),
-        server_(*rpc::GrpcServer::Start({}, {&service_})) {}
-  std::shared_ptr<grpc::Channel> Channel() {
-    return *rpc::CreateChannel(absl::StrCat("127.0.0.1:", server_->port()), {});
-  }
+constexpr char kCollection[] = "bench";
+constexpr size_t kBatch = 64;
 
- private:
-  metrics::MetricsRegistry registry_;
-  ThreadPool pool_;
-  std::unique_ptr<Catalog> catalog_;
-  IndexService service_;
-  std::unique_ptr<rpc::GrpcServer> server_;
-};
+std::vector<uint32_t> Efs() {
+  std::vector<uint32_t> efs;
+  for (const std::string& e : absl::GetFlag(FLAGS_efs)) efs.push_back(std::stoul(e));
+  return efs.empty() ? kEfs : efs;
+}
 
-grpc::Status CreateCollection(v1::Index::Stub& stub, const std::string& name, int dim,
-                              v1::SyncPolicy policy) {
+void Check(const grpc::Status& s, const char* what) {
+  if (s.ok()) return;
+  std::fprintf(stderr, "%s failed: %s\n", what, s.error_message().c_str());
+  std::exit(1);
+}
+
+void CreateCollection(v1::Index::Stub& stub, const std::string& name, int dim,
+                      v1::SyncPolicy policy) {
   v1::CreateCollectionRequest req;
   req.set_name(name);
   req.set_dimension(dim);
@@ -68,116 +69,98 @@ grpc::Status CreateCollection(v1::Index::Stub& stub, const std::string& name, in
   req.set_sync_policy(policy);
   v1::CollectionInfo info;
   grpc::ClientContext ctx;
-  return stub.CreateCollection(&ctx, req, &info);
+  Check(stub.CreateCollection(&ctx, req, &info), "CreateCollection");
 }
 
-void Ingest(v1::Index::Stub& stub, const std::string& coll, const Vectors& data, size_t from,
-            size_t to, size_t batch, int clients) {
-  std::atomic<size_t> next{from};
+void Ingest(v1::Index::Stub& stub, const std::string& coll, const Vectors& data, size_t n,
+            size_t batch, int clients) {
+  std::atomic<size_t> next{0};
   std::vector<std::thread> ts;
   for (int c = 0; c < clients; ++c) {
     ts.emplace_back([&] {
-      for (size_t i; (i = next.fetch_add(batch)) < to;) {
+      for (size_t i; (i = next.fetch_add(batch)) < n;) {
         v1::UpsertRequest req;
         req.set_collection(coll);
-        for (size_t j = i; j < std::min(to, i + batch); ++j) {
+        for (size_t j = i; j < std::min(n, i + batch); ++j) {
           v1::Record* r = req.add_records();
           r->set_id(std::to_string(j));
           *r->mutable_vector() = {data[j].begin(), data[j].end()};
         }
         v1::UpsertResponse resp;
         grpc::ClientContext ctx;
-        grpc::Status s = stub.Upsert(&ctx, req, &resp);
-        if (!s.ok()) std::fprintf(stderr, "upsert failed: %s\n", s.error_message().c_str());
+        Check(stub.Upsert(&ctx, req, &resp), "Upsert");
       }
     });
   }
   for (auto& t : ts) t.join();
 }
 
-double SearchQps(v1::Index::Stub& stub, const Vectors& queries, uint32_t ef, int clients,
-                 bool batch, std::vector<std::vector<uint32_t>>* got) {
-  const size_t step = batch ? 64 : 1;
+// One gRPC search of queries [first, last): Search when `batch` is false (one query per call),
+// else BatchSearch. Records the hit ids in `got` when asked.
+void SearchOnce(v1::Index::Stub& stub, const Vectors& queries, uint32_t ef, bool batch,
+                size_t first, size_t last, bool record, std::vector<std::vector<uint32_t>>* got) {
+  auto fill = [&](size_t q, v1::VectorSearchRequest* s) {
+    s->set_collection(kCollection);
+    *s->mutable_vector() = {queries[q].begin(), queries[q].end()};
+    s->set_k(kK);
+    s->set_ef(ef);
+  };
+  auto keep = [&](size_t q, const v1::VectorSearchResponse& r) {
+    if (!record) return;
+    for (const auto& h : r.hits()) (*got)[q].push_back(std::stoul(h.id()));
+  };
+  grpc::ClientContext ctx;
+  if (!batch) {
+    v1::VectorSearchRequest req;
+    fill(first, &req);
+    v1::VectorSearchResponse resp;
+    Check(stub.Search(&ctx, req, &resp), "Search");
+    keep(first, resp);
+    return;
+  }
+  v1::BatchSearchRequest req;
+  req.set_collection(kCollection);
+  for (size_t q = first; q < last; ++q) fill(q, req.add_queries());
+  v1::BatchSearchResponse resp;
+  Check(stub.BatchSearch(&ctx, req, &resp), "BatchSearch");
+  for (size_t q = first; q < last; ++q) keep(q, resp.results(static_cast<int>(q - first)));
+}
+
+void ServicePhase(const Vectors& data, const Vectors& queries,
+                  const std::vector<std::vector<uint32_t>>& truth, std::vector<Row>* rows) {
+  const int pid = absl::GetFlag(FLAGS_server_pid);
+  auto stub = v1::Index::NewStub(*rpc::CreateChannel(absl::GetFlag(FLAGS_index), {}));
+  const double rss0 = RssMiBOf(pid);
+  CreateCollection(*stub, kCollection, static_cast<int>(data[0].size()), v1::SYNC_POLICY_NONE);
   const absl::Time start = absl::Now();
-  std::atomic<size_t> next{0};
-  std::vector<std::thread> ts;
-  for (int c = 0; c < clients; ++c) {
-    ts.emplace_back([&] {
-      for (size_t i; (i = next.fetch_add(step)) < queries.size();) {
-        v1::BatchSearchRequest req;
-        req.set_collection("bench");
-        const size_t end = std::min(queries.size(), i + step);
-        for (size_t q = i; q < end; ++q) {
-          v1::VectorSearchRequest* s = req.add_queries();
-          *s->mutable_vector() = {queries[q].begin(), queries[q].end()};
-          s->set_k(kK);
-          s->set_ef(ef);
-        }
-        grpc::ClientContext ctx;
-        std::vector<v1::VectorSearchResponse> results;
-        if (batch) {
-          v1::BatchSearchResponse resp;
-          if (stub.BatchSearch(&ctx, req, &resp).ok()) results.assign(resp.results().begin(), resp.results().end());
-        } else {
-          v1::VectorSearchRequest one = req.queries(0);
-          one.set_collection("bench");
-          v1::VectorSearchResponse resp;
-          if (stub.Search(&ctx, one, &resp).ok()) results.push_back(resp);
-        }
-        for (size_t q = i; q < end && q - i < results.size(); ++q) {
-          (*got)[q].clear();
-          for (const auto& h : results[q - i].hits()) (*got)[q].push_back(std::stoul(h.id()));
-        }
-      }
-    });
-  }
-  for (auto& t : ts) t.join();
-  return queries.size() / absl::ToDoubleSeconds(absl::Now() - start);
-}
-
-void ServiceSearch(const Vectors& data, const Vectors& queries,
-                   const std::vector<std::vector<uint32_t>>& truth, const std::string& dir,
-                   std::vector<Row>* rows) {
-  const double rss0 = RssMiB();
-  Server server(dir);
-  auto stub = v1::Index::NewStub(server.Channel());
-  CreateCollection(*stub, "bench", static_cast<int>(data[0].size()), v1::SYNC_POLICY_NONE);
-  absl::Time start = absl::Now();
-  Ingest(*stub, "bench", data, 0, data.size(), 1000, 2);
-  std::printf("| index service over gRPC | %.1f s (batches of 1000, sync NONE) | %.0f MiB |\n",
-              absl::ToDoubleSeconds(absl::Now() - start), RssMiB() - rss0);
-  auto coll = *server.catalog()->Resolve("bench");
-  for (uint32_t ef : kEfs) {
-    std::vector<std::vector<uint32_t>> core_got(queries.size());
-    double core_qps[2];
-    for (int threads : {1, 2}) {
-      const absl::Time t0 = absl::Now();
-      ParallelFor(threads, queries.size(), [&](int, size_t q) {
-        SearchParams p;
-        p.k = kK;
-        p.ef = ef;
-        auto hits = coll->Search(queries[q], p);
-        core_got[q].clear();
-        for (const auto& h : *hits) core_got[q].push_back(std::stoul(h.id));
-      });
-      core_qps[threads - 1] = queries.size() / absl::ToDoubleSeconds(absl::Now() - t0);
-    }
-    rows->push_back({"index core in-process, no gRPC (1 / 2 threads)", ef,
-                     Recall(truth, core_got), core_qps[0], core_qps[1]});
+  Ingest(*stub, kCollection, data, data.size(), 1000, 2);
+  std::printf("| dogsearch index server (separate process) | %.1f s (Upserts of 1,000 from 2 "
+              "clients, sync NONE) | %.0f MiB (server RSS growth) |\n",
+              absl::ToDoubleSeconds(absl::Now() - start), RssMiBOf(pid) - rss0);
+  const double min_seconds = absl::GetFlag(FLAGS_min_seconds);
+  for (uint32_t ef : Efs()) {
     for (bool batch : {false, true}) {
       std::vector<std::vector<uint32_t>> got(queries.size());
-      const double q1 = SearchQps(*stub, queries, ef, 1, batch, &got);
-      const double q8 = SearchQps(*stub, queries, ef, 8, batch, &got);
-      rows->push_back({batch ? "gRPC BatchSearch of 64 (1 / 8 clients)"
-                             : "gRPC Search (1 / 8 clients)",
-                       ef, Recall(truth, got), q1, q8});
+      auto work = [&](size_t first, size_t last, bool record) {
+        SearchOnce(*stub, queries, ef, batch, first, last, record, &got);
+      };
+      const size_t step = batch ? kBatch : 1;
+      Row row{batch ? "gRPC BatchSearch, 64 per call" : "gRPC Search", ef, 0, {}, {}};
+      row.one = RunFor(1, queries.size(), step, min_seconds, pid, work);
+      for (auto& g : got) g.clear();
+      row.many = RunFor(8, queries.size(), step, min_seconds, pid, work);
+      row.recall = Recall(truth, got);
+      rows->push_back(row);
     }
   }
+  v1::SnapshotRequest req;  // So that phase core opens the collection without a WAL replay.
+  req.set_collection(kCollection);
+  v1::SnapshotResponse resp;
+  grpc::ClientContext ctx;
+  Check(stub->Snapshot(&ctx, req, &resp), "Snapshot");
 }
 
-void IngestRates(const Vectors& data, const std::string& dir) {
-  Server server(dir);
-  auto stub = v1::Index::NewStub(server.Channel());
+void IngestRates(v1::Index::Stub& stub, const Vectors& data) {
   const size_t n = std::min<size_t>(absl::GetFlag(FLAGS_ingest_records), data.size());
   std::printf("\n| ingest (1 record per Upsert, %zu records) | records/s |\n|---|---|\n", n);
   struct Case { const char* what; v1::SyncPolicy policy; int clients; };
@@ -185,34 +168,71 @@ void IngestRates(const Vectors& data, const std::string& dir) {
                         Case{"fsync, group commit, 8 clients", v1::SYNC_POLICY_ALWAYS, 8},
                         Case{"no sync, 8 clients", v1::SYNC_POLICY_NONE, 8}}) {
     const std::string name = absl::StrCat("ingest", static_cast<int>(c.policy), "_", c.clients);
-    CreateCollection(*stub, name, static_cast<int>(data[0].size()), c.policy);
+    CreateCollection(stub, name, static_cast<int>(data[0].size()), c.policy);
     const absl::Time start = absl::Now();
-    Ingest(*stub, name, data, 0, n, 1, c.clients);
+    Ingest(stub, name, data, n, 1, c.clients);
     std::printf("| %s | %.0f |\n", c.what, n / absl::ToDoubleSeconds(absl::Now() - start));
+  }
+}
+
+void CorePhase(const Vectors& queries, const std::vector<std::vector<uint32_t>>& truth,
+               std::vector<Row>* rows) {
+  auto catalog = Catalog::Open(absl::GetFlag(FLAGS_data_dir), {});
+  if (!catalog.ok()) {
+    std::fprintf(stderr, "cannot open %s: %s\n", absl::GetFlag(FLAGS_data_dir).c_str(),
+                 catalog.status().ToString().c_str());
+    std::exit(1);
+  }
+  auto coll = *(*catalog)->Resolve(kCollection);
+  const double min_seconds = absl::GetFlag(FLAGS_min_seconds);
+  for (uint32_t ef : Efs()) {
+    std::vector<std::vector<uint32_t>> got(queries.size());
+    auto work = [&](size_t q, size_t, bool record) {
+      SearchParams p;
+      p.k = kK;
+      p.ef = ef;
+      auto hits = coll->Search(queries[q], p);
+      if (!record) return;
+      for (const auto& h : *hits) got[q].push_back(std::stoul(h.id));
+    };
+    Row row{"index core in-process, no gRPC", ef, 0, {}, {}};
+    row.one = RunFor(1, queries.size(), 1, min_seconds, 0, work);
+    for (auto& g : got) g.clear();
+    row.many = RunFor(2, queries.size(), 1, min_seconds, 0, work);
+    row.recall = Recall(truth, got);
+    rows->push_back(row);
   }
 }
 
 int Main() {
   SetLogLevel(LogLevel::kWarning);
-  const int n = absl::GetFlag(FLAGS_n), dim = absl::GetFlag(FLAGS_dim);
-  const int nq = absl::GetFlag(FLAGS_queries);
-  Vectors all, queries;
-  MakeDataSet(n, nq, dim, absl::GetFlag(FLAGS_clusters), &all, &queries);
+  const std::string phase = absl::GetFlag(FLAGS_phase);
+  if (phase != "service" && phase != "core") {
+    std::fprintf(stderr, "--phase must be service or core\n");
+    return 2;
+  }
+  if (phase == "service" && (absl::GetFlag(FLAGS_index).empty() || absl::GetFlag(FLAGS_server_pid) <= 0)) {
+    std::fprintf(stderr, "--phase=service needs --index and --server_pid\n");
+    return 2;
+  }
+  Vectors data, queries;
+  MakeDataSet(absl::GetFlag(FLAGS_n), absl::GetFlag(FLAGS_queries), absl::GetFlag(FLAGS_dim),
+              absl::GetFlag(FLAGS_clusters), &data, &queries);
   double bf_qps;
-  auto truth = BruteForce(all, queries, 2, &bf_qps);
-  std::printf("n=%d dim=%d queries=%d k=%d M=16 ef_construction=200, %u cores\n\n", n, dim, nq,
-              kK, std::thread::hardware_concurrency());
-  std::printf("| index | build | memory (RSS growth) |\n|---|---|---|\n");
+  auto truth = BruteForce(data, queries, 2, &bf_qps);
   std::vector<Row> rows;
-  const std::string dir = absl::GetFlag(FLAGS_data_dir);
-  std::filesystem::remove_all(dir);
-  ServiceSearch(all, queries, truth, dir + "/search", &rows);
-  std::printf("\nexact brute force: %.0f queries/s (2 threads), recall 1.0\n\n", bf_qps);
-  std::printf("| search | ef | recall@10 | queries/s (1) | queries/s (2 threads / 8 clients) |\n");
-  std::printf("|---|---|---|---|---|\n");
-  PrintRows(rows);
-  IngestRates(all, dir + "/ingest");
-  std::filesystem::remove_all(dir);
+  if (phase == "service") {
+    std::printf("| index | build | memory |\n|---|---|---|\n");
+    ServicePhase(data, queries, truth, &rows);
+  } else {
+    CorePhase(queries, truth, &rows);
+  }
+  std::printf("\n");
+  PrintRowsHeader();
+  PrintRows(rows, ReadBaseline(absl::GetFlag(FLAGS_baseline)));
+  if (phase == "service" && absl::GetFlag(FLAGS_ingest_records) > 0) {
+    IngestRates(*v1::Index::NewStub(*rpc::CreateChannel(absl::GetFlag(FLAGS_index), {})), data);
+  }
   return 0;
 }
 

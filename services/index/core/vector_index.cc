@@ -8,6 +8,8 @@
 #include <cmath>
 #include <queue>
 #include <mutex>
+#include <string_view>
+#include <thread>
 #include <unordered_set>
 
 #include "absl/strings/str_cat.h"
@@ -191,8 +193,25 @@ absl::StatusOr<ApplyStats> VectorIndex::ReplayUpsert(std::vector<Record> records
   return ApplyUpsert(records);
 }
 
+// Keeps lock-free searches out while the single writer inserts (protocol in the header):
+// announces the insert, then waits for the lock-free searches already inside to finish.
+class VectorIndex::InsertWindow {
+ public:
+  explicit InsertWindow(VectorIndex* index) : index_(index) {
+    index_->insert_pending_.store(true, std::memory_order_seq_cst);
+    while (index_->lockfree_searches_.load(std::memory_order_seq_cst) != 0) {
+      std::this_thread::yield();
+    }
+  }
+  ~InsertWindow() { index_->insert_pending_.store(false, std::memory_order_release); }
+
+ private:
+  VectorIndex* index_;
+};
+
 absl::StatusOr<ApplyStats> VectorIndex::ApplyUpsert(const std::vector<Record>& records) {
   ApplyStats stats;
+  InsertWindow window(this);
   for (const Record& r : records) DS_RETURN_IF_ERROR(InsertOne(r, &stats));
   return stats;
 }
@@ -322,15 +341,38 @@ namespace {
 using Graph = hnswlib::HierarchicalNSW<float>;
 using DistId = std::pair<float, uint32_t>;
 
-// Copies node's neighbour list at `level` while holding the node's link lock, which hnswlib's
-// insert holds while it writes that list.
-void Neighbours(const Graph& g, uint32_t node, int level, std::vector<uint32_t>* out) {
-  std::lock_guard<std::mutex> lock(const_cast<Graph&>(g).link_list_locks_[node]);
+// Copies node's neighbour list at `level`, holding the node's link lock (which hnswlib's insert
+// holds while it writes that list) unless no insert can be running (`lock_free`).
+void Neighbours(const Graph& g, uint32_t node, int level, bool lock_free,
+                std::vector<uint32_t>* out) {
+  std::unique_lock<std::mutex> lock;
+  if (!lock_free) lock = std::unique_lock<std::mutex>(const_cast<Graph&>(g).link_list_locks_[node]);
   unsigned int* list = level == 0 ? g.get_linklist0(node) : g.get_linklist(node, level);
   const size_t n = g.getListCount(list);
   const uint32_t* ids = reinterpret_cast<const uint32_t*>(list + 1);
   out->assign(ids, ids + n);
 }
+
+// Counts a search in as lock-free if no insert is pending (protocol in the header); the
+// search leaves by Leave() when it entered.
+class LockFreeSearch {
+ public:
+  LockFreeSearch(const std::atomic<bool>& insert_pending, std::atomic<int>& searches)
+      : searches_(searches) {
+    if (insert_pending.load(std::memory_order_seq_cst)) return;
+    searches_.fetch_add(1, std::memory_order_seq_cst);
+    entered_ = !insert_pending.load(std::memory_order_seq_cst);
+    if (!entered_) searches_.fetch_sub(1, std::memory_order_release);
+  }
+  ~LockFreeSearch() {
+    if (entered_) searches_.fetch_sub(1, std::memory_order_release);
+  }
+  bool entered() const { return entered_; }
+
+ private:
+  std::atomic<int>& searches_;
+  bool entered_ = false;
+};
 
 }  // namespace
 
@@ -341,11 +383,14 @@ float VectorIndex::Distance(const float* q, uint32_t slot) const {
 std::vector<SearchHit> VectorIndex::Search(const std::vector<float>& query,
                                            const SearchParams& params) const {
   std::shared_lock<WriterPriorityRwLock> lock(structure_mu_);
+  const LockFreeSearch mode(insert_pending_, lockfree_searches_);
+  const bool lock_free = mode.entered();
   const Graph& g = *graph_;
   uint32_t entry;
   int top_level;
   {
-    std::lock_guard<std::mutex> global(const_cast<Graph&>(g).global);
+    std::unique_lock<std::mutex> global;
+    if (!lock_free) global = std::unique_lock<std::mutex>(const_cast<Graph&>(g).global);
     entry = g.enterpoint_node_;
     top_level = g.maxlevel_;
   }
@@ -359,7 +404,7 @@ std::vector<SearchHit> VectorIndex::Search(const std::vector<float>& query,
   for (int level = top_level; level > 0; --level) {
     for (bool changed = true; changed;) {
       changed = false;
-      Neighbours(g, entry, level, &nbrs);
+      Neighbours(g, entry, level, lock_free, &nbrs);
       for (uint32_t n : nbrs) {
         const float d = Distance(q, n);
         if (d < cur_dist) {
@@ -389,8 +434,12 @@ std::vector<SearchHit> VectorIndex::Search(const std::vector<float>& query,
   // Best-first search of the base layer with a candidate list of size ef.
   const size_t ef = std::max<size_t>(params.ef ? params.ef : options_.ef_search, params.k);
   hnswlib::VisitedList* visited = g.visited_list_pool_->getFreeVisitedList();
-  std::priority_queue<DistId> top;                                        // Max-heap: worst on top.
-  std::priority_queue<DistId, std::vector<DistId>, std::greater<>> frontier;  // Min-heap.
+  std::vector<DistId> top_storage, frontier_storage;
+  top_storage.reserve(ef + 1);
+  frontier_storage.reserve(4 * ef);
+  std::priority_queue<DistId> top(std::less<DistId>(), std::move(top_storage));  // Worst on top.
+  std::priority_queue<DistId, std::vector<DistId>, std::greater<DistId>> frontier(  // Best on top.
+      std::greater<DistId>(), std::move(frontier_storage));
   visited->mass[entry] = visited->curV;
   frontier.emplace(cur_dist, entry);
   if (eligible(entry)) top.emplace(cur_dist, entry);
@@ -398,13 +447,18 @@ std::vector<SearchHit> VectorIndex::Search(const std::vector<float>& query,
     const auto [dist, node] = frontier.top();
     if (top.size() >= ef && dist > top.top().first) break;
     frontier.pop();
-    Neighbours(g, node, 0, &nbrs);
-    // Prefetch the next neighbour's vector while this one is compared (as hnswlib does): the
-    // vectors of a large collection do not fit in cache.
-    if (!nbrs.empty()) _mm_prefetch(g.getDataByInternalId(nbrs[0]), _MM_HINT_T0);
+    Neighbours(g, node, 0, lock_free, &nbrs);
+    // Prefetch the next neighbour's visited mark, vector and deleted flag while this one is
+    // compared (as hnswlib does): a large collection does not fit in cache.
+    auto prefetch = [&](uint32_t n) {
+      _mm_prefetch(reinterpret_cast<const char*>(visited->mass + n), _MM_HINT_T0);
+      _mm_prefetch(g.getDataByInternalId(n), _MM_HINT_T0);
+      _mm_prefetch(reinterpret_cast<const char*>(deleted_.get() + n), _MM_HINT_T0);
+    };
+    if (!nbrs.empty()) prefetch(nbrs[0]);
     for (size_t j = 0; j < nbrs.size(); ++j) {
       const uint32_t n = nbrs[j];
-      if (j + 1 < nbrs.size()) _mm_prefetch(g.getDataByInternalId(nbrs[j + 1]), _MM_HINT_T0);
+      if (j + 1 < nbrs.size()) prefetch(nbrs[j + 1]);
       if (visited->mass[n] == visited->curV) continue;
       visited->mass[n] = visited->curV;
       const float d = Distance(q, n);
@@ -420,14 +474,28 @@ std::vector<SearchHit> VectorIndex::Search(const std::vector<float>& query,
   g.visited_list_pool_->releaseVisitedList(visited);
 
   std::vector<DistId> sorted;
-  for (; !top.empty(); top.pop()) sorted.push_back(top.top());
+  sorted.reserve(top.size());
+  for (; !top.empty(); top.pop()) {
+    sorted.push_back(top.top());
+    _mm_prefetch(reinterpret_cast<const char*>(&slots_[top.top().second]), _MM_HINT_T0);
+  }
   std::sort(sorted.begin(), sorted.end());
   std::vector<SearchHit> hits;
-  std::unordered_set<std::string> seen;
+  hits.reserve(std::min<size_t>(params.k, sorted.size()));
+  // The old and the new copy of a record can both be found during a racing upsert: keep the
+  // nearer. Duplicates are rare and k is small, so a linear check is cheaper than a hash set.
+  auto seen = [&hits](const std::string& id) {
+    for (const SearchHit& h : hits) {
+      if (h.id == id) return true;
+    }
+    return false;
+  };
+  std::unordered_set<std::string_view> seen_large;  // Only for k above kLinearDedupLimit.
+  constexpr size_t kLinearDedupLimit = 32;
   for (const auto& [d, slot] : sorted) {
     if (hits.size() >= params.k) break;
     const Slot& s = slots_[slot];
-    if (!seen.insert(s.id).second) continue;  // Old and new copy during a racing upsert.
+    if (params.k <= kLinearDedupLimit ? seen(s.id) : !seen_large.insert(s.id).second) continue;
     SearchHit h{s.id, d, s.payload, {}};
     if (params.include_vectors) {
       const float* v = reinterpret_cast<const float*>(g.getDataByInternalId(slot));

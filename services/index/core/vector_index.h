@@ -15,6 +15,13 @@
 //  - Growing the graph (resize) and reusing a deleted slot (rewriting its vector in place)
 //    take structure_mu_ exclusively; searches and ordinary inserts hold it shared. So searches
 //    wait only for those rare, short operations, never for an ordinary insert.
+//  - While no insert runs, a search skips the per-node link locks (a cache miss each on a
+//    large graph, and contended on the upper levels' few nodes): an inserting batch first
+//    sets insert_pending_ and waits for the lock-free searches already inside to leave
+//    (lockfree_searches_ back to 0; one search's time at most), and a search enters lock-free
+//    mode only if, after counting itself in, it still sees no insert pending (both sequentially
+//    consistent, so one of the two always sees the other). Searches never wait for inserts:
+//    one that starts during an insert walks with the locks, as above.
 //
 // Lock discipline: structure_mu_ (writer-preferring rw lock): shared for Search/Get/insert, exclusive for
 // resize and slot reuse. map_mu_ (shared_mutex) guards id_to_slot_ and free_slots_ and
@@ -115,6 +122,12 @@ class VectorIndex {
   std::unique_ptr<std::atomic<uint8_t>[]> deleted_;
   uint64_t capacity_ = 0;
   std::atomic<uint64_t> used_slots_{0};  // Slots ever handed to the graph.
+
+  // Lock-free search protocol (see the top of this file). insert_pending_ is written only by
+  // the single writer; lockfree_searches_ counts searches walking without link locks.
+  std::atomic<bool> insert_pending_{false};
+  mutable std::atomic<int> lockfree_searches_{0};
+  class InsertWindow;
 
   mutable std::shared_mutex map_mu_;
   std::unordered_map<std::string, uint32_t> id_to_slot_ ABSL_GUARDED_BY(map_mu_);
