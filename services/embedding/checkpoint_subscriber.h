@@ -3,30 +3,21 @@
 // KIND_PROMOTED -> load if needed and make it the default. The checkpoint directories are read
 // from the embedding server's own --model_dir (a volume the trainer publishes into).
 //
-// Reconnect and catch-up: when the stream ends or fails (trainer restarted, network), the
-// subscriber reconnects with exponential backoff and asks for everything published since the
-// newest publish time it saw (minus one second: the trainer's clock has 1 s resolution), so a
-// checkpoint published while it was disconnected is still loaded; events it has already applied
-// are recognised by version and skipped.
+// Reconnect and catch-up are rpc::CheckpointWatch's (a checkpoint published while the
+// subscriber was disconnected is still loaded); events it has already applied are recognised
+// by version and skipped.
 //
-// Threading: one background thread runs the stream and applies events in order. Lock
-// discipline: mu_ guards context_ (the call in flight, so Stop() can cancel it), stopping_,
-// last_seen_, applied_; cv_ wakes the backoff sleep.
+// Threading: the watch's thread applies events in order. Lock discipline: mu_ guards applied_.
 #ifndef DOGSEARCH_SERVICES_EMBEDDING_CHECKPOINT_SUBSCRIBER_H_
 #define DOGSEARCH_SERVICES_EMBEDDING_CHECKPOINT_SUBSCRIBER_H_
 
-#include <grpcpp/grpcpp.h>
-
-#include <condition_variable>
 #include <memory>
 #include <mutex>
 #include <set>
 #include <string>
-#include <thread>
 
 #include "absl/time/time.h"
-#include "common/rpc/channel.h"
-#include "dogsearch/v1/trainer.grpc.pb.h"
+#include "common/rpc/checkpoint_watch.h"
 #include "services/embedding/core/model_repository.h"
 
 namespace dogsearch::embedding {
@@ -52,30 +43,20 @@ class CheckpointSubscriber {
   void Stop();
 
   // Streams opened so far (1 after the first connection; more after reconnects).
-  uint64_t connections() const;
+  uint64_t connections() const { return watch_.connections(); }
   // Events applied (published or promoted), duplicates excluded.
   uint64_t applied_events() const;
 
  private:
-  void Loop();
-  // One subscription; returns when the stream ends. True if it received at least one message.
-  bool RunStream();
   void Apply(const ::dogsearch::v1::CheckpointEvent& event);
   void Promote(const std::string& version);
 
-  std::unique_ptr<::dogsearch::v1::Trainer::Stub> stub_;
   ModelRepository* const repository_;
   const SubscriberOptions options_;
 
   mutable std::mutex mu_;
-  std::condition_variable cv_;
-  grpc::ClientContext* context_ = nullptr;  // The call in flight, owned by RunStream.
-  bool stopping_ = false;
-  bool started_ = false;
-  int64_t last_seen_ = 0;  // Newest published_unix_seconds applied.
   std::set<std::pair<int, std::string>> applied_;  // (kind, version) already applied.
-  uint64_t connections_ = 0;
-  std::thread thread_;
+  rpc::CheckpointWatch watch_;  // Last: its thread uses the members above.
 };
 
 }  // namespace dogsearch::embedding

@@ -1,74 +1,45 @@
 #include "services/gateway/checkpoint_follower.h"
 
-#include <algorithm>
-
 #include "common/base/log.h"
-#include "common/rpc/token_auth.h"
 
 namespace dogsearch::gateway {
 
 CheckpointFollower::CheckpointFollower(std::shared_ptr<grpc::Channel> channel,
                                        rpc::ChannelOptions options, GatewayCore* core,
                                        GalleryStore* store)
-    : stub_(v1::Trainer::NewStub(channel)), options_(std::move(options)), core_(core),
-      store_(store) {}
+    : core_(core),
+      store_(store),
+      watch_(std::move(channel),
+             {std::move(options), absl::Milliseconds(200), absl::Seconds(5),
+              "gateway_trainer_stream_ended"},
+             [this](const v1::CheckpointEvent& event) { OnEvent(event); }) {}
 
 CheckpointFollower::~CheckpointFollower() { Stop(); }
 
 void CheckpointFollower::Start() {
-  reader_ = std::thread([this] { ReadLoop(); });
   starter_ = std::thread([this] { StartLoop(); });
+  watch_.Start();
 }
 
 void CheckpointFollower::Stop() {
+  watch_.Stop();
   {
     std::lock_guard<std::mutex> lock(mu_);
     stopping_ = true;
-    if (context_) context_->TryCancel();
   }
   cv_.notify_all();
-  if (reader_.joinable()) reader_.join();
   if (starter_.joinable()) starter_.join();
 }
 
-void CheckpointFollower::ReadLoop() {
-  absl::Duration backoff = absl::Milliseconds(200);
-  while (true) {
-    grpc::ClientContext ctx;
-    if (!options_.bearer_token.empty()) {
-      ctx.AddMetadata(rpc::kAuthorizationKey, rpc::BearerValue(options_.bearer_token));
-    }
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      if (stopping_) return;
-      context_ = &ctx;
-    }
-    auto reader = stub_->WatchCheckpoints(&ctx, v1::WatchCheckpointsRequest());
-    v1::CheckpointEvent event;
-    bool got = false;
-    while (reader->Read(&event)) {
-      got = true;
-      if (event.kind() != v1::CheckpointEvent::KIND_PROMOTED) continue;
-      const std::string& version = event.checkpoint().manifest().version();
-      if (store_->GetMeta(kMetaFollowedPromotion).value_or("") == version) continue;
-      {
-        std::lock_guard<std::mutex> lock(mu_);
-        pending_ = version;
-      }
-      cv_.notify_all();
-    }
-    const grpc::Status st = reader->Finish();
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      context_ = nullptr;
-      if (stopping_) return;
-    }
-    if (got) backoff = absl::Milliseconds(200);
-    DS_LOG(kWarning, "gateway_trainer_stream_ended").Kv("status", st.error_message());
-    std::unique_lock<std::mutex> lock(mu_);
-    cv_.wait_for(lock, absl::ToChronoNanoseconds(backoff), [this] { return stopping_; });
-    backoff = std::min(backoff * 2, absl::Seconds(5));
+void CheckpointFollower::OnEvent(const v1::CheckpointEvent& event) {
+  if (event.kind() != v1::CheckpointEvent::KIND_PROMOTED) return;
+  const std::string& version = event.checkpoint().manifest().version();
+  if (store_->GetMeta(kMetaFollowedPromotion).value_or("") == version) return;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    pending_ = version;
   }
+  cv_.notify_all();
 }
 
 void CheckpointFollower::StartLoop() {

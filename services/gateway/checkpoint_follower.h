@@ -3,14 +3,12 @@
 // is handed to GatewayCore::StartModelUpgrade as soon as no other upgrade is running. The last
 // promotion acted on is recorded in the gallery store, so a restarted gateway, which replays
 // the trainer's feed from the start, does not redo (or undo) earlier upgrades.
-// Reconnects with backoff (200 ms .. 5 s) when the stream fails.
+// rpc::CheckpointWatch reconnects (backoff 200 ms .. 5 s) and catches up when the stream fails.
 //
-// Threading: two threads (stream reader, upgrade starter). mu_ guards pending_, context_ and
-// stopping_; cv_ wakes both on change.
+// Threading: two threads (the watch's stream reader, the upgrade starter). mu_ guards pending_
+// and stopping_; cv_ wakes the starter on change.
 #ifndef DOGSEARCH_SERVICES_GATEWAY_CHECKPOINT_FOLLOWER_H_
 #define DOGSEARCH_SERVICES_GATEWAY_CHECKPOINT_FOLLOWER_H_
-
-#include <grpcpp/grpcpp.h>
 
 #include <condition_variable>
 #include <memory>
@@ -18,8 +16,7 @@
 #include <string>
 #include <thread>
 
-#include "common/rpc/channel.h"
-#include "dogsearch/v1/trainer.grpc.pb.h"
+#include "common/rpc/checkpoint_watch.h"
 #include "services/gateway/core/gateway_core.h"
 
 namespace dogsearch::gateway {
@@ -35,21 +32,18 @@ class CheckpointFollower {
   void Stop();
 
  private:
-  void ReadLoop();
+  void OnEvent(const v1::CheckpointEvent& event);
   void StartLoop();
 
-  std::unique_ptr<v1::Trainer::Stub> stub_;
-  const rpc::ChannelOptions options_;
   GatewayCore* const core_;
   GalleryStore* const store_;
 
   std::mutex mu_;
   std::condition_variable cv_;
   std::string pending_;
-  grpc::ClientContext* context_ = nullptr;
   bool stopping_ = false;
-  std::thread reader_;
   std::thread starter_;
+  rpc::CheckpointWatch watch_;  // Last: its thread uses the members above.
 };
 
 }  // namespace dogsearch::gateway
