@@ -65,4 +65,14 @@ void MetricsHttpServer::Stop() {
   if (thread_.joinable()) thread_.join();
 }
 
+absl::StatusOr<std::unique_ptr<MetricsHttpServer>> StartMetricsPort(
+    int port, std::function<absl::Status()> health) {
+  if (port <= 0) return std::unique_ptr<MetricsHttpServer>();
+  MetricsHttpOptions options;
+  options.host = "0.0.0.0";
+  options.port = port;
+  options.health = std::move(health);
+  return MetricsHttpServer::Create(options);
+}
+
 }  // namespace dogsearch::metrics

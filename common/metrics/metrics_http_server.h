@@ -56,6 +56,11 @@ class MetricsHttpServer {
   int port_ = 0;
 };
 
+// What each server's --metrics_port does: nullptr when `port` <= 0 (off), else /metrics and
+// /healthz on 0.0.0.0:port (so that a scraper in another container reaches them).
+absl::StatusOr<std::unique_ptr<MetricsHttpServer>> StartMetricsPort(
+    int port, std::function<absl::Status()> health = nullptr);
+
 }  // namespace dogsearch::metrics
 
 #endif  // DOGSEARCH_COMMON_METRICS_METRICS_HTTP_SERVER_H_

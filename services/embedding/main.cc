@@ -161,19 +161,11 @@ int Main() {
   if (!server.ok()) return Fail(server.status());
   server_ptr = server->get();
   (*server)->SetServing(repository.HasReadyDefault());
-  std::unique_ptr<metrics::MetricsHttpServer> http;
-  if (absl::GetFlag(FLAGS_metrics_port) > 0) {
-    metrics::MetricsHttpOptions mo;
-    mo.host = "0.0.0.0";
-    mo.port = absl::GetFlag(FLAGS_metrics_port);
-    mo.health = [&repository] {
-      return repository.HasReadyDefault() ? absl::OkStatus()
-                                          : absl::UnavailableError("no default model ready");
-    };
-    auto h = metrics::MetricsHttpServer::Create(mo);
-    if (!h.ok()) return Fail(h.status());
-    http = *std::move(h);
-  }
+  auto http = metrics::StartMetricsPort(absl::GetFlag(FLAGS_metrics_port), [&repository] {
+    return repository.HasReadyDefault() ? absl::OkStatus()
+                                        : absl::UnavailableError("no default model ready");
+  });
+  if (!http.ok()) return Fail(http.status());
   std::printf("embedding listening on port %d\n", (*server)->port());
   std::fflush(stdout);
   signals->Wait();

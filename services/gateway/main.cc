@@ -155,18 +155,10 @@ int Main() {
     if (!h.ok()) return Fail(h.status());
     http = *std::move(h);
   }
-  std::unique_ptr<metrics::MetricsHttpServer> metrics_http;
-  if (absl::GetFlag(FLAGS_metrics_port) > 0) {
-    metrics::MetricsHttpOptions mo;
-    mo.host = "0.0.0.0";
-    mo.port = absl::GetFlag(FLAGS_metrics_port);
-    mo.health = [&core] {
-      return core.serving() ? absl::OkStatus() : absl::UnavailableError("no model serving yet");
-    };
-    auto h = metrics::MetricsHttpServer::Create(mo);
-    if (!h.ok()) return Fail(h.status());
-    metrics_http = *std::move(h);
-  }
+  auto metrics_http = metrics::StartMetricsPort(absl::GetFlag(FLAGS_metrics_port), [&core] {
+    return core.serving() ? absl::OkStatus() : absl::UnavailableError("no model serving yet");
+  });
+  if (!metrics_http.ok()) return Fail(metrics_http.status());
   std::unique_ptr<CheckpointFollower> follower;
   if (!absl::GetFlag(FLAGS_trainer_address).empty()) {
     rpc::ChannelOptions tc = BackendChannel();

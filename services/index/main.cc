@@ -83,15 +83,8 @@ int Main() {
   opts.name = "index";
   auto server = rpc::GrpcServer::Start(opts, {&service});
   if (!server.ok()) return Fail(server.status());
-  std::unique_ptr<metrics::MetricsHttpServer> http;
-  if (absl::GetFlag(FLAGS_metrics_port) > 0) {
-    metrics::MetricsHttpOptions mo;
-    mo.host = "0.0.0.0";
-    mo.port = absl::GetFlag(FLAGS_metrics_port);
-    auto h = metrics::MetricsHttpServer::Create(mo);
-    if (!h.ok()) return Fail(h.status());
-    http = *std::move(h);
-  }
+  auto http = metrics::StartMetricsPort(absl::GetFlag(FLAGS_metrics_port));
+  if (!http.ok()) return Fail(http.status());
   // Machine-readable line for supervisors and tests that start the server on port 0.
   std::printf("index listening on port %d\n", (*server)->port());
   std::fflush(stdout);
