@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/base/env_flags.h"
 #include "common/base/log.h"
+#include "common/metrics/metrics_http_server.h"
 #include "common/rpc/grpc_server.h"
 #include "common/rpc/shutdown_signal.h"
 #include "services/trainer/trainer_service.h"
@@ -28,6 +29,7 @@ ABSL_FLAG(std::string, tls_key, "", "PEM private key of --tls_cert");
 ABSL_FLAG(std::string, tls_ca, "", "PEM CA: require client certificates signed by it");
 ABSL_FLAG(std::string, auth_token, "", "Bearer token for mutating RPCs");
 ABSL_FLAG(bool, protect_reads, false, "Require the bearer token on reads and streams too");
+ABSL_FLAG(int, metrics_port, 0, "Port for /metrics and /healthz (0 = off)");
 ABSL_FLAG(std::string, log_level, "info", "debug, info, warning or error");
 
 namespace dogsearch::trainer {
@@ -52,7 +54,7 @@ int Main() {
   }
   auto feed = CheckpointFeed::Open(absl::GetFlag(FLAGS_models_root));
   if (!feed.ok()) return Fail(feed.status());
-  ProgressHub hub;
+  ProgressHub hub(&metrics::MetricsRegistry::Default());
   JobManagerOptions jo;
   jo.data_root = absl::GetFlag(FLAGS_data_root);
   jo.runs_dir = state + "/runs";
@@ -84,6 +86,8 @@ int Main() {
   opts.name = "trainer";
   auto server = rpc::GrpcServer::Start(opts, {&service});
   if (!server.ok()) return Fail(server.status());
+  auto http = metrics::StartMetricsPort(absl::GetFlag(FLAGS_metrics_port));
+  if (!http.ok()) return Fail(http.status());
   jobs.Start();
   std::printf("trainer listening on port %d\n", (*server)->port());
   std::fflush(stdout);

@@ -6,10 +6,7 @@
 #include <grpcpp/grpcpp.h>
 #include <google/protobuf/util/json_util.h>
 #include <httplib.h>
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -169,18 +166,7 @@ class GatewayServerTest : public ::testing::Test {
   std::unique_ptr<Subprocess> index_, embedding_, gateway_;
   int index_port_ = 0, embedding_port_ = 0, web_port_ = 0, grpc_port_ = 0, metrics_port_ = 0;
   int last_free_port_ = 0;
-  // A port nothing listens on right now (the kernel's pick for an ephemeral bind).
-  int FreePort() {
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof a;
-    ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-    ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-    ::close(fd);
-    return last_free_port_ = ntohs(a.sin_port);
-  }
+  int FreePort() { return last_free_port_ = dogsearch::testing::FreeLoopbackPort(); }
   rpc::ChannelOptions options_;
   std::unique_ptr<v1::DogSearch::Stub> stub_;
 };
@@ -232,9 +218,9 @@ TEST_F(GatewayServerTest, EnrollSearchVerifyOverGrpc) {
   httplib::Client m("127.0.0.1", metrics_port_);
   std::string text;
   for (int i = 0; i < 60; ++i) {  // Gallery gauges refresh every 5 s.
-    auto r = m.Get("/metrics");
-    ASSERT_TRUE(r);
-    text = r->body;
+    auto got = m.Get("/metrics");
+    ASSERT_TRUE(got);
+    text = got->body;
     if (text.find("dogsearch_gateway_gallery_dogs 6") != std::string::npos) break;
     absl::SleepFor(absl::Milliseconds(200));
   }

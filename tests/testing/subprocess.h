@@ -35,6 +35,10 @@ class Subprocess {
   bool exited_ = false;
 };
 
+// A loopback port nothing listens on right now (the kernel's pick for an ephemeral bind), for
+// servers whose flag takes a fixed port (--metrics_port).
+int FreeLoopbackPort();
+
 // "… on port N" -> N, from a server's readiness line.
 absl::StatusOr<int> PortFromLine(const std::string& line);
 

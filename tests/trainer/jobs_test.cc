@@ -132,6 +132,58 @@ TEST(ProgressHubTest, TimeoutAndCloseWakeWaiters) {
   closer.join();
 }
 
+TEST(ProgressHubTest, KeepsTrainingGaugesAndCountsEachFinishedJobOnce) {
+  metrics::MetricsRegistry registry;
+  ProgressHub hub(&registry);
+  // What a Prometheus scrape reads: the value on the series' line (-1 when absent).
+  auto value = [&](const std::string& series) {
+    const std::string text = registry.RenderText();
+    const size_t at = text.find("\n" + series + " ");
+    return at == std::string::npos ? -1.0 : std::stod(text.substr(at + series.size() + 2));
+  };
+  auto gauge = [&](const char* name) { return value(name); };
+  auto finished = [&](const char* state) {
+    return value(std::string("dogsearch_trainer_jobs_finished_total{state=\"") + state + "\"}");
+  };
+  pb::JobProgress p;
+  p.set_job_id("a");
+  p.set_state(pb::JOB_STATE_RUNNING);
+  p.set_epoch(2);
+  p.set_step(40);
+  p.set_steps_per_second(3.5);
+  p.set_photos_per_second(224);
+  p.mutable_last_step()->set_loss(0.31);
+  hub.Publish(p);
+  pb::JobProgress other = p;
+  other.set_job_id("b");
+  hub.Publish(other);
+  EXPECT_EQ(gauge("dogsearch_trainer_jobs_running"), 2);
+  EXPECT_EQ(gauge("dogsearch_trainer_step"), 40);
+  EXPECT_EQ(gauge("dogsearch_trainer_epoch"), 2);
+  EXPECT_DOUBLE_EQ(gauge("dogsearch_trainer_steps_per_second"), 3.5);
+  EXPECT_DOUBLE_EQ(gauge("dogsearch_trainer_photos_per_second"), 224);
+  EXPECT_DOUBLE_EQ(gauge("dogsearch_trainer_loss"), 0.31);
+
+  p.set_state(pb::JOB_STATE_SUCCEEDED);
+  p.set_step(90);
+  p.mutable_validation()->set_rank1(0.62);
+  hub.Publish(p);
+  hub.Publish(p);  // A repeated final state is not a second finish.
+  other.set_state(pb::JOB_STATE_FAILED);
+  hub.Publish(other);
+  EXPECT_EQ(gauge("dogsearch_trainer_jobs_running"), 0);
+  EXPECT_EQ(gauge("dogsearch_trainer_step"), 40);  // b reported last.
+  EXPECT_DOUBLE_EQ(gauge("dogsearch_trainer_validation_rank1"), 0.62);
+  EXPECT_EQ(finished("JOB_STATE_SUCCEEDED"), 1);
+  EXPECT_EQ(finished("JOB_STATE_FAILED"), 1);
+
+  p.set_state(pb::JOB_STATE_RUNNING);  // Resumed (as after INTERRUPTED), then done again.
+  hub.Publish(p);
+  p.set_state(pb::JOB_STATE_SUCCEEDED);
+  hub.Publish(p);
+  EXPECT_EQ(finished("JOB_STATE_SUCCEEDED"), 2);
+}
+
 TEST(DataRootTest, DatasetsStayInsideTheRoot) {
   testing::TempDir dir;
   fs::create_directories(dir.File("root/dogs/a"));

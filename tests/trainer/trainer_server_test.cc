@@ -8,6 +8,7 @@
 #include <thread>
 
 #include <gtest/gtest.h>
+#include <httplib.h>
 
 #include "absl/strings/str_cat.h"
 #include "common/model/checkpoint.h"
@@ -35,7 +36,8 @@ class TrainerServerTest : public ::testing::Test {
     auto p = testing::Subprocess::Start(
         {TRAINER_SERVER_PATH, "--address=127.0.0.1:0", "--state_dir=" + dir_.File("state"),
          "--data_root=" + dir_.File("data"), "--models_root=" + dir_.File("models"),
-         "--threads=1", "--auth_token=tok", "--log_level=warning"});
+         "--threads=1", "--auth_token=tok", "--log_level=warning",
+         absl::StrCat("--metrics_port=", metrics_port_ = testing::FreeLoopbackPort())});
     ASSERT_TRUE(p.ok()) << p.status();
     trainer_ = *std::move(p);
     auto line = trainer_->WaitForLine("trainer listening on port", absl::Seconds(60));
@@ -78,7 +80,7 @@ class TrainerServerTest : public ::testing::Test {
 
   testing::TempDir dir_;
   std::unique_ptr<testing::Subprocess> trainer_;
-  int port_ = 0;
+  int port_ = 0, metrics_port_ = 0;
   rpc::ChannelOptions options_;
   std::unique_ptr<pb::Trainer::Stub> stub_;
 };
@@ -122,6 +124,15 @@ TEST_F(TrainerServerTest, JobToServedModelWithTwoWatchersAndCheckpointStream) {
   EXPECT_EQ(late.back().state(), pb::JOB_STATE_SUCCEEDED);
   EXPECT_EQ(early.back().step(), 90u);
   EXPECT_GT(early.size(), late.size() / 2);
+  {  // /metrics tells an operator the same.
+    httplib::Client m("127.0.0.1", metrics_port_);
+    auto r = m.Get("/metrics");
+    ASSERT_TRUE(r);
+    EXPECT_NE(r->body.find("dogsearch_trainer_jobs_finished_total{state=\"JOB_STATE_SUCCEEDED\"} 1"),
+              std::string::npos) << r->body;
+    EXPECT_NE(r->body.find("dogsearch_trainer_step 90"), std::string::npos);
+    EXPECT_NE(r->body.find("dogsearch_trainer_jobs_running 0"), std::string::npos);
+  }
   stream.join();
   watch_ctx.TryCancel();
   ASSERT_GE(events.size(), 2u);

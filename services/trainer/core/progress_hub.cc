@@ -10,14 +10,49 @@ bool IsFinalState(pb::JobState s) {
          s == pb::JOB_STATE_CANCELLED || s == pb::JOB_STATE_INTERRUPTED;
 }
 
+ProgressHub::ProgressHub(metrics::MetricsRegistry* registry) : registry_(registry) {
+  if (registry_ == nullptr) return;
+  auto gauge = [&](const char* name, const char* help) { return registry_->GetGauge(name, help); };
+  running_ = gauge("dogsearch_trainer_jobs_running", "Training jobs running now");
+  step_ = gauge("dogsearch_trainer_step", "Optimiser step of the job that reported last");
+  epoch_ = gauge("dogsearch_trainer_epoch", "Epoch (1-based) of the job that reported last");
+  steps_per_second_ = gauge("dogsearch_trainer_steps_per_second",
+                            "Recent training speed of the job that reported last");
+  photos_per_second_ = gauge("dogsearch_trainer_photos_per_second",
+                             "Recent photos per second of the job that reported last");
+  loss_ = gauge("dogsearch_trainer_loss", "Mean triplet loss of the last step reported");
+  validation_rank1_ = gauge("dogsearch_trainer_validation_rank1",
+                            "Validation rank-1 of the latest finished epoch reported");
+}
+
 void ProgressHub::Publish(const pb::JobProgress& progress) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     Snapshot& s = entries_[progress.job_id()];
+    const pb::JobState before = s.progress.state();
     s.progress = progress;
     ++s.version;
+    if (registry_ != nullptr) UpdateMetrics(before, progress);
   }
   cv_.notify_all();
+}
+
+void ProgressHub::UpdateMetrics(pb::JobState before, const pb::JobProgress& now) {
+  int running = 0;
+  for (const auto& [id, e] : entries_) running += e.progress.state() == pb::JOB_STATE_RUNNING;
+  running_->Set(running);
+  step_->Set(static_cast<double>(now.step()));
+  epoch_->Set(now.epoch());
+  steps_per_second_->Set(now.steps_per_second());
+  photos_per_second_->Set(now.photos_per_second());
+  if (now.has_last_step()) loss_->Set(now.last_step().loss());
+  if (now.has_validation()) validation_rank1_->Set(now.validation().rank1());
+  if (IsFinalState(now.state()) && !IsFinalState(before)) {
+    registry_
+        ->GetCounter("dogsearch_trainer_jobs_finished_total", "Jobs that reached a final state",
+                     {{"state", pb::JobState_Name(now.state())}})
+        ->Increment();
+  }
 }
 
 absl::StatusOr<ProgressHub::Snapshot> ProgressHub::WaitNewer(const std::string& job_id,
