@@ -78,7 +78,8 @@ int Main() {
   };
   TrainerService service(&jobs, store->get(), &hub, feed->get(),
                          rpc::TokenAuthenticator(absl::GetFlag(FLAGS_auth_token),
-                                                 absl::GetFlag(FLAGS_protect_reads)));
+                                                 absl::GetFlag(FLAGS_protect_reads)),
+                         &metrics::MetricsRegistry::Default());
   rpc::GrpcServerOptions opts;
   opts.address = absl::GetFlag(FLAGS_address);
   opts.tls = {absl::GetFlag(FLAGS_tls_cert), absl::GetFlag(FLAGS_tls_key), absl::GetFlag(FLAGS_tls_ca)};

@@ -2,10 +2,12 @@
 // ProgressHub (WatchJob) and CheckpointFeed (checkpoints). Uses gRPC's synchronous API: the
 // trainer serves few clients, and each open stream holds one of gRPC's sync threads while it
 // waits (streams wake at least every 500 ms to notice a cancelled client or a shutdown).
-// Thread-safe: all state lives in the three collaborators, each with its own lock.
+// Thread-safe: all state lives in the three collaborators, each with its own lock, and in the
+// registry's metric objects (requests by method and code, latency; streams count when they end).
 #ifndef DOGSEARCH_SERVICES_TRAINER_TRAINER_SERVICE_H_
 #define DOGSEARCH_SERVICES_TRAINER_TRAINER_SERVICE_H_
 
+#include "common/metrics/rpc_metrics.h"
 #include "common/rpc/token_auth.h"
 #include "dogsearch/v1/trainer.grpc.pb.h"
 #include "services/trainer/core/checkpoint_feed.h"
@@ -17,9 +19,9 @@ namespace dogsearch::trainer {
 
 class TrainerService final : public ::dogsearch::v1::Trainer::Service {
  public:
+  // `metrics` must outlive the service.
   TrainerService(JobManager* jobs, JobStore* store, ProgressHub* hub, CheckpointFeed* feed,
-                 rpc::TokenAuthenticator auth)
-      : jobs_(jobs), store_(store), hub_(hub), feed_(feed), auth_(std::move(auth)) {}
+                 rpc::TokenAuthenticator auth, metrics::MetricsRegistry* metrics);
 
   grpc::Status StartTraining(grpc::ServerContext* ctx, const ::dogsearch::v1::StartTrainingRequest* req,
                              ::dogsearch::v1::Job* resp) override;
@@ -44,11 +46,16 @@ class TrainerService final : public ::dogsearch::v1::Trainer::Service {
                                  ::dogsearch::v1::CheckpointInfo* resp) override;
 
  private:
+  // Runs one handler and records its outcome under `method`.
+  template <typename Fn>
+  grpc::Status Timed(const char* method, Fn fn);
+
   JobManager* const jobs_;
   JobStore* const store_;
   ProgressHub* const hub_;
   CheckpointFeed* const feed_;
   const rpc::TokenAuthenticator auth_;
+  const metrics::RpcMetrics rpc_metrics_;
 };
 
 }  // namespace dogsearch::trainer

@@ -132,6 +132,11 @@ TEST_F(TrainerServerTest, JobToServedModelWithTwoWatchersAndCheckpointStream) {
               std::string::npos) << r->body;
     EXPECT_NE(r->body.find("dogsearch_trainer_step 90"), std::string::npos);
     EXPECT_NE(r->body.find("dogsearch_trainer_jobs_running 0"), std::string::npos);
+    EXPECT_NE(r->body.find(
+                  "dogsearch_trainer_requests_total{method=\"StartTraining\",code=\"OK\"} 1"),
+              std::string::npos);
+    EXPECT_NE(r->body.find("dogsearch_trainer_requests_total{method=\"WatchJob\",code=\"OK\"} 2"),
+              std::string::npos);
   }
   stream.join();
   watch_ctx.TryCancel();

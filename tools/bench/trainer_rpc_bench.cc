@@ -57,7 +57,9 @@ int Main() {
   jo.models_root = scratch + "/models";
   jo.threads = absl::GetFlag(FLAGS_threads);
   JobManager jobs(store.get(), &hub, jo);
-  TrainerService service(&jobs, store.get(), &hub, feed.get(), rpc::TokenAuthenticator("", false));
+  metrics::MetricsRegistry registry;
+  TrainerService service(&jobs, store.get(), &hub, feed.get(), rpc::TokenAuthenticator("", false),
+                         &registry);
   auto server = *rpc::GrpcServer::Start(rpc::GrpcServerOptions{}, {&service});
   auto stub = pb::Trainer::NewStub(*rpc::CreateChannel(absl::StrCat("127.0.0.1:", server->port()), {}));
   pb::StartTrainingRequest req;
