@@ -11,9 +11,7 @@ CheckpointSubscriber::CheckpointSubscriber(std::shared_ptr<grpc::Channel> channe
                                            SubscriberOptions options)
     : repository_(repository),
       options_(std::move(options)),
-      watch_(std::move(channel),
-             {options_.channel, options_.initial_backoff, options_.max_backoff,
-              "trainer_watch_ended"},
+      watch_(std::move(channel), options_.watch,
              [this](const pb::CheckpointEvent& event) { Apply(event); }) {}
 
 CheckpointSubscriber::~CheckpointSubscriber() { Stop(); }

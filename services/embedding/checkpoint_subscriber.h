@@ -23,10 +23,9 @@
 namespace dogsearch::embedding {
 
 struct SubscriberOptions {
-  rpc::ChannelOptions channel;
+  // Channel (token, TLS) and reconnect backoff of the stream.
+  rpc::CheckpointWatchOptions watch;
   bool make_default_on_publish = false;
-  absl::Duration initial_backoff = absl::Milliseconds(200);
-  absl::Duration max_backoff = absl::Seconds(10);
   // How long a promotion waits for its model to finish loading before giving up on it.
   absl::Duration load_timeout = absl::Minutes(5);
 };

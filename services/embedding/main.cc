@@ -129,10 +129,10 @@ int Main() {
   std::unique_ptr<CheckpointSubscriber> subscriber;
   if (!absl::GetFlag(FLAGS_trainer_address).empty()) {
     SubscriberOptions so;
-    so.channel.bearer_token = absl::GetFlag(FLAGS_trainer_token);
-    so.channel.tls.ca_file = absl::GetFlag(FLAGS_trainer_tls_ca);
+    so.watch.channel.bearer_token = absl::GetFlag(FLAGS_trainer_token);
+    so.watch.channel.tls.ca_file = absl::GetFlag(FLAGS_trainer_tls_ca);
     so.make_default_on_publish = absl::GetFlag(FLAGS_trainer_make_default);
-    auto channel = rpc::CreateChannel(absl::GetFlag(FLAGS_trainer_address), so.channel);
+    auto channel = rpc::CreateChannel(absl::GetFlag(FLAGS_trainer_address), so.watch.channel);
     if (!channel.ok()) return Fail(channel.status());
     subscriber = std::make_unique<CheckpointSubscriber>(*channel, &repository, so);
     subscriber->Start();

@@ -99,10 +99,10 @@ class SubscriberTest : public ::testing::Test {
     auto server = rpc::GrpcServer::Start(rpc::GrpcServerOptions{}, {&trainer_});
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = *std::move(server);
-    options_.channel.bearer_token = "s3cret";
-    options_.initial_backoff = absl::Milliseconds(50);
-    options_.max_backoff = absl::Milliseconds(200);
-    auto channel = rpc::CreateChannel("127.0.0.1:" + std::to_string(server_->port()), options_.channel);
+    options_.watch.channel.bearer_token = "s3cret";
+    options_.watch.initial_backoff = absl::Milliseconds(50);
+    options_.watch.max_backoff = absl::Milliseconds(200);
+    auto channel = rpc::CreateChannel("127.0.0.1:" + std::to_string(server_->port()), options_.watch.channel);
     ASSERT_TRUE(channel.ok());
     channel_ = *channel;
   }
@@ -145,7 +145,7 @@ TEST_F(SubscriberTest, LoadsPublishedAndMakesPromotedTheDefault) {
 
 TEST_F(SubscriberTest, ReconnectsAndCatchesUpOnWhatWasPublishedWhileDisconnected) {
   trainer_.Push(Event(pb::CheckpointEvent::KIND_PUBLISHED, "v1", 100));
-  options_.initial_backoff = absl::Milliseconds(300);  // A window to publish into.
+  options_.watch.initial_backoff = absl::Milliseconds(300);  // A window to publish into.
   CheckpointSubscriber sub(channel_, &repo_, options_);
   sub.Start();
   ASSERT_TRUE(Eventually([&] { return Ready("v1"); }));

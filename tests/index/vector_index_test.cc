@@ -213,28 +213,48 @@ TEST(VectorIndexTest, SaveAndLoadRoundTrip) {
   EXPECT_NEAR(got[0]->vector[0], vecs[9][0], 1e-6);
 }
 
+// Two threads searching for vecs[0..999] until Stop(): each must find itself first (the
+// writers in these tests never touch ids 0..999) and no id twice.
+class SelfSearchers {
+ public:
+  SelfSearchers(const VectorIndex& index, const std::vector<std::vector<float>>& vecs,
+                uint32_t ef, int stride) {
+    for (int t = 0; t < 2; ++t) {
+      threads_.emplace_back([&, ef, stride, t] {
+        SearchParams p;
+        p.k = 5;
+        p.ef = ef;
+        for (int i = t; !done_.load(); i = (i + stride) % 1000) {
+          auto hits = index.Search(vecs[i], p);
+          if (hits.empty() || hits[0].id != absl::StrCat("id", i)) bad_++;
+          std::unordered_set<std::string> ids;
+          for (auto& h : hits) bad_ += !ids.insert(h.id).second;
+          searches_++;
+        }
+      });
+    }
+  }
+  ~SelfSearchers() { Stop(); }
+  void Stop() {
+    done_ = true;
+    for (auto& t : threads_) {
+      if (t.joinable()) t.join();
+    }
+  }
+  int searches() const { return searches_.load(); }
+  int bad() const { return bad_.load(); }
+
+ private:
+  std::atomic<bool> done_{false};
+  std::atomic<int> searches_{0}, bad_{0};
+  std::vector<std::thread> threads_;
+};
+
 TEST(VectorIndexTest, SearchesStayCorrectWhileUpsertsAndDeletesRun) {
   auto vecs = Clustered(6000, 32, 60, 8);
   std::vector<std::vector<float>> base(vecs.begin(), vecs.begin() + 3000);
   auto index = Build(base, Options(32, 64));
-  std::atomic<bool> done{false};
-  std::atomic<int> searches{0}, bad{0};
-  std::vector<std::thread> readers;
-  for (int t = 0; t < 2; ++t) {
-    readers.emplace_back([&, t] {
-      SearchParams p;
-      p.k = 5;
-      p.ef = 200;
-      for (int i = t; !done.load(); i = (i + 7) % 1000) {
-        // ids 0..999 are never touched by the writer: each must still find itself first.
-        auto hits = index->Search(vecs[i], p);
-        if (hits.empty() || hits[0].id != absl::StrCat("id", i)) bad++;
-        std::unordered_set<std::string> ids;
-        for (auto& h : hits) bad += !ids.insert(h.id).second;
-        searches++;
-      }
-    });
-  }
+  SelfSearchers readers(*index, vecs, 200, 7);
   // Writer: insert 3000 more (forcing growth), replace and delete some of ids 1000..2999.
   for (size_t i = 3000; i < 6000; i += 100) {
     std::vector<Record> batch;
@@ -244,10 +264,9 @@ TEST(VectorIndexTest, SearchesStayCorrectWhileUpsertsAndDeletesRun) {
     index->ApplyDelete({absl::StrCat("id", 1000 + i / 100)});
     ASSERT_TRUE(index->ApplyUpsert({Record{absl::StrCat("id", 2000 + i / 100), vecs[i], {}}}).ok());
   }
-  done = true;
-  for (auto& r : readers) r.join();
-  EXPECT_GT(searches.load(), 0);
-  EXPECT_EQ(bad.load(), 0);
+  readers.Stop();
+  EXPECT_GT(readers.searches(), 0);
+  EXPECT_EQ(readers.bad(), 0);
   EXPECT_EQ(index->live_count(), 6000u - 30u);
 }
 
@@ -262,30 +281,15 @@ TEST(VectorIndexTest, LockFreeSearchesAndBurstsOfInsertsStayCorrect) {
   CollectionOptions o = Options(32, 2048);  // Room for all: no resize in between.
   o.ef_construction = 16;  // Short inserts, long searches: they overlap.
   auto index = Build(base, o);
-  std::atomic<bool> done{false};
-  std::atomic<int> searches{0}, bad{0};
-  std::vector<std::thread> readers;
-  for (int t = 0; t < 2; ++t) {
-    readers.emplace_back([&, t] {
-      SearchParams p;
-      p.k = 5;
-      p.ef = 400;
-      for (int i = t; !done.load(); i = (i + 11) % 1000) {
-        auto hits = index->Search(vecs[i], p);
-        if (hits.empty() || hits[0].id != absl::StrCat("id", i)) bad++;
-        searches++;
-      }
-    });
-  }
+  SelfSearchers readers(*index, vecs, 400, 11);
   for (size_t i = 1000; i < 1300; ++i) {
     std::this_thread::sleep_for(std::chrono::microseconds(500));
     ASSERT_TRUE(index->Reserve(1).ok());
     ASSERT_TRUE(index->ApplyUpsert({Record{absl::StrCat("id", i), vecs[i], {}}}).ok());
   }
-  done = true;
-  for (auto& r : readers) r.join();
-  EXPECT_GT(searches.load(), 0);
-  EXPECT_EQ(bad.load(), 0);
+  readers.Stop();
+  EXPECT_GT(readers.searches(), 0);
+  EXPECT_EQ(readers.bad(), 0);
   EXPECT_EQ(index->live_count(), 1300u);
   SearchParams p;
   p.k = 1;

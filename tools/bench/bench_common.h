@@ -169,6 +169,41 @@ struct Row {
   Throughput one, many;
 };
 
+// One row: `work` (as RunFor takes it) from 1 thread or client, then from `many`; recall from
+// the hit ids `work` records into `got` during each run's first pass.
+template <typename Work>
+Row MeasureRow(std::string what, uint32_t ef, int many, size_t step, double min_seconds,
+               int server_pid, const std::vector<std::vector<uint32_t>>& truth,
+               std::vector<std::vector<uint32_t>>* got, Work work) {
+  Row row{std::move(what), ef, 0, {}, {}};
+  got->assign(truth.size(), {});
+  row.one = RunFor(1, truth.size(), step, min_seconds, server_pid, work);
+  got->assign(truth.size(), {});
+  row.many = RunFor(many, truth.size(), step, min_seconds, server_pid, work);
+  row.recall = Recall(truth, *got);
+  return row;
+}
+
+// Exact top-k ids per query, computed once by hnswlib_bench (--truth_out) and read by
+// index_bench (--truth), so that a run pays for brute force once.
+inline void WriteTruth(const std::string& path, const std::vector<std::vector<uint32_t>>& truth) {
+  std::ofstream f(path);
+  for (const auto& ids : truth) {
+    for (uint32_t id : ids) f << id << " ";
+    f << "\n";
+  }
+}
+
+inline std::vector<std::vector<uint32_t>> ReadTruth(const std::string& path) {
+  std::vector<std::vector<uint32_t>> truth;
+  std::ifstream f(path);
+  for (std::string line; std::getline(f, line);) {
+    std::istringstream ids(line);
+    truth.emplace_back(std::istream_iterator<uint32_t>(ids), std::istream_iterator<uint32_t>());
+  }
+  return truth;
+}
+
 // In-process hnswlib's figures per ef, written by hnswlib_bench and read by index_bench so
 // that the ratios are computed, not copied by hand.
 struct Baseline {

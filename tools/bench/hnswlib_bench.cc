@@ -12,6 +12,7 @@ ABSL_FLAG(int, dim, 128, "Dimension");
 ABSL_FLAG(int, clusters, 10000, "Gaussian clusters");
 ABSL_FLAG(double, min_seconds, 2.0, "Each throughput figure repeats the queries this long");
 ABSL_FLAG(std::string, baseline_out, "", "Write queries/s and CPU per query per ef here");
+ABSL_FLAG(std::string, truth_out, "", "Write the exact top-10 ids per query here");
 
 namespace dogsearch::bench {
 namespace {
@@ -28,18 +29,13 @@ void InProcessHnsw(const Vectors& data, const Vectors& queries,
   const double min_seconds = absl::GetFlag(FLAGS_min_seconds);
   for (uint32_t ef : kEfs) {
     graph.setEf(ef);
-    std::vector<std::vector<uint32_t>> got(queries.size());
-    auto work = [&](size_t q, size_t, bool record) {
+    std::vector<std::vector<uint32_t>> got;
+    rows->push_back(MeasureRow("in-process hnswlib (baseline)", ef, 2, 1, min_seconds, 0, truth,
+                               &got, [&](size_t q, size_t, bool record) {
       auto res = graph.searchKnn(queries[q].data(), kK);
       if (!record) return;
       for (; !res.empty(); res.pop()) got[q].push_back(static_cast<uint32_t>(res.top().second));
-    };
-    Row row{"in-process hnswlib (baseline)", ef, 0, {}, {}};
-    row.one = RunFor(1, queries.size(), 1, min_seconds, 0, work);
-    for (auto& g : got) g.clear();
-    row.many = RunFor(2, queries.size(), 1, min_seconds, 0, work);
-    row.recall = Recall(truth, got);
-    rows->push_back(row);
+    }));
   }
 }
 
@@ -49,6 +45,7 @@ int Main() {
               absl::GetFlag(FLAGS_clusters), &data, &queries);
   double bf_qps;
   auto truth = BruteForce(data, queries, 2, &bf_qps);
+  if (!absl::GetFlag(FLAGS_truth_out).empty()) WriteTruth(absl::GetFlag(FLAGS_truth_out), truth);
   std::printf("| index | build | memory (RSS growth) |\n|---|---|---|\n");
   std::vector<Row> rows;
   InProcessHnsw(data, queries, truth, &rows);

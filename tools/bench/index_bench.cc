@@ -32,6 +32,7 @@ ABSL_FLAG(std::string, index, "", "host:port of the running index_server (phase 
 ABSL_FLAG(int, server_pid, 0, "Its process id, for its CPU time and memory (phase service)");
 ABSL_FLAG(std::string, data_dir, "", "The stopped server's data directory (phase core)");
 ABSL_FLAG(std::string, baseline, "", "hnswlib_bench's --baseline_out file (ratio columns)");
+ABSL_FLAG(std::string, truth, "", "hnswlib_bench's --truth_out file (else computed here)");
 ABSL_FLAG(int, n, 100000, "Vectors in the index");
 ABSL_FLAG(int, queries, 1000, "Queries (drawn from the same clusters, not indexed)");
 ABSL_FLAG(int, dim, 128, "Dimension");
@@ -140,17 +141,12 @@ void ServicePhase(const Vectors& data, const Vectors& queries,
   const double min_seconds = absl::GetFlag(FLAGS_min_seconds);
   for (uint32_t ef : Efs()) {
     for (bool batch : {false, true}) {
-      std::vector<std::vector<uint32_t>> got(queries.size());
-      auto work = [&](size_t first, size_t last, bool record) {
+      std::vector<std::vector<uint32_t>> got;
+      rows->push_back(MeasureRow(batch ? "gRPC BatchSearch, 64 per call" : "gRPC Search", ef, 8,
+                                 batch ? kBatch : 1, min_seconds, pid, truth, &got,
+                                 [&](size_t first, size_t last, bool record) {
         SearchOnce(*stub, queries, ef, batch, first, last, record, &got);
-      };
-      const size_t step = batch ? kBatch : 1;
-      Row row{batch ? "gRPC BatchSearch, 64 per call" : "gRPC Search", ef, 0, {}, {}};
-      row.one = RunFor(1, queries.size(), step, min_seconds, pid, work);
-      for (auto& g : got) g.clear();
-      row.many = RunFor(8, queries.size(), step, min_seconds, pid, work);
-      row.recall = Recall(truth, got);
-      rows->push_back(row);
+      }));
     }
   }
   v1::SnapshotRequest req;  // So that phase core opens the collection without a WAL replay.
@@ -186,21 +182,16 @@ void CorePhase(const Vectors& queries, const std::vector<std::vector<uint32_t>>&
   auto coll = *(*catalog)->Resolve(kCollection);
   const double min_seconds = absl::GetFlag(FLAGS_min_seconds);
   for (uint32_t ef : Efs()) {
-    std::vector<std::vector<uint32_t>> got(queries.size());
-    auto work = [&](size_t q, size_t, bool record) {
+    std::vector<std::vector<uint32_t>> got;
+    rows->push_back(MeasureRow("index core in-process, no gRPC", ef, 2, 1, min_seconds, 0, truth,
+                               &got, [&](size_t q, size_t, bool record) {
       SearchParams p;
       p.k = kK;
       p.ef = ef;
       auto hits = coll->Search(queries[q], p);
       if (!record) return;
       for (const auto& h : *hits) got[q].push_back(std::stoul(h.id));
-    };
-    Row row{"index core in-process, no gRPC", ef, 0, {}, {}};
-    row.one = RunFor(1, queries.size(), 1, min_seconds, 0, work);
-    for (auto& g : got) g.clear();
-    row.many = RunFor(2, queries.size(), 1, min_seconds, 0, work);
-    row.recall = Recall(truth, got);
-    rows->push_back(row);
+    }));
   }
 }
 
@@ -218,8 +209,12 @@ int Main() {
   Vectors data, queries;
   MakeDataSet(absl::GetFlag(FLAGS_n), absl::GetFlag(FLAGS_queries), absl::GetFlag(FLAGS_dim),
               absl::GetFlag(FLAGS_clusters), &data, &queries);
-  double bf_qps;
-  auto truth = BruteForce(data, queries, 2, &bf_qps);
+  std::vector<std::vector<uint32_t>> truth;
+  if (!absl::GetFlag(FLAGS_truth).empty()) truth = ReadTruth(absl::GetFlag(FLAGS_truth));
+  if (truth.size() != queries.size()) {  // No file, or one for another data set.
+    double bf_qps;
+    truth = BruteForce(data, queries, 2, &bf_qps);
+  }
   std::vector<Row> rows;
   if (phase == "service") {
     std::printf("| index | build | memory |\n|---|---|---|\n");

@@ -16,7 +16,8 @@ trap cleanup EXIT
 echo "## Index, n=$n, $(date -u +%Y-%m-%d), $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
 echo
 echo "### Baseline: in-process hnswlib"
-build/tools/bench/hnswlib_bench --n="$n" --queries="$q" --baseline_out="$work/baseline"
+build/tools/bench/hnswlib_bench --n="$n" --queries="$q" --baseline_out="$work/baseline" \
+  --truth_out="$work/truth"
 echo
 echo "### dogsearch index server over loopback gRPC (server CPU from /proc/PID/stat)"
 build/services/index/index_server --address=127.0.0.1:0 --data_dir="$work/index" \
@@ -26,7 +27,7 @@ for _ in $(seq 1 300); do grep -q "^index listening" "$work/index.out" && break;
 port=$(grep "^index listening" "$work/index.out" | awk '{print $NF}')
 # shellcheck disable=SC2086  # INDEX_BENCH_FLAGS is a list of flags.
 build/tools/bench/index_bench --phase=service --index="127.0.0.1:$port" --server_pid="$server" \
-  --n="$n" --queries="$q" --baseline="$work/baseline" ${INDEX_BENCH_FLAGS:-}
+  --n="$n" --queries="$q" --baseline="$work/baseline" --truth="$work/truth" ${INDEX_BENCH_FLAGS:-}
 kill "$server"
 wait "$server" || true
 server=""
@@ -34,4 +35,4 @@ echo
 echo "### The index core in process (the server's data, no gRPC)"
 # shellcheck disable=SC2086
 build/tools/bench/index_bench --phase=core --data_dir="$work/index" --n="$n" --queries="$q" \
-  --baseline="$work/baseline" ${INDEX_BENCH_FLAGS:-}
+  --baseline="$work/baseline" --truth="$work/truth" ${INDEX_BENCH_FLAGS:-}

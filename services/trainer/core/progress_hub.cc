@@ -38,9 +38,8 @@ void ProgressHub::Publish(const pb::JobProgress& progress) {
 }
 
 void ProgressHub::UpdateMetrics(pb::JobState before, const pb::JobProgress& now) {
-  int running = 0;
-  for (const auto& [id, e] : entries_) running += e.progress.state() == pb::JOB_STATE_RUNNING;
-  running_->Set(running);
+  running_jobs_ += (now.state() == pb::JOB_STATE_RUNNING) - (before == pb::JOB_STATE_RUNNING);
+  running_->Set(running_jobs_);
   step_->Set(static_cast<double>(now.step()));
   epoch_->Set(now.epoch());
   steps_per_second_->Set(now.steps_per_second());
