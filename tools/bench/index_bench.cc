@@ -3,9 +3,10 @@
 // machine, against a real index_server process, as deployed:
 //
 //   --phase=service --index=HOST:PORT --server_pid=PID   the running server: build time and
-//       memory, recall@10 and queries/s per ef for 1 and 8 gRPC clients with single and batch
-//       search, the server's and the clients' CPU time per query, then a snapshot and the
-//       ingest rates under each sync policy;
+//       memory, the CPU cost of one unary call without a search (a one-record collection),
+//       recall@10 and queries/s per ef for 1 and 8 gRPC clients with single and batch search,
+//       the server's and the clients' CPU time per query, then a snapshot and the ingest rates
+//       under each sync policy;
 //   --phase=core --data_dir=DIR                           after the server stopped: its data
 //       opened in this process, the index core's own search (no gRPC) on the same collection.
 //
@@ -127,6 +128,27 @@ void SearchOnce(v1::Index::Stub& stub, const Vectors& queries, uint32_t ef, bool
   for (size_t q = first; q < last; ++q) keep(q, resp.results(static_cast<int>(q - first)));
 }
 
+// What one unary Search costs without the search: a one-record collection, 8 clients.
+void PrintCallFloor(v1::Index::Stub& stub, int pid, int dim, double min_seconds) {
+  const std::string name = "call_floor";
+  CreateCollection(stub, name, dim, v1::SYNC_POLICY_NONE);
+  Vectors one(1, std::vector<float>(dim, 0.0f));
+  one[0][0] = 1.0f;
+  Ingest(stub, name, one, 1, 1, 1);
+  v1::VectorSearchRequest req;
+  req.set_collection(name);
+  *req.mutable_vector() = {one[0].begin(), one[0].end()};
+  req.set_k(kK);
+  Throughput t = RunFor(8, 1000, 1, min_seconds, pid, [&](size_t, size_t, bool) {
+    grpc::ClientContext ctx;
+    v1::VectorSearchResponse resp;
+    Check(stub.Search(&ctx, req, &resp), "Search");
+  });
+  std::printf("\nPer-call floor (unary Search of a one-record collection, 8 clients): %.0f calls/s, "
+              "CPU per call %.0f µs server + %.0f µs client\n\n",
+              t.qps, t.server_cpu_us, t.cpu_us);
+}
+
 void ServicePhase(const Vectors& data, const Vectors& queries,
                   const std::vector<std::vector<uint32_t>>& truth, std::vector<Row>* rows) {
   const int pid = absl::GetFlag(FLAGS_server_pid);
@@ -139,6 +161,7 @@ void ServicePhase(const Vectors& data, const Vectors& queries,
               "clients, sync NONE) | %.0f MiB (server RSS growth) |\n",
               absl::ToDoubleSeconds(absl::Now() - start), RssMiBOf(pid) - rss0);
   const double min_seconds = absl::GetFlag(FLAGS_min_seconds);
+  PrintCallFloor(*stub, pid, static_cast<int>(data[0].size()), min_seconds);
   for (uint32_t ef : Efs()) {
     for (bool batch : {false, true}) {
       std::vector<std::vector<uint32_t>> got;

@@ -341,16 +341,25 @@ namespace {
 using Graph = hnswlib::HierarchicalNSW<float>;
 using DistId = std::pair<float, uint32_t>;
 
-// Copies node's neighbour list at `level`, holding the node's link lock (which hnswlib's insert
-// holds while it writes that list) unless no insert can be running (`lock_free`).
-void Neighbours(const Graph& g, uint32_t node, int level, bool lock_free,
-                std::vector<uint32_t>* out) {
-  std::unique_lock<std::mutex> lock;
-  if (!lock_free) lock = std::unique_lock<std::mutex>(const_cast<Graph&>(g).link_list_locks_[node]);
-  unsigned int* list = level == 0 ? g.get_linklist0(node) : g.get_linklist(node, level);
-  const size_t n = g.getListCount(list);
-  const uint32_t* ids = reinterpret_cast<const uint32_t*>(list + 1);
-  out->assign(ids, ids + n);
+// Node's neighbour list at `level`. While an insert may be running, copied into `copy` under
+// the node's link lock (hnswlib's insert holds it while it writes that list); while none can
+// (`lock_free`), read in place.
+struct NeighbourList {
+  const uint32_t* ids;
+  size_t size;
+};
+
+NeighbourList Neighbours(const Graph& g, uint32_t node, int level, bool lock_free,
+                         std::vector<uint32_t>* copy) {
+  auto read = [&] {
+    unsigned int* list = level == 0 ? g.get_linklist0(node) : g.get_linklist(node, level);
+    return NeighbourList{reinterpret_cast<const uint32_t*>(list + 1), g.getListCount(list)};
+  };
+  if (lock_free) return read();
+  std::lock_guard<std::mutex> lock(const_cast<Graph&>(g).link_list_locks_[node]);
+  const NeighbourList in_place = read();
+  copy->assign(in_place.ids, in_place.ids + in_place.size);
+  return {copy->data(), copy->size()};
 }
 
 // Counts a search in as lock-free if no insert is pending (protocol in the header); the
@@ -404,8 +413,9 @@ std::vector<SearchHit> VectorIndex::Search(const std::vector<float>& query,
   for (int level = top_level; level > 0; --level) {
     for (bool changed = true; changed;) {
       changed = false;
-      Neighbours(g, entry, level, lock_free, &nbrs);
-      for (uint32_t n : nbrs) {
+      const NeighbourList list = Neighbours(g, entry, level, lock_free, &nbrs);
+      for (size_t j = 0; j < list.size; ++j) {
+        const uint32_t n = list.ids[j];
         const float d = Distance(q, n);
         if (d < cur_dist) {
           cur_dist = d;
@@ -447,7 +457,7 @@ std::vector<SearchHit> VectorIndex::Search(const std::vector<float>& query,
     const auto [dist, node] = frontier.top();
     if (top.size() >= ef && dist > top.top().first) break;
     frontier.pop();
-    Neighbours(g, node, 0, lock_free, &nbrs);
+    const NeighbourList list = Neighbours(g, node, 0, lock_free, &nbrs);
     // Prefetch the next neighbour's vector and deleted flag while this one is compared (as
     // hnswlib does): a large collection does not fit in cache.
     auto prefetch = [&](uint32_t n) {
@@ -456,18 +466,21 @@ std::vector<SearchHit> VectorIndex::Search(const std::vector<float>& query,
     };
     // All visited marks at once (a 2-byte read each, so many misses overlap), then each
     // vector one step ahead.
-    for (uint32_t n : nbrs) {
-      _mm_prefetch(reinterpret_cast<const char*>(visited->mass + n), _MM_HINT_T0);
+    for (size_t j = 0; j < list.size; ++j) {
+      _mm_prefetch(reinterpret_cast<const char*>(visited->mass + list.ids[j]), _MM_HINT_T0);
     }
-    if (!nbrs.empty()) prefetch(nbrs[0]);
-    for (size_t j = 0; j < nbrs.size(); ++j) {
-      const uint32_t n = nbrs[j];
-      if (j + 1 < nbrs.size()) prefetch(nbrs[j + 1]);
+    if (list.size > 0) prefetch(list.ids[0]);
+    for (size_t j = 0; j < list.size; ++j) {
+      const uint32_t n = list.ids[j];
+      if (j + 1 < list.size) prefetch(list.ids[j + 1]);
       if (visited->mass[n] == visited->curV) continue;
       visited->mass[n] = visited->curV;
       const float d = Distance(q, n);
       if (top.size() < ef || d < top.top().first) {
         frontier.emplace(d, n);
+        // The best candidate is expanded next: fetch its neighbour list now.
+        _mm_prefetch(reinterpret_cast<const char*>(g.get_linklist0(frontier.top().second)),
+                     _MM_HINT_T0);
         if (eligible(n)) {
           top.emplace(d, n);
           if (top.size() > ef) top.pop();
