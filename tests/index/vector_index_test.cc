@@ -188,6 +188,23 @@ TEST(VectorIndexTest, GrowsPastInitialCapacityAndReusesDeletedSlots) {
   auto hit = index->Search(vecs[2999], p);
   ASSERT_EQ(hit.size(), 1u);
   EXPECT_NEAR(hit[0].distance, 0.f, 1e-5);
+  // Once every deleted slot is reused, searches skip the per-node deleted checks: the
+  // reused slots hold their new records, none of the deleted ones comes back.
+  std::vector<Record> last;
+  for (int i = 0; i < 200; ++i) last.push_back(Record{absl::StrCat("last", i), vecs[i], {}});
+  ASSERT_TRUE(index->Reserve(last.size()).ok());
+  ASSERT_TRUE(index->ApplyUpsert(last).ok());
+  EXPECT_EQ(index->deleted_slots(), 0u);
+  EXPECT_EQ(index->capacity(), cap);
+  p.k = 3;
+  for (int i : {0, 77, 199}) {
+    auto hits = index->Search(vecs[i], p);
+    ASSERT_FALSE(hits.empty());
+    std::unordered_set<std::string> ids;
+    for (auto& h : hits) ids.insert(h.id);
+    EXPECT_TRUE(ids.count(absl::StrCat("last", i))) << i;
+    EXPECT_FALSE(ids.count(absl::StrCat("id", i))) << i;  // Deleted above.
+  }
 }
 
 TEST(VectorIndexTest, SaveAndLoadRoundTrip) {

@@ -6,6 +6,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
+#include <optional>
 #include <queue>
 #include <mutex>
 #include <string_view>
@@ -119,6 +121,7 @@ absl::Status VectorIndex::ReuseSlot(uint32_t slot, const Record& r) {
   }
   slots_[slot] = Slot{r.id, r.payload};
   deleted_[slot].store(0, std::memory_order_release);
+  deleted_count_.fetch_sub(1, std::memory_order_release);
   return absl::OkStatus();
 }
 
@@ -153,6 +156,7 @@ absl::Status VectorIndex::InsertOne(const Record& r, ApplyStats* stats) {
   id_to_slot_[r.id] = slot;
   if (old_slot) {
     deleted_[*old_slot].store(1, std::memory_order_release);
+    deleted_count_.fetch_add(1, std::memory_order_release);
     free_slots_.push_back(*old_slot);
     ++stats->replaced;
   } else {
@@ -226,6 +230,7 @@ ApplyStats VectorIndex::ApplyDelete(const std::vector<std::string>& ids) {
       continue;
     }
     deleted_[it->second].store(1, std::memory_order_release);
+    deleted_count_.fetch_add(1, std::memory_order_release);
     free_slots_.push_back(it->second);
     id_to_slot_.erase(it);
     ++stats.deleted;
@@ -265,8 +270,7 @@ uint64_t VectorIndex::capacity() const {
 }
 
 uint64_t VectorIndex::deleted_slots() const {
-  std::shared_lock<std::shared_mutex> lock(map_mu_);
-  return free_slots_.size();
+  return deleted_count_.load(std::memory_order_acquire);
 }
 
 uint64_t VectorIndex::memory_bytes() const {
@@ -325,6 +329,7 @@ absl::StatusOr<std::unique_ptr<VectorIndex>> VectorIndex::Load(const CollectionO
     index->deleted_[i].store(deleted);
     if (deleted) {
       index->free_slots_.push_back(static_cast<uint32_t>(i));
+      index->deleted_count_.fetch_add(1, std::memory_order_relaxed);
     } else {
       index->id_to_slot_[index->slots_[i].id] = static_cast<uint32_t>(i);
     }
@@ -339,7 +344,15 @@ absl::StatusOr<std::unique_ptr<VectorIndex>> VectorIndex::Load(const CollectionO
 namespace {
 
 using Graph = hnswlib::HierarchicalNSW<float>;
-using DistId = std::pair<float, uint32_t>;
+using DistId = std::pair<float, uint32_t>;  // Distance, slot.
+
+// Orders by distance only (the id does not matter for ties).
+struct Nearer {
+  bool operator()(const DistId& a, const DistId& b) const { return a.first < b.first; }
+};
+struct Farther {
+  bool operator()(const DistId& a, const DistId& b) const { return a.first > b.first; }
+};
 
 // Node's neighbour list at `level`. While an insert may be running, copied into `copy` under
 // the node's link lock (hnswlib's insert holds it while it writes that list); while none can
@@ -383,89 +396,89 @@ class LockFreeSearch {
   bool entered_ = false;
 };
 
-}  // namespace
-
-float VectorIndex::Distance(const float* q, uint32_t slot) const {
-  return graph_->fstdistfunc_(q, graph_->getDataByInternalId(slot), graph_->dist_func_param_);
-}
-
-std::vector<SearchHit> VectorIndex::Search(const std::vector<float>& query,
-                                           const SearchParams& params) const {
-  std::shared_lock<WriterPriorityRwLock> lock(structure_mu_);
-  const LockFreeSearch mode(insert_pending_, lockfree_searches_);
-  const bool lock_free = mode.entered();
-  const Graph& g = *graph_;
-  uint32_t entry;
-  int top_level;
-  {
-    std::unique_lock<std::mutex> global;
-    if (!lock_free) global = std::unique_lock<std::mutex>(const_cast<Graph&>(g).global);
-    entry = g.enterpoint_node_;
-    top_level = g.maxlevel_;
+// One search's walk over the graph: the query, the distance kernel, the lock mode.
+class Walk {
+ public:
+  Walk(const Graph& g, const float* query, bool lock_free)
+      : g_(g), fn_(g.fstdistfunc_), param_(g.dist_func_param_), q_(query), lock_free_(lock_free) {
+    scratch_.reserve(64);
   }
-  if (top_level < 0) return {};
-  const float* q = query.data();
-  std::vector<uint32_t> nbrs;
-  nbrs.reserve(64);
 
-  // Greedy descent through the upper levels.
-  float cur_dist = Distance(q, entry);
-  for (int level = top_level; level > 0; --level) {
-    for (bool changed = true; changed;) {
-      changed = false;
-      const NeighbourList list = Neighbours(g, entry, level, lock_free, &nbrs);
-      for (size_t j = 0; j < list.size; ++j) {
-        const uint32_t n = list.ids[j];
-        const float d = Distance(q, n);
-        if (d < cur_dist) {
-          cur_dist = d;
-          entry = n;
-          changed = true;
+  float Distance(uint32_t slot) const { return fn_(q_, g_.getDataByInternalId(slot), param_); }
+
+  // Greedy descent through the upper levels: the base layer's entry point and its distance,
+  // or nullopt for an empty graph.
+  std::optional<DistId> Descend() {
+    uint32_t entry;
+    int top_level;
+    {
+      std::unique_lock<std::mutex> global;
+      if (!lock_free_) global = std::unique_lock<std::mutex>(const_cast<Graph&>(g_).global);
+      entry = g_.enterpoint_node_;
+      top_level = g_.maxlevel_;
+    }
+    if (top_level < 0) return std::nullopt;
+    float best = Distance(entry);
+    for (int level = top_level; level > 0; --level) {
+      for (bool changed = true; changed;) {
+        changed = false;
+        const NeighbourList list = Neighbours(g_, entry, level, lock_free_, &scratch_);
+        for (size_t j = 0; j < list.size; ++j) {
+          const float d = Distance(list.ids[j]);
+          if (d < best) {
+            best = d;
+            entry = list.ids[j];
+            changed = true;
+          }
         }
       }
     }
+    return DistId{best, entry};
   }
 
-  // Filter sets are built only when a filter is given: most searches have none.
-  const bool filtered = !params.include_dog_ids.empty() || !params.exclude_dog_ids.empty();
-  std::unordered_set<std::string> include, exclude;
-  if (filtered) {
-    include.insert(params.include_dog_ids.begin(), params.include_dog_ids.end());
-    exclude.insert(params.exclude_dog_ids.begin(), params.exclude_dog_ids.end());
-  }
-  auto eligible = [&](uint32_t slot) {
-    if (deleted_[slot].load(std::memory_order_acquire)) return false;
-    if (!filtered) return true;
-    const std::string& dog = slots_[slot].payload.dog_id;
-    if (!include.empty() && include.count(dog) == 0) return false;
-    return exclude.count(dog) == 0;
-  };
+  // Best-first search of the base layer from `start` with a candidate list of size `ef`; only
+  // slots that pass `eligible` are results. `flags` (may be null) is prefetched beside each
+  // vector (eligible reads it). Returns the results nearest first.
+  template <typename Eligible>
+  std::vector<DistId> SearchBaseLayer(DistId start, size_t ef, const void* flags,
+                                      Eligible eligible);
 
-  // Best-first search of the base layer with a candidate list of size ef.
-  const size_t ef = std::max<size_t>(params.ef ? params.ef : options_.ef_search, params.k);
-  hnswlib::VisitedList* visited = g.visited_list_pool_->getFreeVisitedList();
+ private:
+  const Graph& g_;
+  const hnswlib::DISTFUNC<float> fn_;
+  const void* const param_;
+  const float* const q_;
+  const bool lock_free_;
+  std::vector<uint32_t> scratch_;
+};
+
+template <typename Eligible>
+std::vector<DistId> Walk::SearchBaseLayer(DistId start, size_t ef, const void* flags,
+                                          Eligible eligible) {
   std::vector<DistId> top_storage, frontier_storage;
   top_storage.reserve(ef + 1);
   frontier_storage.reserve(4 * ef);
-  std::priority_queue<DistId> top(std::less<DistId>(), std::move(top_storage));  // Worst on top.
-  std::priority_queue<DistId, std::vector<DistId>, std::greater<DistId>> frontier(  // Best on top.
-      std::greater<DistId>(), std::move(frontier_storage));
-  visited->mass[entry] = visited->curV;
-  frontier.emplace(cur_dist, entry);
-  if (eligible(entry)) top.emplace(cur_dist, entry);
-  while (!frontier.empty()) {
-    const auto [dist, node] = frontier.top();
-    if (top.size() >= ef && dist > top.top().first) break;
+  std::priority_queue<DistId, std::vector<DistId>, Nearer> top(Nearer(), std::move(top_storage));
+  std::priority_queue<DistId, std::vector<DistId>, Farther> frontier(Farther(),
+                                                                     std::move(frontier_storage));
+  hnswlib::VisitedList* visited = g_.visited_list_pool_->getFreeVisitedList();
+  const hnswlib::vl_type mark = visited->curV;
+  visited->mass[start.second] = mark;
+  frontier.push(start);
+  if (eligible(start.second)) top.push(start);
+  // The farthest result while the list is full; +inf until then.
+  float bound = top.size() >= ef ? top.top().first : std::numeric_limits<float>::infinity();
+  // A large collection does not fit in cache: the next neighbour's vector (and flag) is
+  // fetched while this one is compared, as hnswlib does.
+  auto prefetch = [&](uint32_t n) {
+    _mm_prefetch(g_.getDataByInternalId(n), _MM_HINT_T0);
+    if (flags) _mm_prefetch(static_cast<const char*>(flags) + n, _MM_HINT_T0);
+  };
+  while (!frontier.empty() && frontier.top().first <= bound) {
+    const uint32_t node = frontier.top().second;
     frontier.pop();
-    const NeighbourList list = Neighbours(g, node, 0, lock_free, &nbrs);
-    // Prefetch the next neighbour's vector and deleted flag while this one is compared (as
-    // hnswlib does): a large collection does not fit in cache.
-    auto prefetch = [&](uint32_t n) {
-      _mm_prefetch(g.getDataByInternalId(n), _MM_HINT_T0);
-      _mm_prefetch(reinterpret_cast<const char*>(deleted_.get() + n), _MM_HINT_T0);
-    };
-    // All visited marks at once (a 2-byte read each, so many misses overlap), then each
-    // vector one step ahead.
+    const NeighbourList list = Neighbours(g_, node, 0, lock_free_, &scratch_);
+    // All visited marks at once (a 2-byte read each, so many misses overlap).
     for (size_t j = 0; j < list.size; ++j) {
       _mm_prefetch(reinterpret_cast<const char*>(visited->mass + list.ids[j]), _MM_HINT_T0);
     }
@@ -473,32 +486,73 @@ std::vector<SearchHit> VectorIndex::Search(const std::vector<float>& query,
     for (size_t j = 0; j < list.size; ++j) {
       const uint32_t n = list.ids[j];
       if (j + 1 < list.size) prefetch(list.ids[j + 1]);
-      if (visited->mass[n] == visited->curV) continue;
-      visited->mass[n] = visited->curV;
-      const float d = Distance(q, n);
-      if (top.size() < ef || d < top.top().first) {
-        frontier.emplace(d, n);
-        // The best candidate is expanded next: fetch its neighbour list now.
-        _mm_prefetch(reinterpret_cast<const char*>(g.get_linklist0(frontier.top().second)),
-                     _MM_HINT_T0);
-        if (eligible(n)) {
-          top.emplace(d, n);
-          if (top.size() > ef) top.pop();
-        }
-      }
+      if (visited->mass[n] == mark) continue;
+      visited->mass[n] = mark;
+      const float d = Distance(n);
+      if (d >= bound) continue;
+      frontier.emplace(d, n);
+      // The best candidate is expanded next: fetch its neighbour list now.
+      _mm_prefetch(reinterpret_cast<const char*>(g_.get_linklist0(frontier.top().second)),
+                   _MM_HINT_T0);
+      if (!eligible(n)) continue;
+      top.emplace(d, n);
+      if (top.size() > ef) top.pop();
+      if (top.size() >= ef) bound = top.top().first;
     }
   }
-  g.visited_list_pool_->releaseVisitedList(visited);
+  g_.visited_list_pool_->releaseVisitedList(visited);
+  std::vector<DistId> best(top.size());
+  for (size_t i = top.size(); i > 0; --i, top.pop()) best[i - 1] = top.top();
+  return best;
+}
 
-  std::vector<DistId> sorted;
-  sorted.reserve(top.size());
-  for (; !top.empty(); top.pop()) {
-    sorted.push_back(top.top());
-    _mm_prefetch(reinterpret_cast<const char*>(&slots_[top.top().second]), _MM_HINT_T0);
+// Include/exclude lists of dog ids; sets built only when a filter is given.
+class DogFilter {
+ public:
+  explicit DogFilter(const SearchParams& p)
+      : include_(p.include_dog_ids.begin(), p.include_dog_ids.end()),
+        exclude_(p.exclude_dog_ids.begin(), p.exclude_dog_ids.end()) {}
+  bool active() const { return !include_.empty() || !exclude_.empty(); }
+  bool Accepts(const std::string& dog) const {
+    return (include_.empty() || include_.count(dog) > 0) && exclude_.count(dog) == 0;
   }
-  std::sort(sorted.begin(), sorted.end());
+
+ private:
+  const std::unordered_set<std::string> include_, exclude_;
+};
+
+}  // namespace
+
+std::vector<SearchHit> VectorIndex::Search(const std::vector<float>& query,
+                                           const SearchParams& params) const {
+  std::shared_lock<WriterPriorityRwLock> lock(structure_mu_);
+  const LockFreeSearch mode(insert_pending_, lockfree_searches_);
+  Walk walk(*graph_, query.data(), mode.entered());
+  const std::optional<DistId> start = walk.Descend();
+  if (!start) return {};
+  const size_t ef = std::max<size_t>(params.ef ? params.ef : options_.ef_search, params.k);
+  const DogFilter filter(params);
+  std::vector<DistId> best;
+  // Like hnswlib, a collection without deleted records and a search without a filter check
+  // nothing per node. A delete racing this search may or may not be seen by it.
+  if (!filter.active() && deleted_count_.load(std::memory_order_acquire) == 0) {
+    best = walk.SearchBaseLayer(*start, ef, nullptr, [](uint32_t) { return true; });
+  } else {
+    best = walk.SearchBaseLayer(*start, ef, deleted_.get(), [&](uint32_t slot) {
+      return deleted_[slot].load(std::memory_order_acquire) == 0 &&
+             (!filter.active() || filter.Accepts(slots_[slot].payload.dog_id));
+    });
+  }
+  return CollectHits(best, params);
+}
+
+std::vector<SearchHit> VectorIndex::CollectHits(const std::vector<DistId>& best,
+                                                const SearchParams& params) const {
+  for (const DistId& b : best) {
+    _mm_prefetch(reinterpret_cast<const char*>(&slots_[b.second]), _MM_HINT_T0);
+  }
   std::vector<SearchHit> hits;
-  hits.reserve(std::min<size_t>(params.k, sorted.size()));
+  hits.reserve(std::min<size_t>(params.k, best.size()));
   // The old and the new copy of a record can both be found during a racing upsert: keep the
   // nearer. Duplicates are rare and k is small, so a linear check is cheaper than a hash set.
   auto seen = [&hits](const std::string& id) {
@@ -509,13 +563,13 @@ std::vector<SearchHit> VectorIndex::Search(const std::vector<float>& query,
   };
   std::unordered_set<std::string_view> seen_large;  // Only for k above kLinearDedupLimit.
   constexpr size_t kLinearDedupLimit = 32;
-  for (const auto& [d, slot] : sorted) {
+  for (const auto& [d, slot] : best) {
     if (hits.size() >= params.k) break;
     const Slot& s = slots_[slot];
     if (params.k <= kLinearDedupLimit ? seen(s.id) : !seen_large.insert(s.id).second) continue;
     SearchHit h{s.id, d, s.payload, {}};
     if (params.include_vectors) {
-      const float* v = reinterpret_cast<const float*>(g.getDataByInternalId(slot));
+      const float* v = reinterpret_cast<const float*>(graph_->getDataByInternalId(slot));
       h.vector.assign(v, v + options_.dimension);
     }
     hits.push_back(std::move(h));

@@ -37,6 +37,7 @@
 #include <shared_mutex>
 #include <string>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -109,7 +110,10 @@ class VectorIndex {
   absl::Status InsertOne(const Record& r, ApplyStats* stats);
   absl::Status Grow();
   absl::Status ReuseSlot(uint32_t slot, const Record& r);
-  float Distance(const float* a, uint32_t slot) const;
+  using DistId = std::pair<float, uint32_t>;  // Distance, slot.
+  // Results of a search (nearest first) as hits: at most k, one per id, with payloads.
+  std::vector<SearchHit> CollectHits(const std::vector<DistId>& best,
+                                     const SearchParams& params) const;
 
   const CollectionOptions options_;
   std::unique_ptr<hnswlib::SpaceInterface<float>> space_;
@@ -127,6 +131,9 @@ class VectorIndex {
   // the single writer; lockfree_searches_ counts searches walking without link locks.
   std::atomic<bool> insert_pending_{false};
   mutable std::atomic<int> lockfree_searches_{0};
+  // Slots whose deleted_ flag is set (== free_slots_.size()); written by the single writer
+  // after it sets or clears a flag, read by searches (none deleted: no per-node checks).
+  std::atomic<uint64_t> deleted_count_{0};
   class InsertWindow;
 
   mutable std::shared_mutex map_mu_;
