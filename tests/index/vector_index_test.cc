@@ -317,5 +317,58 @@ TEST(VectorIndexTest, LockFreeSearchesAndBurstsOfInsertsStayCorrect) {
   }
 }
 
+// A large batch is linked by several threads at once (hnswlib numbers the nodes in arrival
+// order): every record must end up with its own vector and payload, duplicates within the batch
+// resolve to the last copy, replaced ids keep one live copy, and searches running meanwhile
+// stay exact. Under ThreadSanitizer in README's list.
+TEST(VectorIndexTest, LargeBatchesAreLinkedInParallelWithSearchesRunning) {
+  auto vecs = Clustered(5000, 32, 50, 12);
+  std::vector<std::vector<float>> base(vecs.begin(), vecs.begin() + 1000);
+  auto index = Build(base, Options(32, 64));
+  SelfSearchers readers(*index, vecs, 100, 13);
+  ApplyStats total;
+  for (size_t first = 1000; first < 5000; first += 1000) {
+    std::vector<Record> batch;
+    for (size_t j = first; j < first + 1000; ++j) {
+      batch.push_back(Record{absl::StrCat("id", j), vecs[j], {absl::StrCat("dog", j), "", {}}});
+    }
+    // Twice in the batch (the later wins) and an existing id moved onto a new vector.
+    batch.push_back(Record{absl::StrCat("id", first), vecs[first], {"dup", "", {}}});
+    batch.push_back(Record{absl::StrCat("id", first - 1), vecs[first - 1], {"moved", "", {}}});
+    ASSERT_TRUE(index->Reserve(batch.size()).ok());
+    auto stats = index->ApplyUpsert(batch);
+    ASSERT_TRUE(stats.ok()) << stats.status();
+    total.inserted += stats->inserted;
+    total.replaced += stats->replaced;
+  }
+  readers.Stop();
+  EXPECT_GT(readers.searches(), 0);
+  EXPECT_EQ(readers.bad(), 0);
+  EXPECT_EQ(total.inserted, 4000u);
+  EXPECT_EQ(total.replaced, 8u);
+  EXPECT_EQ(index->live_count(), 5000u);
+  EXPECT_EQ(index->deleted_slots(), 4u);  // The moved ids' old copies.
+  std::vector<std::string> ids;
+  for (size_t j = 0; j < 5000; ++j) ids.push_back(absl::StrCat("id", j));
+  auto got = index->Get(ids, true);
+  SearchParams p;
+  p.k = 1;
+  for (size_t j = 0; j < 5000; ++j) {
+    ASSERT_TRUE(got[j].has_value()) << j;
+    ASSERT_EQ(got[j]->vector.size(), 32u);
+    for (int d = 0; d < 32; d += 8) ASSERT_NEAR(got[j]->vector[d], vecs[j][d], 1e-5) << j;
+    std::string dog = j < 1000 ? got[j]->payload.dog_id : absl::StrCat("dog", j);
+    if (j % 1000 == 0 && j > 0) dog = "dup";
+    if (j % 1000 == 999 && j < 4000) dog = "moved";
+    EXPECT_EQ(got[j]->payload.dog_id, dog) << j;
+    if (j % 97 == 0) {
+      auto hits = index->Search(vecs[j], p);
+      ASSERT_FALSE(hits.empty());
+      EXPECT_EQ(hits[0].id, ids[j]);
+      EXPECT_NEAR(hits[0].distance, 0.f, 1e-5);
+    }
+  }
+}
+
 }  // namespace
 }  // namespace dogsearch::index

@@ -24,7 +24,9 @@
 
 namespace dogsearch::index {
 
-VectorIndex::VectorIndex(const CollectionOptions& options) : options_(options) {
+VectorIndex::VectorIndex(const CollectionOptions& options)
+    : options_(options),
+      insert_threads_(std::max<size_t>(1, std::thread::hardware_concurrency())) {
   if (options.metric == Metric::kL2) {
     space_ = std::make_unique<hnswlib::L2Space>(options.dimension);
   } else {
@@ -45,7 +47,8 @@ absl::Status VectorIndex::InitGraph(uint64_t capacity) {
   capacity_ = capacity;
   slots_.resize(capacity);
   deleted_.reset(new std::atomic<uint8_t>[capacity]);
-  for (uint64_t i = 0; i < capacity; ++i) deleted_[i].store(0, std::memory_order_relaxed);
+  // A slot not yet linked counts as deleted until its record is written (see LinkNew).
+  for (uint64_t i = 0; i < capacity; ++i) deleted_[i].store(1, std::memory_order_relaxed);
   return absl::OkStatus();
 }
 
@@ -106,7 +109,7 @@ absl::Status VectorIndex::Grow() {
   slots_.resize(target);
   std::unique_ptr<std::atomic<uint8_t>[]> flags(new std::atomic<uint8_t>[target]);
   for (uint64_t i = 0; i < target; ++i) {
-    flags[i].store(i < capacity_ ? deleted_[i].load() : 0, std::memory_order_relaxed);
+    flags[i].store(i < capacity_ ? deleted_[i].load() : 1, std::memory_order_relaxed);
   }
   deleted_ = std::move(flags);
   capacity_ = target;
@@ -127,43 +130,53 @@ absl::Status VectorIndex::ReuseSlot(uint32_t slot, const Record& r) {
   return absl::OkStatus();
 }
 
-absl::Status VectorIndex::InsertOne(const Record& r, ApplyStats* stats) {
-  std::optional<uint32_t> old_slot, reuse;
-  {
-    std::unique_lock<std::shared_mutex> map_lock(map_mu_);
-    auto it = id_to_slot_.find(r.id);
-    if (it != id_to_slot_.end()) old_slot = it->second;
-    if (used_slots_.load() >= capacity_ && !free_slots_.empty()) {
-      reuse = free_slots_.back();
-      free_slots_.pop_back();
-    }
-  }
-  if (!reuse && used_slots_.load() >= capacity_) DS_RETURN_IF_ERROR(Grow());
+absl::StatusOr<uint32_t> VectorIndex::LinkNew(const Record& r, uint64_t label) {
+  std::shared_lock<WriterPriorityRwLock> lock(structure_mu_);
   uint32_t slot;
-  if (reuse) {
-    slot = *reuse;
-    DS_RETURN_IF_ERROR(ReuseSlot(slot, r));
-  } else {
-    std::shared_lock<WriterPriorityRwLock> lock(structure_mu_);
-    slot = static_cast<uint32_t>(used_slots_.load());
-    slots_[slot] = Slot{r.id, r.payload};  // Before linking: readers reach it only after.
-    try {
-      graph_->addPoint(r.vector.data(), slot);
-    } catch (const std::exception& e) {
-      return absl::ResourceExhaustedError(absl::StrCat("HNSW insert failed: ", e.what()));
+  try {
+    slot = graph_->addPoint(r.vector.data(), label, -1);
+  } catch (const std::exception& e) {
+    return absl::ResourceExhaustedError(absl::StrCat("HNSW insert failed: ", e.what()));
+  }
+  // hnswlib numbers nodes in arrival order, so the slot is known only now; a search that
+  // reaches the node meanwhile sees its flag still set and passes through it without reading
+  // the slot. The release store publishes the slot to searches that see the flag clear.
+  slots_[slot] = Slot{r.id, r.payload};
+  deleted_[slot].store(0, std::memory_order_release);
+  return slot;
+}
+
+absl::Status VectorIndex::LinkAll(const std::vector<const Record*>& records,
+                                  std::vector<uint32_t>* slots) {
+  slots->assign(records.size(), kNoSlot);
+  // Labels only need to be unique: this batch's start at the node count, above all earlier.
+  const uint64_t first_label = graph_->cur_element_count;
+  const size_t threads =
+      std::clamp<size_t>(records.size() / kMinRecordsPerInsertThread, 1, insert_threads_);
+  std::atomic<size_t> next{0};
+  std::vector<absl::Status> errors(threads);
+  auto work = [&](size_t t) {
+    for (size_t i; (i = next.fetch_add(1)) < records.size();) {
+      absl::StatusOr<uint32_t> slot = LinkNew(*records[i], first_label + i);
+      if (!slot.ok()) {
+        errors[t] = slot.status();
+        return;
+      }
+      (*slots)[i] = *slot;
     }
-    used_slots_.store(slot + 1);
-  }
-  std::unique_lock<std::shared_mutex> map_lock(map_mu_);
-  id_to_slot_[r.id] = slot;
-  if (old_slot) {
-    deleted_[*old_slot].store(1, std::memory_order_release);
-    deleted_count_.fetch_add(1, std::memory_order_release);
-    free_slots_.push_back(*old_slot);
-    ++stats->replaced;
-  } else {
-    ++stats->inserted;
-  }
+  };
+  std::vector<std::thread> helpers;
+  for (size_t t = 1; t < threads; ++t) helpers.emplace_back(work, t);
+  work(0);
+  for (auto& h : helpers) h.join();
+  used_slots_.store(graph_->cur_element_count);
+  // A node whose insert threw after hnswlib counted it keeps its flag set for good: counted
+  // as deleted, so that searches keep checking flags.
+  const size_t linked = static_cast<size_t>(
+      std::count_if(slots->begin(), slots->end(), [](uint32_t s) { return s != kNoSlot; }));
+  deleted_count_.fetch_add(graph_->cur_element_count - first_label - linked,
+                           std::memory_order_release);
+  for (const absl::Status& e : errors) DS_RETURN_IF_ERROR(e);
   return absl::OkStatus();
 }
 
@@ -218,8 +231,76 @@ class VectorIndex::InsertWindow {
 absl::StatusOr<ApplyStats> VectorIndex::ApplyUpsert(const std::vector<Record>& records) {
   ApplyStats stats;
   InsertWindow window(this);
-  for (const Record& r : records) DS_RETURN_IF_ERROR(InsertOne(r, &stats));
+  // Within a batch a later record with the same id wins: only the last copy is linked, and
+  // each earlier one counts as replaced by the next.
+  std::unordered_map<std::string_view, size_t> last;
+  for (size_t i = 0; i < records.size(); ++i) last[records[i].id] = i;
+  std::vector<const Record*> fresh, placed;
+  std::vector<uint32_t> placed_slots;
+  for (size_t i = 0; i < records.size(); ++i) {
+    if (last[records[i].id] != i) {
+      ++stats.replaced;
+      continue;
+    }
+    // Deleted slots are reused only when the graph is full (rather than growing it), one at
+    // a time: rewriting a node in place keeps searches out.
+    std::optional<uint32_t> reuse;
+    if (used_slots_.load() + fresh.size() >= capacity_) reuse = TakeFreeSlot();
+    if (!reuse) {
+      fresh.push_back(&records[i]);
+      continue;
+    }
+    if (absl::Status s = ReuseSlot(*reuse, records[i]); !s.ok()) {
+      ReturnFreeSlot(*reuse);
+      Publish(placed, placed_slots, &stats);  // Those before it stay applied.
+      return s;
+    }
+    placed.push_back(&records[i]);
+    placed_slots.push_back(*reuse);
+  }
+  while (used_slots_.load() + fresh.size() > capacity_) DS_RETURN_IF_ERROR(Grow());
+  std::vector<uint32_t> fresh_slots;
+  const absl::Status linked = LinkAll(fresh, &fresh_slots);
+  for (size_t i = 0; i < fresh.size(); ++i) {
+    if (fresh_slots[i] == kNoSlot) continue;  // Failed: not linked (the status says why).
+    placed.push_back(fresh[i]);
+    placed_slots.push_back(fresh_slots[i]);
+  }
+  Publish(placed, placed_slots, &stats);
+  DS_RETURN_IF_ERROR(linked);
   return stats;
+}
+
+std::optional<uint32_t> VectorIndex::TakeFreeSlot() {
+  std::unique_lock<std::shared_mutex> map_lock(map_mu_);
+  if (free_slots_.empty()) return std::nullopt;
+  const uint32_t slot = free_slots_.back();
+  free_slots_.pop_back();
+  return slot;
+}
+
+void VectorIndex::ReturnFreeSlot(uint32_t slot) {
+  std::unique_lock<std::shared_mutex> map_lock(map_mu_);
+  free_slots_.push_back(slot);
+}
+
+void VectorIndex::Publish(const std::vector<const Record*>& records,
+                          const std::vector<uint32_t>& slots, ApplyStats* stats) {
+  std::unique_lock<std::shared_mutex> map_lock(map_mu_);
+  for (size_t i = 0; i < records.size(); ++i) {
+    auto [it, inserted] = id_to_slot_.try_emplace(records[i]->id, slots[i]);
+    if (inserted) {
+      ++stats->inserted;
+      continue;
+    }
+    // The replaced copy stays findable until here; a search meanwhile may see both (and
+    // keeps the nearer, see CollectHits).
+    deleted_[it->second].store(1, std::memory_order_release);
+    deleted_count_.fetch_add(1, std::memory_order_release);
+    free_slots_.push_back(it->second);
+    it->second = slots[i];
+    ++stats->replaced;
+  }
 }
 
 ApplyStats VectorIndex::ApplyDelete(const std::vector<std::string>& ids) {
@@ -322,7 +403,7 @@ absl::StatusOr<std::unique_ptr<VectorIndex>> VectorIndex::Load(const CollectionO
   index->capacity_ = index->graph_->max_elements_;
   index->slots_.resize(index->capacity_);
   index->deleted_.reset(new std::atomic<uint8_t>[index->capacity_]);
-  for (uint64_t i = 0; i < index->capacity_; ++i) index->deleted_[i].store(0);
+  for (uint64_t i = 0; i < index->capacity_; ++i) index->deleted_[i].store(1);
   std::unique_lock<std::shared_mutex> map_lock(index->map_mu_);
   for (uint64_t i = 0; i < used; ++i) {
     DS_ASSIGN_OR_RETURN(uint8_t deleted, d.U8());
@@ -358,9 +439,10 @@ std::vector<SearchHit> VectorIndex::Search(const std::vector<float>& query,
   const size_t ef = std::max<size_t>(params.ef ? params.ef : options_.ef_search, params.k);
   const DogFilter filter(params);
   std::vector<DistId> best;
-  // Like hnswlib, a collection without deleted records and a search without a filter check
-  // nothing per node. A delete racing this search may or may not be seen by it.
-  if (!filter.active() && deleted_count_.load(std::memory_order_acquire) == 0) {
+  // Like hnswlib, a search without a filter in a collection without deleted records checks
+  // nothing per node, unless an insert is running (its new nodes are flagged until their
+  // slots are written). A delete racing this search may or may not be seen by it.
+  if (mode.entered() && !filter.active() && deleted_count_.load(std::memory_order_acquire) == 0) {
     best = walk.SearchBaseLayer(*start, ef, nullptr, [](uint32_t) { return true; });
   } else {
     best = walk.SearchBaseLayer(*start, ef, deleted_.get(), [&](uint32_t slot) {

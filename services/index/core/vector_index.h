@@ -6,8 +6,10 @@
 //  - Search does not call hnswlib's searchKnn. It walks the graph itself, copying each node's
 //    neighbour list under that node's link_list_locks_ entry, which hnswlib's insert holds
 //    while it writes the list; the entry point and top level are read under hnswlib's `global`
-//    mutex. A node's vector and slot data are written before the node is linked, so a reader
-//    that reaches it through a locked list sees them complete.
+//    mutex. hnswlib numbers a new node itself (in arrival order), so its slot entry is
+//    written only after hnswlib's insert returns: until then the slot's deleted flag is still
+//    set (every never-used slot starts flagged), and a reader that reaches the node walks
+//    through it without reading its entry. Clearing the flag (release) publishes the entry.
 //  - Deletion is a per-slot atomic flag of ours (hnswlib's markDelete writes a plain byte),
 //    and an upsert of an existing id inserts a new element and then flags the old one, so no
 //    element's vector is ever rewritten while readers may see it. Results are de-duplicated
@@ -23,11 +25,15 @@
 //    consistent, so one of the two always sees the other). Searches never wait for inserts:
 //    one that starts during an insert walks with the locks, as above.
 //
+//  - A large batch is linked by several threads at once (hnswlib's concurrent insert; see
+//    LinkAll); ids are pointed at their new slots only after all are linked (Publish).
+//
 // Lock discipline: structure_mu_ (writer-preferring rw lock): shared for Search/Get/insert, exclusive for
 // resize and slot reuse. map_mu_ (shared_mutex) guards id_to_slot_ and free_slots_ and
 // live_count_; taken after structure_mu_, never the other way round. Writers: one at a time;
 // REQUIRES that the caller serialises ApplyUpsert/ApplyDelete/Save (DurableCollection's
-// write mutex does).
+// write mutex does). The writer's helper threads in LinkAll only call LinkNew, which writes
+// the slot hnswlib handed it and nothing shared besides.
 #ifndef DOGSEARCH_SERVICES_INDEX_CORE_VECTOR_INDEX_H_
 #define DOGSEARCH_SERVICES_INDEX_CORE_VECTOR_INDEX_H_
 
@@ -107,7 +113,17 @@ class VectorIndex {
 
   explicit VectorIndex(const CollectionOptions& options);
   absl::Status InitGraph(uint64_t capacity);
-  absl::Status InsertOne(const Record& r, ApplyStats* stats);
+  // Links one new record; returns the slot hnswlib gave it. Any number may run at once.
+  absl::StatusOr<uint32_t> LinkNew(const Record& r, uint64_t label);
+  // Links `records` as new nodes, from several threads when there are many (hnswlib inserts
+  // concurrently); (*slots)[i] is kNoSlot for a record that failed (the first failure is
+  // returned). REQUIRES capacity for all.
+  absl::Status LinkAll(const std::vector<const Record*>& records, std::vector<uint32_t>* slots);
+  std::optional<uint32_t> TakeFreeSlot();
+  void ReturnFreeSlot(uint32_t slot);  // After a failed reuse (its flag is still set).
+  // Points the records' ids at their new slots; frees the slots of replaced copies.
+  void Publish(const std::vector<const Record*>& records, const std::vector<uint32_t>& slots,
+               ApplyStats* stats);
   absl::Status Grow();
   absl::Status ReuseSlot(uint32_t slot, const Record& r);
   using DistId = std::pair<float, uint32_t>;  // Distance, slot.
@@ -115,7 +131,12 @@ class VectorIndex {
   std::vector<SearchHit> CollectHits(const std::vector<DistId>& best,
                                      const SearchParams& params) const;
 
+  static constexpr uint32_t kNoSlot = ~uint32_t{0};
+  // A batch is linked by one thread per this many new records, up to insert_threads_.
+  static constexpr size_t kMinRecordsPerInsertThread = 64;
+
   const CollectionOptions options_;
+  const size_t insert_threads_;  // The machine's cores, at least 1.
   std::unique_ptr<hnswlib::SpaceInterface<float>> space_;
 
   // Writer-preferring, so resize and slot reuse cannot be starved by a stream of searches.
@@ -131,8 +152,9 @@ class VectorIndex {
   // the single writer; lockfree_searches_ counts searches walking without link locks.
   std::atomic<bool> insert_pending_{false};
   mutable std::atomic<int> lockfree_searches_{0};
-  // Slots whose deleted_ flag is set (== free_slots_.size()); written by the single writer
-  // after it sets or clears a flag, read by searches (none deleted: no per-node checks).
+  // Used slots whose deleted_ flag is set (free_slots_.size(), plus nodes whose insert threw
+  // midway); written by the writer after it sets or clears a flag, read by searches (none
+  // deleted and no insert running: no per-node checks).
   std::atomic<uint64_t> deleted_count_{0};
   class InsertWindow;
 
