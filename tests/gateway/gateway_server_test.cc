@@ -364,13 +364,18 @@ TEST_F(GatewayServerTest, UpgradeWhileEightClientsSearch) {
           ADD_FAILURE() << s.error_message();
           continue;
         }
-        // The photo itself is enrolled: in either space it is its own nearest neighbour.
-        if (r.matches(0).dog_id() != absl::StrCat("dog", dog) || r.matches(0).distance() > 1e-3) {
+        // The photo itself is enrolled: in either space it is its own nearest neighbour, at a
+        // distance that is zero but for float rounding. Distances are L2 on the unit sphere,
+        // sqrt(2 (1 - cos)), which turns a few float ulps of cos (6e-8 each) into 5-7e-4
+        // (seen in runs of this test); 1e-2 allows 1 - cos up to 5e-5.
+        if (r.matches_size() == 0 || r.matches(0).dog_id() != absl::StrCat("dog", dog) ||
+            r.matches(0).distance() > 1e-2) {
           if (++wrong <= 3) {
             ADD_FAILURE() << "dog" << dog << " photo " << i % 2 << " (model "
-                          << r.model_version() << "): best " << r.matches(0).dog_id()
-                          << " at " << r.matches(0).distance() << ", "
-                          << r.matches_size() << " matches";
+                          << r.model_version() << "): " << r.matches_size() << " matches"
+                          << (r.matches_size() ? ", best " + r.matches(0).dog_id() + " at " +
+                                                     std::to_string(r.matches(0).distance())
+                                               : std::string());
           }
         }
         std::lock_guard<std::mutex> l(mu);
