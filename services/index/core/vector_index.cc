@@ -13,6 +13,7 @@
 #include <queue>
 #include <mutex>
 #include <string_view>
+#include <system_error>
 #include <thread>
 #include <unordered_set>
 
@@ -166,7 +167,11 @@ absl::Status VectorIndex::LinkAll(const std::vector<const Record*>& records,
     }
   };
   std::vector<std::thread> helpers;
-  for (size_t t = 1; t < threads; ++t) helpers.emplace_back(work, t);
+  try {
+    for (size_t t = 1; t < threads; ++t) helpers.emplace_back(work, t);
+  } catch (const std::system_error&) {
+    // No more threads to be had: the ones running (at least this one) link the rest.
+  }
   work(0);
   for (auto& h : helpers) h.join();
   used_slots_.store(graph_->cur_element_count);
