@@ -85,7 +85,7 @@ fi
 # ---- Start the services -----------------------------------------------------------------------
 pids=()
 stop_all() {
-  trap - INT TERM EXIT
+  trap - INT TERM HUP EXIT
   if [[ ${#pids[@]} -gt 0 ]]; then
     log "stopping"
     # Gateway first, so nothing is half-sent to a backend; then the backends.
@@ -94,11 +94,13 @@ stop_all() {
     log "stopped; data kept in $data"
   fi
 }
-trap 'stop_all; exit 130' INT TERM
+trap 'stop_all; exit 130' INT TERM HUP
 trap stop_all EXIT
 start() {  # name, binary, flags...
   local name="$1"; shift
-  "$@" >> "$data/logs/$name.log" 2>&1 &
+  # In its own session, so that Ctrl-C (SIGINT to the terminal's process group) reaches only
+  # this script, which then stops the services in order (gateway first).
+  setsid "$@" >> "$data/logs/$name.log" 2>&1 &
   pids+=("$!")
   log "started $name (pid $!, log $data/logs/$name.log)"
 }
