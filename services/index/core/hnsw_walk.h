@@ -21,7 +21,6 @@
 namespace dogsearch::index::hnsw_walk {
 
 using Graph = hnswlib::HierarchicalNSW<float>;
-
 using DistId = std::pair<float, uint32_t>;  // Distance, slot.
 
 // Orders by distance only (the id does not matter for ties).
@@ -41,7 +40,7 @@ struct NeighbourList {
 };
 
 inline NeighbourList Neighbours(const Graph& g, uint32_t node, int level, bool lock_free,
-                         std::vector<uint32_t>* copy) {
+                                std::vector<uint32_t>* copy) {
   auto read = [&] {
     unsigned int* list = level == 0 ? g.get_linklist0(node) : g.get_linklist(node, level);
     return NeighbourList{reinterpret_cast<const uint32_t*>(list + 1), g.getListCount(list)};
@@ -53,8 +52,8 @@ inline NeighbourList Neighbours(const Graph& g, uint32_t node, int level, bool l
   return {copy->data(), copy->size()};
 }
 
-// Counts a search in as lock-free if no insert is pending (protocol in the header); the
-// search leaves by Leave() when it entered.
+// Counts a search in as lock-free if no insert is pending (protocol in vector_index.h); the
+// destructor counts it out again.
 class LockFreeSearch {
  public:
   LockFreeSearch(const std::atomic<bool>& insert_pending, std::atomic<int>& searches)
