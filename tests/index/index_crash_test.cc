@@ -144,9 +144,12 @@ class IndexCrashTest : public ::testing::Test {
       return op;
     }
     const std::string version = absl::StrCat("v", ++version_);
-    for (int i = 0; i < 100; ++i) {
+    // Every fourth upsert is large enough to be linked by several threads, also when it is
+    // replayed from the WAL after a kill; re-upserted ids may repeat within one request.
+    const int size = version_ % 4 == 0 ? 200 : 100;
+    for (int i = 0; i < size; ++i) {
       std::string id;
-      if (i < 90 && next_id_ < kTotalVectors) {
+      if (i < size * 9 / 10 && next_id_ < kTotalVectors) {
         id = absl::StrCat("id", next_id_++);
       } else if (!all_ids_.empty()) {
         id = absl::StrCat("id", rng_() % next_id_);  // Re-upsert (possibly of a deleted id).
