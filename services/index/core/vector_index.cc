@@ -263,7 +263,12 @@ absl::StatusOr<ApplyStats> VectorIndex::ApplyUpsert(const std::vector<Record>& r
     placed.push_back(&records[i]);
     placed_slots.push_back(*reuse);
   }
-  while (used_slots_.load() + fresh.size() > capacity_) DS_RETURN_IF_ERROR(Grow());
+  while (used_slots_.load() + fresh.size() > capacity_) {
+    if (absl::Status s = Grow(); !s.ok()) {
+      Publish(placed, placed_slots, &stats);  // Records in reused slots stay applied.
+      return s;
+    }
+  }
   std::vector<uint32_t> fresh_slots;
   const absl::Status linked = LinkAll(fresh, &fresh_slots);
   for (size_t i = 0; i < fresh.size(); ++i) {
