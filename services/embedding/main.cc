@@ -82,7 +82,8 @@ int Main() {
   const std::string device = ResolveDevice(absl::GetFlag(FLAGS_device));
   int max_batch = absl::GetFlag(FLAGS_max_batch);
   if (max_batch <= 0) max_batch = device == "cpu" ? 8 : 32;
-  TorchOptions torch_options{absl::GetFlag(FLAGS_device), absl::GetFlag(FLAGS_half), max_batch, 2};
+  TorchOptions torch_options{absl::GetFlag(FLAGS_device), absl::GetFlag(FLAGS_half), max_batch, 2,
+                             std::nullopt};
   DS_LOG(kInfo, "embedding_server_starting").Kv("device", device).Kv("max_batch", max_batch)
       .Kv("torch_threads", threads).Kv("model_dir", model_dir);
 

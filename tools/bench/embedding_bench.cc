@@ -117,7 +117,7 @@ int Main() {
   manifest.version = "bench";
   manifest.model = spec;
   if (!model::PublishCheckpoint(dir, manifest, *net).ok()) return 1;
-  auto m = *LoadTorchModel(dir + "/bench", {"cpu", false, 4, 2});
+  auto m = *LoadTorchModel(dir + "/bench", {"cpu", false, 4, 2, std::nullopt});
   std::vector<std::string> photos;
   for (int i = 0; i < 32; ++i) photos.push_back(testing::MakeJpeg(spec.input.width, spec.input.height, i));
   const absl::Duration budget = absl::Seconds(absl::GetFlag(FLAGS_seconds));
@@ -133,7 +133,8 @@ int Main() {
                 r.photos_per_second, r.p50_ms, r.p99_ms);
   }
 
-  ModelRepository repo([dir](const std::string& v) { return LoadTorchModel(dir + "/" + v, {"cpu", false, 4, 1}); }, {});
+  ModelRepository repo([dir](const std::string& v) { return LoadTorchModel(dir + "/" + v, {"cpu", false, 4, 1, std::nullopt}); },
+                       {});
   repo.StartLoad("bench", true).IgnoreError();
   repo.WaitUntilLoaded("bench", absl::Minutes(5)).IgnoreError();
   BatcherOptions bo;

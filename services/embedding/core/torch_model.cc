@@ -2,10 +2,13 @@
 
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "common/base/log.h"
 #include "common/base/status_macros.h"
 #include "common/model/checkpoint.h"
 #include "common/model/device.h"
@@ -21,16 +24,19 @@ class TorchModel final : public EmbeddingModel {
   }
 
   absl::StatusOr<std::vector<float>> Embed(const float* inputs, int n) const override {
+    return Run(inputs, n, pair_lone_photos_ && n == 1);
+  }
+
+  // Set once by LoadTorchModel, before the model is shared.
+  void set_pair_lone_photos(bool pair) { pair_lone_photos_ = pair; }
+
+  // `pair`: run the one input as a batch of two copies and drop the copy's row.
+  absl::StatusOr<std::vector<float>> Run(const float* inputs, int n, bool pair) const {
     try {
       c10::InferenceMode guard;
       const auto& spec = input_spec();
       torch::Tensor x = torch::from_blob(const_cast<float*>(inputs),
                                          {n, 3, spec.height, spec.width}, torch::kFloat32);
-      // LibTorch 1.13 runs a CPU convolution on oneDNN only for a batch of two or more (or a
-      // large kernel or feature map); a batch of one falls back to its native kernels, which for
-      // small inputs are an order of magnitude slower (default 96x96 model: 11 ms per photo
-      // alone, 0.8 ms in a pair). So a lone photo runs as a pair and the copy's row is dropped.
-      const bool pair = !device_.is_cuda() && n == 1;
       if (pair) x = x.expand({2, 3, spec.height, spec.width}).contiguous();
       if (device_.is_cuda()) {
         x = x.pin_memory().to(device_, /*non_blocking=*/true);
@@ -57,7 +63,32 @@ class TorchModel final : public EmbeddingModel {
   std::shared_ptr<model::EmbeddingNet> net_;
   const torch::Device device_;
   const bool half_;
+  bool pair_lone_photos_ = false;
 };
+
+// Whether a lone photo is faster run as a pair (see TorchOptions::pair_lone_photos): the best
+// of three timed passes each way, after one untimed; a pair must win by 20%.
+absl::StatusOr<bool> PairIsFaster(const TorchModel& m) {
+  const std::vector<float> one = ProbeBatch(m.input_spec(), 1);
+  auto best_seconds = [&](bool pair) -> absl::StatusOr<double> {
+    double best = 1e9;
+    for (int i = 0; i < 4; ++i) {
+      const absl::Time t0 = absl::Now();
+      DS_RETURN_IF_ERROR(m.Run(one.data(), 1, pair).status());
+      if (i > 0) best = std::min(best, absl::ToDoubleSeconds(absl::Now() - t0));
+    }
+    return best;
+  };
+  DS_ASSIGN_OR_RETURN(const double alone, best_seconds(false));
+  DS_ASSIGN_OR_RETURN(const double paired, best_seconds(true));
+  const bool pair = paired < 0.8 * alone;
+  DS_LOG(kInfo, "embedding_lone_photo_path")
+      .Kv("version", m.version())
+      .Kv("alone_ms", alone * 1e3)
+      .Kv("pair_ms", paired * 1e3)
+      .Kv("as_pair", pair);
+  return pair;
+}
 
 }  // namespace
 
@@ -84,6 +115,12 @@ absl::StatusOr<std::shared_ptr<const EmbeddingModel>> LoadTorchModel(const std::
   const std::vector<float> warm = ProbeBatch(m->input_spec(), options.warmup_batch);
   for (int i = 0; i < options.warmup_passes; ++i) {
     DS_RETURN_IF_ERROR(m->Embed(warm.data(), options.warmup_batch).status());
+  }
+  if (options.pair_lone_photos.has_value()) {
+    m->set_pair_lone_photos(*options.pair_lone_photos);
+  } else if (!device.is_cuda()) {
+    DS_ASSIGN_OR_RETURN(const bool pair, PairIsFaster(*m));
+    m->set_pair_lone_photos(pair);
   }
   return std::shared_ptr<const EmbeddingModel>(std::move(m));
 }

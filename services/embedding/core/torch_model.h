@@ -10,6 +10,7 @@
 #define DOGSEARCH_SERVICES_EMBEDDING_CORE_TORCH_MODEL_H_
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -25,6 +26,10 @@ struct TorchOptions {
   // Batch size used for warm-up passes.
   int warmup_batch = 8;
   int warmup_passes = 2;
+  // Whether a lone photo runs as a pair on CPU (LibTorch 1.13 uses oneDNN convolutions only
+  // from batch 2, or for large kernels or feature maps; for a small network its fallback for a
+  // batch of one is an order of magnitude slower). Unset: measured at load, the faster wins.
+  std::optional<bool> pair_lone_photos;
 };
 
 // The device string "auto" resolves to on this machine.
