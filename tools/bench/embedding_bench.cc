@@ -33,6 +33,7 @@ ABSL_FLAG(int, side, 224, "Input side in pixels");
 ABSL_FLAG(int, seconds, 10, "Seconds per measurement");
 ABSL_FLAG(int, threads, 2, "LibTorch intra-op threads");
 ABSL_FLAG(int, max_batch, 4, "Service max batch");
+ABSL_FLAG(int, max_delay_ms, 2, "Service max delay (ms) waiting for a batch to fill");
 ABSL_FLAG(std::string, dir, "/tmp/dogsearch-embedding-bench", "Scratch checkpoint directory");
 
 namespace dogsearch::embedding {
@@ -123,9 +124,10 @@ int Main() {
   const absl::Duration budget = absl::Seconds(absl::GetFlag(FLAGS_seconds));
   const int max_batch = absl::GetFlag(FLAGS_max_batch);
 
-  std::printf("model %s %dx%d, %d LibTorch threads, %u cores, service max_batch %d\n\n",
+  std::printf("model %s %dx%d, %d LibTorch threads, %u cores, service max_batch %d, max_delay "
+              "%d ms\n\n",
               spec.architecture.c_str(), spec.input.width, spec.input.height, threads,
-              std::thread::hardware_concurrency(), max_batch);
+              std::thread::hardware_concurrency(), max_batch, absl::GetFlag(FLAGS_max_delay_ms));
   std::printf("| path | clients / batch | photos/s | p50 ms | p99 ms |\n|---|---|---|---|---|\n");
   for (int batch : {1, max_batch}) {
     Result r = InProcess(*m, photos, batch, budget);
@@ -139,6 +141,7 @@ int Main() {
   repo.WaitUntilLoaded("bench", absl::Minutes(5)).IgnoreError();
   BatcherOptions bo;
   bo.max_batch = max_batch;
+  bo.max_delay = absl::Milliseconds(absl::GetFlag(FLAGS_max_delay_ms));
   DynamicBatcher batcher(bo, Clock::Real());
   ThreadPool decode(2, 1024), admin(1, 4);
   metrics::MetricsRegistry registry;
