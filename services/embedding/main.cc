@@ -1,8 +1,10 @@
 // dogsearch embedding server: parses flags (each also DOGSEARCH_<NAME>) and wires the model
 // repository (LibTorch loader), directory watcher, batcher, worker pools, the gRPC service,
 // health (SERVING only while a default model is ready) and /metrics.
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
+#include <thread>
 
 #include "absl/flags/flag.h"
 #include "common/base/env_flags.h"
@@ -29,7 +31,10 @@ ABSL_FLAG(std::string, trainer_token, "", "Bearer token for the trainer");
 ABSL_FLAG(std::string, trainer_tls_ca, "", "PEM CA to verify the trainer (enables TLS)");
 ABSL_FLAG(std::string, device, "auto", "auto, cpu, cuda or cuda:N");
 ABSL_FLAG(bool, half, false, "Half precision on CUDA");
-ABSL_FLAG(int, threads, 2, "LibTorch intra-op threads (0 = library default)");
+ABSL_FLAG(int, threads, 0,
+          "LibTorch intra-op threads; 0 = the cores less one (at least 1), leaving a core to "
+          "decoding and gRPC (measured on 2 cores: 1 thread serves 1.7-2.9x the photos/s of 2, "
+          "see docs/BENCHMARKS.md)");
 ABSL_FLAG(int, max_batch, 0,
           "Largest batch per forward pass; 0 = per device: 8 on CPU (measured with the default "
           "model: 5.6x the photos/s of 1 at 8 clients, see docs/BENCHMARKS.md), 32 on CUDA "
@@ -76,7 +81,11 @@ int Main() {
   LogLevel level;
   if (absl::Status s = ParseLogLevel(absl::GetFlag(FLAGS_log_level), &level); !s.ok()) return Fail(s);
   SetLogLevel(level);
-  const int threads = SetTorchThreads(absl::GetFlag(FLAGS_threads));
+  int requested_threads = absl::GetFlag(FLAGS_threads);
+  if (requested_threads <= 0) {
+    requested_threads = std::max(1, static_cast<int>(std::thread::hardware_concurrency()) - 1);
+  }
+  const int threads = SetTorchThreads(requested_threads);
   metrics::MetricsRegistry& registry = metrics::MetricsRegistry::Default();
   const std::string model_dir = absl::GetFlag(FLAGS_model_dir);
   const std::string device = ResolveDevice(absl::GetFlag(FLAGS_device));
