@@ -115,6 +115,31 @@ TEST_F(BatcherTest, CoalescesQueuedPhotosAndRoutesEachResultToItsCaller) {
   }
 }
 
+// --batch_workers: with two workers two batches are computed at the same time (both are
+// inside the blocked model at once), and every result still reaches its own caller.
+TEST_F(BatcherTest, TwoWorkersComputeTwoBatchesAtOnce) {
+  auto m = std::make_shared<FakeModel>("v1");
+  BatcherOptions o;
+  o.max_batch = 4;
+  o.max_delay = absl::ZeroDuration();
+  o.workers = 2;
+  DynamicBatcher b(o, Clock::Real());
+  expected_ = 8;
+  m->Block();
+  for (int i = 0; i < 8; ++i) ASSERT_TRUE(Send(b, m, 0.1f * i, i).ok());
+  const absl::Time give_up = absl::Now() + absl::Seconds(10);
+  while (m->batch_sizes().size() < 2 && absl::Now() < give_up) {
+    absl::SleepFor(absl::Milliseconds(1));
+  }
+  EXPECT_EQ(m->batch_sizes().size(), 2u) << "the second worker did not start a batch";
+  m->Release();
+  all_done_.WaitForNotification();
+  for (int i = 0; i < 8; ++i) {
+    ASSERT_TRUE(results_[i].ok());
+    EXPECT_FLOAT_EQ((*results_[i])[0], std::tanh(0.1f * i));
+  }
+}
+
 TEST_F(BatcherTest, ExpiredPhotosAreAnsweredWithoutComputation) {
   auto m = std::make_shared<FakeModel>("v1");
   DynamicBatcher b({}, Clock::Real());

@@ -33,6 +33,7 @@ ABSL_FLAG(int, side, 224, "Input side in pixels");
 ABSL_FLAG(int, seconds, 10, "Seconds per measurement");
 ABSL_FLAG(int, threads, 2, "LibTorch intra-op threads");
 ABSL_FLAG(int, max_batch, 4, "Service max batch");
+ABSL_FLAG(int, workers, 1, "Service batcher workers (batches run at once)");
 ABSL_FLAG(int, max_delay_ms, 2, "Service max delay (ms) waiting for a batch to fill");
 ABSL_FLAG(std::string, dir, "/tmp/dogsearch-embedding-bench", "Scratch checkpoint directory");
 
@@ -142,6 +143,7 @@ int Main() {
   BatcherOptions bo;
   bo.max_batch = max_batch;
   bo.max_delay = absl::Milliseconds(absl::GetFlag(FLAGS_max_delay_ms));
+  bo.workers = absl::GetFlag(FLAGS_workers);
   DynamicBatcher batcher(bo, Clock::Real());
   ThreadPool decode(2, 1024), admin(1, 4);
   metrics::MetricsRegistry registry;
