@@ -1,6 +1,8 @@
 // dogsearch embedding server: parses flags (each also DOGSEARCH_<NAME>) and wires the model
 // repository (LibTorch loader), directory watcher, batcher, worker pools, the gRPC service,
 // health (SERVING only while a default model is ready) and /metrics.
+#include <sched.h>
+
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
@@ -32,7 +34,7 @@ ABSL_FLAG(std::string, trainer_tls_ca, "", "PEM CA to verify the trainer (enable
 ABSL_FLAG(std::string, device, "auto", "auto, cpu, cuda or cuda:N");
 ABSL_FLAG(bool, half, false, "Half precision on CUDA");
 ABSL_FLAG(int, threads, 0,
-          "LibTorch intra-op threads; 0 = the cores less one (at least 1), leaving a core to "
+          "LibTorch intra-op threads; 0 = the usable cores less one (at least 1), leaving one to "
           "decoding and gRPC (measured on 2 cores: 1 thread serves 1.7-2.9x the photos/s of 2, "
           "see docs/BENCHMARKS.md)");
 ABSL_FLAG(int, max_batch, 0,
@@ -60,6 +62,14 @@ ABSL_FLAG(std::string, log_level, "info", "debug, info, warning or error");
 namespace dogsearch::embedding {
 namespace {
 
+// Cores this process may run on (its CPU affinity, which cpusets narrow), else the machine's.
+int UsableCores() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof(set), &set) == 0) return std::max(1, CPU_COUNT(&set));
+  return std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+}
+
 int Fail(const absl::Status& s) {
   DS_LOG(kError, "embedding_server_failed").Kv("status", s);
   return 1;
@@ -85,9 +95,7 @@ int Main() {
   if (absl::Status s = ParseLogLevel(absl::GetFlag(FLAGS_log_level), &level); !s.ok()) return Fail(s);
   SetLogLevel(level);
   int requested_threads = absl::GetFlag(FLAGS_threads);
-  if (requested_threads <= 0) {
-    requested_threads = std::max(1, static_cast<int>(std::thread::hardware_concurrency()) - 1);
-  }
+  if (requested_threads <= 0) requested_threads = std::max(1, UsableCores() - 1);
   const int threads = SetTorchThreads(requested_threads);
   metrics::MetricsRegistry& registry = metrics::MetricsRegistry::Default();
   const std::string model_dir = absl::GetFlag(FLAGS_model_dir);
