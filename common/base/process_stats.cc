@@ -1,7 +1,11 @@
 #include "common/base/process_stats.h"
 
+#include <sched.h>
+
+#include <algorithm>
 #include <fstream>
 #include <string>
+#include <thread>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
@@ -20,6 +24,13 @@ absl::StatusOr<uint64_t> ResidentMemoryBytes() {
     if (absl::SimpleAtoi(rest.substr(0, rest.find(' ')), &kib)) return kib * 1024;
   }
   return absl::UnavailableError("cannot read VmRSS from /proc/self/status");
+}
+
+int UsableCores() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof(set), &set) == 0) return std::max(1, CPU_COUNT(&set));
+  return std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
 }
 
 }  // namespace dogsearch

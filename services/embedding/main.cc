@@ -1,16 +1,14 @@
 // dogsearch embedding server: parses flags (each also DOGSEARCH_<NAME>) and wires the model
 // repository (LibTorch loader), directory watcher, batcher, worker pools, the gRPC service,
 // health (SERVING only while a default model is ready) and /metrics.
-#include <sched.h>
-
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
-#include <thread>
 
 #include "absl/flags/flag.h"
 #include "common/base/env_flags.h"
 #include "common/base/log.h"
+#include "common/base/process_stats.h"
 #include "common/metrics/metrics_http_server.h"
 #include "common/model/checkpoint_manifest.h"
 #include "common/rpc/grpc_server.h"
@@ -61,14 +59,6 @@ ABSL_FLAG(std::string, log_level, "info", "debug, info, warning or error");
 
 namespace dogsearch::embedding {
 namespace {
-
-// Cores this process may run on (its CPU affinity, which cpusets narrow), else the machine's.
-int UsableCores() {
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  if (sched_getaffinity(0, sizeof(set), &set) == 0) return std::max(1, CPU_COUNT(&set));
-  return std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
-}
 
 int Fail(const absl::Status& s) {
   DS_LOG(kError, "embedding_server_failed").Kv("status", s);

@@ -1,3 +1,4 @@
+#include <sched.h>
 #include <sys/stat.h>
 
 #include <filesystem>
@@ -255,6 +256,23 @@ TEST(ProcessStatsTest, ResidentMemoryGrowsWhenMemoryIsTouched) {
   auto after = ResidentMemoryBytes();
   ASSERT_TRUE(after.ok());
   EXPECT_GE(*after, *before + (48u << 20)) << "block[7]=" << int{block[7]};
+}
+
+// The embedding server sizes LibTorch's thread pool from this: a process confined to one CPU
+// (as by a cpuset or taskset) counts one core, whatever the machine has.
+TEST(ProcessStatsTest, UsableCoresFollowsTheCpuAffinity) {
+  cpu_set_t all;
+  ASSERT_EQ(sched_getaffinity(0, sizeof(all), &all), 0);
+  EXPECT_EQ(UsableCores(), CPU_COUNT(&all));
+  int first = 0;
+  while (!CPU_ISSET(first, &all)) ++first;
+  cpu_set_t one;
+  CPU_ZERO(&one);
+  CPU_SET(first, &one);
+  ASSERT_EQ(sched_setaffinity(0, sizeof(one), &one), 0);
+  const int confined = UsableCores();
+  ASSERT_EQ(sched_setaffinity(0, sizeof(all), &all), 0);
+  EXPECT_EQ(confined, 1);
 }
 
 }  // namespace

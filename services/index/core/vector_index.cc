@@ -294,6 +294,12 @@ void VectorIndex::ReturnFreeSlot(uint32_t slot) {
   free_slots_.push_back(slot);
 }
 
+void VectorIndex::FreeSlotLocked(uint32_t slot) {
+  deleted_[slot].store(1, std::memory_order_release);
+  deleted_count_.fetch_add(1, std::memory_order_release);
+  free_slots_.push_back(slot);
+}
+
 void VectorIndex::Publish(const std::vector<const Record*>& records,
                           const std::vector<uint32_t>& slots, ApplyStats* stats) {
   std::unique_lock<std::shared_mutex> map_lock(map_mu_);
@@ -305,9 +311,7 @@ void VectorIndex::Publish(const std::vector<const Record*>& records,
     }
     // The replaced copy stays findable until here; a search meanwhile may see both (and
     // keeps the nearer, see CollectHits).
-    deleted_[it->second].store(1, std::memory_order_release);
-    deleted_count_.fetch_add(1, std::memory_order_release);
-    free_slots_.push_back(it->second);
+    FreeSlotLocked(it->second);
     it->second = slots[i];
     ++stats->replaced;
   }
@@ -322,9 +326,7 @@ ApplyStats VectorIndex::ApplyDelete(const std::vector<std::string>& ids) {
       ++stats.not_found;
       continue;
     }
-    deleted_[it->second].store(1, std::memory_order_release);
-    deleted_count_.fetch_add(1, std::memory_order_release);
-    free_slots_.push_back(it->second);
+    FreeSlotLocked(it->second);
     id_to_slot_.erase(it);
     ++stats.deleted;
   }

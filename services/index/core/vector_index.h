@@ -121,6 +121,8 @@ class VectorIndex {
   absl::Status LinkAll(const std::vector<const Record*>& records, std::vector<uint32_t>* slots);
   std::optional<uint32_t> TakeFreeSlot();
   void ReturnFreeSlot(uint32_t slot);  // After a failed reuse (its flag is still set).
+  // Flags a record's slot deleted and makes it reusable. REQUIRES map_mu_ held exclusively.
+  void FreeSlotLocked(uint32_t slot);
   // Points the records' ids at their new slots; frees the slots of replaced copies.
   void Publish(const std::vector<const Record*>& records, const std::vector<uint32_t>& slots,
                ApplyStats* stats);
