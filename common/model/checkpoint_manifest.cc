@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/base/file_util.h"
 #include "common/base/status_macros.h"
+#include "common/model/identification.h"
 #include "common/model/model_spec_proto.h"
 #include "dogsearch/v1/model.pb.h"
 
@@ -33,6 +34,26 @@ void MetricsToProto(const EvalMetrics& m, pb::EvalMetrics* p) {
   p->set_identities(m.identities);
   p->set_photos(m.photos);
   p->set_pairs(m.pairs);
+  p->set_full_gallery_top1(m.full_gallery_top1);
+  p->set_full_gallery_mrr(m.full_gallery_mrr);
+  p->set_rank1_3_enrolled(m.rank1_3_enrolled);
+  p->set_dir_at_fpir_1e2(m.dir_at_fpir_1e2);
+  p->set_dir_at_fpir_5e2(m.dir_at_fpir_5e2);
+  p->set_dir_at_fpir_1e1(m.dir_at_fpir_1e1);
+  const IdentificationCalibration& c = m.identification;
+  if (c.calibrated()) {
+    pb::IdentificationCalibration* q = p->mutable_identification();
+    for (double f : c.fmr_fraction) q->add_fmr_fraction(f);
+    for (float d : c.fmr_distance) q->add_fmr_distance(d);
+    q->set_tail_intercept(c.tail_intercept);
+    q->set_tail_slope(c.tail_slope);
+    q->set_bias(c.bias);
+    q->set_fpir_weight(c.fpir_weight);
+    q->set_margin_weight(c.margin_weight);
+    q->set_confidence_ece(c.confidence_ece);
+    q->set_photos(c.photos);
+    q->set_pairs(c.pairs);
+  }
 }
 
 EvalMetrics MetricsFromProto(const pb::EvalMetrics& p) {
@@ -50,6 +71,26 @@ EvalMetrics MetricsFromProto(const pb::EvalMetrics& p) {
   m.identities = p.identities();
   m.photos = p.photos();
   m.pairs = p.pairs();
+  m.full_gallery_top1 = p.full_gallery_top1();
+  m.full_gallery_mrr = p.full_gallery_mrr();
+  m.rank1_3_enrolled = p.rank1_3_enrolled();
+  m.dir_at_fpir_1e2 = p.dir_at_fpir_1e2();
+  m.dir_at_fpir_5e2 = p.dir_at_fpir_5e2();
+  m.dir_at_fpir_1e1 = p.dir_at_fpir_1e1();
+  if (p.has_identification()) {
+    const pb::IdentificationCalibration& q = p.identification();
+    IdentificationCalibration& c = m.identification;
+    c.fmr_fraction.assign(q.fmr_fraction().begin(), q.fmr_fraction().end());
+    c.fmr_distance.assign(q.fmr_distance().begin(), q.fmr_distance().end());
+    c.tail_intercept = q.tail_intercept();
+    c.tail_slope = q.tail_slope();
+    c.bias = q.bias();
+    c.fpir_weight = q.fpir_weight();
+    c.margin_weight = q.margin_weight();
+    c.confidence_ece = q.confidence_ece();
+    c.photos = q.photos();
+    c.pairs = q.pairs();
+  }
   return m;
 }
 
@@ -70,6 +111,7 @@ void ModelSpecToProto(const ModelSpec& s, pb::ModelSpec* p) {
   p->set_dropout(s.dropout);
   for (uint32_t w : s.stage_widths) p->add_stage_widths(w);
   p->set_blocks_per_stage(s.blocks_per_stage);
+  p->set_embedding_batchnorm(s.embedding_batchnorm);
 }
 
 absl::StatusOr<ModelSpec> ModelSpecFromProto(const pb::ModelSpec& p) {
@@ -87,6 +129,7 @@ absl::StatusOr<ModelSpec> ModelSpecFromProto(const pb::ModelSpec& p) {
   s.dropout = p.dropout();
   s.stage_widths.assign(p.stage_widths().begin(), p.stage_widths().end());
   s.blocks_per_stage = p.blocks_per_stage();
+  s.embedding_batchnorm = p.embedding_batchnorm();
   return s;
 }
 
@@ -162,6 +205,9 @@ absl::StatusOr<CheckpointManifest> ManifestFromJson(absl::string_view json) {
   }
   m.dataset_fingerprint = p.dataset_fingerprint();
   m.metrics = MetricsFromProto(p.metrics());
+  if (absl::Status s = ValidateIdentificationCalibration(m.metrics.identification); !s.ok()) {
+    return Invalid(s.message());
+  }
   m.parent_version = p.parent_version();
   m.weights_file = p.weights_file();
   if (absl::Status s = ValidateVersionName(m.weights_file); !s.ok()) {

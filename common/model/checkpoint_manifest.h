@@ -21,6 +21,19 @@ inline constexpr uint32_t kCheckpointFormatVersion = 1;
 inline constexpr char kManifestFile[] = "manifest.json";
 inline constexpr char kWeightsFile[] = "weights.pt";
 
+// Mirrors dogsearch.v1.IdentificationCalibration; the arithmetic is in identification.h.
+struct IdentificationCalibration {
+  std::vector<double> fmr_fraction;  // Ascending; empty = not calibrated.
+  std::vector<float> fmr_distance;   // Same length, ascending.
+  double tail_intercept = 0, tail_slope = 0;
+  double bias = 0, fpir_weight = 0, margin_weight = 0;
+  double confidence_ece = 0;
+  uint32_t photos = 0;
+  uint64_t pairs = 0;
+
+  bool calibrated() const { return !fmr_fraction.empty(); }
+};
+
 // Mirrors dogsearch.v1.EvalMetrics (fractions in [0, 1]; threshold is a plain L2 distance).
 struct EvalMetrics {
   double verification_accuracy = 0, verification_accuracy_std = 0, roc_auc = 0;
@@ -30,6 +43,10 @@ struct EvalMetrics {
   double confidence_center = 0;
   double confidence_scale = 0;
   uint32_t identities = 0, photos = 0, pairs = 0;
+  // Product-shaped figures (see dogsearch.v1.EvalMetrics); 0 = not measured.
+  double full_gallery_top1 = 0, full_gallery_mrr = 0, rank1_3_enrolled = 0;
+  double dir_at_fpir_1e2 = 0, dir_at_fpir_5e2 = 0, dir_at_fpir_1e1 = 0;
+  IdentificationCalibration identification;
 };
 
 struct CheckpointManifest {

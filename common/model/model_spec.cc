@@ -51,6 +51,10 @@ absl::Status ValidateModelSpec(const ModelSpec& s) {
     return absl::InvalidArgumentError(
         absl::StrCat("blocks_per_stage ", s.blocks_per_stage, " is outside 0..4"));
   }
+  if (s.embedding_batchnorm && s.architecture != kDogFaceNetResNet) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("embedding_batchnorm is only defined for ", kDogFaceNetResNet));
+  }
   return absl::OkStatus();
 }
 

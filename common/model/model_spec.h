@@ -37,11 +37,14 @@ struct ModelSpec {
   std::vector<uint32_t> stage_widths;
   // dogfacenet_resnet only; 0 = 1.
   uint32_t blocks_per_stage = 0;
+  // dogfacenet_resnet only: batch norm of the dense output before the L2 normalisation.
+  bool embedding_batchnorm = false;
 
   bool operator==(const ModelSpec& o) const {
     return architecture == o.architecture && input == o.input &&
            embedding_dim == o.embedding_dim && dropout == o.dropout &&
-           stage_widths == o.stage_widths && blocks_per_stage == o.blocks_per_stage;
+           stage_widths == o.stage_widths && blocks_per_stage == o.blocks_per_stage &&
+           embedding_batchnorm == o.embedding_batchnorm;
   }
 };
 

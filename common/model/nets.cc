@@ -111,13 +111,18 @@ DogFaceNetResNet::DogFaceNetResNet(const ModelSpec& spec) : EmbeddingNet(spec) {
   register_module("stages", stages_);
   dropout_ = register_module("dropout", torch::nn::Dropout(spec.dropout));
   dense_ = register_module("dense", torch::nn::Linear(in, spec.embedding_dim));
+  if (spec.embedding_batchnorm) {
+    embedding_bn_ = register_module("embedding_bn", torch::nn::BatchNorm1d(spec.embedding_dim));
+  }
 }
 
 torch::Tensor DogFaceNetResNet::forward(torch::Tensor x) {
   x = MaxPool3s2(stem_(x));
   x = stages_->forward(x);
   x = F::adaptive_avg_pool2d(x, F::AdaptiveAvgPool2dFuncOptions({1, 1})).flatten(1);
-  return L2Normalize(dense_(dropout_(x)));
+  x = dense_(dropout_(x));
+  if (embedding_bn_) x = embedding_bn_(x);
+  return L2Normalize(x);
 }
 
 }  // namespace dogsearch::model

@@ -75,6 +75,7 @@ class DogFaceNetResNet : public EmbeddingNet {
   torch::nn::Sequential stages_{nullptr};
   torch::nn::Dropout dropout_{nullptr};
   torch::nn::Linear dense_{nullptr};
+  torch::nn::BatchNorm1d embedding_bn_{nullptr};  // Only with spec.embedding_batchnorm.
 };
 
 }  // namespace dogsearch::model

@@ -21,6 +21,7 @@
 #include "common/base/file_util.h"
 #include "common/model/checkpoint.h"
 #include "common/model/device.h"
+#include "services/trainer/core/augment.h"
 #include "services/trainer/core/dataset.h"
 #include "services/trainer/core/embed.h"
 #include "services/trainer/core/evaluation.h"
@@ -44,6 +45,12 @@ ABSL_FLAG(std::string, gallery_list, "",
           "Write the photos chosen as the identification gallery (one path per line) here, so "
           "that a deployed gallery can be built from exactly the same split");
 ABSL_FLAG(int, threads, 0, "CPU threads (0 = all cores)");
+ABSL_FLAG(bool, update_manifest, false,
+          "Replace the checkpoint's stored metrics (the 1:1 threshold and confidence, the 1:N "
+          "calibration) with this evaluation's; run it on dogs the model never saw");
+ABSL_FLAG(std::string, view, "aligned",
+          "aligned: the photos as they are; loose: each photo zoomed out and shifted (a looser "
+          "crop, see photo_cache.h)");
 ABSL_FLAG(int, batch, 64, "Photos per forward pass");
 ABSL_FLAG(std::string, device, "cpu", "auto, cpu, cuda or cuda:N");
 
@@ -92,6 +99,12 @@ absl::Status Run() {
     std::fprintf(stderr, "dogsearch-eval: skipped %zu unreadable photos (first: %s)\n",
                  cache->failed(), cache->first_error().c_str());
   }
+  const std::string view = absl::GetFlag(FLAGS_view);
+  if (view == "loose") {
+    cache->MapImages([](size_t i, const cv::Mat& m) { return LooseCropView(m, 0x1005e + i); });
+  } else if (view != "aligned") {
+    return absl::InvalidArgumentError("--view must be aligned or loose");
+  }
   EmbedOptions eo;
   eo.batch_size = absl::GetFlag(FLAGS_batch);
   eo.flip_average = absl::GetFlag(FLAGS_flip_average);
@@ -123,17 +136,38 @@ absl::Status Run() {
     if (absl::Status s = WriteFileAtomic(list, lines); !s.ok()) return s;
   }
   const model::EvalMetrics& m = r->metrics;
+  if (absl::GetFlag(FLAGS_update_manifest)) {
+    model::CheckpointManifest updated = ckpt->manifest;
+    updated.metrics = m;
+    if (absl::Status s = WriteFileAtomic(dir + "/manifest.json", model::ManifestToJson(updated));
+        !s.ok()) {
+      return s;
+    }
+  }
+  std::string bins;
+  for (const CalibrationBin& b : r->calibration_check.bins) {
+    absl::StrAppend(&bins, bins.empty() ? "" : ",",
+                    absl::StrFormat("{\"lo\":%.1f,\"count\":%u,\"stated\":%.4f,\"observed\":%.4f}",
+                                    b.lo, b.count, b.stated, b.observed));
+  }
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::printf(
       "{\"checkpoint\":\"%s\",\"verification_accuracy\":%.4f,\"verification_accuracy_std\":%.4f,"
       "\"roc_auc\":%.4f,\"tar_at_far_1e-3\":%.4f,\"rank1\":%.4f,\"recall_at_5\":%.4f,"
       "\"map\":%.4f,\"threshold\":%.4f,\"confidence_center\":%.4f,\"confidence_scale\":%.4f,\"dogs\":%u,\"photos\":%u,\"pairs\":%u,"
+      "\"full_gallery_top1\":%.4f,\"full_gallery_mrr\":%.4f,\"rank1_3_enrolled\":%.4f,"
+      "\"dir_at_fpir_0.01\":%.4f,\"dir_at_fpir_0.05\":%.4f,\"dir_at_fpir_0.1\":%.4f,"
+      "\"served_threshold_fpir_0.05\":%.4f,\"served_threshold_dir_0.05\":%.4f,"
+      "\"confidence_ece\":%.4f,\"confidence_bins\":[%s],\"view\":\"%s\","
       "\"skipped_photos\":%zu,\"flip_average\":%s,\"seconds\":%.1f}\n",
       ckpt->manifest.version.c_str(), m.verification_accuracy, m.verification_accuracy_std, m.roc_auc,
       m.tar_at_far_1e3, m.rank1, m.recall_at_5, m.mean_average_precision, m.threshold,
       m.confidence_center, m.confidence_scale,
-      m.identities, m.photos, m.pairs, cache->failed(), eo.flip_average ? "true" : "false",
+      m.identities, m.photos, m.pairs, m.full_gallery_top1, m.full_gallery_mrr,
+      m.rank1_3_enrolled, m.dir_at_fpir_1e2, m.dir_at_fpir_5e2, m.dir_at_fpir_1e1,
+      r->model_fpir_5e2, r->model_dir_5e2, m.identification.confidence_ece, bins.c_str(), absl::GetFlag(FLAGS_view).c_str(),
+      cache->failed(), eo.flip_average ? "true" : "false",
       seconds);
   return absl::OkStatus();
 }

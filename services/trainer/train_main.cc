@@ -34,6 +34,12 @@ ABSL_FLAG(double, dropout, 0.2, "Dropout before the dense layer");
 ABSL_FLAG(std::string, mining, "semi_hard", "batch_hard, semi_hard or batch_all");
 ABSL_FLAG(double, margin, 0.2, "Triplet margin (plain L2)");
 ABSL_FLAG(bool, soft_margin, false, "Soft-margin loss log(1+exp(d_ap-d_an))");
+ABSL_FLAG(std::string, loss, "triplet", "triplet, arcface or cosface");
+ABSL_FLAG(double, head_scale, 30, "Margin losses: logit scale s");
+ABSL_FLAG(double, head_margin, 0, "Margin losses: margin m (0 = 0.3 arcface, 0.35 cosface)");
+ABSL_FLAG(int, subcenters, 1, "Margin losses: sub-centres per dog (sub-center ArcFace)");
+ABSL_FLAG(double, triplet_weight, 0, "Margin losses: weight of an added triplet loss");
+ABSL_FLAG(bool, embedding_bn, false, "Batch norm on the embedding before L2 (BNNeck)");
 ABSL_FLAG(int, p, 16, "Dogs per batch");
 ABSL_FLAG(int, k, 4, "Photos per dog per batch");
 ABSL_FLAG(int, epochs, 0, "Epoch limit (0 = none)");
@@ -54,6 +60,10 @@ ABSL_FLAG(std::string, run_name, "run", "Checkpoint versions are <run_name>-s<st
 ABSL_FLAG(int, eval_every, 1, "Validate and checkpoint every N epochs");
 ABSL_FLAG(bool, flip_eval, false, "Flip-average embeddings in validation");
 ABSL_FLAG(bool, augment, true, "Augment training photos");
+ABSL_FLAG(double, crop_area_min, 0.7, "Augmentation: smallest crop area (share of the photo)");
+ABSL_FLAG(double, crop_area_max, 1.0, "Augmentation: largest crop area (> 1 zooms out)");
+ABSL_FLAG(double, rotation, 10, "Augmentation: rotation range, +- degrees");
+ABSL_FLAG(double, erase, 0, "Augmentation: random-erasing probability");
 ABSL_FLAG(double, progress_every, 10, "Seconds between progress lines (0 = every step)");
 
 namespace dogsearch::trainer {
@@ -83,21 +93,22 @@ class ProgressPrinter : public TrainingObserver {
     if (every_ > 0 && r.elapsed_seconds - last_ < every_) return;
     last_ = r.elapsed_seconds;
     std::fprintf(stderr,
-                 "epoch %u [%u/%u] step %llu | %.1f img/s %.2f step/s | loss %.4f active %.2f "
+                 "epoch %u [%u/%u] step %llu | %.1f img/s %.2f step/s | loss %.4f active %.2f acc %.2f "
                  "d+ %.3f d- %.3f | lr %.2e | elapsed %s ETA %s\n",
                  r.epoch, r.batch + 1, r.batches_per_epoch, static_cast<unsigned long long>(r.step),
                  r.images_per_second, r.step_seconds > 0 ? 1.0 / r.step_seconds : 0.0,
-                 r.loss, r.active_fraction, r.mean_positive, r.mean_negative, r.learning_rate,
+                 r.loss, r.active_fraction, r.head_accuracy, r.mean_positive, r.mean_negative, r.learning_rate,
                  Clock(r.elapsed_seconds).c_str(), Clock(r.eta_seconds).c_str());
   }
   void OnEpoch(const EpochReport& r) override {
     const model::EvalMetrics& m = r.metrics;
     std::fprintf(stderr,
                  "epoch %u done at %s: verification %.4f +- %.4f, ROC AUC %.4f, TAR@FAR=1e-3 %.4f, "
-                 "rank-1 %.4f, recall@5 %.4f, mAP %.4f -> %s%s\n",
+                 "rank-1 %.4f, recall@5 %.4f, mAP %.4f, top-1 %.4f, DIR@FPIR=0.05 %.4f -> %s%s\n",
                  r.epoch, Clock(r.elapsed_seconds).c_str(), m.verification_accuracy,
                  m.verification_accuracy_std, m.roc_auc, m.tar_at_far_1e3, m.rank1, m.recall_at_5,
-                 m.mean_average_precision, r.checkpoint_version.c_str(), r.best ? " (best)" : "");
+                 m.mean_average_precision, m.full_gallery_top1, m.dir_at_fpir_5e2,
+                 r.checkpoint_version.c_str(), r.best ? " (best)" : "");
   }
 
  private:
@@ -130,6 +141,7 @@ absl::Status BuildOptions(TrainOptions* o) {
   }
   if (Given("blocks_per_stage")) m.blocks_per_stage = absl::GetFlag(FLAGS_blocks_per_stage);
   if (Given("embedding_dim")) m.embedding_dim = absl::GetFlag(FLAGS_embedding_dim);
+  if (Given("embedding_bn")) m.embedding_batchnorm = absl::GetFlag(FLAGS_embedding_bn);
   if (Given("dropout")) m.dropout = static_cast<float>(absl::GetFlag(FLAGS_dropout));
   if (m.architecture == model::kSeedInception && !Given("stage_widths")) m.stage_widths.clear();
   if (m.architecture == model::kSeedInception && !Given("blocks_per_stage")) m.blocks_per_stage = 0;
@@ -137,6 +149,17 @@ absl::Status BuildOptions(TrainOptions* o) {
     absl::StatusOr<MiningKind> k = ParseMining(absl::GetFlag(FLAGS_mining));
     if (!k.ok()) return k.status();
     o->mining = *k;
+  }
+  if (Given("loss")) {
+    absl::StatusOr<LossKind> l = ParseLoss(absl::GetFlag(FLAGS_loss));
+    if (!l.ok()) return l.status();
+    o->loss = *l;
+  }
+  if (Given("head_scale")) o->head_scale = static_cast<float>(absl::GetFlag(FLAGS_head_scale));
+  if (Given("head_margin")) o->head_margin = static_cast<float>(absl::GetFlag(FLAGS_head_margin));
+  if (Given("subcenters")) o->head_subcenters = absl::GetFlag(FLAGS_subcenters);
+  if (Given("triplet_weight")) {
+    o->triplet_weight = static_cast<float>(absl::GetFlag(FLAGS_triplet_weight));
   }
   if (Given("margin")) o->margin = static_cast<float>(absl::GetFlag(FLAGS_margin));
   if (Given("soft_margin")) o->soft_margin = absl::GetFlag(FLAGS_soft_margin);
@@ -166,6 +189,20 @@ absl::Status BuildOptions(TrainOptions* o) {
   o->eval_every_epochs = static_cast<uint32_t>(std::max(0, absl::GetFlag(FLAGS_eval_every)));
   o->flip_average_eval = absl::GetFlag(FLAGS_flip_eval);
   o->augment.enabled = absl::GetFlag(FLAGS_augment);
+  o->augment.crop_area_min = static_cast<float>(absl::GetFlag(FLAGS_crop_area_min));
+  o->augment.crop_area_max = static_cast<float>(absl::GetFlag(FLAGS_crop_area_max));
+  o->augment.rotation_degrees = static_cast<float>(absl::GetFlag(FLAGS_rotation));
+  o->augment.erase_probability = static_cast<float>(absl::GetFlag(FLAGS_erase));
+  if (!(o->augment.crop_area_min > 0 && o->augment.crop_area_min <= o->augment.crop_area_max &&
+        o->augment.crop_area_max <= 4)) {
+    return absl::InvalidArgumentError("--crop_area_min/max: need 0 < min <= max <= 4");
+  }
+  if (!(o->augment.erase_probability >= 0 && o->augment.erase_probability <= 1)) {
+    return absl::InvalidArgumentError("--erase: a probability in [0, 1]");
+  }
+  if (!(o->augment.rotation_degrees >= 0 && o->augment.rotation_degrees <= 90)) {
+    return absl::InvalidArgumentError("--rotation: 0..90 degrees");
+  }
   return ValidateTrainOptions(*o);
 }
 

@@ -35,6 +35,19 @@ cv::Mat CropRotateFlip(double cx, double cy, double cw, double ch, double degree
 
 }  // namespace
 
+cv::Mat LooseCropView(const cv::Mat& rgb, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  const double fill = Uniform(rng, 0.6f, 0.8f);  // Face side / output side.
+  const double cw = rgb.cols / fill, ch = rgb.rows / fill;
+  const double cx = (rgb.cols - 1) / 2.0 + Uniform(rng, -0.1f, 0.1f) * cw;
+  const double cy = (rgb.rows - 1) / 2.0 + Uniform(rng, -0.1f, 0.1f) * ch;
+  const double degrees = Uniform(rng, -12.f, 12.f);
+  cv::Mat out;
+  cv::warpAffine(rgb, out, CropRotateFlip(cx, cy, cw, ch, degrees, false, rgb.cols, rgb.rows),
+                 rgb.size(), cv::INTER_LINEAR, cv::BORDER_REFLECT_101);
+  return out;
+}
+
 void AugmentToCHW(const cv::Mat& rgb, const model::InputSpec& input, const AugmentOptions& options,
                   std::mt19937_64& rng, float* out) {
   if (!options.enabled) {
@@ -42,13 +55,16 @@ void AugmentToCHW(const cv::Mat& rgb, const model::InputSpec& input, const Augme
     return;
   }
   const int w = static_cast<int>(input.width), h = static_cast<int>(input.height);
-  const double area = Uniform(rng, std::clamp(options.crop_area_min, 0.05f, 1.f), 1.f);
+  const float area_max = std::clamp(options.crop_area_max, 0.05f, 4.f);
+  const double area = Uniform(rng, std::clamp(options.crop_area_min, 0.05f, area_max), area_max);
   const double log_a = std::log(std::max(1.f, options.crop_aspect));
   const double aspect = std::exp(Uniform(rng, static_cast<float>(-log_a), static_cast<float>(log_a)));
-  const double cw = std::min<double>(rgb.cols, std::sqrt(area * aspect) * rgb.cols);
-  const double ch = std::min<double>(rgb.rows, std::sqrt(area / aspect) * rgb.rows);
-  const double cx = cw / 2 - 0.5 + Uniform(rng, 0.f, static_cast<float>(rgb.cols - cw));
-  const double cy = ch / 2 - 0.5 + Uniform(rng, 0.f, static_cast<float>(rgb.rows - ch));
+  // Zooming in, the crop stays inside the photo; zooming out, the photo inside the crop.
+  const double side_max = area_max > 1 ? std::sqrt(area_max) : 1.0;
+  const double cw = std::min<double>(side_max * rgb.cols, std::sqrt(area * aspect) * rgb.cols);
+  const double ch = std::min<double>(side_max * rgb.rows, std::sqrt(area / aspect) * rgb.rows);
+  const double cx = rgb.cols / 2.0 - 0.5 + Uniform(rng, -0.5f, 0.5f) * std::abs(rgb.cols - cw);
+  const double cy = rgb.rows / 2.0 - 0.5 + Uniform(rng, -0.5f, 0.5f) * std::abs(rgb.rows - ch);
   const double degrees = Uniform(rng, -options.rotation_degrees, options.rotation_degrees);
   const bool flip = options.flip && (rng() & 1);
   cv::Mat warped;
@@ -82,6 +98,21 @@ void AugmentToCHW(const cv::Mat& rgb, const model::InputSpec& input, const Augme
         float v = gray + (px[c] - gray) * sat;   // Saturation around the pixel's grey.
         v = mean + (v - mean) * contrast;        // Contrast around the image's mean grey.
         out[c * plane + i] = std::clamp(v, 0.f, 255.f) * scale[c] + offset[c];
+      }
+    }
+  }
+  if (options.erase_probability > 0 && Uniform(rng, 0.f, 1.f) < options.erase_probability) {
+    const double e_area = Uniform(rng, 0.02f, 0.25f) * w * h;
+    const double e_aspect = std::exp(Uniform(rng, std::log(0.3f), std::log(1 / 0.3f)));
+    const int ew = std::clamp(static_cast<int>(std::sqrt(e_area * e_aspect)), 1, w);
+    const int eh = std::clamp(static_cast<int>(std::sqrt(e_area / e_aspect)), 1, h);
+    const int x0 = std::uniform_int_distribution<int>(0, w - ew)(rng);
+    const int y0 = std::uniform_int_distribution<int>(0, h - eh)(rng);
+    for (int c = 0; c < 3; ++c) {
+      for (int y = y0; y < y0 + eh; ++y) {
+        for (int x = x0; x < x0 + ew; ++x) {
+          out[c * plane + static_cast<size_t>(y) * w + x] = Uniform(rng, 0.f, 255.f) * scale[c] + offset[c];
+        }
       }
     }
   }

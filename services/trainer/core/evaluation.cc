@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "services/trainer/core/open_set.h"
 
 namespace dogsearch::trainer {
 namespace {
@@ -206,26 +207,42 @@ Calibration FitCalibration(const std::vector<float>& same, const std::vector<flo
   return {-b / w, -1.0 / w};
 }
 
-Identification Identify(const EmbeddingTable& t, uint64_t seed) {
+Identification Identify(const EmbeddingTable& t, uint64_t seed, uint32_t gallery_per_dog) {
   std::map<int32_t, std::vector<uint32_t>> by_label;
   for (uint32_t i = 0; i < t.size(); ++i) by_label[t.labels[i]].push_back(i);
   std::mt19937_64 rng(seed ^ 0x6a11e7);
+  const uint32_t per_dog = std::max<uint32_t>(1, gallery_per_dog);
   std::vector<uint32_t> gallery;
   std::vector<bool> in_gallery(t.size(), false);
+  std::vector<int32_t> dogs;  // Label of each gallery dog, in order.
+  std::vector<std::vector<uint32_t>> rows_of;  // Gallery rows of each dog.
   for (const auto& [label, photos] : by_label) {
-    const uint32_t g = photos[std::uniform_int_distribution<size_t>(0, photos.size() - 1)(rng)];
-    gallery.push_back(g);
-    in_gallery[g] = true;
+    std::vector<uint32_t> chosen;
+    if (per_dog == 1) {  // The draw the one-photo protocol has always used.
+      chosen.push_back(photos[std::uniform_int_distribution<size_t>(0, photos.size() - 1)(rng)]);
+    } else {
+      chosen = photos;
+      std::shuffle(chosen.begin(), chosen.end(), rng);
+      chosen.resize(std::min<size_t>(chosen.size(), per_dog));
+    }
+    for (uint32_t g : chosen) {
+      gallery.push_back(g);
+      in_gallery[g] = true;
+    }
+    dogs.push_back(label);
+    rows_of.push_back(std::move(chosen));
   }
   Identification r;
   size_t hit1 = 0, hit5 = 0;
+  std::vector<float> d(dogs.size());
   for (uint32_t q = 0; q < t.size(); ++q) {
     if (in_gallery[q]) continue;
     float d_true = 0;
-    std::vector<float> d(gallery.size());
-    for (size_t g = 0; g < gallery.size(); ++g) {
-      d[g] = L2Distance(t.row(q), t.row(gallery[g]), t.dim);
-      if (t.labels[gallery[g]] == t.labels[q]) d_true = d[g];
+    for (size_t g = 0; g < dogs.size(); ++g) {
+      float best = 1e30f;
+      for (uint32_t row : rows_of[g]) best = std::min(best, L2Distance(t.row(q), t.row(row), t.dim));
+      d[g] = best;
+      if (dogs[g] == t.labels[q]) d_true = best;
     }
     size_t closer = 0;
     for (float x : d) closer += x < d_true;
@@ -242,8 +259,12 @@ Identification Identify(const EmbeddingTable& t, uint64_t seed) {
 }
 
 double MeanAveragePrecision(const EmbeddingTable& t, int threads) {
+  return RetrievalFigures(t, threads).mean_average_precision;
+}
+
+Retrieval RetrievalFigures(const EmbeddingTable& t, int threads) {
   const size_t n = t.size();
-  std::vector<double> ap(n, -1);
+  std::vector<double> ap(n, -1), rr(n, 0);
   std::atomic<size_t> next{0};
   auto work = [&] {
     std::vector<std::pair<float, bool>> ranked(n > 0 ? n - 1 : 0);
@@ -261,7 +282,9 @@ double MeanAveragePrecision(const EmbeddingTable& t, int threads) {
       double sum = 0;
       size_t hits = 0;
       for (size_t i = 0; i < ranked.size() && hits < relevant; ++i) {
-        if (ranked[i].second) sum += static_cast<double>(++hits) / (i + 1);
+        if (!ranked[i].second) continue;
+        if (hits == 0) rr[q] = 1.0 / (i + 1);
+        sum += static_cast<double>(++hits) / (i + 1);
       }
       ap[q] = sum / relevant;
     }
@@ -270,15 +293,20 @@ double MeanAveragePrecision(const EmbeddingTable& t, int threads) {
   for (int i = 1; i < std::max(1, threads); ++i) pool.emplace_back(work);
   work();
   for (std::thread& th : pool) th.join();
-  double sum = 0;
-  size_t queries = 0;
-  for (double x : ap) {
-    if (x >= 0) {
-      sum += x;
-      ++queries;
-    }
+  Retrieval r;
+  for (size_t q = 0; q < n; ++q) {
+    if (ap[q] < 0) continue;
+    r.mean_average_precision += ap[q];
+    r.mrr += rr[q];
+    r.top1 += rr[q] == 1.0;
+    ++r.queries;
   }
-  return queries ? sum / queries : 0;
+  if (r.queries > 0) {
+    r.mean_average_precision /= r.queries;
+    r.mrr /= r.queries;
+    r.top1 /= r.queries;
+  }
+  return r;
 }
 
 absl::StatusOr<EvalResult> Evaluate(const EmbeddingTable& t, const EvalOptions& o) {
@@ -326,7 +354,20 @@ absl::StatusOr<EvalResult> Evaluate(const EmbeddingTable& t, const EvalOptions& 
   const Identification id = Identify(t, o.seed);
   m.rank1 = id.rank1;
   m.recall_at_5 = id.recall_at_5;
-  m.mean_average_precision = MeanAveragePrecision(t, o.threads);
+  m.rank1_3_enrolled = Identify(t, o.seed, 3).rank1;
+  const Retrieval ret = RetrievalFigures(t, o.threads);
+  m.mean_average_precision = ret.mean_average_precision;
+  m.full_gallery_top1 = ret.top1;
+  m.full_gallery_mrr = ret.mrr;
+  if (o.calibrate_identification) {
+    m.identification = CalibrateIdentification(t, o.seed, &r.calibration_check);
+  }
+  const OpenSetFigures open = OpenSet(t, o.seed, &m.identification);
+  m.dir_at_fpir_1e2 = open.dir_at_fpir_1e2;
+  m.dir_at_fpir_5e2 = open.dir_at_fpir_5e2;
+  m.dir_at_fpir_1e1 = open.dir_at_fpir_1e1;
+  r.model_fpir_5e2 = open.model_fpir_5e2;
+  r.model_dir_5e2 = open.model_dir_5e2;
   std::map<int32_t, int> ids;
   for (int32_t l : t.labels) ids[l]++;
   m.identities = static_cast<uint32_t>(ids.size());

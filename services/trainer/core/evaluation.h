@@ -38,6 +38,8 @@ struct EvalOptions {
   size_t max_far_negatives = 2'000'000;
   double far = 1e-3;
   int threads = 2;
+  // Also fit the 1:N calibration (open_set.h) into metrics.identification.
+  bool calibrate_identification = true;
 };
 
 struct ScoredPair {
@@ -50,9 +52,22 @@ struct RocPoint {
   double far = 0, tar = 0;
 };
 
+struct CalibrationBin {
+  double lo = 0, hi = 0;  // Stated-confidence range.
+  uint32_t count = 0;
+  double stated = 0, observed = 0;  // Mean stated confidence, share right.
+};
+struct CalibrationCheck {
+  std::vector<CalibrationBin> bins;  // 10 equal-width bins; empty bins omitted.
+  double ece = 0;                    // Count-weighted mean |stated - observed|.
+};
+
 struct EvalResult {
   model::EvalMetrics metrics;
   std::vector<RocPoint> roc;  // Of the balanced pairs, far ascending, at most ~500 points.
+  CalibrationCheck calibration_check;  // Cross-fitted bins of the top-answer confidence.
+  // At the gateway's 5%-FPIR threshold (open_set.h): observed FPIR and DIR.
+  double model_fpir_5e2 = 0, model_dir_5e2 = 0;
 };
 
 // INVALID_ARGUMENT if there are fewer than 2 identities, no same-identity pair, a size mismatch,
@@ -85,8 +100,18 @@ struct Identification {
   // Table rows chosen as the gallery (one per identity); every other row is a probe.
   std::vector<uint32_t> gallery;
 };
-Identification Identify(const EmbeddingTable& table, uint64_t seed);
+// gallery_per_dog seeded gallery photos per dog (all of a dog's photos when it has no more);
+// a dog's distance is its nearest gallery photo's.
+Identification Identify(const EmbeddingTable& table, uint64_t seed, uint32_t gallery_per_dog = 1);
 double MeanAveragePrecision(const EmbeddingTable& table, int threads);
+// Every photo with a same-dog photo queries all the others.
+struct Retrieval {
+  double mean_average_precision = 0;
+  double top1 = 0;  // Nearest other photo shows the same dog.
+  double mrr = 0;   // Mean of 1 / rank of the first same-dog photo.
+  size_t queries = 0;
+};
+Retrieval RetrievalFigures(const EmbeddingTable& table, int threads);
 
 }  // namespace dogsearch::trainer
 

@@ -34,6 +34,11 @@ class PhotoCache {
   const std::vector<std::vector<int32_t>>& photos_of() const { return photos_of_; }
   const std::vector<std::string>& identity_names() const { return identity_names_; }
   size_t failed() const { return failed_; }
+  // Replaces every photo by fn(index, photo) (same size and type), e.g. an evaluation view.
+  template <typename Fn>
+  void MapImages(Fn fn) {
+    for (size_t i = 0; i < images_.size(); ++i) images_[i] = fn(i, images_[i]);
+  }
   const std::string& first_error() const { return first_error_; }
 
  private:

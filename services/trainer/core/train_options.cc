@@ -34,6 +34,20 @@ absl::Status ValidateTrainOptions(const TrainOptions& o) {
   if (!(o.margin > 0 && o.margin <= 2) && !o.soft_margin) {
     return bad("margin ", o.margin, " is outside (0, 2]");
   }
+  if (o.loss != LossKind::kTriplet) {
+    if (!(o.head_scale >= 1 && o.head_scale <= 128)) {
+      return bad("head_scale ", o.head_scale, " is outside 1..128");
+    }
+    const float max_margin = o.loss == LossKind::kArcFace ? 1.5f : 1.f;
+    const float m = EffectiveHeadMargin(o);
+    if (!(m > 0 && m < max_margin)) return bad("head_margin ", m, " is outside (0, ", max_margin, ")");
+    if (o.head_subcenters < 1 || o.head_subcenters > 16) {
+      return bad("head_subcenters ", o.head_subcenters, " is outside 1..16");
+    }
+    if (!(o.triplet_weight >= 0 && o.triplet_weight <= 10)) {
+      return bad("triplet_weight ", o.triplet_weight, " is outside 0..10");
+    }
+  }
   if (o.p < 2 || o.p > 1024) return bad("identities_per_batch ", o.p, " is outside 2..1024");
   if (o.k < 2 || o.k > 64) return bad("photos_per_identity ", o.k, " is outside 2..64");
   if (size_t{o.p} * o.k > 4096) return bad("batch P*K = ", o.p * o.k, " exceeds 4096");
@@ -84,6 +98,31 @@ const char* MiningName(MiningKind m) {
   return "?";
 }
 
+const char* LossName(LossKind loss) {
+  switch (loss) {
+    case LossKind::kTriplet:
+      return "triplet";
+    case LossKind::kArcFace:
+      return "arcface";
+    case LossKind::kCosFace:
+      return "cosface";
+  }
+  return "?";
+}
+
+absl::StatusOr<LossKind> ParseLoss(const std::string& name) {
+  if (name == "triplet") return LossKind::kTriplet;
+  if (name == "arcface") return LossKind::kArcFace;
+  if (name == "cosface") return LossKind::kCosFace;
+  return absl::InvalidArgumentError(
+      absl::StrCat("loss '", name, "' is not one of triplet, arcface, cosface"));
+}
+
+float EffectiveHeadMargin(const TrainOptions& o) {
+  if (o.head_margin != 0) return o.head_margin;
+  return o.loss == LossKind::kCosFace ? 0.35f : 0.3f;
+}
+
 absl::StatusOr<MiningKind> ParseMining(const std::string& name) {
   if (name == "batch_hard") return MiningKind::kBatchHard;
   if (name == "semi_hard") return MiningKind::kSemiHard;
@@ -112,6 +151,15 @@ void ToTrainingConfig(const TrainOptions& o, pb::TrainingConfig* c) {
   c->set_validation_fraction(static_cast<float>(o.validation_fraction));
   c->set_seed(o.seed);
   c->set_threads(static_cast<uint32_t>(o.threads));
+  c->set_loss(o.loss == LossKind::kArcFace   ? pb::LOSS_KIND_ARCFACE
+               : o.loss == LossKind::kCosFace ? pb::LOSS_KIND_COSFACE
+                                              : pb::LOSS_KIND_TRIPLET);
+  if (o.loss != LossKind::kTriplet) {
+    c->set_head_scale(o.head_scale);
+    c->set_head_margin(EffectiveHeadMargin(o));
+    c->set_head_subcenters(o.head_subcenters);
+    c->set_triplet_weight(o.triplet_weight);
+  }
 }
 
 absl::Status ApplyTrainingConfig(const pb::TrainingConfig& c, TrainOptions* o) {
@@ -147,6 +195,23 @@ absl::Status ApplyTrainingConfig(const pb::TrainingConfig& c, TrainOptions* o) {
   if (c.validation_fraction() != 0) o->validation_fraction = c.validation_fraction();
   if (c.seed() != 0) o->seed = c.seed();
   if (c.threads() != 0) o->threads = static_cast<int>(c.threads());
+  switch (c.loss()) {
+    case pb::LOSS_KIND_ARCFACE:
+      o->loss = LossKind::kArcFace;
+      break;
+    case pb::LOSS_KIND_COSFACE:
+      o->loss = LossKind::kCosFace;
+      break;
+    case pb::LOSS_KIND_TRIPLET:
+      o->loss = LossKind::kTriplet;
+      break;
+    default:
+      break;
+  }
+  if (c.head_scale() != 0) o->head_scale = c.head_scale();
+  if (c.head_margin() != 0) o->head_margin = c.head_margin();
+  if (c.head_subcenters() != 0) o->head_subcenters = c.head_subcenters();
+  if (c.triplet_weight() != 0) o->triplet_weight = c.triplet_weight();
   return absl::OkStatus();
 }
 

@@ -18,6 +18,9 @@
 namespace dogsearch::trainer {
 
 enum class OptimizerKind { kAdam, kSgd };
+// kTriplet: the triplet loss alone. kArcFace / kCosFace: a margin softmax over the training dogs
+// (margin_loss.h), plus triplet_weight x the triplet loss.
+enum class LossKind { kTriplet, kArcFace, kCosFace };
 
 struct TrainOptions {
   // What is learnt (mirrors dogsearch.v1.TrainingConfig).
@@ -26,6 +29,11 @@ struct TrainOptions {
   MiningKind mining = MiningKind::kSemiHard;
   float margin = 0.2f;
   bool soft_margin = false;
+  LossKind loss = LossKind::kTriplet;
+  float head_scale = 30.f;       // Margin losses: s.
+  float head_margin = 0.f;       // Margin losses: m (0 = 0.3 ArcFace, 0.35 CosFace).
+  uint32_t head_subcenters = 1;  // Margin losses: sub-centres per dog.
+  float triplet_weight = 0.f;    // Margin losses: weight of an added triplet loss.
   uint32_t p = 16, k = 4;
   uint32_t epochs = 0;
   double time_budget_seconds = 0;
@@ -63,6 +71,10 @@ absl::Status ApplyTrainingConfig(const ::dogsearch::v1::TrainingConfig& config,
 std::string TrainingConfigJson(const TrainOptions& options);
 
 const char* MiningName(MiningKind mining);
+const char* LossName(LossKind loss);
+absl::StatusOr<LossKind> ParseLoss(const std::string& name);
+// head_margin with its default filled in.
+float EffectiveHeadMargin(const TrainOptions& options);
 absl::StatusOr<MiningKind> ParseMining(const std::string& name);
 
 }  // namespace dogsearch::trainer

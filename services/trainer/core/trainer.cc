@@ -22,6 +22,7 @@
 #include "services/trainer/core/dataset.h"
 #include "services/trainer/core/embed.h"
 #include "services/trainer/core/evaluation.h"
+#include "services/trainer/core/margin_loss.h"
 #include "services/trainer/core/photo_cache.h"
 #include "services/trainer/core/pk_sampler.h"
 #include "services/trainer/core/run_state.h"
@@ -64,10 +65,10 @@ std::string StepJson(const StepReport& r) {
   return absl::StrFormat(
       "{\"type\":\"step\",\"epoch\":%d,\"step\":%d,\"loss\":%.6f,\"active_fraction\":%.4f,"
       "\"mean_positive\":%.4f,\"mean_negative\":%.4f,\"lr\":%.6g,\"triplets\":%d,"
-      "\"step_s\":%.4f,\"data_wait_s\":%.4f,\"loss_s\":%.4f,\"images_per_s\":%.1f,"
+      "\"head_accuracy\":%.4f,\"step_s\":%.4f,\"data_wait_s\":%.4f,\"loss_s\":%.4f,\"images_per_s\":%.1f,"
       "\"elapsed_s\":%.1f}",
       r.epoch, r.step, r.loss, r.active_fraction, r.mean_positive, r.mean_negative,
-      r.learning_rate, r.triplets, r.step_seconds, r.data_wait_seconds, r.loss_seconds,
+      r.learning_rate, r.triplets, r.head_accuracy, r.step_seconds, r.data_wait_seconds, r.loss_seconds,
       r.images_per_second, r.elapsed_seconds);
 }
 
@@ -77,10 +78,14 @@ std::string EpochJson(const EpochReport& r) {
       "{\"type\":\"epoch\",\"epoch\":%d,\"step\":%d,\"elapsed_s\":%.1f,\"validated\":%s,"
       "\"verification_accuracy\":%.4f,\"verification_accuracy_std\":%.4f,\"roc_auc\":%.4f,"
       "\"tar_at_far_1e-3\":%.4f,\"rank1\":%.4f,\"recall_at_5\":%.4f,\"map\":%.4f,"
+      "\"full_gallery_top1\":%.4f,\"full_gallery_mrr\":%.4f,\"rank1_3_enrolled\":%.4f,"
+      "\"dir_at_fpir_0.05\":%.4f,\"confidence_ece\":%.4f,"
       "\"threshold\":%.4f,\"checkpoint\":\"%s\",\"best\":%s}",
       r.epoch, r.step, r.elapsed_seconds, r.validated ? "true" : "false",
       m.verification_accuracy, m.verification_accuracy_std, m.roc_auc, m.tar_at_far_1e3,
-      m.rank1, m.recall_at_5, m.mean_average_precision, m.threshold, r.checkpoint_version,
+      m.rank1, m.recall_at_5, m.mean_average_precision, m.full_gallery_top1, m.full_gallery_mrr,
+      m.rank1_3_enrolled, m.dir_at_fpir_5e2, m.identification.confidence_ece, m.threshold,
+      r.checkpoint_version,
       r.best ? "true" : "false");
 }
 
@@ -105,7 +110,9 @@ class TrainingRun {
  private:
   absl::Status LoadData();
   absl::Status BuildModel();
+  absl::Status BuildHead();
   void BuildOptimizer();
+  torch::Tensor Loss(const torch::Tensor& emb, const torch::Tensor& labels, StepReport* rep);
   double LearningRate(uint64_t step, double elapsed) const;
   StepReport Step(const LoadedBatch& batch, uint64_t step, double elapsed);
   absl::Status EndEpoch(uint32_t epoch, uint64_t steps, double elapsed);
@@ -123,6 +130,7 @@ class TrainingRun {
   std::optional<PhotoCache> train_, val_;
   std::optional<PkSampler> sampler_;
   std::shared_ptr<model::EmbeddingNet> net_;
+  MarginHead head_{nullptr};  // Margin losses only; training-only, saved under state/.
   std::unique_ptr<torch::optim::Optimizer> optimizer_;
   std::string parent_version_;
   RunState state_;
@@ -182,8 +190,42 @@ absl::Status TrainingRun::BuildModel() {
   return absl::OkStatus();
 }
 
+// The head file that goes with an optimiser file: "optimizer-s<N>.pt" -> "head-s<N>.pt".
+std::string HeadFileFor(const std::string& optimizer_file) {
+  constexpr absl::string_view kPrefix = "optimizer-";
+  if (!absl::StartsWith(optimizer_file, kPrefix)) return "";
+  return absl::StrCat("head-", optimizer_file.substr(kPrefix.size()));
+}
+
+absl::Status TrainingRun::BuildHead() {
+  if (o_.loss == LossKind::kTriplet) return absl::OkStatus();
+  MarginHeadOptions h;
+  h.kind = o_.loss == LossKind::kCosFace ? MarginKind::kCosFace : MarginKind::kArcFace;
+  h.classes = static_cast<int64_t>(train_->photos_of().size());
+  h.dim = o_.model.embedding_dim;
+  h.subcenters = o_.head_subcenters;
+  h.scale = o_.head_scale;
+  h.margin = EffectiveHeadMargin(o_);
+  DS_RETURN_IF_ERROR(ValidateMarginHeadOptions(h));
+  head_ = MarginHead(h);
+  if (o_.resume && !state_.optimizer_file.empty()) {
+    const std::string path = StateDir(o_.output_dir) + "/" + HeadFileFor(state_.optimizer_file);
+    if (!fs::exists(path)) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "resuming a margin-loss run needs its classification head, ", path, " is missing"));
+    }
+    torch::load(head_, path);
+  }
+  head_->to(device_);
+  head_->train();
+  return absl::OkStatus();
+}
+
 void TrainingRun::BuildOptimizer() {
   std::vector<torch::Tensor> params = net_->parameters();
+  if (head_) {
+    for (const torch::Tensor& t : head_->parameters()) params.push_back(t);
+  }
   if (o_.optimizer == OptimizerKind::kAdam) {
     optimizer_ = std::make_unique<torch::optim::Adam>(
         params, torch::optim::AdamOptions(o_.learning_rate).weight_decay(o_.weight_decay));
@@ -210,6 +252,7 @@ absl::Status TrainingRun::Setup() {
   try {
     DS_RETURN_IF_ERROR(BuildModel());
     DS_RETURN_IF_ERROR(LoadData());
+    DS_RETURN_IF_ERROR(BuildHead());
     BuildOptimizer();
     const std::string opt_path = StateDir(o_.output_dir) + "/" + state_.optimizer_file;
     if (o_.resume && !state_.optimizer_file.empty()) {
@@ -253,29 +296,41 @@ StepReport TrainingRun::Step(const LoadedBatch& batch, uint64_t step, double ela
   for (auto& group : optimizer_->param_groups()) group.options().set_lr(lr);
   torch::Tensor emb = net_->forward(x);
   const auto loss_start = Clock::now();
-  TripletLossOptions lo;
-  lo.mining = o_.mining;
-  lo.margin = o_.margin;
-  lo.soft_margin = o_.soft_margin;
-  TripletLossResult r = TripletLoss(emb, labels, lo);
+  StepReport rep;
+  torch::Tensor loss = Loss(emb, labels, &rep);
   const double loss_seconds = Since(loss_start);
   optimizer_->zero_grad();
-  r.loss.backward();
+  loss.backward();
   if (o_.gradient_clip_norm > 0) {
     torch::nn::utils::clip_grad_norm_(net_->parameters(), o_.gradient_clip_norm);
   }
   optimizer_->step();
-  StepReport rep;
-  rep.loss = r.loss.item<double>();
-  rep.active_fraction = r.active_fraction;
-  rep.mean_positive = r.mean_positive;
-  rep.mean_negative = r.mean_negative;
-  rep.triplets = r.triplets;
+  rep.loss = loss.item<double>();
   rep.learning_rate = lr;
   rep.loss_seconds = loss_seconds;
   rep.data_wait_seconds = batch.wait_seconds;
   rep.step_seconds = Since(start) + batch.wait_seconds;
   return rep;
+}
+
+// The run's objective on one batch; fills the report's loss statistics (the triplet figures are
+// reported for every objective: they cost a 64x64 distance matrix).
+torch::Tensor TrainingRun::Loss(const torch::Tensor& emb, const torch::Tensor& labels,
+                                StepReport* rep) {
+  TripletLossOptions lo;
+  lo.mining = o_.mining;
+  lo.margin = o_.margin;
+  lo.soft_margin = o_.soft_margin;
+  TripletLossResult t = TripletLoss(emb, labels, lo);
+  rep->active_fraction = t.active_fraction;
+  rep->mean_positive = t.mean_positive;
+  rep->mean_negative = t.mean_negative;
+  rep->triplets = t.triplets;
+  if (!head_) return t.loss;
+  MarginLossResult m = MarginLoss(head_, emb, labels);
+  rep->head_accuracy = m.accuracy;
+  if (o_.triplet_weight > 0) return m.loss + o_.triplet_weight * t.loss;
+  return m.loss;
 }
 
 absl::StatusOr<std::string> TrainingRun::Publish(const model::EvalMetrics& metrics,
@@ -304,10 +359,17 @@ absl::Status TrainingRun::SaveOptimizer(uint64_t steps) {
   DS_RETURN_IF_ERROR(MakeDirs(dir));
   const std::string name = absl::StrCat("optimizer-s", steps, ".pt");
   const std::string tmp = dir + "/.tmp-" + name;
+  const std::string head_name = HeadFileFor(name);
+  const std::string head_tmp = dir + "/.tmp-" + head_name;
   try {
     torch::save(*optimizer_, tmp);
+    if (head_) torch::save(head_, head_tmp);
   } catch (const std::exception& e) {
     return absl::InternalError(absl::StrCat("saving optimizer state: ", e.what()));
+  }
+  if (head_) {  // The head first: the optimiser file's presence implies its head's.
+    DS_RETURN_IF_ERROR(SyncPath(head_tmp));
+    DS_RETURN_IF_ERROR(RenameDurably(head_tmp, dir + "/" + head_name));
   }
   DS_RETURN_IF_ERROR(SyncPath(tmp));
   DS_RETURN_IF_ERROR(RenameDurably(tmp, dir + "/" + name));
@@ -321,7 +383,11 @@ void TrainingRun::RemoveOldOptimizerFiles() {
   std::error_code ec;
   for (const fs::directory_entry& e : fs::directory_iterator(StateDir(o_.output_dir), ec)) {
     const std::string name = e.path().filename().string();
-    if (absl::StartsWith(name, "optimizer-") && name != state_.optimizer_file) {
+    const bool old_optimizer =
+        absl::StartsWith(name, "optimizer-") && name != state_.optimizer_file;
+    const bool old_head =
+        absl::StartsWith(name, "head-") && name != HeadFileFor(state_.optimizer_file);
+    if (old_optimizer || old_head) {
       fs::remove(e.path(), ec);
     }
   }

@@ -9,6 +9,7 @@
 //                                     accuracy) and the last are kept.
 //   state/run_state.txt               last/best versions, epoch, step, elapsed time (atomic);
 //   state/optimizer-s<step>.pt        optimiser moments of the last checkpoint.
+//   state/head-s<step>.pt             margin losses: the training-only classification head.
 //   metrics.jsonl                     one JSON object per step and per epoch.
 // Resume (TrainOptions::resume) reloads the last checkpoint and optimiser state and continues
 // at the next epoch; the sampler and augmentation depend only on (seed, epoch, batch), so the
@@ -35,6 +36,7 @@ struct StepReport {
   double loss = 0, active_fraction = 0, mean_positive = 0, mean_negative = 0;
   double learning_rate = 0;
   int64_t triplets = 0;
+  double head_accuracy = 0;       // Margin losses: share of the batch classified right.
   double step_seconds = 0;        // Wall time of this step, data wait included.
   double data_wait_seconds = 0;   // Blocked on the loader.
   double loss_seconds = 0;        // Distance matrix + mining + loss (forward only).

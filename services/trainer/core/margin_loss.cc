@@ -1,0 +1,71 @@
+#include "services/trainer/core/margin_loss.h"
+
+#include <cmath>
+
+#include "absl/strings/str_cat.h"
+
+namespace dogsearch::trainer {
+
+absl::Status ValidateMarginHeadOptions(const MarginHeadOptions& o) {
+  auto bad = [](auto&&... parts) { return absl::InvalidArgumentError(absl::StrCat(parts...)); };
+  if (o.classes < 2) return bad("margin head: ", o.classes, " classes (need at least 2)");
+  if (o.dim < 2 || o.dim > 4096) return bad("margin head: dim ", o.dim, " is outside 2..4096");
+  if (o.subcenters < 1 || o.subcenters > 16) {
+    return bad("head_subcenters ", o.subcenters, " is outside 1..16");
+  }
+  if (!(o.scale >= 1 && o.scale <= 128)) return bad("head_scale ", o.scale, " is outside 1..128");
+  const float max_margin = o.kind == MarginKind::kArcFace ? 1.5f : 1.f;
+  if (!(o.margin > 0 && o.margin < max_margin)) {
+    return bad("head_margin ", o.margin, " is outside (0, ", max_margin, ")");
+  }
+  return absl::OkStatus();
+}
+
+MarginHeadImpl::MarginHeadImpl(const MarginHeadOptions& options) : options_(options) {
+  torch::Tensor w = torch::empty({options.classes * options.subcenters, options.dim});
+  torch::nn::init::xavier_uniform_(w);
+  weight_ = register_parameter("weight", w);
+}
+
+torch::Tensor MarginHeadImpl::Cosines(const torch::Tensor& embeddings) {
+  const torch::Tensor w = torch::nn::functional::normalize(
+      weight_, torch::nn::functional::NormalizeFuncOptions().dim(1).eps(1e-12));
+  torch::Tensor cos = torch::matmul(embeddings, w.t());  // [N, C*K]
+  if (options_.subcenters > 1) {
+    cos = std::get<0>(cos.view({cos.size(0), options_.classes, options_.subcenters}).max(2));
+  }
+  return cos.clamp(-1.0, 1.0);
+}
+
+torch::Tensor MarginHeadImpl::Logits(const torch::Tensor& embeddings,
+                                     const torch::Tensor& labels) {
+  const torch::Tensor cos = Cosines(embeddings);
+  const torch::Tensor target = labels.to(torch::kLong).view({-1, 1});
+  const torch::Tensor t = cos.gather(1, target);  // [N, 1]
+  const double m = options_.margin;
+  torch::Tensor t_margin;
+  if (options_.kind == MarginKind::kCosFace) {
+    t_margin = t - m;
+  } else {
+    const torch::Tensor sin = torch::sqrt((1.0 - t * t).clamp_min(1e-7));
+    const torch::Tensor phi = t * std::cos(m) - sin * std::sin(m);
+    // Beyond theta = pi - m, cos(theta + m) would rise again; continue linearly instead.
+    t_margin = torch::where(t > std::cos(M_PI - m), phi, t - m * std::sin(m));
+  }
+  return cos.scatter(1, target, t_margin) * options_.scale;
+}
+
+MarginLossResult MarginLoss(MarginHead& head, const torch::Tensor& embeddings,
+                            const torch::Tensor& labels) {
+  MarginLossResult r;
+  const torch::Tensor logits = head->Logits(embeddings, labels);
+  const torch::Tensor target = labels.to(torch::kLong);
+  r.loss = torch::nn::functional::cross_entropy(logits, target);
+  torch::NoGradGuard no_grad;
+  const torch::Tensor cos = head->Cosines(embeddings);
+  r.accuracy = cos.argmax(1).eq(target).to(torch::kDouble).mean().item<double>();
+  r.mean_target_cos = cos.gather(1, target.view({-1, 1})).mean().item<double>();
+  return r;
+}
+
+}  // namespace dogsearch::trainer
