@@ -48,6 +48,11 @@ ABSL_FLAG(int, backend_timeout_ms, 10000, "Longest single backend call");
 ABSL_FLAG(int, retire_grace_seconds, 30, "Old model kept after an upgrade flips");
 ABSL_FLAG(double, default_threshold, 1.0, "Same-dog distance when a manifest has none");
 ABSL_FLAG(double, confidence_scale, 0.08, "Logistic scale of confidence around the threshold");
+ABSL_FLAG(double, target_fpir, 0.05,
+          "Search: share of searches for a dog that is not enrolled that may still be answered "
+          "with a confident match (the 1:N threshold follows the gallery's size), (0, 0.5]");
+ABSL_FLAG(double, possible_match_fpir, 0.5,
+          "Search: the same share for a 'possible match' answer, [target_fpir, 1)");
 ABSL_FLAG(int, reembed_batch, 32, "Photos per embedding call while re-embedding for an upgrade");
 ABSL_FLAG(int, hnsw_m, 16, "HNSW degree of gallery collections");
 ABSL_FLAG(int, hnsw_ef_construction, 200, "HNSW build candidate list");
@@ -66,8 +71,16 @@ int Fail(const absl::Status& s) {
   return 1;
 }
 
-GatewayOptions Options() {
+absl::StatusOr<GatewayOptions> Options() {
   GatewayOptions o;
+  o.answer.target_fpir = absl::GetFlag(FLAGS_target_fpir);
+  o.answer.possible_fpir = absl::GetFlag(FLAGS_possible_match_fpir);
+  if (!(o.answer.target_fpir > 0 && o.answer.target_fpir <= 0.5)) {
+    return absl::InvalidArgumentError("--target_fpir must be in (0, 0.5]");
+  }
+  if (!(o.answer.possible_fpir >= o.answer.target_fpir && o.answer.possible_fpir < 1)) {
+    return absl::InvalidArgumentError("--possible_match_fpir must be in [--target_fpir, 1)");
+  }
   o.limits.max_photos_per_request = static_cast<uint32_t>(absl::GetFlag(FLAGS_max_photos_per_request));
   o.limits.max_photo_bytes = static_cast<uint64_t>(absl::GetFlag(FLAGS_max_photo_bytes));
   o.limits.max_pixels = static_cast<uint64_t>(absl::GetFlag(FLAGS_max_pixels));
@@ -128,7 +141,9 @@ int Main() {
   ShardedIndex sharded(shard_ptrs);
   IndexBackend* index = shard_ptrs.size() == 1 ? shard_ptrs[0] : &sharded;
 
-  GatewayCore core({store->get(), &*photos, &embedding, index}, Options());
+  absl::StatusOr<GatewayOptions> options = Options();
+  if (!options.ok()) return Fail(options.status());
+  GatewayCore core({store->get(), &*photos, &embedding, index}, *std::move(options));
   core.Start();
   const rpc::TokenAuthenticator auth(absl::GetFlag(FLAGS_auth_token),
                                      absl::GetFlag(FLAGS_protect_reads));

@@ -82,6 +82,19 @@ v1::ModelInfo FakeEmbedding::Info(const std::string& version) const {
   info.mutable_spec()->set_architecture("fake");
   info.mutable_spec()->set_embedding_dim(kDim);
   info.mutable_metrics()->set_threshold(0.6);
+  // A 1:N calibration shaped like these vectors' (unit vectors in 16-d around random centres:
+  // photos of one dog ~0.2 apart, two dogs' cosine ~ N(0, 1/16)): a stranger closer than 0.45
+  // is a 1-in-100,000 event, closer than 1.0 one in 50.
+  v1::IdentificationCalibration* c = info.mutable_metrics()->mutable_identification();
+  for (auto [f, d] : {std::pair{1e-5, 0.45f}, {1e-3, 0.7f}, {0.02, 1.0f}, {0.5, 1.41f}}) {
+    c->add_fmr_fraction(f);
+    c->add_fmr_distance(d);
+  }
+  c->set_tail_slope(8);
+  c->set_tail_intercept(-5 - 8 * 0.45);
+  c->set_bias(-4);
+  c->set_fpir_weight(-1.5);
+  c->set_margin_weight(2);
   return info;
 }
 

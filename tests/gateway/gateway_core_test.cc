@@ -11,6 +11,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/model/model_spec_proto.h"
+#include "services/gateway/core/search_answer.h"
 #include "tests/gateway/fakes.h"
 #include "tests/testing/temp_dir.h"
 
@@ -106,8 +108,13 @@ TEST_F(GatewayCoreTest, SearchFindsTheEnrolledDogFirst) {
     EXPECT_EQ(r->matches(0).rank(), 1u);
     EXPECT_TRUE(r->matches(0).same_dog());
     EXPECT_TRUE(r->confident());
+    EXPECT_EQ(r->answer(), v1::SEARCH_ANSWER_MATCH);
+    EXPECT_GT(r->top_confidence(), 0.9f);
+    EXPECT_EQ(r->gallery_photos(), 36u);
+    EXPECT_GT(r->match_threshold(), r->matches(0).distance());
     EXPECT_GT(r->matches(0).confidence(), 0.9f);
     EXPECT_LT(r->matches(1).confidence(), 0.1f);
+    EXPECT_FALSE(r->matches(1).same_dog());  // Lower ranks are only "also similar".
     EXPECT_EQ(r->matches(0).photos_size(), 3);
     EXPECT_LE(r->matches(0).distance(), r->matches(1).distance());
     EXPECT_EQ(r->model_version(), "v1");
@@ -116,7 +123,31 @@ TEST_F(GatewayCoreTest, SearchFindsTheEnrolledDogFirst) {
   auto stranger = Search(99, 0);
   ASSERT_TRUE(stranger.ok());
   EXPECT_FALSE(stranger->confident());
+  EXPECT_EQ(stranger->answer(), v1::SEARCH_ANSWER_NO_MATCH);
+  EXPECT_LT(stranger->top_confidence(), 0.25f);
   EXPECT_FALSE(stranger->matches(0).same_dog());
+}
+
+TEST_F(GatewayCoreTest, AMatchNeedsACloserDogAsTheGalleryGrows) {
+  // The same query distance that is a confident match in a small gallery is only a possible
+  // match in a large one: the 1:N threshold follows the gallery's size.
+  const model::IdentificationCalibration c =
+      model::MetricsFromProto(embedding_.GetModel("v1", kNoDeadline)->metrics()).identification;
+  AnswerPolicy policy;
+  const float d = 0.5f;  // FMR ~ 2.5e-5 on the fake calibration.
+  EXPECT_EQ(DecideAnswer(c, 0.6f, d, 1.4f, 100, policy).answer, v1::SEARCH_ANSWER_MATCH);
+  EXPECT_EQ(DecideAnswer(c, 0.6f, d, 1.4f, 3000, policy).answer,
+            v1::SEARCH_ANSWER_POSSIBLE_MATCH);
+  EXPECT_EQ(DecideAnswer(c, 0.6f, 1.4f, 1.41f, 100, policy).answer, v1::SEARCH_ANSWER_NO_MATCH);
+  EXPECT_GT(DecideAnswer(c, 0.6f, d, 1.4f, 100, policy).match_threshold,
+            DecideAnswer(c, 0.6f, d, 1.4f, 3000, policy).match_threshold);
+  // A model without a 1:N calibration never claims a match.
+  const SearchDecision none = DecideAnswer({}, 0.6f, 0.1f, 1.4f, 100, policy);
+  EXPECT_EQ(none.answer, v1::SEARCH_ANSWER_POSSIBLE_MATCH);
+  EXPECT_EQ(DecideAnswer({}, 0.6f, 0.9f, 1.4f, 100, policy).answer, v1::SEARCH_ANSWER_NO_MATCH);
+  // An empty gallery: no match, thresholds still reported.
+  EXPECT_EQ(DecideAnswer(c, 0.6f, std::nullopt, std::nullopt, 0, policy).answer,
+            v1::SEARCH_ANSWER_NO_MATCH);
 }
 
 TEST_F(GatewayCoreTest, ReturnsKDistinctDogsEvenWhenOneDogHasManyPhotos) {

@@ -3,7 +3,8 @@
 //
 // Exit codes: 0 success; 1 other failure; 2 usage error; 3 not found; 4 invalid input;
 // 5 not authorised; 6 service unavailable or too slow; 7 already exists / conflict;
-// 8 the photos are of different dogs (verify) or no enrolled dog matches (search).
+// 8 the photos are of different dogs (verify) or no confident match (search: a possible
+// match or no enrolled dog close enough).
 #ifndef DOGSEARCH_TOOLS_CLI_CLI_H_
 #define DOGSEARCH_TOOLS_CLI_CLI_H_
 

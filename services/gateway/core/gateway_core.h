@@ -21,6 +21,7 @@
 #include <mutex>
 #include <thread>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "dogsearch/v1/dogsearch.pb.h"
@@ -105,6 +106,14 @@ class GatewayCore {
   ServingState state_;
   std::unique_ptr<Upgrader> upgrader_;
   std::atomic<bool> cancel_{false};  // Set by Stop(); polled by long waits.
+  // Photos in the gallery for the 1:N answer, recounted at most once a second: the count moves
+  // the thresholds by the logarithm of the gallery's size, and COUNT(*) grows with it.
+  // gallery_mu_ guards both and serialises recounts (readers within the second skip the lock's
+  // work: they read under it and return).
+  uint64_t GalleryPhotos();
+  std::mutex gallery_mu_;
+  uint64_t gallery_photos_ ABSL_GUARDED_BY(gallery_mu_) = 0;
+  absl::Time gallery_counted_ ABSL_GUARDED_BY(gallery_mu_) = absl::InfinitePast();
 
   std::mutex mu_;
   std::condition_variable cv_;

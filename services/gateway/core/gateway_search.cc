@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <optional>
 #include <random>
 
 #include "absl/strings/str_cat.h"
@@ -28,6 +29,16 @@ absl::StatusOr<Vector> GatewayCore::EmbedQuery(const TargetPtr& target, const v1
   return std::move(v[0]);
 }
 
+uint64_t GatewayCore::GalleryPhotos() {
+  std::lock_guard<std::mutex> lock(gallery_mu_);
+  const absl::Time now = absl::Now();
+  if (now - gallery_counted_ >= absl::Seconds(1)) {
+    gallery_photos_ = deps_.store->CountPhotos();
+    gallery_counted_ = now;
+  }
+  return gallery_photos_;
+}
+
 absl::StatusOr<v1::SearchResponse> GatewayCore::Search(const v1::SearchRequest& req,
                                                        absl::Time deadline) {
   const uint32_t k = req.k() == 0 ? 5 : req.k();
@@ -45,7 +56,9 @@ absl::StatusOr<v1::SearchResponse> GatewayCore::Search(const v1::SearchRequest& 
   DS_ASSIGN_OR_RETURN(Vector query, EmbedQuery(target, req.photo(), "photo", deadline));
   const absl::Time t1 = absl::Now();
 
-  // Hits are photos; ask for more until k distinct dogs are found or the gallery is exhausted.
+  // Hits are photos; ask for more until k distinct dogs (at least 2: the answer weighs the top
+  // dog's margin over the second) are found or the gallery is exhausted.
+  const uint32_t want_dogs = std::max<uint32_t>(k, 2);
   std::vector<std::string> dog_order;
   std::map<std::string, v1::DogMatch> dogs;
   uint32_t want = std::min<uint32_t>(1000, k * per_dog * 2 + 16);
@@ -80,7 +93,8 @@ absl::StatusOr<v1::SearchResponse> GatewayCore::Search(const v1::SearchRequest& 
         m->set_distance(l2);
       }
     }
-    if (dog_order.size() >= k || static_cast<uint32_t>(hits.hits_size()) < want || want >= 1000) {
+    if (dog_order.size() >= want_dogs || static_cast<uint32_t>(hits.hits_size()) < want ||
+        want >= 1000) {
       break;
     }
     want = std::min<uint32_t>(1000, want * 4);
@@ -88,12 +102,24 @@ absl::StatusOr<v1::SearchResponse> GatewayCore::Search(const v1::SearchRequest& 
 
   v1::SearchResponse resp;
   resp.set_model_version(target->version);
+  std::optional<float> top, second;
+  if (!dog_order.empty()) top = dogs[dog_order[0]].distance();
+  if (dog_order.size() > 1) second = dogs[dog_order[1]].distance();
+  const uint64_t gallery = GalleryPhotos();
+  const SearchDecision decision = DecideAnswer(target->identification, target->threshold, top,
+                                               second, gallery, options_.answer);
+  resp.set_answer(decision.answer);
+  resp.set_confident(decision.answer == v1::SEARCH_ANSWER_MATCH);
+  resp.set_top_confidence(decision.top_confidence);
+  resp.set_match_threshold(decision.match_threshold);
+  resp.set_possible_threshold(decision.possible_threshold);
+  resp.set_target_fpir(options_.answer.target_fpir);
+  resp.set_gallery_photos(gallery);
   for (size_t i = 0; i < dog_order.size() && i < k; ++i) {
     v1::DogMatch m = std::move(dogs[dog_order[i]]);
     m.set_rank(static_cast<uint32_t>(i + 1));
     m.set_confidence(Confidence(m.distance(), *target));
-    m.set_same_dog(m.distance() <= target->threshold);
-    resp.set_confident(resp.confident() || m.same_dog());
+    m.set_same_dog(i == 0 && resp.confident());
     *resp.add_matches() = std::move(m);
   }
   resp.set_embed_seconds(absl::ToDoubleSeconds(t1 - t0));

@@ -5,6 +5,8 @@
 #include "absl/strings/str_cat.h"
 #include "common/base/log.h"
 #include "common/base/status_macros.h"
+#include "common/model/identification.h"
+#include "common/model/model_spec_proto.h"
 
 namespace dogsearch::gateway {
 
@@ -48,6 +50,13 @@ absl::StatusOr<ModelTarget> PrepareModel(EmbeddingBackend* embedding, const std:
                                                  : options.default_threshold;
   t.confidence_center = static_cast<float>(info->metrics().confidence_center());
   t.confidence_scale = static_cast<float>(info->metrics().confidence_scale());
+  t.identification = model::MetricsFromProto(info->metrics()).identification;
+  if (absl::Status s = model::ValidateIdentificationCalibration(t.identification); !s.ok()) {
+    DS_LOG(kWarning, "gateway_identification_calibration_ignored")
+        .Kv("version", version)
+        .Kv("reason", s);
+    t.identification = {};
+  }
   if (t.dimension == 0) {
     return absl::FailedPreconditionError(absl::StrCat("model ", version, " reports no dimension"));
   }

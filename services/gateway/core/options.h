@@ -10,6 +10,7 @@
 #include "services/gateway/core/intake.h"
 #include "services/gateway/core/model_setup.h"
 #include "services/gateway/core/photo_store.h"
+#include "services/gateway/core/search_answer.h"
 
 namespace dogsearch::gateway {
 
@@ -23,6 +24,9 @@ struct GatewayOptions {
   // Logistic scale of the same-dog confidence around the threshold, in distance units:
   // confidence = 1 / (1 + exp((distance - threshold) / scale)).
   float confidence_scale = 0.08f;
+  // The 1:N answer of a search (search_answer.h): target false-positive identification rates
+  // of a confident match and of a possible match.
+  AnswerPolicy answer;
   // After an upgrade flips, the old collection and model stay this long for searches in flight.
   absl::Duration retire_grace = absl::Seconds(30);
   // Photos per embedding call while re-embedding the gallery.

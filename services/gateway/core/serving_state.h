@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "common/model/checkpoint_manifest.h"
 #include "dogsearch/v1/model.pb.h"
 
 namespace dogsearch::gateway {
@@ -34,6 +35,8 @@ struct ModelTarget {
   float confidence_scale = 0.0f;
   v1::ModelSpec spec;
   v1::EvalMetrics metrics;
+  // 1:N calibration from the manifest (not calibrated = never a confident search match).
+  model::IdentificationCalibration identification;
 };
 
 using TargetPtr = std::shared_ptr<const ModelTarget>;
