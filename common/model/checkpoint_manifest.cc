@@ -112,6 +112,7 @@ void ModelSpecToProto(const ModelSpec& s, pb::ModelSpec* p) {
   for (uint32_t w : s.stage_widths) p->add_stage_widths(w);
   p->set_blocks_per_stage(s.blocks_per_stage);
   p->set_embedding_batchnorm(s.embedding_batchnorm);
+  p->set_flip_average(s.flip_average);
 }
 
 absl::StatusOr<ModelSpec> ModelSpecFromProto(const pb::ModelSpec& p) {
@@ -130,6 +131,7 @@ absl::StatusOr<ModelSpec> ModelSpecFromProto(const pb::ModelSpec& p) {
   s.stage_widths.assign(p.stage_widths().begin(), p.stage_widths().end());
   s.blocks_per_stage = p.blocks_per_stage();
   s.embedding_batchnorm = p.embedding_batchnorm();
+  s.flip_average = p.flip_average();
   return s;
 }
 

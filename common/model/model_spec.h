@@ -39,12 +39,14 @@ struct ModelSpec {
   uint32_t blocks_per_stage = 0;
   // dogfacenet_resnet only: batch norm of the dense output before the L2 normalisation.
   bool embedding_batchnorm = false;
+  // Serve and evaluate mean(f(photo), f(mirror)), normalised (see dogsearch.v1.ModelSpec).
+  bool flip_average = false;
 
   bool operator==(const ModelSpec& o) const {
     return architecture == o.architecture && input == o.input &&
            embedding_dim == o.embedding_dim && dropout == o.dropout &&
            stage_widths == o.stage_widths && blocks_per_stage == o.blocks_per_stage &&
-           embedding_batchnorm == o.embedding_batchnorm;
+           embedding_batchnorm == o.embedding_batchnorm && flip_average == o.flip_average;
   }
 };
 

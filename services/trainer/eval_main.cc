@@ -107,7 +107,7 @@ absl::Status Run() {
   }
   EmbedOptions eo;
   eo.batch_size = absl::GetFlag(FLAGS_batch);
-  eo.flip_average = absl::GetFlag(FLAGS_flip_average);
+  eo.flip_average = absl::GetFlag(FLAGS_flip_average) || ckpt->manifest.model.flip_average;
   eo.device = *device;
   const EmbeddingTable table = EmbedCache(*ckpt->net, *cache, eo);
   EvalOptions ev;

@@ -40,6 +40,8 @@ ABSL_FLAG(double, head_margin, 0, "Margin losses: margin m (0 = 0.3 arcface, 0.3
 ABSL_FLAG(int, subcenters, 1, "Margin losses: sub-centres per dog (sub-center ArcFace)");
 ABSL_FLAG(double, triplet_weight, 0, "Margin losses: weight of an added triplet loss");
 ABSL_FLAG(bool, embedding_bn, false, "Batch norm on the embedding before L2 (BNNeck)");
+ABSL_FLAG(bool, serve_flip, false,
+          "Model spec: serve and validate the mean embedding of a photo and its mirror image");
 ABSL_FLAG(int, p, 16, "Dogs per batch");
 ABSL_FLAG(int, k, 4, "Photos per dog per batch");
 ABSL_FLAG(int, epochs, 0, "Epoch limit (0 = none)");
@@ -142,6 +144,7 @@ absl::Status BuildOptions(TrainOptions* o) {
   if (Given("blocks_per_stage")) m.blocks_per_stage = absl::GetFlag(FLAGS_blocks_per_stage);
   if (Given("embedding_dim")) m.embedding_dim = absl::GetFlag(FLAGS_embedding_dim);
   if (Given("embedding_bn")) m.embedding_batchnorm = absl::GetFlag(FLAGS_embedding_bn);
+  if (Given("serve_flip")) m.flip_average = absl::GetFlag(FLAGS_serve_flip);
   if (Given("dropout")) m.dropout = static_cast<float>(absl::GetFlag(FLAGS_dropout));
   if (m.architecture == model::kSeedInception && !Given("stage_widths")) m.stage_widths.clear();
   if (m.architecture == model::kSeedInception && !Given("blocks_per_stage")) m.blocks_per_stage = 0;

@@ -3,7 +3,9 @@
 // reloads under load with bad checkpoints offered in between.
 #include <grpcpp/grpcpp.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cmath>
 #include <thread>
 
 #include "absl/strings/match.h"
@@ -78,13 +80,15 @@ class EmbeddingServiceTest : public ::testing::Test {
   }
 
   // Publishes a checkpoint with weights drawn from `seed`.
-  void Publish(const std::string& version, int seed) {
+  void Publish(const std::string& version, int seed, bool flip_average = false) {
     torch::manual_seed(seed);
-    auto net = *model::BuildEmbeddingNet(Spec());
+    model::ModelSpec spec = Spec();
+    spec.flip_average = flip_average;
+    auto net = *model::BuildEmbeddingNet(spec);
     net->eval();
     model::CheckpointManifest m;
     m.version = version;
-    m.model = Spec();
+    m.model = spec;
     ASSERT_TRUE(model::PublishCheckpoint(dir_.path(), m, *net).ok());
   }
 
@@ -199,6 +203,46 @@ TEST_F(EmbeddingServiceTest, ALonePhotoGetsTheSameVectorAsInABatch) {
         EXPECT_NEAR((*alone)[d], (*together)[i * 16 + d], 1e-5) << i << (pair ? " pair" : "");
       }
     }
+  }
+}
+
+// A model whose manifest asks for the test-time flip serves normalise(f(x) + f(mirror x)),
+// alone or in a batch; the same weights without the flag serve f(x).
+TEST_F(EmbeddingServiceTest, AFlipAveragingModelServesTheMeanOfThePhotoAndItsMirror) {
+  Publish("plain", 1);
+  Publish("flip", 1, /*flip_average=*/true);
+  auto plain = LoadTorchModel(dir_.path() + "/plain", {"cpu", false, 2, 1, false});
+  auto flip = LoadTorchModel(dir_.path() + "/flip", {"cpu", false, 2, 1, true});
+  ASSERT_TRUE(plain.ok() && flip.ok());
+  const model::InputSpec in = (*plain)->input_spec();
+  const size_t floats = (*plain)->input_floats();
+  const std::vector<float> batch = ProbeBatch(in, 3);
+  // The mirror images of the batch: each row of each plane reversed.
+  std::vector<float> mirrored(batch.size());
+  for (size_t i = 0; i < 3 * 3 * in.height; ++i) {
+    std::reverse_copy(batch.begin() + i * in.width, batch.begin() + (i + 1) * in.width,
+                      mirrored.begin() + i * in.width);
+  }
+  auto a = (*plain)->Embed(batch.data(), 3);
+  auto b = (*plain)->Embed(mirrored.data(), 3);
+  auto together = (*flip)->Embed(batch.data(), 3);
+  ASSERT_TRUE(a.ok() && b.ok() && together.ok());
+  for (int i = 0; i < 3; ++i) {
+    std::vector<double> want(16);
+    double norm = 0;
+    for (int d = 0; d < 16; ++d) {
+      want[d] = (*a)[i * 16 + d] + (*b)[i * 16 + d];
+      norm += want[d] * want[d];
+    }
+    auto alone = (*flip)->Embed(batch.data() + i * floats, 1);
+    ASSERT_TRUE(alone.ok());
+    double diff_from_plain = 0;
+    for (int d = 0; d < 16; ++d) {
+      EXPECT_NEAR((*together)[i * 16 + d], want[d] / std::sqrt(norm), 1e-5) << i;
+      EXPECT_NEAR((*alone)[d], want[d] / std::sqrt(norm), 1e-5) << i;
+      diff_from_plain += std::abs((*together)[i * 16 + d] - (*a)[i * 16 + d]);
+    }
+    EXPECT_GT(diff_from_plain, 1e-3) << "the flip changed nothing for photo " << i;
   }
 }
 

@@ -95,6 +95,7 @@ v1::ModelInfo FakeEmbedding::Info(const std::string& version) const {
   c->set_bias(-4);
   c->set_fpir_weight(-1.5);
   c->set_margin_weight(2);
+  if (identification_) *c = *identification_;
   return info;
 }
 

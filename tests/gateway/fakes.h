@@ -9,6 +9,7 @@
 
 #include <map>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 
@@ -29,6 +30,11 @@ class FakeEmbedding : public EmbeddingBackend {
   void AddCheckpoint(const std::string& version) {
     std::lock_guard<std::mutex> l(mu_);
     checkpoints_.insert(version);
+  }
+  // Replaces the 1:N calibration every model reports (the default is hand-shaped, fakes.cc).
+  void set_identification(const v1::IdentificationCalibration& c) {
+    std::lock_guard<std::mutex> l(mu_);
+    identification_ = c;
   }
   void set_down(bool down) {
     std::lock_guard<std::mutex> l(mu_);
@@ -75,6 +81,7 @@ class FakeEmbedding : public EmbeddingBackend {
   std::set<std::string> checkpoints_;
   bool down_ = false;
   int fail_dog_ = -1;
+  std::optional<v1::IdentificationCalibration> identification_;
   absl::Duration delay_;
 };
 

@@ -13,6 +13,7 @@
 #include "absl/time/clock.h"
 #include "common/model/model_spec_proto.h"
 #include "services/gateway/core/search_answer.h"
+#include "services/trainer/core/open_set.h"
 #include "tests/gateway/fakes.h"
 #include "tests/testing/temp_dir.h"
 
@@ -148,6 +149,58 @@ TEST_F(GatewayCoreTest, AMatchNeedsACloserDogAsTheGalleryGrows) {
   // An empty gallery: no match, thresholds still reported.
   EXPECT_EQ(DecideAnswer(c, 0.6f, std::nullopt, std::nullopt, 0, policy).answer,
             v1::SEARCH_ANSWER_NO_MATCH);
+}
+
+// Honest answers end to end on generated dogs: the trainer's evaluation fits the 1:N
+// calibration on 200 other generated dogs ("validation"); 40 dogs are enrolled with one photo
+// each; 400 dogs that were never enrolled are searched. At the default 5% target the share of
+// strangers answered with a confident match stays within a few points of 5%, and the share of
+// enrolled dogs' searches answered confidently and rightly is what the evaluation predicted
+// for a gallery of this size.
+TEST_F(GatewayCoreTest, NeverEnrolledDogsGetAConfidentMatchAtTheConfiguredRate) {
+  auto table = [](int first, int dogs, int photos) {
+    trainer::EmbeddingTable t;
+    t.dim = FakeEmbedding::kDim;
+    for (int d = first; d < first + dogs; ++d) {
+      for (int p = 0; p < photos; ++p) {
+        const std::vector<float> v = FakeEmbedding::VectorFor("v1", FakePhoto(d, p));
+        t.vectors.insert(t.vectors.end(), v.begin(), v.end());
+        t.labels.push_back(d);
+      }
+    }
+    return t;
+  };
+  model::EvalMetrics metrics;
+  metrics.identification = trainer::CalibrateIdentification(table(1000, 200, 4), 1);
+  ASSERT_TRUE(metrics.identification.calibrated());
+  // What the evaluation predicts for 40 enrolled dogs (half of an 80-dog table).
+  const trainer::OpenSetFigures predicted =
+      trainer::OpenSet(table(1000, 80, 4), 1, &metrics.identification);
+  v1::EvalMetrics proto;
+  model::MetricsToProto(metrics, &proto);
+  embedding_.set_identification(proto.identification());
+  StartCore();
+  for (int d = 0; d < 40; ++d) ASSERT_TRUE(Enroll(d, 1).ok());
+  int stranger_matches = 0;
+  for (int d = 2000; d < 2400; ++d) {
+    auto r = Search(d, 0);
+    ASSERT_TRUE(r.ok()) << r.status();
+    EXPECT_EQ(r->gallery_photos(), 40u);
+    stranger_matches += r->answer() == v1::SEARCH_ANSWER_MATCH;
+  }
+  int right_matches = 0;
+  for (int d = 0; d < 40; ++d) {
+    for (int p = 1; p <= 3; ++p) {
+      auto r = Search(d, p);
+      ASSERT_TRUE(r.ok()) << r.status();
+      right_matches += r->answer() == v1::SEARCH_ANSWER_MATCH &&
+                       r->matches(0).dog_id() == absl::StrCat("dog", d);
+    }
+  }
+  const double fpir = stranger_matches / 400.0, dir = right_matches / 120.0;
+  EXPECT_NEAR(fpir, 0.05, 0.04) << stranger_matches << " of 400 strangers matched";
+  EXPECT_NEAR(dir, predicted.model_dir_5e2, 0.1);
+  EXPECT_NEAR(predicted.model_fpir_5e2, 0.05, 0.04);
 }
 
 TEST_F(GatewayCoreTest, ReturnsKDistinctDogsEvenWhenOneDogHasManyPhotos) {

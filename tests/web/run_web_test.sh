@@ -32,6 +32,7 @@ eport=$(port_of "$work/embedding.out" "embedding listening")
 "$build/services/gateway/gateway_server" --address=127.0.0.1:0 --http_port=0 \
   --data_dir="$work/gateway" --embedding_address="127.0.0.1:$eport" \
   --index_address="127.0.0.1:$iport" --auth_token=webtok --log_level=warning \
+  --target_fpir=0.000001 --possible_match_fpir=0.000001 \
   > "$work/gateway.out" &
 pids+=("$!")
 web=$(port_of "$work/gateway.out" "gateway web on port")

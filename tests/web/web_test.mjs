@@ -1,6 +1,10 @@
 // The gateway's web page in real headless Chromium (Debian's), driven by playwright-core:
-// enroll two dogs through the form, upload one of their photos and see the right dog first,
-// check that a name with HTML in it is shown as text, browse the gallery, delete a dog.
+// enroll two dogs through the form (one photo cropped), upload one of their photos and see the
+// right dog as the match, crop and rotate a query before searching, see the "may not be
+// enrolled" answer for a dog that is not, check that a name with HTML in it is shown as text,
+// browse the gallery, delete a dog, see photo thumbnails on the map.
+// The gateway runs with --target_fpir=1e-6 (run_web_test.sh): only a photo identical to an
+// enrolled one is a match, so the answers do not depend on how the model sees these patterns.
 // Usage: node web_test.mjs http://127.0.0.1:PORT TOKEN SCREENSHOT.png
 import { chromium } from "playwright-core";
 import assert from "node:assert/strict";
@@ -41,6 +45,7 @@ async function enroll(id, name, seeds) {
   await page.getByLabel("Dog id").fill(id);
   await page.getByLabel("Name").fill(name);
   await page.getByLabel("Photos of the dog's face").setInputFiles(await Promise.all(seeds.map(photo)));
+  await page.waitForSelector(`#crop-photos li:nth-child(${seeds.length})`);
   await page.getByRole("button", { name: "Enroll" }).click();
   await page.waitForFunction(() => /Enrolled|error/i.test(document.getElementById("enroll-status").textContent));
   assert.match(await page.textContent("#enroll-status"), /^Enrolled /);
@@ -49,16 +54,66 @@ const evil = "<img src=x onerror=alert(1)>Bella";
 await enroll("bella", evil, [1, 2]);
 await enroll("rex", "Rex", [3, 4]);
 
-// Search with one of Rex's photos: Rex first.
+// A third dog enrolled with a cropped photo: the crop (a square of the photo) is what is sent.
+await page.getByRole("tab", { name: "Enroll" }).click();
+await page.getByLabel("Dog id").fill("max");
+await page.getByLabel("Name").fill("Max");
+await page.getByLabel("Photos of the dog's face").setInputFiles([await photo(5)]);
+await page.getByRole("button", { name: "Crop photo 1" }).click();
+await page.getByRole("button", { name: "Use this crop" }).click();
+await page.waitForFunction(() => /-crop\.jpg$/.test(document.querySelector("#crop-photos li span")?.textContent || ""));
+await page.getByRole("button", { name: "Enroll" }).click();
+await page.waitForFunction(() => /Enrolled|error/i.test(document.getElementById("enroll-status").textContent));
+assert.match(await page.textContent("#enroll-status"), /^Enrolled Max \(max\) with 1 photo/);
+
+// Search with one of Rex's photos, whole: Rex is the match, the others only "also similar".
+async function searchWith(seed, button) {
+  await page.setInputFiles("#search-file", await photo(seed));
+  await page.waitForSelector("#cropper[open]");
+  await page.getByRole("button", { name: button }).click();
+}
 await page.getByRole("tab", { name: "Search" }).click();
-await page.setInputFiles("#search-file", await photo(4));
-await page.waitForSelector("#results li");
+await searchWith(4, "Use the whole photo");
+await page.waitForFunction(() => document.getElementById("search-answer").dataset.answer);
+assert.equal(await page.getAttribute("#search-answer", "data-answer"), "SEARCH_ANSWER_MATCH");
+assert.match(await page.textContent("#search-answer"), /^Match: Rex, \d+% likely/);
 const first = page.locator("#results li").first();
 assert.equal(await first.getAttribute("data-dog-id"), "rex");
 assert.equal(await first.locator(".dog-name").textContent(), "Rex");
-assert.match(await first.textContent(), /Same dog/);
+assert.match(await first.textContent(), /Likely this dog/);
+for (const other of await page.locator("#results li").all()) {
+  if ((await other.getAttribute("data-dog-id")) !== "rex") assert.match(await other.textContent(), /Also similar/);
+}
+assert.doesNotMatch(await page.textContent("#results"), /Same dog/);
+
+// Crop and rotate a query: drag a square on the canvas, turn the slider; the photo sent is the
+// square at the photo's own resolution (the 128-px photo is shown 3.75x on the 480-px canvas).
+await page.setInputFiles("#search-file", await photo(3));
+await page.waitForSelector("#cropper[open]");
+const box = await page.locator("#crop-canvas").boundingBox();
+await page.mouse.move(box.x + box.width * 0.2, box.y + box.height * 0.25);
+await page.mouse.down();
+await page.mouse.move(box.x + box.width * 0.5, box.y + box.height * 0.45, { steps: 5 });
+await page.mouse.move(box.x + box.width * 0.7, box.y + box.height * 0.6, { steps: 5 });
+await page.mouse.up();
+await page.locator("#crop-rotate").fill("15");
+assert.equal(await page.textContent("#crop-angle"), "15");
+await page.getByRole("button", { name: "Use this crop" }).click();
+await page.waitForFunction(() => document.getElementById("query-photo")?.naturalWidth > 0);
+const [qw, qh] = await page.evaluate(() => [document.getElementById("query-photo").naturalWidth, document.getElementById("query-photo").naturalHeight]);
+assert.equal(qw, qh);
+assert.ok(Math.abs(qw - Math.round(0.5 * 480 / 3.75)) <= 1, `crop side ${qw}`);
+await page.waitForFunction(() => document.getElementById("search-answer").dataset.answer && document.querySelector("#results li"));
+
+// A dog that was never enrolled: said plainly, and no dog is called likely.
+await searchWith(9, "Use the whole photo");
+await page.waitForFunction(() => /may not be enrolled/.test(document.getElementById("search-answer").textContent));
+assert.equal(await page.getAttribute("#search-answer", "data-answer"), "SEARCH_ANSWER_NO_MATCH");
+assert.equal(await page.locator("#results .yes, #results .maybe").count(), 0);
+assert.ok(await page.locator("#results li").count() >= 1);
+
 // Bella's name is text, not markup.
-await page.setInputFiles("#search-file", await photo(1));
+await searchWith(1, "Use the whole photo");
 await page.waitForFunction(() => document.querySelector("#results li")?.getAttribute("data-dog-id") === "bella");
 assert.equal(await page.locator("#results li .dog-name").first().textContent(), evil);
 assert.equal(await page.locator("#results li .dog-name img").count(), 0);
@@ -67,15 +122,21 @@ await page.screenshot({ path: screenshot, fullPage: true });
 // Gallery and delete.
 await page.getByRole("tab", { name: "Gallery" }).click();
 await page.waitForSelector("#gallery-body tr[data-dog-id=rex]");
-assert.match(await page.textContent("#gallery-count"), /^2 dog/);
+assert.match(await page.textContent("#gallery-count"), /^3 dog/);
 await page.getByRole("button", { name: "Delete Rex" }).click();
 await page.waitForSelector("#gallery-body tr[data-dog-id=rex]", { state: "detached" });
 const left = await (await fetch(base + "/api/dogs")).json();
-assert.deepEqual(left.dogs.map((d) => d.dog_id), ["bella"]);
+assert.deepEqual(left.dogs.map((d) => d.dog_id).sort(), ["bella", "max"]);
 
-// Map and model status render.
+// The map shows each photo as a thumbnail (bella's 2 and max's 1).
 await page.getByRole("tab", { name: "Map" }).click();
-await page.waitForSelector("#map svg, #map p");
+await page.waitForSelector("#map svg");
+assert.equal(await page.locator("#map svg g.point image").count(), 3);
+for (const href of await page.locator("#map svg g.point image").evaluateAll((ims) => ims.map((i) => i.getAttribute("href")))) {
+  assert.match(href, /^\/api\/photos\/[0-9a-f]{64}$/);
+}
+assert.equal(await page.locator("#map svg g.point[data-dog-id=bella]").count(), 2);
+await page.waitForFunction(() => [...document.querySelectorAll("#map svg image")].every((i) => i.getBBox().width > 0));
 await page.getByRole("tab", { name: "Model" }).click();
 await page.waitForFunction(() => /Serving model:/.test(document.getElementById("model-info").textContent));
 

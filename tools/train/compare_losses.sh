@@ -14,13 +14,16 @@ TRAIN=build/services/trainer/dogsearch-train
 [[ -x $TRAIN ]] || { echo "build first: cmake --build build --target dogsearch-train" >&2; exit 1; }
 [[ -d $DATA ]] || { echo "no data set at $DATA (tools/fetch_dogfacenet.sh)" >&2; exit 1; }
 BASE="--stage_widths 32,64,128,256 --blocks_per_stage 1 --input_size 96"
-declare -a NAMES=(triplet arcface cosface arcface_triplet subcenter3 arcface_aug arcface112)
+declare -a NAMES=(triplet arcface cosface arcface_triplet arcface_lr1e3 subcenter3 triplet_aug
+                  arcface_aug arcface112)
 declare -a ARGS=(
   "--loss triplet --mining semi_hard"
   "--loss arcface --embedding_bn"
   "--loss cosface --embedding_bn"
   "--loss arcface --embedding_bn --triplet_weight 1"
+  "--loss arcface --embedding_bn --lr 1e-3"
   "--loss arcface --embedding_bn --subcenters 3"
+  "--loss triplet --mining semi_hard --crop_area_min 0.6 --crop_area_max 1.6 --rotation 20 --erase 0.5"
   "--loss arcface --embedding_bn --crop_area_min 0.6 --crop_area_max 1.6 --rotation 20 --erase 0.5"
   "--loss arcface --embedding_bn --input_size 112")
 ONLY=${ONLY:-}

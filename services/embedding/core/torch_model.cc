@@ -24,7 +24,8 @@ class TorchModel final : public EmbeddingModel {
   }
 
   absl::StatusOr<std::vector<float>> Embed(const float* inputs, int n) const override {
-    return Run(inputs, n, pair_lone_photos_ && n == 1);
+    // With the flip, a lone photo already runs as a batch of two (it and its mirror).
+    return Run(inputs, n, pair_lone_photos_ && n == 1 && !manifest_.model.flip_average);
   }
 
   // Set once by LoadTorchModel, before the model is shared.
@@ -38,11 +39,18 @@ class TorchModel final : public EmbeddingModel {
       torch::Tensor x = torch::from_blob(const_cast<float*>(inputs),
                                          {n, 3, spec.height, spec.width}, torch::kFloat32);
       if (pair) x = x.expand({2, 3, spec.height, spec.width}).contiguous();
+      const bool flip = manifest_.model.flip_average;
+      if (flip) x = torch::cat({x, x.flip({3})});  // Photos, then their mirror images.
       if (device_.is_cuda()) {
         x = x.pin_memory().to(device_, /*non_blocking=*/true);
         if (half_) x = x.to(torch::kHalf);
       }
       torch::Tensor y = net_->forward(x).to(torch::kFloat32).to(torch::kCPU);
+      if (flip) {
+        const int64_t m = y.size(0) / 2;
+        y = y.slice(0, 0, m) + y.slice(0, m, 2 * m);
+        y = y / y.norm(2, 1, true).clamp_min(1e-12);
+      }
       if (pair) y = y.slice(0, 0, 1);
       y = y.contiguous();
       std::vector<float> out(static_cast<size_t>(y.numel()));

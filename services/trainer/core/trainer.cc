@@ -412,7 +412,7 @@ absl::Status TrainingRun::EndEpoch(uint32_t epoch, uint64_t steps, double elapse
   if (val_) {
     EmbedOptions eo;
     eo.device = device_;
-    eo.flip_average = o_.flip_average_eval;
+    eo.flip_average = o_.flip_average_eval || o_.model.flip_average;
     EvalOptions ev;
     ev.seed = o_.seed;
     ev.threads = at::get_num_threads();
