@@ -121,10 +121,14 @@ TEST_F(CliTest, EverySubcommandAndTheRetrainPromoteLoop) {
   EXPECT_EQ(dogs.code, 0);
   EXPECT_NE(dogs.out.find("17 dog(s)"), std::string::npos) << dogs.out;
 
-  // search: an enrolled photo finds its dog first; a file that is not a photo is exit 4.
+  // search: an enrolled photo finds its dog first. This test's models have no 1:N calibration,
+  // so the answer is "possibly" (exit 8, no confident match); a file that is not a photo is
+  // exit 4.
   CliRun found = Cli({"search", Photo(5, 1)});
-  EXPECT_EQ(found.code, 0) << found.out;
-  EXPECT_NE(found.out.find(" 1. dog5"), std::string::npos) << found.out;
+  EXPECT_EQ(found.code, 8) << found.out;
+  EXPECT_EQ(found.out.rfind("Possibly ", 0), 0u) << found.out;
+  EXPECT_NE(found.out.find("(dog5), "), std::string::npos) << found.out;
+  EXPECT_NE(found.out.find("Also similar:"), std::string::npos) << found.out;
   dogsearch::testing::WriteAll(dir_.File("notes.txt"), "not a photo");
   EXPECT_EQ(Cli({"search", dir_.File("notes.txt")}).code, 4);
   EXPECT_EQ(Cli({"search", dir_.File("missing.jpg")}).code, 4);
@@ -171,9 +175,12 @@ TEST_F(CliTest, EverySubcommandAndTheRetrainPromoteLoop) {
   EXPECT_EQ(promoted.code, 0) << promoted.out;
   for (int i = 0; i < 300 && ServingVersion() != trained; ++i) absl::SleepFor(absl::Milliseconds(100));
   EXPECT_EQ(ServingVersion(), trained);
+  // The trained model carries the 1:N calibration its training measured: an enrolled photo is
+  // now a confident match (exit 0).
   CliRun after = Cli({"search", Photo(5, 1)});
   EXPECT_EQ(after.code, 0) << after.out;
-  EXPECT_NE(after.out.find(" 1. dog5"), std::string::npos) << after.out;
+  EXPECT_EQ(after.out.rfind("Match: ", 0), 0u) << after.out;
+  EXPECT_NE(after.out.find("(dog5), "), std::string::npos) << after.out;
   EXPECT_NE(after.out.find("model " + trained), std::string::npos) << after.out;
   CliRun final_status = Cli({"status"});
   EXPECT_NE(final_status.out.find("SUCCEEDED (base -> " + trained + ")"), std::string::npos)
