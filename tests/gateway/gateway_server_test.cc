@@ -33,13 +33,17 @@ using dogsearch::testing::Subprocess;
 class GatewayServerTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    // Two versions, each its own embedding space (random weights).
+    // Two versions, each its own embedding space (random weights). m2 is of the kind the
+    // default model became (issue #15): a batch norm on the embedding and the served test-time
+    // flip, so the upgrade tests show an existing gallery moving onto such a model.
     ASSERT_TRUE(dogsearch::testing::PublishRandomCheckpoint(dir_.File("models"), "m1", 100,
                                                             dogsearch::testing::SmallSpec(), 0.5)
                     .ok());
-    ASSERT_TRUE(dogsearch::testing::PublishRandomCheckpoint(dir_.File("models"), "m2", 200,
-                                                            dogsearch::testing::SmallSpec(), 0.5)
-                    .ok());
+    model::ModelSpec next = dogsearch::testing::SmallSpec();
+    next.embedding_batchnorm = true;
+    next.flip_average = true;
+    ASSERT_TRUE(
+        dogsearch::testing::PublishRandomCheckpoint(dir_.File("models"), "m2", 200, next, 0.5).ok());
     index_ = StartServer({INDEX_SERVER_PATH, "--address=127.0.0.1:0",
                           "--data_dir=" + dir_.File("index"), "--auth_token=btok",
                           "--log_level=warning"},

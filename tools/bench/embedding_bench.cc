@@ -36,6 +36,9 @@ ABSL_FLAG(int, max_batch, 4, "Service max batch");
 ABSL_FLAG(int, workers, 1, "Service batcher workers (batches run at once)");
 ABSL_FLAG(int, max_delay_ms, 2, "Service max delay (ms) waiting for a batch to fill");
 ABSL_FLAG(std::string, dir, "/tmp/dogsearch-embedding-bench", "Scratch checkpoint directory");
+ABSL_FLAG(std::string, checkpoint, "",
+          "Benchmark this checkpoint directory (e.g. deploy/models/<version>) instead of a "
+          "randomly initialised --arch/--side network");
 
 namespace dogsearch::embedding {
 namespace {
@@ -113,21 +116,34 @@ int Main() {
   spec.input.width = spec.input.height = absl::GetFlag(FLAGS_side);
   const std::string dir = absl::GetFlag(FLAGS_dir);
   std::filesystem::remove_all(dir);
-  auto net = *model::BuildEmbeddingNet(spec);
-  net->eval();
   model::CheckpointManifest manifest;
   manifest.version = "bench";
-  manifest.model = spec;
-  if (!model::PublishCheckpoint(dir, manifest, *net).ok()) return 1;
+  if (const std::string from = absl::GetFlag(FLAGS_checkpoint); !from.empty()) {
+    auto loaded = model::LoadCheckpoint(from);
+    if (!loaded.ok()) {
+      std::fprintf(stderr, "embedding_bench: %s\n", loaded.status().ToString().c_str());
+      return 1;
+    }
+    spec = loaded->manifest.model;
+    manifest.model = spec;
+    if (!model::PublishCheckpoint(dir, manifest, *loaded->net).ok()) return 1;
+  } else {
+    auto net = *model::BuildEmbeddingNet(spec);
+    net->eval();
+    manifest.model = spec;
+    if (!model::PublishCheckpoint(dir, manifest, *net).ok()) return 1;
+  }
   auto m = *LoadTorchModel(dir + "/bench", {"cpu", false, 4, 2, std::nullopt});
   std::vector<std::string> photos;
   for (int i = 0; i < 32; ++i) photos.push_back(testing::MakeJpeg(spec.input.width, spec.input.height, i));
   const absl::Duration budget = absl::Seconds(absl::GetFlag(FLAGS_seconds));
   const int max_batch = absl::GetFlag(FLAGS_max_batch);
 
-  std::printf("model %s %dx%d, %d LibTorch threads, %u cores, service max_batch %d, max_delay "
+  std::printf("model %s%s %dx%d%s, %d LibTorch threads, %u cores, service max_batch %d, max_delay "
               "%d ms\n\n",
-              spec.architecture.c_str(), spec.input.width, spec.input.height, threads,
+              absl::GetFlag(FLAGS_checkpoint).empty() ? "" : (absl::GetFlag(FLAGS_checkpoint) + ": ").c_str(),
+              spec.architecture.c_str(), spec.input.width, spec.input.height,
+              spec.flip_average ? " with test-time flip" : "", threads,
               std::thread::hardware_concurrency(), max_batch, absl::GetFlag(FLAGS_max_delay_ms));
   std::printf("| path | clients / batch | photos/s | p50 ms | p99 ms |\n|---|---|---|---|---|\n");
   for (int batch : {1, max_batch}) {
