@@ -47,6 +47,37 @@ std::unique_ptr<Subprocess> StartServer(const std::vector<std::string>& argv,
   return p.ok() ? *std::move(p) : nullptr;
 }
 
+// Index, embedding (the default model) and gateway servers in `tmp`; the constructor returns
+// once the gateway serves a model.
+struct Stack {
+  explicit Stack(dogsearch::testing::TempDir& tmp) {
+    int index_port = 0, embedding_port = 0, gateway_port = 0;
+    index = StartServer({INDEX_SERVER_PATH, "--address=127.0.0.1:0",
+                         "--data_dir=" + tmp.File("index"), "--log_level=warning"},
+                        "index listening on port", &index_port);
+    embedding = StartServer({EMBEDDING_SERVER_PATH, "--address=127.0.0.1:0",
+                             "--model_dir=" + std::string(DEFAULT_MODELS_DIR),
+                             "--watch_interval_seconds=0", "--log_level=warning"},
+                            "embedding listening on port", &embedding_port);
+    server = StartServer({GATEWAY_SERVER_PATH, "--address=127.0.0.1:0", "--http_port=-1",
+                          "--data_dir=" + tmp.File("gateway"),
+                          absl::StrCat("--embedding_address=127.0.0.1:", embedding_port),
+                          absl::StrCat("--index_address=127.0.0.1:", index_port),
+                          "--log_level=warning"},
+                         "gateway listening on port", &gateway_port);
+    gateway = absl::StrCat("127.0.0.1:", gateway_port);
+    int code = 0;
+    for (int i = 0; i < 300; ++i) {
+      const std::string status =
+          RunCommand(absl::StrCat(DOGSEARCH_CLI_PATH, " --gateway=", gateway, " status"), &code);
+      if (status.find("Serving model: (none") == std::string::npos && code == 0) break;
+      absl::SleepFor(absl::Milliseconds(100));
+    }
+  }
+  std::unique_ptr<Subprocess> index, embedding, server;
+  std::string gateway;
+};
+
 TEST(GatewayRealPhotosTest, SystemRank1IsAtLeastTheModelsOnTheSameSplit) {
   if (!fs::exists(DOGFACENET_DIR)) {
     GTEST_SKIP() << "DogFaceNet photos not found at " << DOGFACENET_DIR
@@ -87,27 +118,8 @@ TEST(GatewayRealPhotosTest, SystemRank1IsAtLeastTheModelsOnTheSameSplit) {
   }
   ASSERT_EQ(gallery.size(), 1000u);
 
-  int index_port = 0, embedding_port = 0, gateway_port = 0;
-  auto index = StartServer({INDEX_SERVER_PATH, "--address=127.0.0.1:0",
-                            "--data_dir=" + tmp.File("index"), "--log_level=warning"},
-                           "index listening on port", &index_port);
-  auto embedding = StartServer({EMBEDDING_SERVER_PATH, "--address=127.0.0.1:0",
-                                "--model_dir=" + std::string(DEFAULT_MODELS_DIR),
-                                "--watch_interval_seconds=0", "--log_level=warning"},
-                               "embedding listening on port", &embedding_port);
-  auto gateway = StartServer({GATEWAY_SERVER_PATH, "--address=127.0.0.1:0", "--http_port=-1",
-                              "--data_dir=" + tmp.File("gateway"),
-                              absl::StrCat("--embedding_address=127.0.0.1:", embedding_port),
-                              absl::StrCat("--index_address=127.0.0.1:", index_port),
-                              "--log_level=warning"},
-                             "gateway listening on port", &gateway_port);
-  const std::string gw = absl::StrCat("127.0.0.1:", gateway_port);
-  std::string status;
-  for (int i = 0; i < 300; ++i) {
-    status = RunCommand(absl::StrCat(DOGSEARCH_CLI_PATH, " --gateway=", gw, " status"), &code);
-    if (status.find("Serving model: (none") == std::string::npos && code == 0) break;
-    absl::SleepFor(absl::Milliseconds(100));
-  }
+  Stack stack(tmp);
+  const std::string& gw = stack.gateway;
   const absl::Time import_start = absl::Now();
   const std::string imported = RunCommand(
       absl::StrCat(DOGSEARCH_CLI_PATH, " --gateway=", gw, " import ", tmp.File("gallery"),
@@ -206,27 +218,8 @@ TEST(GatewayRealPhotosTest, NeverEnrolledDogsRarelyGetAConfidentMatch) {
     }
   }
 
-  int index_port = 0, embedding_port = 0, gateway_port = 0;
-  auto index = StartServer({INDEX_SERVER_PATH, "--address=127.0.0.1:0",
-                            "--data_dir=" + tmp.File("index"), "--log_level=warning"},
-                           "index listening on port", &index_port);
-  auto embedding = StartServer({EMBEDDING_SERVER_PATH, "--address=127.0.0.1:0",
-                                "--model_dir=" + std::string(DEFAULT_MODELS_DIR),
-                                "--watch_interval_seconds=0", "--log_level=warning"},
-                               "embedding listening on port", &embedding_port);
-  auto gateway = StartServer({GATEWAY_SERVER_PATH, "--address=127.0.0.1:0", "--http_port=-1",
-                              "--data_dir=" + tmp.File("gateway"),
-                              absl::StrCat("--embedding_address=127.0.0.1:", embedding_port),
-                              absl::StrCat("--index_address=127.0.0.1:", index_port),
-                              "--log_level=warning"},
-                             "gateway listening on port", &gateway_port);
-  const std::string gw = absl::StrCat("127.0.0.1:", gateway_port);
-  for (int i = 0; i < 300; ++i) {
-    const std::string status =
-        RunCommand(absl::StrCat(DOGSEARCH_CLI_PATH, " --gateway=", gw, " status"), &code);
-    if (status.find("Serving model: (none") == std::string::npos && code == 0) break;
-    absl::SleepFor(absl::Milliseconds(100));
-  }
+  Stack stack(tmp);
+  const std::string& gw = stack.gateway;
   const std::string imported = RunCommand(
       absl::StrCat(DOGSEARCH_CLI_PATH, " --gateway=", gw, " import ", tmp.File("gallery")), &code);
   ASSERT_EQ(code, 0) << imported;

@@ -112,15 +112,41 @@ std::vector<double> ConfidenceFeatures(const std::vector<SimulatedSearch>& searc
   return x;
 }
 
-void MergeBins(const CalibrationCheck& in, std::map<int, CalibrationBin>* bins) {
-  for (const CalibrationBin& b : in.bins) {
-    CalibrationBin& m = (*bins)[static_cast<int>(std::lround(b.lo * 10))];
-    m.lo = b.lo;
-    m.hi = b.hi;
-    m.stated += b.stated * b.count;
-    m.observed += b.observed * b.count;
-    m.count += b.count;
+// Ten equal-width bins of stated confidence: sums of stated confidence and of right answers.
+std::vector<CalibrationBin> EmptyBins() {
+  std::vector<CalibrationBin> bins(10);
+  for (int i = 0; i < 10; ++i) {
+    bins[i].lo = i / 10.0;
+    bins[i].hi = (i + 1) / 10.0;
   }
+  return bins;
+}
+
+void AccumulateBins(const std::vector<SimulatedSearch>& searches,
+                    const model::IdentificationCalibration& c, std::vector<CalibrationBin>* bins) {
+  for (const SimulatedSearch& s : searches) {
+    const double p = model::TopAnswerConfidence(c, s.d1, s.d2, s.gallery_photos);
+    CalibrationBin& b = (*bins)[std::min(9, static_cast<int>(p * 10))];
+    ++b.count;
+    b.stated += p;
+    b.observed += s.top_right;
+  }
+}
+
+// Sums to means; empty bins dropped; ECE = count-weighted mean gap.
+CalibrationCheck Summarise(std::vector<CalibrationBin> bins) {
+  CalibrationCheck out;
+  double total = 0, gap = 0;
+  for (CalibrationBin& b : bins) {
+    if (b.count == 0) continue;
+    b.stated /= b.count;
+    b.observed /= b.count;
+    total += b.count;
+    gap += b.count * std::abs(b.stated - b.observed);
+    out.bins.push_back(b);
+  }
+  out.ece = total > 0 ? gap / total : 0;
+  return out;
 }
 
 }  // namespace
@@ -280,30 +306,9 @@ void FitTopConfidence(const std::vector<SimulatedSearch>& searches,
 
 CalibrationCheck CheckCalibration(const std::vector<SimulatedSearch>& searches,
                                   const model::IdentificationCalibration& c) {
-  std::vector<CalibrationBin> bins(10);
-  for (int i = 0; i < 10; ++i) {
-    bins[i].lo = i / 10.0;
-    bins[i].hi = (i + 1) / 10.0;
-  }
-  for (const SimulatedSearch& s : searches) {
-    const double p = model::TopAnswerConfidence(c, s.d1, s.d2, s.gallery_photos);
-    CalibrationBin& b = bins[std::min(9, static_cast<int>(p * 10))];
-    ++b.count;
-    b.stated += p;
-    b.observed += s.top_right;
-  }
-  CalibrationCheck out;
-  double total = 0, gap = 0;
-  for (CalibrationBin& b : bins) {
-    if (b.count == 0) continue;
-    b.stated /= b.count;
-    b.observed /= b.count;
-    total += b.count;
-    gap += b.count * std::abs(b.stated - b.observed);
-    out.bins.push_back(b);
-  }
-  out.ece = total > 0 ? gap / total : 0;
-  return out;
+  std::vector<CalibrationBin> bins = EmptyBins();
+  AccumulateBins(searches, c, &bins);
+  return Summarise(std::move(bins));
 }
 
 model::IdentificationCalibration CalibrateIdentification(const EmbeddingTable& t, uint64_t seed,
@@ -323,7 +328,7 @@ model::IdentificationCalibration CalibrateIdentification(const EmbeddingTable& t
   std::shuffle(ids.begin(), ids.end(), rng);
   const std::vector<int32_t> half_a(ids.begin(), ids.begin() + ids.size() / 2);
   const std::vector<int32_t> half_b(ids.begin() + ids.size() / 2, ids.end());
-  std::map<int, CalibrationBin> merged;
+  std::vector<CalibrationBin> bins = EmptyBins();
   for (int way = 0; way < 2; ++way) {
     const EmbeddingTable fit = Subset(t, way == 0 ? half_a : half_b);
     const EmbeddingTable held = Subset(t, way == 0 ? half_b : half_a);
@@ -331,18 +336,9 @@ model::IdentificationCalibration CalibrateIdentification(const EmbeddingTable& t
     FitFalseMatchRate(fit, &cf);
     if (!cf.calibrated()) continue;
     FitTopConfidence(SimulateSearches(fit, sizes, kSplits, seed + 1), &cf);
-    MergeBins(CheckCalibration(SimulateSearches(held, sizes, kSplits, seed + 2), cf), &merged);
+    AccumulateBins(SimulateSearches(held, sizes, kSplits, seed + 2), cf, &bins);
   }
-  CalibrationCheck all;
-  double total = 0, gap = 0;
-  for (auto& [i, b] : merged) {
-    b.stated /= b.count;
-    b.observed /= b.count;
-    total += b.count;
-    gap += b.count * std::abs(b.stated - b.observed);
-    all.bins.push_back(b);
-  }
-  all.ece = total > 0 ? gap / total : 0;
+  CalibrationCheck all = Summarise(std::move(bins));
   c.confidence_ece = all.ece;
   if (check != nullptr) *check = std::move(all);
   return c;
