@@ -26,8 +26,9 @@ struct SimulatedSearch {
   uint32_t gallery_photos = 0;
 };
 
-// `splits` seeded splits per gallery size; each split draws 2G dogs (G enrolled, G strangers)
-// from the table's identities, G from `gallery_sizes` (each capped at half the identities).
+// `splits` seeded splits per gallery size (fewer for large tables: each size costs at most 20 M
+// distance computations); each split draws 2G dogs (G enrolled, G strangers) from the table's
+// identities, G from `gallery_sizes` (each capped at half the identities).
 std::vector<SimulatedSearch> SimulateSearches(const EmbeddingTable& table,
                                               const std::vector<uint32_t>& gallery_sizes,
                                               int splits, uint64_t seed);
@@ -44,7 +45,8 @@ double DirAtFpir(const std::vector<SimulatedSearch>& searches, double fpir);
 OpenSetFigures OpenSet(const EmbeddingTable& table, uint64_t seed,
                        const model::IdentificationCalibration* calibration = nullptr);
 
-// The FMR curve from every cross-dog photo pair of the table and its log-linear tail.
+// The FMR curve from every cross-dog photo pair of the table (a seeded sample of 2 M of them
+// when there are more) and its log-linear tail.
 // Leaves the confidence coefficients untouched.
 void FitFalseMatchRate(const EmbeddingTable& table, model::IdentificationCalibration* c);
 
