@@ -33,9 +33,10 @@ using dogsearch::testing::Subprocess;
 class GatewayServerTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    // Two versions, each its own embedding space (random weights). m2 is of the kind the
-    // default model became (issue #15): a batch norm on the embedding and the served test-time
-    // flip, so the upgrade tests show an existing gallery moving onto such a model.
+    // Two versions, each its own embedding space (random weights). m2 serves the test-time
+    // flip, as the default model does since issue #15, and has the embedding batch norm of the
+    // margin-loss recipes, so the upgrade tests show an existing gallery moving onto such a
+    // model.
     ASSERT_TRUE(dogsearch::testing::PublishRandomCheckpoint(dir_.File("models"), "m1", 100,
                                                             dogsearch::testing::SmallSpec(), 0.5)
                     .ok());
