@@ -99,7 +99,10 @@ await page.mouse.up();
 await page.locator("#crop-rotate").fill("15");
 assert.equal(await page.textContent("#crop-angle"), "15");
 await page.getByRole("button", { name: "Use this crop" }).click();
-await page.waitForFunction(() => document.getElementById("query-photo")?.naturalWidth > 0);
+await page.waitForFunction(() => {
+  const q = document.getElementById("query-photo");
+  return q && /-crop\.jpg$/.test(q.dataset.name) && q.complete && q.naturalWidth > 0;
+});
 const [qw, qh] = await page.evaluate(() => [document.getElementById("query-photo").naturalWidth, document.getElementById("query-photo").naturalHeight]);
 assert.equal(qw, qh);
 assert.ok(Math.abs(qw - Math.round(0.5 * 480 / 3.75)) <= 1, `crop side ${qw}`);
