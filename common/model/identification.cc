@@ -12,8 +12,6 @@ absl::Status Bad(absl::string_view what) {
   return absl::FailedPreconditionError(absl::StrCat("identification calibration: ", what));
 }
 
-constexpr double kMinLogFpir = -27.631021115928547;  // ln 1e-12.
-
 }  // namespace
 
 absl::Status ValidateIdentificationCalibration(const IdentificationCalibration& c) {
@@ -77,13 +75,13 @@ double ThresholdForFpir(const IdentificationCalibration& c, double target, uint6
   return lo;
 }
 
-double LogFpirFeature(const IdentificationCalibration& c, double d, uint64_t n) {
-  const double p = ExpectedFpir(c, d, n);
-  return p > 0 ? std::clamp(std::log(p), kMinLogFpir, 0.0) : kMinLogFpir;
+double FpirLogitFeature(const IdentificationCalibration& c, double d, uint64_t n) {
+  const double p = std::clamp(ExpectedFpir(c, d, n), 1e-12, 1 - 1e-12);
+  return std::log(p) - std::log1p(-p);
 }
 
 double TopAnswerConfidence(const IdentificationCalibration& c, double d1, double d2, uint64_t n) {
-  const double z = c.bias + c.fpir_weight * LogFpirFeature(c, d1, n) +
+  const double z = c.bias + c.fpir_weight * FpirLogitFeature(c, d1, n) +
                    c.margin_weight * std::max(0.0, d2 - d1);
   return 1.0 / (1.0 + std::exp(-std::clamp(z, -50.0, 50.0)));
 }

@@ -37,8 +37,11 @@ double ThresholdForFpir(const IdentificationCalibration& c, double target_fpir,
 double TopAnswerConfidence(const IdentificationCalibration& c, double top_distance,
                            double second_distance, uint64_t gallery_photos);
 
-// The feature the confidence model uses for d1: ln ExpectedFpir, clamped to [ln 1e-12, 0].
-double LogFpirFeature(const IdentificationCalibration& c, double distance,
+// The feature the confidence model uses for d1: the log-odds ln(p / (1 - p)) of
+// p = ExpectedFpir, p clamped to [1e-12, 1 - 1e-12]. (The log-odds rather than ln p: it keeps
+// spreading searches whose nearest dog is about as close as a stranger's would be, where ln p
+// flattens near 0; cross-fitted calibration error 0.024 -> 0.016 on the default model.)
+double FpirLogitFeature(const IdentificationCalibration& c, double distance,
                       uint64_t gallery_photos);
 
 }  // namespace dogsearch::model

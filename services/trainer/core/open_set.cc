@@ -111,7 +111,7 @@ std::vector<double> ConfidenceFeatures(const std::vector<SimulatedSearch>& searc
   x.reserve(searches.size() * 3);
   for (const SimulatedSearch& s : searches) {
     x.push_back(1.0);
-    x.push_back(model::LogFpirFeature(c, s.d1, s.gallery_photos));
+    x.push_back(model::FpirLogitFeature(c, s.d1, s.gallery_photos));
     x.push_back(std::max(0.f, s.d2 - s.d1));
   }
   return x;

@@ -50,7 +50,7 @@ OpenSetFigures OpenSet(const EmbeddingTable& table, uint64_t seed,
 // Leaves the confidence coefficients untouched.
 void FitFalseMatchRate(const EmbeddingTable& table, model::IdentificationCalibration* c);
 
-// Logistic regression of top_right on [1, ln FPIR(d1, N), d2 - d1] (features from c's FMR).
+// Logistic regression of top_right on [1, logit FPIR(d1, N), d2 - d1] (features from c's FMR).
 // Fills bias, fpir_weight, margin_weight.
 void FitTopConfidence(const std::vector<SimulatedSearch>& searches,
                       model::IdentificationCalibration* c);
