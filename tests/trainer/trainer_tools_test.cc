@@ -198,5 +198,37 @@ TEST(TrainerToolsTest, DefaultModelOnTheRealDogFaceNetPhotos) {
   EXPECT_GT(JsonNumber(r.out, "rank1"), 0.4) << r.out;
 }
 
+// Issue #16's done-when on the dogs the default model never saw (the training run's held-out
+// 10%): at the gateway's 5% rule at most 5% of never-enrolled dogs' searches are confident
+// matches, and the top answer's stated confidence matches how often it is right within 5
+// points in every bin of 200 or more cross-fitted searches.
+TEST(TrainerToolsTest, DefaultModelsConfidenceIsCalibratedOnHeldOutDogs) {
+  if (!fs::exists(DOGFACENET_DIR)) {
+    GTEST_SKIP() << "DogFaceNet photos not found at " << DOGFACENET_DIR
+                 << " (tools/fetch_dogfacenet.sh fetches them)";
+  }
+  testing::TempDir tmp;
+  const Result r = RunTool(absl::StrCat(EVAL_PATH, " --models_root ", DEFAULT_MODELS_DIR, " --data ",
+                                        DOGFACENET_DIR, " --holdout_fraction 0.1"),
+                           tmp);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(JsonNumber(r.out, "dogs"), 125);
+  EXPECT_LE(JsonNumber(r.out, "served_threshold_fpir_0.05"), 0.05) << r.out;
+  EXPECT_GT(JsonNumber(r.out, "served_threshold_dir_0.05"), 0.0) << r.out;
+  EXPECT_LT(JsonNumber(r.out, "confidence_ece"), 0.03) << r.out;
+  // "confidence_bins":[{"lo":0.0,"count":N,"stated":S,"observed":O},...]
+  size_t at = r.out.find("\"confidence_bins\":[");
+  ASSERT_NE(at, std::string::npos) << r.out;
+  int bins = 0;
+  while ((at = r.out.find("{\"lo\":", at)) != std::string::npos) {
+    const std::string bin = r.out.substr(at, r.out.find('}', at) - at + 1);
+    at += bin.size();
+    ++bins;
+    if (JsonNumber(bin, "count") < 200) continue;
+    EXPECT_NEAR(JsonNumber(bin, "stated"), JsonNumber(bin, "observed"), 0.05) << bin;
+  }
+  EXPECT_GE(bins, 5) << r.out;
+}
+
 }  // namespace
 }  // namespace dogsearch::trainer

@@ -33,7 +33,8 @@ EmbeddingTable Subset(const EmbeddingTable& t, const std::vector<int32_t>& label
 }
 
 // One split: gallery (one photo per enrolled dog), probes scored against it.
-void SimulateSplit(const EmbeddingTable& t, const std::map<int32_t, std::vector<uint32_t>>& by_label,
+void SimulateSplit(const EmbeddingTable& t,
+                   const std::map<int32_t, std::vector<uint32_t>>& by_label,
                    const std::vector<int32_t>& enrolled, const std::vector<int32_t>& strangers,
                    std::mt19937_64& rng, std::vector<SimulatedSearch>* out) {
   std::vector<uint32_t> gallery;
@@ -170,7 +171,8 @@ std::vector<SimulatedSearch> SimulateSearches(const EmbeddingTable& t,
     // Large tables: fewer splits, so that each gallery size costs at most kMaxSimulatedDistances
     // (every photo is at most one probe per split).
     const uint64_t per_split = std::max<uint64_t>(1, uint64_t{t.size()} * g);
-    const int n_splits = static_cast<int>(std::clamp<uint64_t>(kMaxSimulatedDistances / per_split, 1, splits));
+    const int n_splits =
+        static_cast<int>(std::clamp<uint64_t>(kMaxSimulatedDistances / per_split, 1, splits));
     for (int s = 0; s < n_splits; ++s) {
       std::shuffle(ids.begin(), ids.end(), rng);
       const std::vector<int32_t> enrolled(ids.begin(), ids.begin() + g);
@@ -336,27 +338,32 @@ model::IdentificationCalibration CalibrateIdentification(const EmbeddingTable& t
   // Gallery sizes for the confidence fit: small to as large as the dogs allow.
   const std::vector<uint32_t> sizes = {10, 25, 1u << 30};
   constexpr int kSplits = 10;
+  constexpr int kCheckRepeats = 3;
   model::IdentificationCalibration c;
   FitFalseMatchRate(t, &c);
   if (!c.calibrated()) return c;
   FitTopConfidence(SimulateSearches(t, sizes, kSplits, seed), &c);
 
-  // Cross-fitted check: the whole procedure on one half of the dogs, checked on the other.
+  // Cross-fitted check: the whole procedure on one half of the dogs, checked on the other,
+  // both ways, for kCheckRepeats seeded halvings (repeated 2-fold cross-validation: one
+  // halving of a hundred-odd dogs leaves several points of noise in a bin).
   std::vector<int32_t> ids;
   for (const auto& [l, rows] : RowsByLabel(t)) ids.push_back(l);
   std::mt19937_64 rng(seed ^ 0xca11b);
-  std::shuffle(ids.begin(), ids.end(), rng);
-  const std::vector<int32_t> half_a(ids.begin(), ids.begin() + ids.size() / 2);
-  const std::vector<int32_t> half_b(ids.begin() + ids.size() / 2, ids.end());
   std::vector<CalibrationBin> bins = EmptyBins();
-  for (int way = 0; way < 2; ++way) {
-    const EmbeddingTable fit = Subset(t, way == 0 ? half_a : half_b);
-    const EmbeddingTable held = Subset(t, way == 0 ? half_b : half_a);
-    model::IdentificationCalibration cf;
-    FitFalseMatchRate(fit, &cf);
-    if (!cf.calibrated()) continue;
-    FitTopConfidence(SimulateSearches(fit, sizes, kSplits, seed + 1), &cf);
-    AccumulateBins(SimulateSearches(held, sizes, kSplits, seed + 2), cf, &bins);
+  for (int repeat = 0; repeat < kCheckRepeats; ++repeat) {
+    std::shuffle(ids.begin(), ids.end(), rng);
+    const std::vector<int32_t> half_a(ids.begin(), ids.begin() + ids.size() / 2);
+    const std::vector<int32_t> half_b(ids.begin() + ids.size() / 2, ids.end());
+    for (int way = 0; way < 2; ++way) {
+      const EmbeddingTable fit = Subset(t, way == 0 ? half_a : half_b);
+      const EmbeddingTable held = Subset(t, way == 0 ? half_b : half_a);
+      model::IdentificationCalibration cf;
+      FitFalseMatchRate(fit, &cf);
+      if (!cf.calibrated()) continue;
+      FitTopConfidence(SimulateSearches(fit, sizes, kSplits, seed + 1), &cf);
+      AccumulateBins(SimulateSearches(held, sizes, kSplits, seed + 2), cf, &bins);
+    }
   }
   CalibrationCheck all = Summarise(std::move(bins));
   c.confidence_ece = all.ece;

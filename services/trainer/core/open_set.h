@@ -60,7 +60,8 @@ CalibrationCheck CheckCalibration(const std::vector<SimulatedSearch>& searches,
 
 // The whole calibration: the FMR curve from all of the table, the confidence fitted on all
 // simulated searches, and its ECE cross-fitted (coefficients fitted on one half of the dogs,
-// checked on the other, both ways). `check` (optional) receives the cross-fitted bins.
+// checked on the other, both ways, for 3 seeded halvings). `check` (optional) receives the
+// cross-fitted bins.
 model::IdentificationCalibration CalibrateIdentification(const EmbeddingTable& table,
                                                          uint64_t seed,
                                                          CalibrationCheck* check = nullptr);
