@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/trainer/embedding_tables.h"
+
 namespace dogsearch::trainer {
 namespace {
 
@@ -21,15 +23,7 @@ EmbeddingTable Separated(const std::vector<int>& photos_per) {
   return t;
 }
 
-EmbeddingTable OneDim(const std::vector<std::pair<int32_t, float>>& points) {
-  EmbeddingTable t;
-  t.dim = 1;
-  for (const auto& [label, x] : points) {
-    t.labels.push_back(label);
-    t.vectors.push_back(x);
-  }
-  return t;
-}
+using testing::OneDim;
 
 TEST(EvaluationTest, PerfectlySeparatedDogsScorePerfectly) {
   const EmbeddingTable t = Separated({3, 4, 2, 5, 3, 2, 6});

@@ -9,21 +9,15 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/trainer/embedding_tables.h"
+
 #include "common/model/identification.h"
 #include "services/trainer/core/evaluation.h"
 
 namespace dogsearch::trainer {
 namespace {
 
-EmbeddingTable OneDim(const std::vector<std::pair<int32_t, float>>& points) {
-  EmbeddingTable t;
-  t.dim = 1;
-  for (const auto& [label, x] : points) {
-    t.labels.push_back(label);
-    t.vectors.push_back(x);
-  }
-  return t;
-}
+using testing::OneDim;
 
 // `dogs` dogs with `per` photos each: unit vectors around a random unit centre per dog, spread
 // `noise` (dim 16): a model-like table where some strangers come close.
