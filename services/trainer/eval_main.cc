@@ -73,6 +73,10 @@ absl::Status Run() {
                           : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   at::set_num_threads(threads);
   if (absl::GetFlag(FLAGS_data).empty()) return absl::InvalidArgumentError("--data is required");
+  const std::string view = absl::GetFlag(FLAGS_view);
+  if (view != "aligned" && view != "loose") {
+    return absl::InvalidArgumentError("--view must be aligned or loose");
+  }
   std::string dir = absl::GetFlag(FLAGS_checkpoint);
   if (dir.empty()) {
     absl::StatusOr<std::string> d = DefaultCheckpoint(absl::GetFlag(FLAGS_models_root));
@@ -99,11 +103,8 @@ absl::Status Run() {
     std::fprintf(stderr, "dogsearch-eval: skipped %zu unreadable photos (first: %s)\n",
                  cache->failed(), cache->first_error().c_str());
   }
-  const std::string view = absl::GetFlag(FLAGS_view);
   if (view == "loose") {
     cache->MapImages([](size_t i, const cv::Mat& m) { return LooseCropView(m, 0x1005e + i); });
-  } else if (view != "aligned") {
-    return absl::InvalidArgumentError("--view must be aligned or loose");
   }
   EmbedOptions eo;
   eo.batch_size = absl::GetFlag(FLAGS_batch);

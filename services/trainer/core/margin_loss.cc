@@ -39,7 +39,11 @@ torch::Tensor MarginHeadImpl::Cosines(const torch::Tensor& embeddings) {
 
 torch::Tensor MarginHeadImpl::Logits(const torch::Tensor& embeddings,
                                      const torch::Tensor& labels) {
-  const torch::Tensor cos = Cosines(embeddings);
+  return LogitsFromCosines(Cosines(embeddings), labels);
+}
+
+torch::Tensor MarginHeadImpl::LogitsFromCosines(const torch::Tensor& cos,
+                                                const torch::Tensor& labels) const {
   const torch::Tensor target = labels.to(torch::kLong).view({-1, 1});
   const torch::Tensor t = cos.gather(1, target);  // [N, 1]
   const double m = options_.margin;
@@ -58,11 +62,12 @@ torch::Tensor MarginHeadImpl::Logits(const torch::Tensor& embeddings,
 MarginLossResult MarginLoss(MarginHead& head, const torch::Tensor& embeddings,
                             const torch::Tensor& labels) {
   MarginLossResult r;
-  const torch::Tensor logits = head->Logits(embeddings, labels);
+  const torch::Tensor cos_with_grad = head->Cosines(embeddings);  // Once per step.
   const torch::Tensor target = labels.to(torch::kLong);
-  r.loss = torch::nn::functional::cross_entropy(logits, target);
+  r.loss = torch::nn::functional::cross_entropy(head->LogitsFromCosines(cos_with_grad, labels),
+                                                target);
   torch::NoGradGuard no_grad;
-  const torch::Tensor cos = head->Cosines(embeddings);
+  const torch::Tensor cos = cos_with_grad.detach();
   r.accuracy = cos.argmax(1).eq(target).to(torch::kDouble).mean().item<double>();
   r.mean_target_cos = cos.gather(1, target.view({-1, 1})).mean().item<double>();
   return r;

@@ -45,6 +45,8 @@ class MarginHeadImpl : public torch::nn::Module {
   torch::Tensor Cosines(const torch::Tensor& embeddings);
   // [N, classes] scaled logits with the margin applied at labels[i] (int, in [0, classes)).
   torch::Tensor Logits(const torch::Tensor& embeddings, const torch::Tensor& labels);
+  // The same from Cosines(embeddings) already computed.
+  torch::Tensor LogitsFromCosines(const torch::Tensor& cosines, const torch::Tensor& labels) const;
 
   const MarginHeadOptions& options() const { return options_; }
   torch::Tensor weight() const { return weight_; }  // [classes * subcenters, dim].
