@@ -23,6 +23,8 @@ class TokenAuthenticator {
       : token_(std::move(token)), protect_reads_(protect_reads) {}
 
   bool enabled() const { return !token_.empty(); }
+  // Whether read calls need the token too.
+  bool protects_reads() const { return enabled() && protect_reads_; }
 
   // OK or UNAUTHENTICATED with a message saying what was missing or wrong.
   absl::Status Check(const grpc::ServerContextBase& context, RpcKind kind) const;

@@ -1,18 +1,27 @@
 #include "services/gateway/http_api.h"
 
-#include <httplib.h>
-
 #include <google/protobuf/util/json_util.h>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "common/base/log.h"
+#include "common/http/form.h"
+#include "common/http/http_server.h"
 #include "common/image/image_header.h"
-#include "common/metrics/metrics_http_server.h"
 
 namespace dogsearch::gateway {
 namespace {
+
+using http::Form;
+using http::HttpRequest;
+using http::HttpResponse;
+using K = rpc::RpcKind;
+
+constexpr char kPageCsp[] =
+    "default-src 'self'; img-src 'self' blob: data:; style-src 'self' 'unsafe-inline'; "
+    "script-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+    "form-action 'self'; frame-ancestors 'none'";
+constexpr uint64_t kFormOverhead = 64 << 10;  // Multipart headers and the small fields.
 
 int HttpStatus(absl::StatusCode code) {
   switch (code) {
@@ -49,25 +58,31 @@ std::string JsonQuote(absl::string_view s) {
   return out + "\"";
 }
 
-void SendError(httplib::Response& res, const absl::Status& s) {
-  res.status = HttpStatus(s.code());
-  res.set_content(absl::StrCat("{\"code\":", JsonQuote(absl::StatusCodeToString(s.code())),
-                               ",\"error\":", JsonQuote(s.message()), "}\n"),
-                  "application/json");
+HttpResponse ErrorResponse(int http_status, const absl::Status& s) {
+  HttpResponse res;
+  res.status = http_status;
+  res.SetBody(absl::StrCat("{\"code\":", JsonQuote(absl::StatusCodeToString(s.code())),
+                           ",\"error\":", JsonQuote(s.message()), "}\n"),
+              "application/json");
+  return res;
 }
 
-void SendMessage(httplib::Response& res, const google::protobuf::Message& msg, int status = 200) {
+void SendError(HttpResponse& res, const absl::Status& s) {
+  res = ErrorResponse(HttpStatus(s.code()), s);
+}
+
+void SendMessage(HttpResponse& res, const google::protobuf::Message& msg, int status = 200) {
   google::protobuf::util::JsonPrintOptions opts;
   opts.always_print_primitive_fields = true;
   opts.preserve_proto_field_names = true;
   std::string json;
   (void)google::protobuf::util::MessageToJsonString(msg, &json, opts);
   res.status = status;
-  res.set_content(json, "application/json");
+  res.SetBody(std::move(json), "application/json");
 }
 
 template <typename T>
-void Send(httplib::Response& res, const absl::StatusOr<T>& r, int status = 200) {
+void Send(HttpResponse& res, const absl::StatusOr<T>& r, int status = 200) {
   if (r.ok()) {
     SendMessage(res, *r, status);
   } else {
@@ -75,26 +90,29 @@ void Send(httplib::Response& res, const absl::StatusOr<T>& r, int status = 200) 
   }
 }
 
-// Every part named `field` as a Photo (file name kept).
-void AddPhotos(const httplib::Request& req, const std::string& field,
+void SetPhoto(const http::FormPart& part, v1::Photo* p) {
+  p->set_data(std::string(part.data));
+  p->set_name(part.filename);
+}
+
+// Every non-empty part named `field` as a Photo (file name kept).
+void AddPhotos(const Form& form, absl::string_view field,
                google::protobuf::RepeatedPtrField<v1::Photo>* out) {
-  auto range = req.files.equal_range(field);
-  for (auto it = range.first; it != range.second; ++it) {
-    if (it->second.filename.empty() && it->second.content.empty()) continue;
-    v1::Photo* p = out->Add();
-    p->set_data(it->second.content);
-    p->set_name(it->second.filename);
+  for (const http::FormPart& part : form.parts()) {
+    if (part.name != field || (part.filename.empty() && part.data.empty())) continue;
+    SetPhoto(part, out->Add());
   }
 }
 
-std::string Field(const httplib::Request& req, const std::string& name) {
-  if (req.has_file(name)) return req.get_file_value(name).content;
-  if (req.has_param(name)) return req.get_param_value(name);
-  return "";
+// A form field, else the query parameter of that name.
+std::string Field(const HttpRequest& req, const Form& form, absl::string_view name) {
+  if (form.Find(name) != nullptr) return form.Value(name);
+  return req.Query(name);
 }
 
-absl::StatusOr<uint32_t> UintField(const httplib::Request& req, const std::string& name) {
-  const std::string v = Field(req, name);
+absl::StatusOr<uint32_t> UintField(const HttpRequest& req, const Form& form,
+                                   absl::string_view name) {
+  const std::string v = Field(req, form, name);
   uint32_t n = 0;
   if (!v.empty() && !absl::SimpleAtoi(v, &n)) {
     return absl::InvalidArgumentError(absl::StrCat(name, " must be a non-negative integer"));
@@ -124,188 +142,190 @@ absl::StatusOr<std::unique_ptr<HttpApi>> HttpApi::Start(GatewayCore* core,
   if (options.port < 0 || options.port > 65535) {
     return absl::InvalidArgumentError(absl::StrCat("http port ", options.port, " out of range"));
   }
-  if (options.tls_cert.empty() != options.tls_key.empty()) {
-    return absl::InvalidArgumentError("HTTPS needs both a certificate and its key");
-  }
   std::unique_ptr<HttpApi> api(new HttpApi(core, std::move(auth), std::move(options)));
-  if (!api->options_.tls_cert.empty()) {
-    auto ssl = std::make_unique<httplib::SSLServer>(api->options_.tls_cert.c_str(),
-                                                    api->options_.tls_key.c_str());
-    if (!ssl->is_valid()) {
-      return absl::InvalidArgumentError(absl::StrCat("cannot use ", api->options_.tls_cert, " / ",
-                                                     api->options_.tls_key, " for HTTPS"));
-    }
-    api->server_ = std::move(ssl);
-  } else {
-    api->server_ = std::make_unique<httplib::Server>();
+  http::HttpServerOptions so;
+  so.host = api->options_.host;
+  so.port = api->options_.port;
+  so.tls_cert = api->options_.tls_cert;
+  so.tls_key = api->options_.tls_key;
+  so.allowed_hosts = api->options_.allowed_hosts;
+  so.worker_threads = api->options_.worker_threads;
+  so.max_connections_per_client = api->options_.max_connections_per_client;
+  so.default_headers = {{"X-Content-Type-Options", "nosniff"},
+                        {"Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'"},
+                        {"X-Frame-Options", "DENY"},
+                        {"Referrer-Policy", "no-referrer"},
+                        {"Cache-Control", "no-store"}};
+  so.render_error = ErrorResponse;
+  so.http_status_of = [](const absl::Status& s) { return HttpStatus(s.code()); };
+  auto server = http::HttpServer::Start(std::move(so), api->Routes());
+  if (!server.ok()) {
+    return absl::Status(server.status().code(),
+                        absl::StrCat("web page: ", server.status().message()));
   }
-  const IntakeLimits& lim = core->options().limits;
-  api->server_->set_payload_max_length(lim.max_photos_per_request * lim.max_photo_bytes +
-                                       (1 << 20));
-  api->Routes();
-  auto port = metrics::ListenInBackground(api->server_.get(), api->options_.host,
-                                          api->options_.port, &api->thread_);
-  if (!port.ok()) {
-    return absl::Status(port.status().code(), absl::StrCat("web page: ", port.status().message()));
-  }
-  api->port_ = *port;
+  api->server_ = std::move(*server);
+  api->port_ = api->server_->port();
   return api;
 }
 
 HttpApi::~HttpApi() { Stop(); }
 
 void HttpApi::Stop() {
-  if (server_) server_->stop();
-  if (thread_.joinable()) thread_.join();
+  if (server_) server_->Stop();
 }
 
-void HttpApi::Routes() {
-  httplib::Server& s = *server_;
-  // Token check on the raw Authorization header, exactly as the gRPC side does it.
-  auto check = [this](const httplib::Request& req, rpc::RpcKind kind) {
-    if (!req.has_header("Authorization")) return auth_.CheckHeader(nullptr, kind);
-    const std::string h = req.get_header_value("Authorization");
-    absl::string_view v(h);
-    return auth_.CheckHeader(&v, kind);
-  };
-  auto deadline = [this] { return absl::Now() + options_.request_timeout; };
-  // Wraps a handler with the auth check.
-  auto guarded = [check](rpc::RpcKind kind, auto body) {
-    return [check, kind, body](const httplib::Request& req, httplib::Response& res) {
-      if (absl::Status a = check(req, kind); !a.ok()) return SendError(res, a);
-      body(req, res);
+std::vector<http::Route> HttpApi::Routes() const {
+  const IntakeLimits& lim = core_->options().limits;
+  const uint64_t one_photo = lim.max_photo_bytes + kFormOverhead;
+  const uint64_t upload = lim.max_request_bytes + kFormOverhead;
+  const size_t max_parts = lim.max_photos_per_request + 16;
+  // The token, checked on the request head before any body byte is read.
+  auto admit = [this](K kind) {
+    return [this, kind](const HttpRequest& req) {
+      const std::string* h = req.Header("authorization");
+      if (h == nullptr) return auth_.CheckHeader(nullptr, kind);
+      absl::string_view v(*h);
+      return auth_.CheckHeader(&v, kind);
     };
   };
-  using K = rpc::RpcKind;
-
-  s.Get("/", [](const httplib::Request&, httplib::Response& res) {
-    res.set_header("Content-Security-Policy",
-                   "default-src 'self'; img-src 'self' blob: data:; style-src 'self' "
-                   "'unsafe-inline'; script-src 'self' 'unsafe-inline'");
-    res.set_content(kIndexHtml, "text/html; charset=utf-8");
-  });
-  s.Get("/healthz", [this](const httplib::Request&, httplib::Response& res) {
-    res.status = core_->serving() ? 200 : 503;
-    res.set_content(core_->serving() ? "ok\n" : "no model serving yet\n", "text/plain");
-  });
-  s.Get("/api/model", guarded(K::kRead, [this](const httplib::Request&, httplib::Response& res) {
-    SendMessage(res, core_->GetModelStatus());
-  }));
-  s.Post("/api/upgrade",
-         guarded(K::kMutating, [this](const httplib::Request& req, httplib::Response& res) {
-           v1::StartModelUpgradeRequest r;
-           if (!google::protobuf::util::JsonStringToMessage(req.body, &r).ok()) {
-             r.set_version(Field(req, "version"));
-           }
-           Send(res, core_->StartModelUpgrade(r));
-         }));
-  s.Post("/api/search",
-         guarded(K::kRead, [this, deadline](const httplib::Request& req, httplib::Response& res) {
-           v1::SearchRequest r;
-           if (req.has_file("photo")) {
-             const auto f = req.get_file_value("photo");
-             r.mutable_photo()->set_data(f.content);
-             r.mutable_photo()->set_name(f.filename);
-           }
-           auto k = UintField(req, "k");
-           auto per = UintField(req, "photos_per_dog");
-           if (!k.ok()) return SendError(res, k.status());
-           if (!per.ok()) return SendError(res, per.status());
-           r.set_k(*k);
-           r.set_photos_per_dog(*per);
-           Send(res, core_->Search(r, deadline()));
-         }));
-  s.Post("/api/verify",
-         guarded(K::kRead, [this, deadline](const httplib::Request& req, httplib::Response& res) {
-           v1::VerifyRequest r;
-           for (const char* name : {"photo_a", "photo_b"}) {
-             if (!req.has_file(name)) continue;
-             const auto f = req.get_file_value(name);
-             v1::Photo* p = std::string(name) == "photo_a" ? r.mutable_photo_a()
-                                                          : r.mutable_photo_b();
-             p->set_data(f.content);
-             p->set_name(f.filename);
-           }
-           Send(res, core_->Verify(r, deadline()));
-         }));
-  s.Get("/api/dogs", guarded(K::kRead, [this](const httplib::Request& req, httplib::Response& res) {
-    v1::ListDogsRequest r;
-    auto size = UintField(req, "page_size");
-    if (!size.ok()) return SendError(res, size.status());
-    r.set_page_size(*size);
-    r.set_page_token(Field(req, "page_token"));
-    Send(res, core_->ListDogs(r));
-  }));
-  s.Post("/api/dogs",
-         guarded(K::kMutating, [this, deadline](const httplib::Request& req,
-                                                httplib::Response& res) {
-           v1::EnrollRequest r;
-           r.set_dog_id(Field(req, "dog_id"));
-           r.set_name(Field(req, "name"));
-           r.set_notes(Field(req, "notes"));
-           AddPhotos(req, "photos", r.mutable_photos());
-           Send(res, core_->Enroll(r, deadline()), 201);
-         }));
-  s.Get(R"(/api/dogs/([^/]+))",
-        guarded(K::kRead, [this](const httplib::Request& req, httplib::Response& res) {
-          v1::GetDogRequest r;
-          r.set_dog_id(req.matches[1]);
-          Send(res, core_->GetDog(r));
-        }));
-  s.Delete(R"(/api/dogs/([^/]+))",
-           guarded(K::kMutating, [this, deadline](const httplib::Request& req,
-                                                  httplib::Response& res) {
-             v1::DeleteDogRequest r;
-             r.set_dog_id(req.matches[1]);
-             absl::Status st = core_->DeleteDog(r, deadline());
-             if (!st.ok()) return SendError(res, st);
-             res.set_content("{}", "application/json");
-           }));
-  s.Post(R"(/api/dogs/([^/]+)/photos)",
-         guarded(K::kMutating, [this, deadline](const httplib::Request& req,
-                                                httplib::Response& res) {
-           v1::AddPhotosRequest r;
-           r.set_dog_id(req.matches[1]);
-           AddPhotos(req, "photos", r.mutable_photos());
-           Send(res, core_->AddPhotos(r, deadline()));
-         }));
-  s.Delete(R"(/api/dogs/([^/]+)/photos/([^/]+))",
-           guarded(K::kMutating, [this, deadline](const httplib::Request& req,
-                                                  httplib::Response& res) {
-             v1::RemovePhotoRequest r;
-             r.set_dog_id(req.matches[1]);
-             r.set_photo_id(req.matches[2]);
-             Send(res, core_->RemovePhoto(r, deadline()));
-           }));
-  s.Get(R"(/api/photos/([^/]+))",
-        guarded(K::kRead, [this](const httplib::Request& req, httplib::Response& res) {
-          auto data = core_->GetPhoto(req.matches[1]);
-          if (!data.ok()) return SendError(res, data.status());
-          res.set_header("Cache-Control", "public, max-age=31536000, immutable");
-          res.set_content(*data, PhotoContentType(*data));
-        }));
-  s.Get("/api/map", guarded(K::kRead, [this, deadline](const httplib::Request& req,
-                                                       httplib::Response& res) {
-    auto max = UintField(req, "max_points");
-    if (!max.ok()) return SendError(res, max.status());
-    const size_t n = *max == 0 ? options_.max_map_points
-                               : std::min<size_t>(*max, options_.max_map_points);
-    auto points = core_->EmbeddingMap(n, deadline());
-    if (!points.ok()) return SendError(res, points.status());
-    std::string json = "{\"points\":[";
-    for (size_t i = 0; i < points->size(); ++i) {
-      const MapPoint& p = (*points)[i];
-      absl::StrAppend(&json, i ? "," : "", "{\"photo_id\":", JsonQuote(p.photo_id),
-                      ",\"dog_id\":", JsonQuote(p.dog_id), ",\"dog_name\":",
-                      JsonQuote(p.dog_name), ",\"x\":", p.x, ",\"y\":", p.y, "}");
-    }
-    json += "]}\n";
-    res.set_content(json, "application/json");
-  }));
-  s.set_exception_handler([](const httplib::Request&, httplib::Response& res,
-                             std::exception_ptr) {
-    SendError(res, absl::InternalError("unexpected error while handling the request"));
-  });
+  auto deadline = [this] { return absl::Now() + options_.request_timeout; };
+  // Handlers that read a form body.
+  auto with_form = [max_parts](auto body) {
+    return [max_parts, body](const HttpRequest& req, HttpResponse& res) {
+      const std::string* ct = req.Header("content-type");
+      auto form = Form::Parse(ct == nullptr ? "" : *ct, req.body, max_parts);
+      if (!form.ok()) return SendError(res, form.status());
+      body(req, *form, res);
+    };
+  };
+  std::vector<http::Route> r;
+  r.push_back({"GET", "/", 0, nullptr, [](const HttpRequest&, HttpResponse& res) {
+                 res.Set("Content-Security-Policy", kPageCsp);
+                 res.Set("Cache-Control", "no-cache");
+                 res.SetBody(kIndexHtml, "text/html; charset=utf-8");
+               }});
+  r.push_back({"GET", "/app.js", 0, nullptr, [](const HttpRequest&, HttpResponse& res) {
+                 res.Set("Cache-Control", "no-cache");
+                 res.SetBody(kAppJs, "text/javascript; charset=utf-8");
+               }});
+  r.push_back({"GET", "/healthz", 0, nullptr, [this](const HttpRequest&, HttpResponse& res) {
+                 const bool up = core_->serving();
+                 res.status = up ? 200 : 503;
+                 res.SetBody(up ? "ok\n" : "no model serving yet\n", "text/plain");
+               }});
+  r.push_back({"GET", "/api/model", 0, admit(K::kRead),
+               [this](const HttpRequest&, HttpResponse& res) {
+                 SendMessage(res, core_->GetModelStatus());
+               }});
+  r.push_back({"POST", "/api/upgrade", 64 << 10, admit(K::kMutating),
+               [this](const HttpRequest& req, HttpResponse& res) {
+                 v1::StartModelUpgradeRequest u;
+                 if (!google::protobuf::util::JsonStringToMessage(req.body, &u).ok()) {
+                   const std::string* ct = req.Header("content-type");
+                   auto form = Form::Parse(ct == nullptr ? "" : *ct, req.body, 16);
+                   u.set_version(form.ok() ? Field(req, *form, "version") : req.Query("version"));
+                 }
+                 Send(res, core_->StartModelUpgrade(u));
+               }});
+  r.push_back({"POST", "/api/search", one_photo, admit(K::kRead),
+               with_form([this, deadline](const HttpRequest& req, const Form& form,
+                                          HttpResponse& res) {
+                 v1::SearchRequest s;
+                 if (const http::FormPart* p = form.Find("photo")) SetPhoto(*p, s.mutable_photo());
+                 auto k = UintField(req, form, "k");
+                 auto per = UintField(req, form, "photos_per_dog");
+                 if (!k.ok()) return SendError(res, k.status());
+                 if (!per.ok()) return SendError(res, per.status());
+                 s.set_k(*k);
+                 s.set_photos_per_dog(*per);
+                 Send(res, core_->Search(s, deadline()));
+               })});
+  r.push_back({"POST", "/api/verify", 2 * one_photo, admit(K::kRead),
+               with_form([this, deadline](const HttpRequest&, const Form& form,
+                                          HttpResponse& res) {
+                 v1::VerifyRequest v;
+                 if (const http::FormPart* p = form.Find("photo_a")) SetPhoto(*p, v.mutable_photo_a());
+                 if (const http::FormPart* p = form.Find("photo_b")) SetPhoto(*p, v.mutable_photo_b());
+                 Send(res, core_->Verify(v, deadline()));
+               })});
+  r.push_back({"GET", "/api/dogs", 0, admit(K::kRead),
+               [this](const HttpRequest& req, HttpResponse& res) {
+                 v1::ListDogsRequest l;
+                 auto size = UintField(req, Form(), "page_size");
+                 if (!size.ok()) return SendError(res, size.status());
+                 l.set_page_size(*size);
+                 l.set_page_token(req.Query("page_token"));
+                 Send(res, core_->ListDogs(l));
+               }});
+  r.push_back({"POST", "/api/dogs", upload, admit(K::kMutating),
+               with_form([this, deadline](const HttpRequest& req, const Form& form,
+                                          HttpResponse& res) {
+                 v1::EnrollRequest e;
+                 e.set_dog_id(Field(req, form, "dog_id"));
+                 e.set_name(Field(req, form, "name"));
+                 e.set_notes(Field(req, form, "notes"));
+                 AddPhotos(form, "photos", e.mutable_photos());
+                 Send(res, core_->Enroll(e, deadline()), 201);
+               })});
+  r.push_back({"GET", "/api/dogs/{}", 0, admit(K::kRead),
+               [this](const HttpRequest& req, HttpResponse& res) {
+                 v1::GetDogRequest g;
+                 g.set_dog_id(req.path_params[0]);
+                 Send(res, core_->GetDog(g));
+               }});
+  r.push_back({"DELETE", "/api/dogs/{}", 0, admit(K::kMutating),
+               [this, deadline](const HttpRequest& req, HttpResponse& res) {
+                 v1::DeleteDogRequest d;
+                 d.set_dog_id(req.path_params[0]);
+                 absl::Status st = core_->DeleteDog(d, deadline());
+                 if (!st.ok()) return SendError(res, st);
+                 res.SetBody("{}", "application/json");
+               }});
+  r.push_back({"POST", "/api/dogs/{}/photos", upload, admit(K::kMutating),
+               with_form([this, deadline](const HttpRequest& req, const Form& form,
+                                          HttpResponse& res) {
+                 v1::AddPhotosRequest a;
+                 a.set_dog_id(req.path_params[0]);
+                 AddPhotos(form, "photos", a.mutable_photos());
+                 Send(res, core_->AddPhotos(a, deadline()));
+               })});
+  r.push_back({"DELETE", "/api/dogs/{}/photos/{}", 0, admit(K::kMutating),
+               [this, deadline](const HttpRequest& req, HttpResponse& res) {
+                 v1::RemovePhotoRequest rp;
+                 rp.set_dog_id(req.path_params[0]);
+                 rp.set_photo_id(req.path_params[1]);
+                 Send(res, core_->RemovePhoto(rp, deadline()));
+               }});
+  r.push_back({"GET", "/api/photos/{}", 0, admit(K::kRead),
+               [this](const HttpRequest& req, HttpResponse& res) {
+                 auto data = core_->GetPhoto(req.path_params[0]);
+                 if (!data.ok()) return SendError(res, data.status());
+                 // Content-addressed, so immutable; never in shared caches when reads need a token.
+                 res.Set("Cache-Control", auth_.protects_reads()
+                                              ? "private, max-age=31536000, immutable"
+                                              : "public, max-age=31536000, immutable");
+                 const char* type = PhotoContentType(*data);
+                 res.SetBody(std::move(*data), type);
+               }});
+  r.push_back({"GET", "/api/map", 0, admit(K::kRead),
+               [this, deadline](const HttpRequest& req, HttpResponse& res) {
+                 auto max = UintField(req, Form(), "max_points");
+                 if (!max.ok()) return SendError(res, max.status());
+                 const size_t n = *max == 0 ? options_.max_map_points
+                                            : std::min<size_t>(*max, options_.max_map_points);
+                 auto points = core_->EmbeddingMap(n, deadline());
+                 if (!points.ok()) return SendError(res, points.status());
+                 std::string json = "{\"points\":[";
+                 for (size_t i = 0; i < points->size(); ++i) {
+                   const MapPoint& p = (*points)[i];
+                   absl::StrAppend(&json, i ? "," : "", "{\"photo_id\":", JsonQuote(p.photo_id),
+                                   ",\"dog_id\":", JsonQuote(p.dog_id), ",\"dog_name\":",
+                                   JsonQuote(p.dog_name), ",\"x\":", p.x, ",\"y\":", p.y, "}");
+                 }
+                 json += "]}\n";
+                 res.SetBody(std::move(json), "application/json");
+               }});
+  return r;
 }
 
 }  // namespace dogsearch::gateway

@@ -25,6 +25,10 @@ ABSL_FLAG(std::string, http_address, "127.0.0.1", "Host for the web page and /ap
 ABSL_FLAG(int, http_port, 8080, "Port for the web page and /api/ (0 = pick one, -1 = off)");
 ABSL_FLAG(std::string, http_tls_cert, "", "PEM certificate: serve the web page and /api/ over HTTPS");
 ABSL_FLAG(std::string, http_tls_key, "", "PEM key of --http_tls_cert");
+ABSL_FLAG(std::string, http_allowed_hosts, "",
+          "Comma-separated host names the web page may be reached by, besides IP addresses and "
+          "localhost (requests naming another Host are refused: DNS-rebinding protection); "
+          "\"*\" accepts any");
 ABSL_FLAG(std::string, data_dir, "./data/gateway", "SQLite gallery (and photos unless --photos_dir)");
 ABSL_FLAG(std::string, photos_dir, "", "Photos by hash (default: <data_dir>/photos)");
 ABSL_FLAG(std::string, embedding_address, "127.0.0.1:50051", "Embedding service target");
@@ -60,6 +64,10 @@ ABSL_FLAG(int, hnsw_ef_search, 128, "HNSW search candidate list");
 ABSL_FLAG(int, max_photos_per_request, 32, "Photos per Enroll/AddPhotos");
 ABSL_FLAG(int64_t, max_photo_bytes, 10 << 20, "Encoded bytes per photo");
 ABSL_FLAG(int64_t, max_pixels, 40000000, "Pixels per photo (from the header)");
+ABSL_FLAG(int64_t, max_request_bytes, 64 << 20,
+          "Encoded bytes of all photos in one request (also bounds the gRPC and HTTP bodies)");
+ABSL_FLAG(int64_t, max_request_pixels, 400000000,
+          "Pixels (from the headers) of all photos in one request");
 ABSL_FLAG(int, metrics_port, 0, "Port for /metrics and /healthz (0 = off)");
 ABSL_FLAG(std::string, log_level, "info", "debug, info, warning or error");
 
@@ -84,6 +92,16 @@ absl::StatusOr<GatewayOptions> Options() {
   o.limits.max_photos_per_request = static_cast<uint32_t>(absl::GetFlag(FLAGS_max_photos_per_request));
   o.limits.max_photo_bytes = static_cast<uint64_t>(absl::GetFlag(FLAGS_max_photo_bytes));
   o.limits.max_pixels = static_cast<uint64_t>(absl::GetFlag(FLAGS_max_pixels));
+  o.limits.max_request_bytes = static_cast<uint64_t>(absl::GetFlag(FLAGS_max_request_bytes));
+  o.limits.max_request_pixels = static_cast<uint64_t>(absl::GetFlag(FLAGS_max_request_pixels));
+  if (o.limits.max_request_bytes < o.limits.max_photo_bytes ||
+      o.limits.max_request_bytes > (1u << 30)) {
+    return absl::InvalidArgumentError(
+        "--max_request_bytes must be at least --max_photo_bytes and at most 1 GiB");
+  }
+  if (o.limits.max_request_pixels < o.limits.max_pixels) {
+    return absl::InvalidArgumentError("--max_request_pixels must be at least --max_pixels");
+  }
   o.backend_timeout = absl::Milliseconds(absl::GetFlag(FLAGS_backend_timeout_ms));
   o.retire_grace = absl::Seconds(absl::GetFlag(FLAGS_retire_grace_seconds));
   o.confidence_scale = static_cast<float>(absl::GetFlag(FLAGS_confidence_scale));
@@ -155,7 +173,9 @@ int Main() {
               absl::GetFlag(FLAGS_tls_ca)};
   opts.health_service_names = {v1::DogSearch::service_full_name()};
   opts.name = "gateway";
-  opts.max_receive_message_bytes = 400 << 20;  // 32 photos of 10 MiB and change.
+  // The largest request the API accepts (its photos plus room for the other fields).
+  opts.max_receive_message_bytes = static_cast<int>(
+      std::min<int64_t>(absl::GetFlag(FLAGS_max_request_bytes) + (1 << 20), INT32_MAX));
   auto server = rpc::GrpcServer::Start(opts, {&service});
   if (!server.ok()) return Fail(server.status());
 
@@ -166,6 +186,8 @@ int Main() {
     ho.port = absl::GetFlag(FLAGS_http_port);
     ho.tls_cert = absl::GetFlag(FLAGS_http_tls_cert);
     ho.tls_key = absl::GetFlag(FLAGS_http_tls_key);
+    ho.allowed_hosts = absl::StrSplit(absl::GetFlag(FLAGS_http_allowed_hosts), ',',
+                                      absl::SkipWhitespace());
     auto h = HttpApi::Start(&core, auth, ho);
     if (!h.ok()) return Fail(h.status());
     http = *std::move(h);

@@ -2,12 +2,15 @@
 // enroll two dogs through the form (one photo cropped), upload one of their photos and see the
 // right dog as the match, crop and rotate a query before searching, see the "may not be
 // enrolled" answer for a dog that is not, check that a name with HTML in it is shown as text,
-// browse the gallery, delete a dog, see photo thumbnails on the map.
+// browse the gallery, delete a dog, see photo thumbnails on the map (fetched with the token,
+// as reads may need it), keep the token for the browser session only, and see a page on
+// another site refused when it posts to the API.
 // The gateway runs with --target_fpir=1e-6 (run_web_test.sh): only a photo identical to an
 // enrolled one is a match, so the answers do not depend on how the model sees these patterns.
 // Usage: node web_test.mjs http://127.0.0.1:PORT TOKEN SCREENSHOT.png
 import { chromium } from "playwright-core";
 import assert from "node:assert/strict";
+import http from "node:http";
 
 const [base, token, screenshot] = process.argv.slice(2);
 const browser = await chromium.launch({
@@ -39,6 +42,9 @@ async function photo(seed) {
 await page.getByRole("tab", { name: "Model" }).click();
 await page.fill("#token", token);
 await page.dispatchEvent("#token", "change");
+// Kept for this browser session only unless "remember" is ticked.
+assert.equal(await page.evaluate(() => sessionStorage.getItem("dogsearch-token")), token);
+assert.equal(await page.evaluate(() => localStorage.getItem("dogsearch-token")), null);
 
 async function enroll(id, name, seeds) {
   await page.getByRole("tab", { name: "Enroll" }).click();
@@ -135,13 +141,33 @@ assert.deepEqual(left.dogs.map((d) => d.dog_id).sort(), ["bella", "max"]);
 await page.getByRole("tab", { name: "Map" }).click();
 await page.waitForSelector("#map svg");
 assert.equal(await page.locator("#map svg g.point image").count(), 3);
+// With a token set, photos are fetched with it and shown from blob URLs.
+await page.waitForFunction(() => [...document.querySelectorAll("#map svg g.point image")].every((i) => i.getAttribute("href")));
 for (const href of await page.locator("#map svg g.point image").evaluateAll((ims) => ims.map((i) => i.getAttribute("href")))) {
-  assert.match(href, /^\/api\/photos\/[0-9a-f]{64}$/);
+  assert.match(href, /^blob:/);
 }
 assert.equal(await page.locator("#map svg g.point[data-dog-id=bella]").count(), 2);
 await page.waitForFunction(() => [...document.querySelectorAll("#map svg image")].every((i) => i.getBBox().width > 0));
 await page.getByRole("tab", { name: "Model" }).click();
 await page.waitForFunction(() => /Serving model:/.test(document.getElementById("model-info").textContent));
+
+// A page on another site posting to the API (a form or a no-cors fetch needs no CORS
+// permission to be sent) is refused before anything is read.
+const other = http.createServer((q, r) => { r.setHeader("content-type", "text/html"); r.end("<p>another site</p>"); });
+await new Promise((ok) => other.listen(0, "127.0.0.1", ok));
+const evilPage = await browser.newPage();
+await evilPage.goto(`http://localhost:${other.address().port}/`);
+const refused = evilPage.waitForResponse((r) => r.url().startsWith(base + "/api/dogs"));
+await evilPage.evaluate(async (b) => {
+  const f = new FormData();
+  f.append("dog_id", "intruder"); f.append("name", "Intruder");
+  f.append("photos", new Blob([new Uint8Array(100)], { type: "image/jpeg" }), "x.jpg");
+  await fetch(b + "/api/dogs", { method: "POST", mode: "no-cors", body: f }).catch(() => {});
+}, base);
+assert.equal((await refused).status(), 403);
+other.close();
+const after = await (await fetch(base + "/api/dogs")).json();
+assert.ok(!after.dogs.some((d) => d.dog_id === "intruder"));
 
 assert.deepEqual(errors, []);
 await browser.close();

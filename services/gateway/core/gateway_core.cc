@@ -152,14 +152,28 @@ absl::StatusOr<GatewayCore::CheckedUpload> GatewayCore::CheckUploads(
     return absl::InvalidArgumentError(absl::StrCat(photos.size(), " photos sent; the limit is ",
                                                    lim.max_photos_per_request, " per request"));
   }
+  uint64_t bytes = 0;
+  for (const v1::Photo& p : photos) bytes += p.data().size();
+  if (bytes > lim.max_request_bytes) {
+    return absl::InvalidArgumentError(absl::StrCat("the photos add up to ", bytes,
+                                                   " bytes; the limit is ", lim.max_request_bytes,
+                                                   " per request (send them in several calls)"));
+  }
   CheckedUpload out;
   std::set<std::string> seen;
   const int64_t now = absl::ToUnixSeconds(absl::Now());
+  uint64_t pixels = 0;
   for (int i = 0; i < photos.size(); ++i) {
     const v1::Photo& p = photos[i];
     const std::string label = p.name().empty() ? absl::StrCat("photo ", i + 1)
                                                : absl::StrCat("photo ", i + 1, " '", p.name(), "'");
     DS_ASSIGN_OR_RETURN(CheckedPhoto c, CheckPhoto(p.data(), p.name(), label, lim));
+    pixels += uint64_t{c.width} * c.height;
+    if (pixels > lim.max_request_pixels) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "the photos add up to more than ", lim.max_request_pixels, " pixels at ", label,
+          "; send fewer or smaller photos per request"));
+    }
     if (!seen.insert(c.photo_id).second) continue;
     out.photos.push_back(PhotoBytes{c.photo_id, dog_id, c.name, p.data()});
     out.rows.push_back(PhotoRow{c.photo_id, dog_id, c.name, c.width, c.height, c.bytes, now});

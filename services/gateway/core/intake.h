@@ -18,6 +18,10 @@ struct IntakeLimits {
   uint64_t max_photo_bytes = 10 << 20;
   uint64_t max_pixels = 40'000'000;
   uint32_t max_photos_per_request = 32;
+  // Encoded bytes and header pixels of all photos in one request together: a single call
+  // cannot hold hundreds of MiB, nor buy minutes of decoding with a few small files.
+  uint64_t max_request_bytes = 64 << 20;
+  uint64_t max_request_pixels = 400'000'000;
   uint32_t max_k = 100;
   uint32_t max_photos_per_dog_in_results = 10;
   uint32_t max_page_size = 500;
