@@ -473,12 +473,6 @@ void HttpServer::Impl::Admit(Conn& c, HttpRequest req) {
                                                : absl::StrCat("no such page: ", req.path)));
   }
   if (absl::Status s = CheckSameOrigin(req); !s.ok()) return Fail(c, 403, s);
-  if (req.content_length > route->max_body_bytes) {
-    return Fail(c, 413, absl::OutOfRangeError(absl::StrCat(
-                            "request body of ", req.content_length, " bytes is larger than the ",
-                            route->max_body_bytes, " bytes ", req.method, " ", route->pattern,
-                            " accepts")));
-  }
   if (route->admit) {
     if (absl::Status s = route->admit(req); !s.ok()) {
       const int code = options.http_status_of ? options.http_status_of(s)
@@ -486,6 +480,12 @@ void HttpServer::Impl::Admit(Conn& c, HttpRequest req) {
                        : s.code() == absl::StatusCode::kPermissionDenied ? 403 : 400;
       return Fail(c, code, s);
     }
+  }
+  if (req.content_length > route->max_body_bytes) {
+    return Fail(c, 413, absl::OutOfRangeError(absl::StrCat(
+                            "request body of ", req.content_length, " bytes is larger than the ",
+                            route->max_body_bytes, " bytes ", req.method, " ", route->pattern,
+                            " accepts")));
   }
   const std::string* expect = req.Header("expect");
   if (expect != nullptr && absl::EqualsIgnoreCase(*expect, "100-continue") &&

@@ -5,7 +5,7 @@
 // Every request is held to:
 //   - a deadline for the whole request head (TLS handshake included), not per read;
 //   - limits on the head's size, header count and target length (431 / 414-style errors);
-//   - the matched route's admission check (token, origin) and body limit, applied to the head
+//   - the matched route's admission check (token) and then its body limit, applied to the head
 //     and the declared Content-Length BEFORE any body byte is read; a refused body is never
 //     buffered (Expect: 100-continue is answered only after admission);
 //   - a body deadline of body_base_timeout + length / min_body_rate;

@@ -7,12 +7,16 @@
 #include "absl/strings/str_cat.h"
 #include "common/base/log.h"
 #include "common/base/status_macros.h"
+#include "common/rpc/early_auth.h"
 
 namespace dogsearch::rpc {
 
 absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(
     const GrpcServerOptions& options, const std::vector<grpc::Service*>& services) {
   DS_ASSIGN_OR_RETURN(auto creds, MakeServerCredentials(options.tls));
+  if (options.auth.enabled()) {
+    creds = WithEarlyAuth(options.tls.empty() ? nullptr : std::move(creds), options.auth);
+  }
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
 

@@ -19,6 +19,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "common/rpc/tls.h"
+#include "common/rpc/token_auth.h"
 
 namespace dogsearch::rpc {
 
@@ -34,6 +35,9 @@ struct GrpcServerOptions {
   std::vector<std::string> health_service_names;
   // Name used in logs.
   std::string name = "server";
+  // The service's token rule, applied to each call's headers before its message is read
+  // (common/rpc/early_auth.h). No token: every call proceeds to its handler.
+  TokenAuthenticator auth{"", false};
 };
 
 class GrpcServer {

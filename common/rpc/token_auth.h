@@ -2,7 +2,7 @@
 // handler, saying whether the RPC mutates state. With an empty token every call is allowed.
 // Otherwise mutating calls (and read calls, when protect_reads is set) must carry the
 // metadata "authorization: Bearer <token>"; the comparison takes constant time.
-// Immutable after construction; thread-safe.
+// No mutators (assignable as a whole); thread-safe.
 #ifndef DOGSEARCH_COMMON_RPC_TOKEN_AUTH_H_
 #define DOGSEARCH_COMMON_RPC_TOKEN_AUTH_H_
 
@@ -33,8 +33,8 @@ class TokenAuthenticator {
   absl::Status CheckHeader(const absl::string_view* header, RpcKind kind) const;
 
  private:
-  const std::string token_;
-  const bool protect_reads_;
+  std::string token_;
+  bool protect_reads_;
 };
 
 // Metadata key and value a client sends for a token.

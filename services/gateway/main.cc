@@ -173,6 +173,7 @@ int Main() {
               absl::GetFlag(FLAGS_tls_ca)};
   opts.health_service_names = {v1::DogSearch::service_full_name()};
   opts.name = "gateway";
+  opts.auth = auth;
   // The largest request the API accepts (its photos plus room for the other fields).
   opts.max_receive_message_bytes = static_cast<int>(
       std::min<int64_t>(absl::GetFlag(FLAGS_max_request_bytes) + (1 << 20), INT32_MAX));

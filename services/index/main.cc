@@ -19,7 +19,8 @@ ABSL_FLAG(std::string, tls_cert, "", "PEM certificate (enables TLS)");
 ABSL_FLAG(std::string, tls_key, "", "PEM private key of --tls_cert");
 ABSL_FLAG(std::string, tls_ca, "", "PEM CA: require client certificates signed by it");
 ABSL_FLAG(std::string, auth_token, "", "Bearer token required on mutating RPCs (empty = off)");
-ABSL_FLAG(bool, protect_reads, false, "Require the bearer token on read RPCs too");
+ABSL_FLAG(bool, protect_reads, true,
+          "With --auth_token: require the token on reads too (--protect_reads=false opens them)");
 ABSL_FLAG(std::string, sync_policy, "always", "Default WAL sync: always, interval or none");
 ABSL_FLAG(int, sync_interval_ms, 100, "fsync period for sync_policy=interval");
 ABSL_FLAG(int, write_threads, 4, "Threads running writes (they wait for fsync)");
@@ -81,6 +82,8 @@ int Main() {
               absl::GetFlag(FLAGS_tls_ca)};
   opts.health_service_names = {v1::Index::service_full_name()};
   opts.name = "index";
+  opts.auth = rpc::TokenAuthenticator(absl::GetFlag(FLAGS_auth_token),
+                                      absl::GetFlag(FLAGS_protect_reads));
   auto server = rpc::GrpcServer::Start(opts, {&service});
   if (!server.ok()) return Fail(server.status());
   auto http = metrics::StartMetricsPort(absl::GetFlag(FLAGS_metrics_port));

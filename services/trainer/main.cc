@@ -28,7 +28,8 @@ ABSL_FLAG(std::string, tls_cert, "", "PEM certificate (enables TLS)");
 ABSL_FLAG(std::string, tls_key, "", "PEM private key of --tls_cert");
 ABSL_FLAG(std::string, tls_ca, "", "PEM CA: require client certificates signed by it");
 ABSL_FLAG(std::string, auth_token, "", "Bearer token for mutating RPCs");
-ABSL_FLAG(bool, protect_reads, false, "Require the bearer token on reads and streams too");
+ABSL_FLAG(bool, protect_reads, true,
+          "With --auth_token: require the token on reads too (--protect_reads=false opens them)");
 ABSL_FLAG(int, metrics_port, 0, "Port for /metrics and /healthz (0 = off)");
 ABSL_FLAG(std::string, log_level, "info", "debug, info, warning or error");
 
@@ -85,6 +86,8 @@ int Main() {
   opts.tls = {absl::GetFlag(FLAGS_tls_cert), absl::GetFlag(FLAGS_tls_key), absl::GetFlag(FLAGS_tls_ca)};
   opts.health_service_names = {pb::Trainer::service_full_name()};
   opts.name = "trainer";
+  opts.auth = rpc::TokenAuthenticator(absl::GetFlag(FLAGS_auth_token),
+                                      absl::GetFlag(FLAGS_protect_reads));
   auto server = rpc::GrpcServer::Start(opts, {&service});
   if (!server.ok()) return Fail(server.status());
   auto http = metrics::StartMetricsPort(absl::GetFlag(FLAGS_metrics_port));

@@ -1,11 +1,6 @@
 // The network-facing HTTP server, driven over real sockets: what a browser, curl and a
 // hostile client each see. Deadlines in these tests are shortened so that they run fast.
-#include <arpa/inet.h>
 #include <httplib.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <atomic>
 #include <string>
@@ -20,61 +15,12 @@
 #include "common/http/http_parse.h"
 #include "common/http/http_server.h"
 #include "gtest/gtest.h"
+#include "tests/testing/raw_socket.h"
 
 namespace dogsearch::http {
 namespace {
 
-// A raw TCP client for what ordinary clients will not send.
-class RawSocket {
- public:
-  explicit RawSocket(int port) {
-    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(static_cast<uint16_t>(port));
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    connected_ = ::connect(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
-  }
-  ~RawSocket() { ::close(fd_); }
-  bool connected() const { return connected_; }
-  bool Send(absl::string_view s) {
-    while (!s.empty()) {
-      const ssize_t n = ::send(fd_, s.data(), s.size(), MSG_NOSIGNAL);
-      if (n <= 0) return false;
-      s.remove_prefix(static_cast<size_t>(n));
-    }
-    return true;
-  }
-  // Reads until the peer closes or `timeout` passes.
-  std::string ReadAll(absl::Duration timeout) {
-    std::string out;
-    const absl::Time end = absl::Now() + timeout;
-    char buf[4096];
-    while (absl::Now() < end) {
-      pollfd p{fd_, POLLIN, 0};
-      if (::poll(&p, 1, 20) <= 0) continue;
-      const ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
-      if (n <= 0) break;
-      out.append(buf, static_cast<size_t>(n));
-    }
-    return out;
-  }
-  // Whether the peer has closed the connection (EOF or reset) within `timeout`.
-  bool ClosedWithin(absl::Duration timeout) {
-    const absl::Time end = absl::Now() + timeout;
-    char buf[4096];
-    while (absl::Now() < end) {
-      pollfd p{fd_, POLLIN, 0};
-      if (::poll(&p, 1, 20) <= 0) continue;
-      if (::recv(fd_, buf, sizeof buf, 0) <= 0) return true;
-    }
-    return false;
-  }
-
- private:
-  int fd_ = -1;
-  bool connected_ = false;
-};
+using ::dogsearch::testing::RawSocket;
 
 std::vector<Route> TestRoutes(std::atomic<int>* bodies_read) {
   std::vector<Route> routes;

@@ -12,11 +12,15 @@
 #include "absl/strings/str_cat.h"
 #include "tests/testing/notification.h"
 #include "common/rpc/channel.h"
+#include "common/rpc/early_auth.h"
 #include "common/rpc/grpc_server.h"
 #include "common/rpc/shutdown_signal.h"
 #include "common/rpc/status_util.h"
 #include "common/rpc/token_auth.h"
+#include "dogsearch/v1/dogsearch.pb.h"
 #include "dogsearch/v1/embedding.grpc.pb.h"
+#include "dogsearch/v1/index.pb.h"
+#include "dogsearch/v1/trainer.pb.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "gtest/gtest.h"
 #include "tests/testing/temp_dir.h"
@@ -97,10 +101,13 @@ class FakeEmbedding final : public pb::Embedding::CallbackService {
 
 class RpcTest : public ::testing::Test {
  protected:
-  void StartServer(TokenAuthenticator auth = {"", false}, TlsFiles tls = {}) {
+  // `early`: the token rule applied by the server before the handler (whose own check is off).
+  void StartServer(TokenAuthenticator auth = {"", false}, TlsFiles tls = {},
+                   TokenAuthenticator early = {"", false}) {
     service_ = std::make_unique<FakeEmbedding>(std::move(auth));
     GrpcServerOptions opts;
     opts.tls = std::move(tls);
+    opts.auth = std::move(early);
     opts.health_service_names = {pb::Embedding::service_full_name()};
     auto s = GrpcServer::Start(opts, {service_.get()});
     ASSERT_TRUE(s.ok()) << s.status();
@@ -222,6 +229,61 @@ TEST_F(RpcTest, ProtectedReadsNeedTheTokenToo) {
   right.bearer_token = "s3cret";
   EXPECT_EQ(ListModels(*stub).error_code(), grpc::StatusCode::UNAUTHENTICATED);
   EXPECT_TRUE(ListModels(*stub, right).ok());
+}
+
+TEST_F(RpcTest, TheTokenIsCheckedOnHeadersBeforeTheMessageIsRead) {
+  StartServer({"", false}, {}, TokenAuthenticator("s3cret", /*protect_reads=*/false));
+  auto stub = Stub();
+  ChannelOptions right, wrong;
+  right.bearer_token = "s3cret";
+  wrong.bearer_token = "guess";
+  EXPECT_EQ(LoadModel(*stub, {}).error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(LoadModel(*stub, wrong).error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_TRUE(LoadModel(*stub, right).ok());
+  EXPECT_TRUE(ListModels(*stub).ok());  // A read, and reads are open.
+  EXPECT_EQ(Health(""), HealthCheckResponse::SERVING);  // Probes never need the token.
+  // Protected reads: reads (and reflection) need it too; health still does not.
+  server_.reset();
+  StartServer({"", false}, {}, TokenAuthenticator("s3cret", /*protect_reads=*/true));
+  stub = Stub();
+  EXPECT_EQ(ListModels(*stub).error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_TRUE(ListModels(*stub, right).ok()) << ListModels(*stub, right).error_message();
+  EXPECT_EQ(Health(""), HealthCheckResponse::SERVING);
+  // Embed is a read: a large message without the token never reaches the handler.
+  grpc::ClientContext ctx;
+  ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+  pb::EmbedRequest big;
+  big.add_photos()->set_data(std::string(32 << 20, 'x'));
+  pb::EmbedResponse resp;
+  EXPECT_EQ(stub->Embed(&ctx, big, &resp).error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_FALSE(service_->arrived_.HasBeenNotified());
+}
+
+TEST(EarlyAuthTest, EveryReadMethodExistsAndTheRuleFollowsTheKind) {
+  // Linking each contract in registers its services with the generated pool.
+  ASSERT_NE(pb::SearchRequest::descriptor(), nullptr);
+  ASSERT_NE(pb::VectorSearchRequest::descriptor(), nullptr);
+  ASSERT_NE(pb::GetJobRequest::descriptor(), nullptr);
+  const auto* pool = google::protobuf::DescriptorPool::generated_pool();
+  for (const std::string& path : ReadMethods()) {
+    const std::string full = path.substr(1);  // "dogsearch.v1.Index/Search"
+    const size_t slash = full.find('/');
+    const auto* service = pool->FindServiceByName(full.substr(0, slash));
+    ASSERT_NE(service, nullptr) << path;
+    EXPECT_NE(service->FindMethodByName(full.substr(slash + 1)), nullptr) << path;
+  }
+  TokenAuthenticator auth("t", false);
+  absl::string_view right = "Bearer t";
+  EXPECT_TRUE(EarlyAuthCheck(auth, "/dogsearch.v1.Index/Search", nullptr).ok());
+  EXPECT_FALSE(EarlyAuthCheck(auth, "/dogsearch.v1.Index/Upsert", nullptr).ok());
+  EXPECT_TRUE(EarlyAuthCheck(auth, "/dogsearch.v1.Index/Upsert", &right).ok());
+  EXPECT_FALSE(EarlyAuthCheck(auth, "/no.such.Service/Method", nullptr).ok());
+  EXPECT_TRUE(EarlyAuthCheck(auth, "/grpc.health.v1.Health/Check", nullptr).ok());
+  TokenAuthenticator closed("t", true);
+  EXPECT_FALSE(EarlyAuthCheck(closed, "/dogsearch.v1.Index/Search", nullptr).ok());
+  EXPECT_FALSE(EarlyAuthCheck(
+      closed, "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo", nullptr).ok());
+  EXPECT_TRUE(EarlyAuthCheck(closed, "/grpc.health.v1.Health/Watch", nullptr).ok());
 }
 
 TEST(TokenAuthenticatorTest, HeaderFormsAreCheckedStrictly) {

@@ -10,6 +10,8 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <fstream>
+#include <iostream>
 #include <set>
 #include <thread>
 
@@ -20,7 +22,9 @@
 #include "dogsearch/v1/index.grpc.pb.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "gtest/gtest.h"
+#include "absl/strings/match.h"
 #include "tests/testing/random_checkpoints.h"
+#include "tests/testing/raw_socket.h"
 #include "tests/testing/subprocess.h"
 #include "tests/testing/temp_dir.h"
 #include "tests/testing/test_images.h"
@@ -236,7 +240,8 @@ TEST_F(GatewayServerTest, EnrollSearchVerifyOverGrpc) {
   EXPECT_NE(text.find("dogsearch_gateway_serving 1"), std::string::npos) << text;
   EXPECT_NE(text.find("dogsearch_gateway_gallery_dogs 6"), std::string::npos) << text;
   EXPECT_NE(text.find("dogsearch_gateway_gallery_photos 12"), std::string::npos) << text;
-  EXPECT_NE(text.find(R"(dogsearch_gateway_requests_total{method="Enroll",code="UNAUTHENTICATED"} 1)"),
+  // A call without the token is refused on its headers, before the gateway's handler.
+  EXPECT_NE(text.find(R"(dogsearch_rpc_unauthenticated_total{method="/dogsearch.v1.DogSearch/Enroll"} 1)"),
             std::string::npos) << text;
   EXPECT_NE(text.find(R"(dogsearch_gateway_requests_total{method="Search",code="INVALID_ARGUMENT"} 1)"),
             std::string::npos) << text;
@@ -588,6 +593,107 @@ TEST_F(GatewayServerTest, GatewayKilledMidUpgradeResumesAfterRestart) {
     EXPECT_EQ(r.matches(0).dog_id(), absl::StrCat("dog", d));
     EXPECT_EQ(r.model_version(), "m2");
   }
+}
+
+
+// Peak resident memory (VmHWM) of a process, bytes.
+uint64_t PeakRss(pid_t pid) {
+  std::ifstream f(absl::StrCat("/proc/", pid, "/status"));
+  std::string line;
+  while (std::getline(f, line)) {
+    if (line.rfind("VmHWM:", 0) == 0) return std::stoull(line.substr(6)) * 1024;
+  }
+  return 0;
+}
+
+// The findings of the public-edge review (issue #23), replayed against a real gateway.
+TEST_F(GatewayServerTest, PublicEdgeHoldsAgainstSlowClientsAndOversizedRequests) {
+  using dogsearch::testing::RawSocket;
+  auto healthz_ms = [&] {
+    httplib::Client c("127.0.0.1", web_port_);
+    c.set_read_timeout(5);
+    const absl::Time t0 = absl::Now();
+    auto r = c.Get("/healthz");
+    return r && r->status == 200 ? absl::ToDoubleMilliseconds(absl::Now() - t0) : 1e9;
+  };
+  // 64 clients sending one header line now and then do not take the page down.
+  std::vector<std::unique_ptr<RawSocket>> slow;
+  for (int i = 0; i < 64; ++i) {
+    slow.push_back(std::make_unique<RawSocket>(web_port_));
+    slow.back()->Send("GET / HTTP/1.1\r\nHost: localhost\r\n");
+  }
+  for (int round = 0; round < 3; ++round) {
+    for (auto& s : slow) s->Send("X-Slow: 1\r\n");
+    EXPECT_LT(healthz_ms(), 1000) << "with 64 slow sockets open";
+  }
+  slow.clear();
+  const uint64_t peak0 = PeakRss(gateway_->pid());
+  // Four 300 MiB bodies without a token, and four to search (one photo's limit): refused on
+  // the head, never buffered.
+  std::vector<std::thread> pushers;
+  std::atomic<int> refused{0};
+  for (int i = 0; i < 8; ++i) {
+    pushers.emplace_back([&, i] {
+      RawSocket s(web_port_);
+      s.Send(absl::StrCat("POST ", i % 2 ? "/api/dogs" : "/api/search",
+                          " HTTP/1.1\r\nHost: localhost\r\nContent-Type: multipart/form-data; "
+                          "boundary=b\r\nContent-Length: 314572800\r\n\r\n"));
+      const std::string chunk(1 << 20, 'p');
+      for (int mb = 0; mb < 300 && s.Send(chunk); ++mb) {
+      }
+      const std::string got = s.ReadAll(absl::Seconds(2));
+      if (absl::StartsWith(got, i % 2 ? "HTTP/1.1 401" : "HTTP/1.1 413")) ++refused;
+    });
+  }
+  for (auto& t : pushers) t.join();
+  EXPECT_EQ(refused.load(), 8);
+  // gRPC: four 100 MiB Enroll calls without a token are refused on their headers.
+  std::vector<std::thread> callers;
+  std::atomic<int> unauthenticated{0};
+  for (int i = 0; i < 4; ++i) {
+    callers.emplace_back([&, i] {
+      auto stub = v1::DogSearch::NewStub(
+          *rpc::CreateChannel(absl::StrCat("127.0.0.1:", grpc_port_), {}));
+      v1::EnrollRequest r;
+      r.set_dog_id(absl::StrCat("big", i));
+      r.set_name("Big");
+      r.add_photos()->set_data(std::string(100 << 20, 'j'));
+      grpc::ClientContext ctx;
+      rpc::PrepareContext(&ctx, {}, absl::Seconds(60));
+      v1::Dog out;
+      if (stub->Enroll(&ctx, r, &out).error_code() == grpc::StatusCode::UNAUTHENTICATED) {
+        ++unauthenticated;
+      }
+    });
+  }
+  for (auto& t : callers) t.join();
+  EXPECT_EQ(unauthenticated.load(), 4);
+  const uint64_t growth = PeakRss(gateway_->pid()) - peak0;
+  EXPECT_LT(growth, 64u << 20) << "peak memory grew by " << (growth >> 20) << " MiB";
+  std::cout << "gateway peak memory growth under 8 HTTP bodies of 300 MiB and 4 gRPC messages "
+               "of 100 MiB, all refused: " << (growth >> 10) << " KiB\n";
+  // A header flood is cut off; a Host the operator did not list is refused.
+  RawSocket flood(web_port_);
+  flood.Send("GET / HTTP/1.1\r\nHost: localhost\r\n");
+  size_t sent = 0;
+  const std::string line = "X-Flood: " + std::string(1000, 'f') + "\r\n";
+  while (sent < (64u << 20) && flood.Send(line)) sent += line.size();
+  EXPECT_LT(sent, 64u << 20);
+  RawSocket rebinding(web_port_);
+  rebinding.Send("GET /api/dogs HTTP/1.1\r\nHost: attacker.example\r\nConnection: close\r\n\r\n");
+  EXPECT_TRUE(absl::StartsWith(rebinding.ReadAll(absl::Seconds(2)), "HTTP/1.1 421"));
+  // Every response says nosniff and may not be framed.
+  httplib::Client c("127.0.0.1", web_port_);
+  auto page = c.Get("/");
+  ASSERT_TRUE(page);
+  EXPECT_EQ(page->get_header_value("X-Content-Type-Options"), "nosniff");
+  EXPECT_NE(page->get_header_value("Content-Security-Policy").find("frame-ancestors 'none'"),
+            std::string::npos);
+  const std::string csp = page->get_header_value("Content-Security-Policy");
+  const size_t script = csp.find("script-src");
+  ASSERT_NE(script, std::string::npos) << csp;
+  EXPECT_EQ(csp.substr(script, csp.find(';', script) - script), "script-src 'self'") << csp;
+  EXPECT_LT(healthz_ms(), 1000);
 }
 
 }  // namespace
