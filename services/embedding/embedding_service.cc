@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/base/status_macros.h"
+#include "common/image/image_header.h"
 #include "common/model/model_spec_proto.h"
 #include "common/rpc/status_util.h"
 #include "services/embedding/core/photo_prep.h"
@@ -47,10 +48,20 @@ absl::Status EmbeddingService::Validate(const v1::EmbedRequest& req) const {
                                                    " photos, more than the limit of ",
                                                    limits_.max_photos));
   }
+  uint64_t pixels = 0;
   for (int i = 0; i < req.photos_size(); ++i) {
     if (req.photos(i).name().size() > limits_.max_name_bytes) {
       return absl::InvalidArgumentError(absl::StrCat("photo ", i, ": name longer than ",
                                                      limits_.max_name_bytes, " bytes"));
+    }
+    // Unreadable or oversized photos are refused one by one, with their reason, when decoded.
+    auto h = image::ReadImageHeader(req.photos(i).data());
+    const uint64_t p = h.ok() ? uint64_t{h->width} * h->height : 0;
+    if (p <= limits_.image.max_pixels) pixels += p;
+    if (pixels > limits_.max_request_pixels) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "the photos add up to more than ", limits_.max_request_pixels,
+          " pixels at photo ", i, "; send fewer or smaller photos per request"));
     }
   }
   return absl::OkStatus();

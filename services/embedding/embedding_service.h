@@ -24,6 +24,8 @@ namespace dogsearch::embedding {
 
 struct EmbedLimits {
   int max_photos = 64;
+  // Header pixels of all photos in one request: decoding cost bounded before decoding.
+  uint64_t max_request_pixels = 100'000'000;
   size_t max_name_bytes = 256;
   image::ImageLimits image;
 };

@@ -48,6 +48,9 @@ ABSL_FLAG(int, decode_threads, 2, "Threads decoding and preprocessing photos");
 ABSL_FLAG(int, max_photos, 64, "Photos per Embed request");
 ABSL_FLAG(int64_t, max_photo_bytes, 10 << 20, "Encoded bytes per photo");
 ABSL_FLAG(int64_t, max_pixels, 40000000, "Pixels per photo (checked from the header)");
+ABSL_FLAG(int64_t, max_request_pixels, 100000000,
+          "Pixels of all photos in one Embed request (from the headers; the gateway keeps its "
+          "calls under 100 million)");
 ABSL_FLAG(int, max_loaded_models, 3, "READY versions kept; more retire the oldest non-default");
 ABSL_FLAG(int, metrics_port, 0, "Port for /metrics and /healthz (0 = off)");
 ABSL_FLAG(std::string, tls_cert, "", "PEM certificate (enables TLS)");
@@ -162,6 +165,7 @@ int Main() {
   limits.max_photos = absl::GetFlag(FLAGS_max_photos);
   limits.image.max_bytes = static_cast<uint64_t>(absl::GetFlag(FLAGS_max_photo_bytes));
   limits.image.max_pixels = static_cast<uint64_t>(absl::GetFlag(FLAGS_max_pixels));
+  limits.max_request_pixels = static_cast<uint64_t>(absl::GetFlag(FLAGS_max_request_pixels));
   EmbeddingService service({&repository, &batcher, &decode_pool, &admin_pool, model_dir, &registry},
                            limits,
                            rpc::TokenAuthenticator(absl::GetFlag(FLAGS_auth_token),

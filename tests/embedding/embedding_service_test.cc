@@ -61,6 +61,7 @@ class EmbeddingServiceTest : public ::testing::Test {
     admin_ = std::make_unique<ThreadPool>(2, 16);
     EmbedLimits limits;
     limits.max_photos = 8;
+    limits.max_request_pixels = 8 * 64 * 64;  // Eight of the tests' usual 64x64 photos.
     service_ = std::make_unique<EmbeddingService>(
         ServiceDeps{repo_.get(), batcher_.get(), decode_.get(), admin_.get(), dir, &registry_},
         limits, rpc::TokenAuthenticator("", false));
@@ -285,6 +286,11 @@ TEST_F(EmbeddingServiceTest, BadPhotosGetTheirDocumentedOutcome) {
   EXPECT_EQ(Embed({}, &none).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_EQ(Embed(std::vector<std::string>(9, jpeg), &none).error_code(),
             grpc::StatusCode::INVALID_ARGUMENT);
+  // A few small files cannot buy much decoding: pixels are counted from the headers first.
+  grpc::Status budget = Embed(std::vector<std::string>(3, MakePng(128, 128)), &none);
+  EXPECT_EQ(budget.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_TRUE(absl::StrContains(budget.error_message(), "add up to more than 32768 pixels"))
+      << budget.error_message();
 }
 
 TEST_F(EmbeddingServiceTest, ModelAdministrationAndPinnedVersions) {

@@ -108,6 +108,7 @@ absl::StatusOr<v1::EmbedResponse> FakeEmbedding::Embed(const v1::EmbedRequest& r
   }
   if (delay > absl::ZeroDuration()) absl::SleepFor(delay);
   std::lock_guard<std::mutex> l(mu_);
+  call_sizes_.push_back(request.photos_size());
   if (down_) return Down("embedding");
   const std::string version = request.model_version().empty() ? default_ : request.model_version();
   if (!loaded_.count(version)) return absl::NotFoundError(absl::StrCat("no model ", version));

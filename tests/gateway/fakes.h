@@ -60,6 +60,11 @@ class FakeEmbedding : public EmbeddingBackend {
   }
   // The vector a version gives a photo (what the fake computes), for test expectations.
   static std::vector<float> VectorFor(const std::string& version, const std::string& data);
+  // Photos per Embed call received so far.
+  std::vector<int> call_sizes() const {
+    std::lock_guard<std::mutex> l(mu_);
+    return call_sizes_;
+  }
 
   absl::StatusOr<v1::EmbedResponse> Embed(const v1::EmbedRequest& request,
                                           absl::Time deadline) override;
@@ -83,6 +88,7 @@ class FakeEmbedding : public EmbeddingBackend {
   int fail_dog_ = -1;
   std::optional<v1::IdentificationCalibration> identification_;
   absl::Duration delay_;
+  std::vector<int> call_sizes_;
 };
 
 class FakeIndex : public IndexBackend {

@@ -9,10 +9,12 @@
 
 #include <gtest/gtest.h>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/model/model_spec_proto.h"
 #include "services/gateway/core/search_answer.h"
+#include "services/gateway/core/vectors.h"
 #include "services/trainer/core/open_set.h"
 #include "tests/gateway/fakes.h"
 #include "tests/testing/temp_dir.h"
@@ -535,6 +537,44 @@ TEST_F(GatewayCoreTest, EmbeddingMapPlacesEveryPhoto) {
   auto few = core_->EmbeddingMap(5, kNoDeadline);
   ASSERT_TRUE(few.ok());
   EXPECT_EQ(few->size(), 5u);
+}
+
+// The first bytes of a PNG whose header claims w x h pixels (enough for ReadImageHeader).
+std::string PngHeader(uint32_t w, uint32_t h) {
+  std::string s("\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR", 16);
+  for (uint32_t v : {w, h}) {
+    for (int shift : {24, 16, 8, 0}) s.push_back(static_cast<char>((v >> shift) & 0xff));
+  }
+  s += std::string("\x08\x02\0\0\0\0\0\0\0", 9);
+  return s;
+}
+
+TEST_F(GatewayCoreTest, EmbedCallsStayUnderThePixelBudget) {
+  StartCore();
+  // 64 MP + 64 MP exceeds 100 MP: three photos of 64 MP go in three calls; small ones share.
+  std::vector<PhotoBytes> photos;
+  for (int i = 0; i < 3; ++i) photos.push_back({absl::StrCat("p", i), "d", "", PngHeader(8000, 8000)});
+  for (int i = 0; i < 4; ++i) photos.push_back({absl::StrCat("s", i), "d", "", PngHeader(100, 100)});
+  const ModelTarget target{"v1", "gallery__v1", FakeEmbedding::kDim};
+  const size_t before = embedding_.call_sizes().size();
+  auto v = EmbedPhotos(&embedding_, target, photos, kNoDeadline);
+  ASSERT_TRUE(v.ok()) << v.status();
+  EXPECT_EQ(v->size(), 7u);
+  const std::vector<int> sizes = embedding_.call_sizes();
+  EXPECT_EQ(std::vector<int>(sizes.begin() + before, sizes.end()), (std::vector<int>{1, 1, 5}));
+}
+
+TEST_F(GatewayCoreTest, OneRequestsPhotoBytesAreBounded) {
+  options_.limits.max_request_bytes = 100;
+  StartCore();
+  v1::EnrollRequest r = EnrollRequest(1, 1);
+  auto one = FakePhoto(1, 0);
+  ASSERT_LT(one.size(), 100u);
+  while (r.photos_size() * one.size() <= 100) r.add_photos()->set_data(FakePhoto(1, r.photos_size()));
+  auto big = core_->Enroll(r, kNoDeadline);
+  EXPECT_EQ(big.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(absl::StrContains(big.status().message(), "the limit is 100 per request"))
+      << big.status();
 }
 
 }  // namespace

@@ -4,16 +4,21 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/base/status_macros.h"
+#include "common/image/image_header.h"
 
 namespace dogsearch::gateway {
 
-absl::StatusOr<std::vector<Vector>> EmbedPhotos(EmbeddingBackend* embedding,
-                                                const ModelTarget& target,
-                                                const std::vector<PhotoBytes>& photos,
-                                                absl::Time deadline) {
+namespace {
+
+// Photos [begin, end) in one Embed call, appended to *out.
+absl::Status EmbedCall(EmbeddingBackend* embedding, const ModelTarget& target,
+                       const std::vector<PhotoBytes>& all, size_t begin, size_t end,
+                       absl::Time deadline, std::vector<Vector>* out) {
+  const size_t count = end - begin;
   v1::EmbedRequest req;
   req.set_model_version(target.version);
-  for (const PhotoBytes& p : photos) {
+  for (size_t i = begin; i < end; ++i) {
+    const PhotoBytes& p = all[i];
     v1::Photo* photo = req.add_photos();
     photo->set_data(p.data);
     photo->set_name(p.name);
@@ -28,21 +33,48 @@ absl::StatusOr<std::vector<Vector>> EmbedPhotos(EmbeddingBackend* embedding,
     return resp.status();
   }
   if (resp->model_version() != target.version ||
-      resp->embeddings_size() != static_cast<int>(photos.size())) {
+      resp->embeddings_size() != static_cast<int>(count)) {
     return absl::InternalError(absl::StrCat("embedding service answered ",
                                             resp->embeddings_size(), " vectors from model ",
-                                            resp->model_version(), " for ", photos.size(),
+                                            resp->model_version(), " for ", count,
                                             " photos pinned to ", target.version));
   }
-  std::vector<Vector> out;
-  out.reserve(photos.size());
   for (const v1::EmbeddingVector& e : resp->embeddings()) {
     if (e.values_size() != static_cast<int>(target.dimension)) {
       return absl::InternalError(absl::StrCat("embedding service answered a ", e.values_size(),
                                               "-d vector for a ", target.dimension,
                                               "-d model"));
     }
-    out.emplace_back(e.values().begin(), e.values().end());
+    out->emplace_back(e.values().begin(), e.values().end());
+  }
+  return absl::OkStatus();
+}
+
+uint64_t HeaderPixels(absl::string_view data) {
+  auto h = image::ReadImageHeader(data);
+  return h.ok() ? uint64_t{h->width} * h->height : 0;
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<Vector>> EmbedPhotos(EmbeddingBackend* embedding,
+                                                const ModelTarget& target,
+                                                const std::vector<PhotoBytes>& photos,
+                                                absl::Time deadline) {
+  // Calls of at most kEmbedCallPixels (a photo larger than that goes alone), so that no call
+  // exceeds the embedding service's per-request decoding budget.
+  std::vector<Vector> out;
+  out.reserve(photos.size());
+  size_t begin = 0;
+  uint64_t pixels = 0;
+  for (size_t i = 0; i <= photos.size(); ++i) {
+    const uint64_t p = i < photos.size() ? HeaderPixels(photos[i].data) : 0;
+    if (i > begin && (i == photos.size() || pixels + p > kEmbedCallPixels)) {
+      DS_RETURN_IF_ERROR(EmbedCall(embedding, target, photos, begin, i, deadline, &out));
+      begin = i;
+      pixels = 0;
+    }
+    pixels += p;
   }
   return out;
 }

@@ -23,7 +23,12 @@ struct PhotoBytes {
 
 using Vector = std::vector<float>;
 
-// One vector per photo, in order, from exactly `target.version`. A version the embedding
+// Header pixels of the photos in one Embed call at most (a larger photo goes alone): the
+// embedding service's --max_request_pixels must be at least this.
+inline constexpr uint64_t kEmbedCallPixels = 100'000'000;
+
+// One vector per photo, in order, from exactly `target.version`, in as many Embed calls as
+// kEmbedCallPixels needs. A version the embedding
 // service no longer has is UNAVAILABLE (the gateway reloads it); a vector of the wrong
 // dimension or version is INTERNAL.
 absl::StatusOr<std::vector<Vector>> EmbedPhotos(EmbeddingBackend* embedding,
