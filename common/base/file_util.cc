@@ -164,4 +164,6 @@ std::string DirName(const std::string& path) {
   return path.substr(0, slash);
 }
 
+void MakeNewFilesPrivate() { ::umask(077); }
+
 }  // namespace dogsearch

@@ -43,6 +43,11 @@ absl::Status RenameDurably(const std::string& from, const std::string& to);
 // The directory part of a path ("." when there is none).
 std::string DirName(const std::string& path);
 
+// Makes every file and folder this process creates from now on private to its user (umask
+// 077: files 0600, folders 0700): galleries, photos, vectors and checkpoints are not for
+// other local users. Servers call it first thing in main().
+void MakeNewFilesPrivate();
+
 }  // namespace dogsearch
 
 #endif  // DOGSEARCH_COMMON_BASE_FILE_UTIL_H_

@@ -7,6 +7,7 @@
 
 #include "absl/flags/flag.h"
 #include "common/base/env_flags.h"
+#include "common/base/file_util.h"
 #include "common/base/log.h"
 #include "common/base/process_stats.h"
 #include "common/metrics/metrics_http_server.h"
@@ -200,6 +201,7 @@ int Main() {
 }  // namespace dogsearch::embedding
 
 int main(int argc, char** argv) {
+  dogsearch::MakeNewFilesPrivate();
   dogsearch::ParseFlagsWithEnv(argc, argv);
   return dogsearch::embedding::Main();
 }

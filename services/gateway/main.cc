@@ -252,6 +252,7 @@ int Main() {
 }  // namespace dogsearch::gateway
 
 int main(int argc, char** argv) {
+  dogsearch::MakeNewFilesPrivate();
   dogsearch::ParseFlagsWithEnv(argc, argv);
   return dogsearch::gateway::Main();
 }

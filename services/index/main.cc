@@ -5,6 +5,7 @@
 
 #include "absl/flags/flag.h"
 #include "common/base/env_flags.h"
+#include "common/base/file_util.h"
 #include "common/base/log.h"
 #include "common/metrics/metrics_http_server.h"
 #include "common/rpc/grpc_server.h"
@@ -103,6 +104,7 @@ int Main() {
 }  // namespace dogsearch::index
 
 int main(int argc, char** argv) {
+  dogsearch::MakeNewFilesPrivate();
   dogsearch::ParseFlagsWithEnv(argc, argv);
   return dogsearch::index::Main();
 }

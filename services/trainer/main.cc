@@ -7,6 +7,7 @@
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
 #include "common/base/env_flags.h"
+#include "common/base/file_util.h"
 #include "common/base/log.h"
 #include "common/metrics/metrics_http_server.h"
 #include "common/rpc/grpc_server.h"
@@ -107,6 +108,7 @@ int Main() {
 }  // namespace dogsearch::trainer
 
 int main(int argc, char** argv) {
+  dogsearch::MakeNewFilesPrivate();
   dogsearch::ParseFlagsWithEnv(argc, argv);
   return dogsearch::trainer::Main();
 }

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <set>
@@ -694,6 +695,20 @@ TEST_F(GatewayServerTest, PublicEdgeHoldsAgainstSlowClientsAndOversizedRequests)
   ASSERT_NE(script, std::string::npos) << csp;
   EXPECT_EQ(csp.substr(script, csp.find(';', script) - script), "script-src 'self'") << csp;
   EXPECT_LT(healthz_ms(), 1000);
+}
+
+TEST_F(GatewayServerTest, DataFilesArePrivateToTheServiceUser) {
+  ASSERT_TRUE(Enroll(1, 2).ok());
+  int checked = 0;
+  for (const char* sub : {"gateway", "index"}) {
+    for (const auto& e : std::filesystem::recursive_directory_iterator(dir_.File(sub))) {
+      const auto perms = e.status().permissions();
+      using P = std::filesystem::perms;
+      EXPECT_EQ(perms & (P::group_all | P::others_all), P::none) << e.path();
+      ++checked;
+    }
+  }
+  EXPECT_GT(checked, 3);  // The gallery database, photos, the index's log and folders.
 }
 
 }  // namespace
