@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 
 #include "absl/strings/str_cat.h"
+#include "common/base/sha256.h"
 #include "common/metrics/metrics.h"
 #include "common/rpc/channel.h"
 #include "common/rpc/grpc_server.h"
@@ -112,6 +113,27 @@ TEST_F(GatewayServiceTest, TokensAndStatusCodes) {
   EXPECT_EQ(http.Delete("/api/dogs/dog1")->status, 401);
   EXPECT_EQ(http.Delete("/api/dogs/dog1", {{"Authorization", "Bearer wrong"}})->status, 401);
   EXPECT_EQ(http.Delete("/api/dogs/dog1", {{"Authorization", "Bearer tok"}})->status, 200);
+}
+
+TEST_F(GatewayServiceTest, PhotosArePrivateWhenReadsNeedTheToken) {
+  ASSERT_TRUE(Enroll(1).ok());
+  const std::string id = Sha256::Hex(FakePhoto(1, 0));
+  httplib::Client open_api("127.0.0.1", http_->port());
+  auto pub = open_api.Get("/api/photos/" + id);
+  ASSERT_TRUE(pub);
+  EXPECT_EQ(pub->status, 200);
+  EXPECT_EQ(pub->get_header_value("Cache-Control"), "public, max-age=31536000, immutable");
+  HttpApiOptions ho;
+  ho.port = 0;
+  auto closed = HttpApi::Start(core_.get(), rpc::TokenAuthenticator("tok", true), ho);
+  ASSERT_TRUE(closed.ok());
+  httplib::Client c("127.0.0.1", (*closed)->port());
+  EXPECT_EQ(c.Get("/api/photos/" + id)->status, 401);
+  auto got = c.Get("/api/photos/" + id, {{"Authorization", "Bearer tok"}});
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->status, 200);
+  EXPECT_EQ(got->get_header_value("Cache-Control"), "private, max-age=31536000, immutable");
+  EXPECT_EQ(got->body, FakePhoto(1, 0));
 }
 
 // gRPC and HTTP clients searching and enrolling at once while an upgrade runs: every search
