@@ -711,5 +711,25 @@ TEST_F(GatewayServerTest, DataFilesArePrivateToTheServiceUser) {
   EXPECT_GT(checked, 3);  // The gallery database, photos, the index's log and folders.
 }
 
+TEST_F(GatewayServerTest, BackendsWithATokenProtectReadsByDefault) {
+  // The index and the embedding service run with --auth_token and no --protect_reads.
+  auto index = v1::Index::NewStub(
+      *rpc::CreateChannel(absl::StrCat("127.0.0.1:", index_port_), {}));
+  grpc::ClientContext c1;
+  rpc::PrepareContext(&c1, {});
+  v1::ListCollectionsResponse collections;
+  EXPECT_EQ(index->ListCollections(&c1, {}, &collections).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+  auto embedding = v1::Embedding::NewStub(
+      *rpc::CreateChannel(absl::StrCat("127.0.0.1:", embedding_port_), {}));
+  grpc::ClientContext c2;
+  rpc::PrepareContext(&c2, {});
+  v1::EmbedRequest req;
+  req.add_photos()->set_data(PhotoOf(1, 0));
+  v1::EmbedResponse resp;
+  EXPECT_EQ(embedding->Embed(&c2, req, &resp).error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_FALSE(Collections().empty());  // With the token: fine.
+}
+
 }  // namespace
 }  // namespace dogsearch::gateway
