@@ -28,7 +28,7 @@ TEST_PACKAGES=(
 )
 RUNTIME_PACKAGES=(
   libtorch1.13 libgrpc++1.51 libprotobuf32 libopencv-imgcodecs406 libopencv-imgproc406
-  libopencv-core406 libssl3 libsqlite3-0 libcpp-httplib0.11 openssl ca-certificates
+  libopencv-core406 libssl3 libsqlite3-0 openssl ca-certificates
 )
 
 # Node.js runs the two npm-based checks; a machine that already has a Node.js of its own (e.g.

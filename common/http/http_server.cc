@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <mutex>
 #include <thread>
 
 #include "absl/base/thread_annotations.h"
@@ -20,7 +21,6 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "common/base/log.h"
 #include "common/base/thread_pool.h"
@@ -134,7 +134,7 @@ struct HttpServer::Impl {
   uint64_t next_id = 2;
 
   // Responses finished by workers, handed to the loop (which owns the connections).
-  absl::Mutex done_mu;
+  std::mutex done_mu;
   std::vector<std::pair<uint64_t, HttpResponse>> done ABSL_GUARDED_BY(done_mu);
 
   ~Impl() {
@@ -298,7 +298,7 @@ void HttpServer::Impl::Wake() {
 
 void HttpServer::Impl::Finish(uint64_t id, HttpResponse res) {
   {
-    absl::MutexLock l(&done_mu);
+    std::lock_guard<std::mutex> l(done_mu);
     done.emplace_back(id, std::move(res));
   }
   Wake();
@@ -310,7 +310,7 @@ void HttpServer::Impl::TakeFinished() {
   }
   std::vector<std::pair<uint64_t, HttpResponse>> mine;
   {
-    absl::MutexLock l(&done_mu);
+    std::lock_guard<std::mutex> l(done_mu);
     mine.swap(done);
   }
   for (auto& [id, res] : mine) {
