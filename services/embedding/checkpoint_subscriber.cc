@@ -6,19 +6,64 @@
 namespace dogsearch::embedding {
 namespace pb = ::dogsearch::v1;
 
+rollout::ReconcilerHooks RepositoryRolloutHooks(
+    ModelRepository* repository, std::function<absl::StatusOr<std::string>()> promoted) {
+  rollout::ReconcilerHooks h;
+  h.promoted = std::move(promoted);
+  h.current = [repository]() -> absl::StatusOr<std::string> {
+    return repository->default_version();
+  };
+  // Load (becoming the default once READY), or make the loaded version the default.
+  h.apply = [repository](const std::string& version) -> absl::Status {
+    absl::StatusOr<ModelStatus> st = repository->Get(version);
+    if (!st.ok() || st->state == ModelState::kFailed) {
+      absl::Status s = repository->StartLoad(version, /*make_default=*/true);
+      DS_LOG(kInfo, "trainer_checkpoint_promoted").Kv("version", version)
+          .Kv("action", "loading").Kv("status", s);
+      return s;
+    }
+    if (st->state == ModelState::kLoading) {
+      return absl::AbortedError(absl::StrCat("model ", version, " is still loading"));
+    }
+    absl::Status s = repository->SetDefault(version);
+    DS_LOG(kInfo, "trainer_checkpoint_promoted").Kv("version", version).Kv("action", "default")
+        .Kv("status", s);
+    return s;
+  };
+  h.last_failure = [repository](const std::string& version) -> std::optional<std::string> {
+    absl::StatusOr<ModelStatus> st = repository->Get(version);
+    if (st.ok() && st->state == ModelState::kFailed) return st->reason;
+    return std::nullopt;
+  };
+  return h;
+}
+
 CheckpointSubscriber::CheckpointSubscriber(std::shared_ptr<grpc::Channel> channel,
                                            ModelRepository* repository,
                                            SubscriberOptions options)
     : repository_(repository),
-      options_(std::move(options)),
+      options_([&options] {
+        options.reconcile.follower = "embedding";
+        return std::move(options);
+      }()),
+      promotions_(channel, options_.watch.channel),
+      reconciler_(RepositoryRolloutHooks(repository,
+                                         [this] { return promotions_.PromotedVersion(); }),
+                  options_.reconcile),
       watch_(std::move(channel), options_.watch,
              [this](const pb::CheckpointEvent& event) { Apply(event); }) {}
 
 CheckpointSubscriber::~CheckpointSubscriber() { Stop(); }
 
-void CheckpointSubscriber::Start() { watch_.Start(); }
+void CheckpointSubscriber::Start() {
+  reconciler_.Start();
+  watch_.Start();
+}
 
-void CheckpointSubscriber::Stop() { watch_.Stop(); }
+void CheckpointSubscriber::Stop() {
+  watch_.Stop();
+  reconciler_.Stop();
+}
 
 uint64_t CheckpointSubscriber::applied_events() const {
   std::lock_guard<std::mutex> lock(mu_);
@@ -26,41 +71,22 @@ uint64_t CheckpointSubscriber::applied_events() const {
 }
 
 void CheckpointSubscriber::Apply(const pb::CheckpointEvent& event) {
+  if (event.kind() == pb::CheckpointEvent::KIND_PROMOTED) {
+    reconciler_.Nudge();  // The reconciler reads the promotion from the trainer itself.
+    return;
+  }
+  if (event.kind() != pb::CheckpointEvent::KIND_PUBLISHED) return;
   const std::string& version = event.checkpoint().manifest().version();
   if (!model::ValidateVersionName(version).ok()) {
     DS_LOG(kWarning, "trainer_event_ignored").Kv("reason", "bad version name").Kv("version", version);
     return;
   }
-  const int kind = static_cast<int>(event.kind());
   {
     std::lock_guard<std::mutex> lock(mu_);
-    if (!applied_.insert({kind, version}).second) return;  // Replayed after a reconnect.
+    if (!applied_.insert(version).second) return;  // Replayed after a reconnect.
   }
-  if (event.kind() == pb::CheckpointEvent::KIND_PUBLISHED) {
-    absl::Status s = repository_->StartLoad(version, options_.make_default_on_publish);
-    DS_LOG(kInfo, "trainer_checkpoint_published").Kv("version", version).Kv("load", s);
-  } else if (event.kind() == pb::CheckpointEvent::KIND_PROMOTED) {
-    Promote(version);
-  }
-}
-
-void CheckpointSubscriber::Promote(const std::string& version) {
-  absl::Status s = repository_->StartLoad(version, /*make_default=*/true);
-  if (s.ok()) {
-    DS_LOG(kInfo, "trainer_checkpoint_promoted").Kv("version", version).Kv("action", "loading");
-    return;
-  }
-  if (!absl::IsAlreadyExists(s)) {
-    DS_LOG(kWarning, "trainer_promotion_failed").Kv("version", version).Kv("reason", s);
-    return;
-  }
-  absl::StatusOr<ModelStatus> loaded = repository_->WaitUntilLoaded(version, options_.load_timeout);
-  absl::Status set = loaded.ok() ? repository_->SetDefault(version) : loaded.status();
-  if (set.ok()) {
-    DS_LOG(kInfo, "trainer_checkpoint_promoted").Kv("version", version).Kv("action", "default");
-  } else {
-    DS_LOG(kWarning, "trainer_promotion_failed").Kv("version", version).Kv("reason", set);
-  }
+  absl::Status s = repository_->StartLoad(version, options_.make_default_on_publish);
+  DS_LOG(kInfo, "trainer_checkpoint_published").Kv("version", version).Kv("load", s);
 }
 
 }  // namespace dogsearch::embedding

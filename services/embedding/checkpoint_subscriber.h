@@ -1,13 +1,17 @@
-// Follows a trainer's Trainer.WatchCheckpoints stream and loads what it announces into the
-// model repository: KIND_PUBLISHED -> load (default only with make_default_on_publish),
-// KIND_PROMOTED -> load if needed and make it the default. The checkpoint directories are read
-// from the embedding server's own --model_dir (a volume the trainer publishes into).
+// Follows a trainer: KIND_PUBLISHED events (Trainer.WatchCheckpoints) load the checkpoint
+// (default only with make_default_on_publish), and the default model converges to the
+// trainer's current promoted version by the rule of common/rollout/reconciler.h (looked up on
+// every KIND_PROMOTED event and periodically; the newest promotion wins; a failed load is
+// retried after a back-off). A default set by hand is therefore put back to the promoted
+// version. The checkpoint directories are read from the embedding server's own --model_dir (a
+// volume the trainer publishes into).
 //
 // Reconnect and catch-up are rpc::CheckpointWatch's (a checkpoint published while the
-// subscriber was disconnected is still loaded); events it has already applied are recognised
+// subscriber was disconnected is still loaded); publications already applied are recognised
 // by version and skipped.
 //
-// Threading: the watch's thread applies events in order. Lock discipline: mu_ guards applied_.
+// Threading: the watch's thread applies events in order; the reconciler's thread moves the
+// default. Lock discipline: mu_ guards applied_.
 #ifndef DOGSEARCH_SERVICES_EMBEDDING_CHECKPOINT_SUBSCRIBER_H_
 #define DOGSEARCH_SERVICES_EMBEDDING_CHECKPOINT_SUBSCRIBER_H_
 
@@ -17,7 +21,9 @@
 #include <string>
 
 #include "absl/time/time.h"
+#include "common/rollout/reconciler.h"
 #include "common/rpc/checkpoint_watch.h"
+#include "common/rpc/trainer_promotions.h"
 #include "services/embedding/core/model_repository.h"
 
 namespace dogsearch::embedding {
@@ -26,9 +32,12 @@ struct SubscriberOptions {
   // Channel (token, TLS) and reconnect backoff of the stream.
   rpc::CheckpointWatchOptions watch;
   bool make_default_on_publish = false;
-  // How long a promotion waits for its model to finish loading before giving up on it.
-  absl::Duration load_timeout = absl::Minutes(5);
+  rollout::ReconcilerOptions reconcile;
 };
+
+// The reconciler's hooks for a model repository (no gRPC: `promoted` is given).
+rollout::ReconcilerHooks RepositoryRolloutHooks(
+    ModelRepository* repository, std::function<absl::StatusOr<std::string>()> promoted);
 
 class CheckpointSubscriber {
  public:
@@ -43,18 +52,20 @@ class CheckpointSubscriber {
 
   // Streams opened so far (1 after the first connection; more after reconnects).
   uint64_t connections() const { return watch_.connections(); }
-  // Events applied (published or promoted), duplicates excluded.
+  // Publications applied, duplicates excluded.
   uint64_t applied_events() const;
+  rollout::RolloutStatus rollout() const { return reconciler_.status(); }
 
  private:
   void Apply(const ::dogsearch::v1::CheckpointEvent& event);
-  void Promote(const std::string& version);
 
   ModelRepository* const repository_;
   const SubscriberOptions options_;
 
   mutable std::mutex mu_;
-  std::set<std::pair<int, std::string>> applied_;  // (kind, version) already applied.
+  std::set<std::string> applied_ ABSL_GUARDED_BY(mu_);  // Versions whose publication was applied.
+  rpc::TrainerPromotions promotions_;
+  rollout::Reconciler reconciler_;
   rpc::CheckpointWatch watch_;  // Last: its thread uses the members above.
 };
 

@@ -1,49 +1,39 @@
-// Follows the trainer's Trainer.WatchCheckpoints stream and upgrades the gallery to each
-// promoted checkpoint: the newest PROMOTED version seen becomes pending, and a pending version
-// is handed to GatewayCore::StartModelUpgrade as soon as no other upgrade is running. The last
-// promotion acted on is recorded in the gallery store, so a restarted gateway, which replays
-// the trainer's feed from the start, does not redo (or undo) earlier upgrades.
-// rpc::CheckpointWatch reconnects (backoff 200 ms .. 5 s) and catches up when the stream fails.
+// Keeps the gateway's gallery on the model the trainer promotes (--trainer_address), by the
+// rule of common/rollout/reconciler.h: the target is the trainer's current promoted version
+// (Trainer.ListCheckpoints), looked up on every WatchCheckpoints event, every second while
+// behind and every 10 s otherwise; an upgrade that is running finishes first, then the newest
+// promotion wins; a failed upgrade is retried after a minute. A missed event, a reconnect or a
+// gateway restart mid-upgrade therefore ends on the promoted version. The state is reported in
+// ModelStatus.rollout (GetModelStatus, `dogsearch status`) and the gauge
+// dogsearch_rollout_behind_seconds{follower="gateway"}.
 //
-// Threading: two threads (the watch's stream reader, the upgrade starter). mu_ guards pending_
-// and stopping_; cv_ wakes the starter on change.
+// Threading: the watch's stream thread only nudges; the reconciler's thread does the work.
 #ifndef DOGSEARCH_SERVICES_GATEWAY_CHECKPOINT_FOLLOWER_H_
 #define DOGSEARCH_SERVICES_GATEWAY_CHECKPOINT_FOLLOWER_H_
 
-#include <condition_variable>
 #include <memory>
-#include <mutex>
-#include <string>
-#include <thread>
 
+#include "common/rollout/reconciler.h"
 #include "common/rpc/checkpoint_watch.h"
+#include "common/rpc/trainer_promotions.h"
 #include "services/gateway/core/gateway_core.h"
 
 namespace dogsearch::gateway {
 
-inline constexpr char kMetaFollowedPromotion[] = "followed_promotion";
-
 class CheckpointFollower {
  public:
+  // `core` must outlive the follower. Registers itself as the core's rollout reporter.
   CheckpointFollower(std::shared_ptr<grpc::Channel> channel, rpc::ChannelOptions options,
-                     GatewayCore* core, GalleryStore* store);
+                     GatewayCore* core, rollout::ReconcilerOptions reconcile = {});
   ~CheckpointFollower();  // Stop().
   void Start();
   void Stop();
 
  private:
-  void OnEvent(const v1::CheckpointEvent& event);
-  void StartLoop();
-
   GatewayCore* const core_;
-  GalleryStore* const store_;
-
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::string pending_;
-  bool stopping_ = false;
-  std::thread starter_;
-  rpc::CheckpointWatch watch_;  // Last: its thread uses the members above.
+  rpc::TrainerPromotions promotions_;
+  rollout::Reconciler reconciler_;
+  rpc::CheckpointWatch watch_;  // Last: its thread nudges the reconciler.
 };
 
 }  // namespace dogsearch::gateway

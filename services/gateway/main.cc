@@ -202,7 +202,7 @@ int Main() {
     rpc::ChannelOptions tc = BackendChannel();
     auto ch = rpc::CreateChannel(absl::GetFlag(FLAGS_trainer_address), tc);
     if (!ch.ok()) return Fail(ch.status());
-    follower = std::make_unique<CheckpointFollower>(*ch, tc, &core, store->get());
+    follower = std::make_unique<CheckpointFollower>(*ch, tc, &core);
     follower->Start();
   }
   // Health follows the serving model: NOT_SERVING until one is restored or bootstrapped. The

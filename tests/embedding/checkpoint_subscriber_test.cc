@@ -55,10 +55,25 @@ class FakeTrainer final : public pb::Trainer::Service {
       cv_.wait_for(lock, std::chrono::milliseconds(20));
     }
   }
+  // The promoted version is what ListCheckpoints reports: the latest KIND_PROMOTED pushed,
+  // or one set without any event (a missed event).
+  grpc::Status ListCheckpoints(grpc::ServerContext*, const pb::ListCheckpointsRequest*,
+                               pb::ListCheckpointsResponse* resp) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    resp->set_promoted_version(promoted_);
+    return grpc::Status::OK;
+  }
   void Push(const pb::CheckpointEvent& e) {
     std::lock_guard<std::mutex> lock(mu_);
     events_.push_back(e);
+    if (e.kind() == pb::CheckpointEvent::KIND_PROMOTED) {
+      promoted_ = e.checkpoint().manifest().version();
+    }
     cv_.notify_all();
+  }
+  void PromoteWithoutEvent(const std::string& version) {
+    std::lock_guard<std::mutex> lock(mu_);
+    promoted_ = version;
   }
   void DropStreams() {
     std::lock_guard<std::mutex> lock(mu_);
@@ -81,6 +96,7 @@ class FakeTrainer final : public pb::Trainer::Service {
   std::vector<int64_t> requests_;
   std::vector<std::string> tokens_;
   uint64_t drops_ = 0;
+  std::string promoted_;
 };
 
 // Polls until pred() holds or 10 s pass.
@@ -102,6 +118,8 @@ class SubscriberTest : public ::testing::Test {
     options_.watch.channel.bearer_token = "s3cret";
     options_.watch.initial_backoff = absl::Milliseconds(50);
     options_.watch.max_backoff = absl::Milliseconds(200);
+    options_.reconcile.converged_interval = absl::Milliseconds(200);
+    options_.reconcile.busy_interval = absl::Milliseconds(50);
     auto channel = rpc::CreateChannel("127.0.0.1:" + std::to_string(server_->port()), options_.watch.channel);
     ASSERT_TRUE(channel.ok());
     channel_ = *channel;
@@ -140,6 +158,31 @@ TEST_F(SubscriberTest, LoadsPublishedAndMakesPromotedTheDefault) {
   EXPECT_TRUE(Eventually([&] { return IsDefault("v2"); }));
   EXPECT_EQ(trainer_.tokens(), std::vector<std::string>{"Bearer s3cret"});
   EXPECT_EQ(trainer_.requests().front(), 0);
+  sub.Stop();
+}
+
+// Issue #17: A, then B, then A again: the default ends on A, the trainer's last promotion.
+TEST_F(SubscriberTest, TheDefaultConvergesToTheLastPromotionWhateverTheOrder) {
+  for (const char* v : {"a", "b"}) {
+    trainer_.Push(Event(pb::CheckpointEvent::KIND_PUBLISHED, v, 100));
+  }
+  CheckpointSubscriber sub(channel_, &repo_, options_);
+  sub.Start();
+  ASSERT_TRUE(Eventually([&] { return Ready("a") && Ready("b"); }));
+  trainer_.Push(Event(pb::CheckpointEvent::KIND_PROMOTED, "a", 101));
+  ASSERT_TRUE(Eventually([&] { return IsDefault("a"); }));
+  trainer_.Push(Event(pb::CheckpointEvent::KIND_PROMOTED, "b", 102));
+  ASSERT_TRUE(Eventually([&] { return IsDefault("b"); }));
+  trainer_.Push(Event(pb::CheckpointEvent::KIND_PROMOTED, "a", 103));  // Seen before.
+  EXPECT_TRUE(Eventually([&] { return IsDefault("a"); }));
+  // A promotion whose event never arrives, and a default changed by hand: both converge.
+  trainer_.PromoteWithoutEvent("b");
+  EXPECT_TRUE(Eventually([&] { return IsDefault("b"); }));
+  ASSERT_TRUE(repo_.SetDefault("a").ok());
+  EXPECT_TRUE(Eventually([&] { return IsDefault("b"); }));
+  EXPECT_TRUE(Eventually([&] {
+    return sub.rollout().state == rollout::RolloutState::kConverged;
+  }));
   sub.Stop();
 }
 

@@ -13,6 +13,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/model/model_spec_proto.h"
+#include "common/metrics/metrics.h"
+#include "services/gateway/core/rollout_hooks.h"
 #include "services/gateway/core/search_answer.h"
 #include "services/gateway/core/vectors.h"
 #include "services/trainer/core/open_set.h"
@@ -575,6 +577,123 @@ TEST_F(GatewayCoreTest, OneRequestsPhotoBytesAreBounded) {
   EXPECT_EQ(big.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_TRUE(absl::StrContains(big.status().message(), "the limit is 100 per request"))
       << big.status();
+}
+
+// The rollout rule (issue #17) on a real core with fake backends and a fake trainer; steps are
+// taken by hand so that the timing is the test's.
+class RolloutTest : public GatewayCoreTest {
+ protected:
+  void SetUp() override {
+    embedding_.AddCheckpoint("v3");
+    StartCore();
+    for (int d = 0; d < 6; ++d) ASSERT_TRUE(Enroll(d, 2).ok());
+    rollout::ReconcilerOptions o;
+    o.follower = "gateway-test";
+    o.registry = &registry_;
+    o.failure_backoff = absl::Seconds(60);
+    reconciler_ = std::make_unique<rollout::Reconciler>(
+        GatewayRolloutHooks(core_.get(), [this]() -> absl::StatusOr<std::string> {
+          std::lock_guard<std::mutex> l(mu_);
+          if (!trainer_up_) return absl::UnavailableError("trainer down");
+          return promoted_;
+        }),
+        o);
+  }
+  void Promote(const std::string& v) {
+    std::lock_guard<std::mutex> l(mu_);
+    promoted_ = v;
+  }
+  // Steps (as the reconciler's thread would, every 10 ms here) until converged or 10 s.
+  rollout::RolloutStatus StepUntilConverged() {
+    rollout::RolloutStatus s;
+    for (int i = 0; i < 1000; ++i) {
+      s = reconciler_->Step();
+      if (s.state == rollout::RolloutState::kConverged) break;
+      absl::SleepFor(absl::Milliseconds(10));
+    }
+    return s;
+  }
+
+  metrics::MetricsRegistry registry_;
+  std::mutex mu_;
+  std::string promoted_;
+  bool trainer_up_ = true;
+  std::unique_ptr<rollout::Reconciler> reconciler_;
+};
+
+TEST_F(RolloutTest, TheIssuesSequenceEndsOnTheLastPromotion) {
+  // Serving v1; promote v2 (upgrade runs and flips); during v1's retire grace promote v1, then
+  // v2 again: the gallery must end on v2 and stay there after the grace.
+  Promote("v2");
+  EXPECT_EQ(reconciler_->Step().state, rollout::RolloutState::kRollingOut);
+  ASSERT_EQ(WaitUpgrade().state(), v1::UPGRADE_STATE_SUCCEEDED);
+  Promote("v1");
+  const rollout::RolloutStatus during_grace = reconciler_->Step();
+  EXPECT_EQ(during_grace.state, rollout::RolloutState::kRollingOut);
+  EXPECT_NE(during_grace.detail.find("grace"), std::string::npos) << during_grace.detail;
+  Promote("v2");
+  EXPECT_EQ(reconciler_->Step().state, rollout::RolloutState::kConverged);
+  absl::SleepFor(options_.retire_grace * 3);
+  EXPECT_EQ(StepUntilConverged().state, rollout::RolloutState::kConverged);
+  EXPECT_EQ(core_->serving_version(), "v2");
+}
+
+TEST_F(RolloutTest, APromotionDuringAnUpgradeWaitsForItThenTheNewestWins) {
+  embedding_.set_delay(absl::Milliseconds(30));  // Each re-embedding batch takes a while.
+  Promote("v2");
+  EXPECT_EQ(reconciler_->Step().state, rollout::RolloutState::kRollingOut);
+  Promote("v3");  // While the upgrade to v2 runs.
+  const rollout::RolloutStatus waiting = reconciler_->Step();
+  EXPECT_EQ(waiting.state, rollout::RolloutState::kRollingOut);
+  EXPECT_EQ(waiting.promoted, "v3");
+  embedding_.set_delay(absl::ZeroDuration());
+  const rollout::RolloutStatus done = StepUntilConverged();
+  EXPECT_EQ(done.state, rollout::RolloutState::kConverged);
+  EXPECT_EQ(core_->serving_version(), "v3");
+  // Every photo is in the served collection.
+  EXPECT_EQ(index_.Count("gallery__v3"), store_->CountPhotos());
+  EXPECT_EQ(core_->GetModelStatus().rollout().state(), v1::ROLLOUT_STATE_UNSPECIFIED);
+  core_->SetRolloutReporter([this] { return ToProto(reconciler_->status(), absl::Now()); });
+  const v1::ModelStatus st = core_->GetModelStatus();
+  EXPECT_EQ(st.rollout().state(), v1::ROLLOUT_STATE_CONVERGED);
+  EXPECT_EQ(st.rollout().promoted_version(), "v3");
+  core_->SetRolloutReporter(nullptr);
+}
+
+TEST_F(RolloutTest, AFailedUpgradeIsRetriedAfterTheBackoffAndAnUnreachableTrainerChangesNothing) {
+  Promote("v9");  // The embedding service cannot load it.
+  const absl::Time t0 = absl::Now();
+  rollout::RolloutStatus s = reconciler_->Step(t0);
+  for (int i = 0; i < 200 && s.state != rollout::RolloutState::kFailed; ++i) {
+    absl::SleepFor(absl::Milliseconds(10));
+    s = reconciler_->Step(t0 + absl::Seconds(1));
+  }
+  EXPECT_EQ(s.state, rollout::RolloutState::kFailed);
+  EXPECT_FALSE(s.detail.empty());
+  // Within the backoff nothing is started again.
+  EXPECT_EQ(reconciler_->Step(t0 + absl::Seconds(30)).state, rollout::RolloutState::kFailed);
+  EXPECT_EQ(core_->serving_version(), "v1");
+  // The gauge says how long the gallery has been behind.
+  EXPECT_NE(registry_.RenderText().find("dogsearch_rollout_behind_seconds{follower=\"gateway-test\"} 30"),
+            std::string::npos) << registry_.RenderText();
+  // After the backoff, a new attempt.
+  EXPECT_EQ(reconciler_->Step(t0 + absl::Seconds(61)).state, rollout::RolloutState::kRollingOut);
+  // The trainer comes back to v2 while unreachable first: nothing moves, then it converges.
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    trainer_up_ = false;
+  }
+  EXPECT_EQ(reconciler_->Step().state, rollout::RolloutState::kTrainerUnreachable);
+  EXPECT_EQ(core_->serving_version(), "v1");
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    trainer_up_ = true;
+  }
+  Promote("v2");
+  EXPECT_EQ(StepUntilConverged().state, rollout::RolloutState::kConverged);
+  EXPECT_EQ(core_->serving_version(), "v2");
+  EXPECT_NE(registry_.RenderText().find("dogsearch_rollout_behind_seconds{follower=\"gateway-test\"} 0"),
+            std::string::npos);
 }
 
 }  // namespace

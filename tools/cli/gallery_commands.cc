@@ -3,6 +3,7 @@
 #include <filesystem>
 
 #include "absl/flags/flag.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "common/base/file_util.h"
@@ -223,6 +224,15 @@ int CmdStatus(const Cli& cli, const std::vector<std::string>& args) {
   }
   if (!u.state_reason().empty()) absl::StrAppend(&upgrade, ": ", u.state_reason());
   std::printf("Latest upgrade: %s\n", upgrade.c_str());
+  const v1::Rollout& r = st.rollout();
+  if (r.state() != v1::ROLLOUT_STATE_UNSPECIFIED) {
+    std::string line = absl::StrCat(
+        "Trainer promotes: ", r.promoted_version().empty() ? "(nothing)" : r.promoted_version(),
+        " (", absl::AsciiStrToLower(v1::RolloutState_Name(r.state()).substr(strlen("ROLLOUT_STATE_"))),
+        r.behind_seconds() > 0 ? absl::StrCat(", behind for ", r.behind_seconds(), " s") : "", ")");
+    if (!r.detail().empty()) absl::StrAppend(&line, ": ", r.detail());
+    std::printf("%s\n", line.c_str());
+  }
   return kExitOk;
 }
 

@@ -358,7 +358,25 @@ v1::ModelStatus GatewayCore::GetModelStatus() const {
   st.set_dogs(deps_.store->CountDogs());
   st.set_photos(deps_.store->CountPhotos());
   *st.mutable_upgrade() = upgrader_->progress();
+  std::function<v1::Rollout()> rollout;
+  {
+    std::lock_guard<std::mutex> lock(rollout_mu_);
+    rollout = rollout_;
+  }
+  if (rollout) *st.mutable_rollout() = rollout();
   return st;
+}
+
+std::string GatewayCore::serving_version() const {
+  TargetPtr t = state_.serving();
+  return t ? t->version : "";
+}
+
+v1::UpgradeProgress GatewayCore::upgrade_progress() const { return upgrader_->progress(); }
+
+void GatewayCore::SetRolloutReporter(std::function<v1::Rollout()> rollout) {
+  std::lock_guard<std::mutex> lock(rollout_mu_);
+  rollout_ = std::move(rollout);
 }
 
 absl::StatusOr<v1::ModelStatus> GatewayCore::StartModelUpgrade(

@@ -17,6 +17,7 @@
 #define DOGSEARCH_SERVICES_GATEWAY_CORE_GATEWAY_CORE_H_
 
 #include <condition_variable>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -65,6 +66,12 @@ class GatewayCore {
   absl::StatusOr<v1::ListDogsResponse> ListDogs(const v1::ListDogsRequest& req) const;
   v1::ModelStatus GetModelStatus() const;
   absl::StatusOr<v1::ModelStatus> StartModelUpgrade(const v1::StartModelUpgradeRequest& req);
+  // Cheap parts of GetModelStatus (no gallery counts), for the rollout follower.
+  std::string serving_version() const;
+  v1::UpgradeProgress upgrade_progress() const;
+  // GetModelStatus reports `rollout()` when set (a gateway following a trainer). Set before
+  // serving; the function must be thread-safe and outlive the core's use of it.
+  void SetRolloutReporter(std::function<v1::Rollout()> rollout);
 
   // A stored photo's bytes (for the web page). INVALID_ARGUMENT, NOT_FOUND.
   absl::StatusOr<std::string> GetPhoto(const std::string& photo_id) const;
@@ -119,6 +126,9 @@ class GatewayCore {
   std::condition_variable cv_;
   bool stopping_ = false;
   std::thread supervisor_;
+  // Set once by SetRolloutReporter; read by GetModelStatus.
+  mutable std::mutex rollout_mu_;
+  std::function<v1::Rollout()> rollout_ ABSL_GUARDED_BY(rollout_mu_);
 };
 
 }  // namespace dogsearch::gateway
