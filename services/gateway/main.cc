@@ -37,7 +37,10 @@ ABSL_FLAG(std::string, index_shards, "",
           "Comma-separated index targets, one per shard (overrides --index_address); records "
           "are placed by a hash of their id, searches fan out to all");
 ABSL_FLAG(std::string, trainer_address, "",
-          "Trainer to follow: promoted checkpoints start an upgrade (empty = off)");
+          "Trainer to follow: the gallery converges to its promoted checkpoint (empty = off)");
+ABSL_FLAG(int, rollout_alarm_seconds, 600,
+          "Log rollout_behind when the gallery has not been on the trainer's promoted version "
+          "for this long");
 ABSL_FLAG(std::string, backend_token, "", "Bearer token sent to the backends");
 ABSL_FLAG(std::string, backend_tls_ca, "", "PEM CA verifying the backends (enables TLS)");
 ABSL_FLAG(std::string, backend_tls_cert, "", "PEM client certificate for mutual TLS");
@@ -202,7 +205,9 @@ int Main() {
     rpc::ChannelOptions tc = BackendChannel();
     auto ch = rpc::CreateChannel(absl::GetFlag(FLAGS_trainer_address), tc);
     if (!ch.ok()) return Fail(ch.status());
-    follower = std::make_unique<CheckpointFollower>(*ch, tc, &core);
+    rollout::ReconcilerOptions ro;
+    ro.expected_rollout = absl::Seconds(std::max(1, absl::GetFlag(FLAGS_rollout_alarm_seconds)));
+    follower = std::make_unique<CheckpointFollower>(*ch, tc, &core, ro);
     follower->Start();
   }
   // Health follows the serving model: NOT_SERVING until one is restored or bootstrapped. The

@@ -4,7 +4,8 @@
 // random intervals (0.1 s .. 3 s, some while an upgrade runs), and the gateway SIGKILLed and
 // restarted in the middle. Afterwards the gateway serves the last promoted version, says so
 // (rollout CONVERGED), its collection holds every photo, and every search either found the
-// right dog or failed with a retryable status.
+// right dog (its enrolled photo at distance ~0 in the served space) or failed with a retryable
+// status.
 #include <grpcpp/grpcpp.h>
 
 #include <atomic>
@@ -140,14 +141,27 @@ TEST_F(RolloutStormTest, TenPromotionsAndAGatewayKillEndOnTheLastPromotion) {
         const int d = static_cast<int>(rng() % kDogs);
         v1::SearchRequest r;
         r.mutable_photo()->set_data(Photo(d, static_cast<int>(rng() % kPhotosPerDog)));
-        r.set_k(1);
+        r.set_k(5);
         grpc::ClientContext ctx;
         rpc::PrepareContext(&ctx, options_, absl::Seconds(10));
         v1::SearchResponse resp;
         grpc::Status s = stub_->Search(&ctx, r, &resp);
         if (s.ok()) {
-          (resp.matches_size() > 0 && resp.matches(0).dog_id() == absl::StrCat("dog", d) ? right
-                                                                                         : wrong)++;
+          // The query is an enrolled photo, so its own dog is at distance ~0 in the served
+          // space; a space mixed up by an upgrade would put it far away. (Random-weight models
+          // squeeze some different photos to within 0.001 of each other, so the test accepts
+          // the right dog anywhere in that tie instead of only at rank 1.)
+          bool ok = false;
+          for (const v1::DogMatch& m : resp.matches()) {
+            ok = ok || (m.dog_id() == absl::StrCat("dog", d) && m.distance() < 1e-3f);
+          }
+          (ok ? right : wrong)++;
+          if (!ok && wrong.load() <= 5) {
+            std::cerr << absl::StrCat("wrong: dog", d, " model ", resp.model_version(), " got ",
+                                      resp.matches_size() ? resp.matches(0).dog_id() : "none",
+                                      " at ", resp.matches_size() ? resp.matches(0).distance() : -1,
+                                      "\n");
+          }
         } else {
           (Retryable(s.error_code()) ? retryable : other)++;
           if (!Retryable(s.error_code())) std::cerr << "search failed: " << s.error_message() << "\n";
@@ -159,9 +173,11 @@ TEST_F(RolloutStormTest, TenPromotionsAndAGatewayKillEndOnTheLastPromotion) {
   // The storm.
   std::mt19937 rng(17);
   std::string last;
+  absl::Time last_promoted;
   for (int p = 0; p < 10; ++p) {
     last = absl::StrCat("c", 1 + rng() % 3);
     ASSERT_TRUE(Promote(last).ok()) << last;
+    last_promoted = absl::Now();
     if (p == 5) {
       gateway_->Kill(SIGKILL);
       gateway_.reset();
@@ -169,7 +185,6 @@ TEST_F(RolloutStormTest, TenPromotionsAndAGatewayKillEndOnTheLastPromotion) {
     }
     absl::SleepFor(absl::Milliseconds(100 + rng() % 2900));
   }
-  const absl::Time storm_end = absl::Now();
   v1::ModelStatus st;
   for (int i = 0; i < 1200; ++i) {
     st = Status();
@@ -181,7 +196,7 @@ TEST_F(RolloutStormTest, TenPromotionsAndAGatewayKillEndOnTheLastPromotion) {
     }
     absl::SleepFor(absl::Milliseconds(100));
   }
-  const double converge_s = absl::ToDoubleSeconds(absl::Now() - storm_end);
+  const double converge_s = absl::ToDoubleSeconds(absl::Now() - last_promoted);
   absl::SleepFor(absl::Seconds(1));
   stop = true;
   for (auto& t : clients) t.join();
