@@ -21,10 +21,12 @@ BUILD_PACKAGES=(
   openssl ca-certificates
   curl unzip
 )
-# Tests only: the web page's browser test (tests/web) and the deployment checks (tests/deploy).
+# Tests only: the web page's browser test (tests/web), the deployment checks (tests/deploy) and
+# the client libraries' tests (tests/clients: Debian's grpcio and protobuf for Python).
 TEST_PACKAGES=(
   chromium fonts-dejavu-core
   docker-compose python3-yaml
+  python3-grpcio python3-protobuf
 )
 RUNTIME_PACKAGES=(
   libtorch1.13 libgrpc++1.51 libprotobuf32 libopencv-imgcodecs406 libopencv-imgproc406
