@@ -26,11 +26,12 @@ from google.protobuf import json_format
 from dogsearch.errors import DogSearchError, from_rpc_error
 from dogsearch.v1 import dogsearch_pb2 as pb
 from dogsearch.v1 import dogsearch_pb2_grpc as pb_grpc
+from dogsearch.v1 import embedding_pb2
 from dogsearch.v1 import model_pb2
 from dogsearch.v1 import trainer_pb2 as tpb
 from dogsearch.v1 import trainer_pb2_grpc as tpb_grpc
 
-PhotoLike = Union[str, os.PathLike, bytes, bytearray, memoryview, "pb.Photo", Any]
+PhotoLike = Union[str, os.PathLike, bytes, bytearray, memoryview, "embedding_pb2.Photo", Any]
 """A path to an image file, its bytes, a PIL image, or a dogsearch.v1.Photo."""
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp")
@@ -45,20 +46,20 @@ _TERMINAL_JOB_STATES = (
 )
 
 
-def to_photo(photo: PhotoLike, name: str = "") -> "pb.Photo":
+def to_photo(photo: PhotoLike, name: str = "") -> "embedding_pb2.Photo":
     """A dogsearch.v1.Photo from a path, bytes, a PIL image or a Photo."""
-    if isinstance(photo, pb.Photo):
+    if isinstance(photo, embedding_pb2.Photo):
         return photo
     if isinstance(photo, (bytes, bytearray, memoryview)):
-        return pb.Photo(data=bytes(photo), name=name)
+        return embedding_pb2.Photo(data=bytes(photo), name=name)
     if isinstance(photo, (str, os.PathLike)):
         path = Path(photo)
-        return pb.Photo(data=path.read_bytes(), name=name or path.name)
+        return embedding_pb2.Photo(data=path.read_bytes(), name=name or path.name)
     if hasattr(photo, "save") and hasattr(photo, "mode"):  # A PIL image.
         buf = io.BytesIO()
         image = photo if photo.mode in ("RGB", "L") else photo.convert("RGB")
         image.save(buf, format="JPEG", quality=95)
-        return pb.Photo(data=buf.getvalue(), name=name or "image.jpg")
+        return embedding_pb2.Photo(data=buf.getvalue(), name=name or "image.jpg")
     raise TypeError(f"a photo must be a path, bytes, a PIL image or a Photo, not {type(photo).__name__}")
 
 
@@ -126,7 +127,8 @@ class Client:
     """The dogsearch API. ``address``: the gateway (DogSearch); ``trainer_address``: the trainer
     (optional; needed for train/watch/promote). ``token``: the bearer token (``trainer_token``
     defaults to it). TLS when ``tls`` is true or a CA / client certificate is given (mutual TLS
-    with ``client_cert`` and ``client_key``). ``timeout``: seconds per call (streams excepted)."""
+    with ``client_cert`` and ``client_key``); the trainer connection follows the same settings
+    unless ``trainer_tls`` says otherwise. ``timeout``: seconds per call (streams excepted)."""
 
     def __init__(
         self,
@@ -135,6 +137,7 @@ class Client:
         token: Optional[str] = None,
         trainer_address: Optional[str] = None,
         trainer_token: Optional[str] = None,
+        trainer_tls: Optional[bool] = None,
         tls: bool = False,
         ca_cert: Optional[Union[str, os.PathLike]] = None,
         client_cert: Optional[Union[str, os.PathLike]] = None,
@@ -147,7 +150,9 @@ class Client:
         self._ds = _Service(pb_grpc.DogSearchStub(gateway), token, timeout)
         self._trainer: Optional[_Service] = None
         if trainer_address:
-            tc = _channel(trainer_address, tls, ca_cert, client_cert, client_key)
+            secure = trainer_tls if trainer_tls is not None else bool(tls or ca_cert or client_cert)
+            tc = (_channel(trainer_address, True, ca_cert, client_cert, client_key) if secure
+                  else _channel(trainer_address, False, None, None, None))
             self._channels.append(tc)
             self._trainer = _Service(tpb_grpc.TrainerStub(tc),
                                      trainer_token if trainer_token is not None else token, timeout)

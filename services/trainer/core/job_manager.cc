@@ -265,10 +265,12 @@ void JobManager::RunJob(pb::Job job, std::atomic<bool>* cancel) {
     p->set_state(pb::JOB_STATE_SUCCEEDED);
   }
   if (p->state() != pb::JOB_STATE_INTERRUPTED) job.set_finished_unix_seconds(NowSeconds());
-  Record(job);
+  // Publish before announcing SUCCEEDED: a client that watches the job to its end and then
+  // lists (or promotes) the checkpoints must find the new one there.
   if (p->state() == pb::JOB_STATE_SUCCEEDED && on_finished && !r->best_version.empty()) {
     on_finished(job, CheckpointRoot(o->output_dir) + "/" + r->best_version);
   }
+  Record(job);
   DS_LOG(kInfo, "job_finished").Kv("job", job.id()).Kv("state", pb::JobState_Name(p->state()));
 }
 

@@ -65,7 +65,9 @@ class JobManager {
   std::function<void(const ::dogsearch::v1::Job& job, const std::string& checkpoint_dir)>
       on_checkpoint;
   // Called on the training thread when a job SUCCEEDED, with its best checkpoint's directory
-  // (the trainer service publishes it to the fleet). Set both hooks before Start().
+  // (the trainer service publishes it to the fleet), before SUCCEEDED is recorded and sent to
+  // watchers: whoever sees the job end finds its checkpoint published. Set both hooks before
+  // Start().
   std::function<void(const ::dogsearch::v1::Job& job, const std::string& best_checkpoint_dir)>
       on_finished;
 
