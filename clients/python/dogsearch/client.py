@@ -266,8 +266,13 @@ class Client:
                 summary.photos += len(batches[0])
                 rest = batches[1:]
             except DogSearchError as e:
-                if e.code != grpc.StatusCode.ALREADY_EXISTS or "dog" not in e.message:
+                # ALREADY_EXISTS: the dog exists (add the photos), or a photo is another dog's.
+                if e.code != grpc.StatusCode.ALREADY_EXISTS:
                     raise
+                try:
+                    self.dog(dog_id)
+                except DogSearchError:
+                    raise e from None
                 rest = batches
             for b in rest:
                 added = self.add_photos(dog_id, b)
