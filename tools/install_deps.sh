@@ -22,11 +22,12 @@ BUILD_PACKAGES=(
   curl unzip
 )
 # Tests only: the web page's browser test (tests/web), the deployment checks (tests/deploy) and
-# the client libraries' tests (tests/clients: Debian's grpcio and protobuf for Python).
+# the client libraries' tests (tests/clients: Debian's grpcio and protobuf for Python, and pip,
+# setuptools and wheel to install the Python client as a user would).
 TEST_PACKAGES=(
   chromium fonts-dejavu-core
   docker-compose python3-yaml
-  python3-grpcio python3-protobuf
+  python3-grpcio python3-protobuf python3-pip python3-setuptools python3-wheel
 )
 RUNTIME_PACKAGES=(
   libtorch1.13 libgrpc++1.51 libprotobuf32 libopencv-imgcodecs406 libopencv-imgproc406

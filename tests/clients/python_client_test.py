@@ -4,6 +4,7 @@ follows the trainer. Every client method, a training job watched to the end and 
 photo, a missing token, TLS with the development certificates.
 
 Usage: python3 python_client_test.py BUILD_DIR   (exit 77 when grpcio is missing: CTest skip)
+(tests/clients/run_python_test.sh installs the package with pip first and tests that copy.)
 """
 
 import os
@@ -13,7 +14,8 @@ import unittest
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "clients" / "python"))
+if not os.environ.get("DOGSEARCH_CLIENT_INSTALLED"):  # Else: the copy pip installed.
+    sys.path.insert(0, str(ROOT / "clients" / "python"))
 try:
     import grpc  # noqa: F401
     import dogsearch
