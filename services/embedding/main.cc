@@ -6,20 +6,15 @@
 #include <cstdio>
 
 #include "absl/flags/flag.h"
-#include "common/base/env_flags.h"
-#include "common/base/file_util.h"
 #include "common/base/log.h"
 #include "common/base/process_stats.h"
-#include "common/metrics/metrics_http_server.h"
 #include "common/model/checkpoint_manifest.h"
-#include "common/rpc/grpc_server.h"
-#include "common/rpc/shutdown_signal.h"
+#include "common/rpc/server_shell.h"
 #include "services/embedding/checkpoint_subscriber.h"
 #include "services/embedding/core/directory_watcher.h"
 #include "services/embedding/core/torch_model.h"
 #include "services/embedding/embedding_service.h"
 
-ABSL_FLAG(std::string, address, "127.0.0.1:50051", "host:port for gRPC");
 ABSL_FLAG(std::string, model_dir, "./data/models", "Directory of checkpoint directories");
 ABSL_FLAG(std::string, default_model, "", "Version to load and serve first (empty = newest)");
 ABSL_FLAG(int, watch_interval_seconds, 5, "Poll model_dir for new checkpoints (0 = off)");
@@ -53,22 +48,9 @@ ABSL_FLAG(int64_t, max_request_pixels, 100000000,
           "Pixels of all photos in one Embed request (from the headers; the gateway keeps its "
           "calls under 100 million)");
 ABSL_FLAG(int, max_loaded_models, 3, "READY versions kept; more retire the oldest non-default");
-ABSL_FLAG(int, metrics_port, 0, "Port for /metrics and /healthz (0 = off)");
-ABSL_FLAG(std::string, tls_cert, "", "PEM certificate (enables TLS)");
-ABSL_FLAG(std::string, tls_key, "", "PEM private key of --tls_cert");
-ABSL_FLAG(std::string, tls_ca, "", "PEM CA: require client certificates signed by it");
-ABSL_FLAG(std::string, auth_token, "", "Bearer token for model administration RPCs");
-ABSL_FLAG(bool, protect_reads, true,
-          "With --auth_token: require the token on reads too (--protect_reads=false opens them)");
-ABSL_FLAG(std::string, log_level, "info", "debug, info, warning or error");
 
 namespace dogsearch::embedding {
 namespace {
-
-int Fail(const absl::Status& s) {
-  DS_LOG(kError, "embedding_server_failed").Kv("status", s);
-  return 1;
-}
 
 BatchObserver Observer(metrics::MetricsRegistry* r) {
   auto* size = r->GetHistogram("dogsearch_embedding_batch_size", "Photos per forward pass.",
@@ -84,11 +66,7 @@ BatchObserver Observer(metrics::MetricsRegistry* r) {
   }};
 }
 
-int Main() {
-  auto signals = rpc::ShutdownSignal::Install();
-  LogLevel level;
-  if (absl::Status s = ParseLogLevel(absl::GetFlag(FLAGS_log_level), &level); !s.ok()) return Fail(s);
-  SetLogLevel(level);
+int Main(rpc::ServerShell& shell) {
   int requested_threads = absl::GetFlag(FLAGS_threads);
   if (requested_threads <= 0) requested_threads = std::max(1, UsableCores() - 1);
   const int threads = SetTorchThreads(requested_threads);
@@ -136,7 +114,7 @@ int Main() {
     if (all.ok() && !all->empty()) first = all->back().version;
   }
   if (!first.empty()) {
-    if (absl::Status s = repository.StartLoad(first, true); !s.ok()) return Fail(s);
+    if (absl::Status s = repository.StartLoad(first, true); !s.ok()) return shell.Fail(s);
   } else {
     DS_LOG(kWarning, "no_checkpoint_yet").Kv("model_dir", model_dir);
   }
@@ -150,7 +128,7 @@ int Main() {
     so.watch.channel.tls.ca_file = absl::GetFlag(FLAGS_trainer_tls_ca);
     so.make_default_on_publish = absl::GetFlag(FLAGS_trainer_make_default);
     auto channel = rpc::CreateChannel(absl::GetFlag(FLAGS_trainer_address), so.watch.channel);
-    if (!channel.ok()) return Fail(channel.status());
+    if (!channel.ok()) return shell.Fail(channel.status());
     subscriber = std::make_unique<CheckpointSubscriber>(*channel, &repository, so);
     subscriber->Start();
   }
@@ -168,29 +146,17 @@ int Main() {
   limits.image.max_pixels = static_cast<uint64_t>(absl::GetFlag(FLAGS_max_pixels));
   limits.max_request_pixels = static_cast<uint64_t>(absl::GetFlag(FLAGS_max_request_pixels));
   EmbeddingService service({&repository, &batcher, &decode_pool, &admin_pool, model_dir, &registry},
-                           limits,
-                           rpc::TokenAuthenticator(absl::GetFlag(FLAGS_auth_token),
-                                                   absl::GetFlag(FLAGS_protect_reads)));
-  rpc::GrpcServerOptions opts;
-  opts.address = absl::GetFlag(FLAGS_address);
-  opts.tls = {absl::GetFlag(FLAGS_tls_cert), absl::GetFlag(FLAGS_tls_key), absl::GetFlag(FLAGS_tls_ca)};
-  opts.health_service_names = {v1::Embedding::service_full_name()};
-  opts.name = "embedding";
-  opts.auth = rpc::TokenAuthenticator(absl::GetFlag(FLAGS_auth_token),
-                                      absl::GetFlag(FLAGS_protect_reads));
-  auto server = rpc::GrpcServer::Start(opts, {&service});
-  if (!server.ok()) return Fail(server.status());
-  server_ptr = server->get();
-  (*server)->SetServing(repository.HasReadyDefault());
-  auto http = metrics::StartMetricsPort(absl::GetFlag(FLAGS_metrics_port), [&repository] {
-    return repository.HasReadyDefault() ? absl::OkStatus()
-                                        : absl::UnavailableError("no default model ready");
-  });
-  if (!http.ok()) return Fail(http.status());
-  std::printf("embedding listening on port %d\n", (*server)->port());
-  std::fflush(stdout);
-  signals->Wait();
-  (*server)->Shutdown(absl::Seconds(10));
+                           limits, shell.auth());
+  rpc::ServeOptions serve{{v1::Embedding::service_full_name()}, [&repository] {
+                            return repository.HasReadyDefault()
+                                       ? absl::OkStatus()
+                                       : absl::UnavailableError("no default model ready");
+                          }};
+  if (absl::Status s = shell.Serve({&service}, serve); !s.ok()) return shell.Fail(s);
+  server_ptr = shell.server();
+  shell.server()->SetServing(repository.HasReadyDefault());
+  shell.WaitForSignal();
+  shell.Shutdown(absl::Seconds(10));
   server_ptr = nullptr;
   if (subscriber) subscriber->Stop();
   batcher.Stop();
@@ -201,7 +167,6 @@ int Main() {
 }  // namespace dogsearch::embedding
 
 int main(int argc, char** argv) {
-  dogsearch::MakeNewFilesPrivate();
-  dogsearch::ParseFlagsWithEnv(argc, argv);
-  return dogsearch::embedding::Main();
+  auto shell = dogsearch::rpc::ServerShell::Init(argc, argv, {"embedding", "127.0.0.1:50051"});
+  return dogsearch::embedding::Main(*shell);
 }

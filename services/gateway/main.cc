@@ -7,20 +7,16 @@
 #include <memory>
 
 #include "absl/flags/flag.h"
-#include "common/base/env_flags.h"
+#include "absl/strings/str_split.h"
 #include "common/base/file_util.h"
 #include "common/base/log.h"
-#include "common/metrics/metrics_http_server.h"
-#include "common/rpc/grpc_server.h"
-#include "common/rpc/shutdown_signal.h"
-#include "absl/strings/str_split.h"
+#include "common/rpc/server_shell.h"
 #include "services/gateway/checkpoint_follower.h"
 #include "services/gateway/core/sharded_index.h"
 #include "services/gateway/dogsearch_service.h"
 #include "services/gateway/grpc_backends.h"
 #include "services/gateway/http_api.h"
 
-ABSL_FLAG(std::string, address, "127.0.0.1:50050", "host:port for gRPC (DogSearch)");
 ABSL_FLAG(std::string, http_address, "127.0.0.1", "Host for the web page and /api/");
 ABSL_FLAG(int, http_port, 8080, "Port for the web page and /api/ (0 = pick one, -1 = off)");
 ABSL_FLAG(std::string, http_tls_cert, "", "PEM certificate: serve the web page and /api/ over HTTPS");
@@ -46,11 +42,6 @@ ABSL_FLAG(std::string, backend_tls_ca, "", "PEM CA verifying the backends (enabl
 ABSL_FLAG(std::string, backend_tls_cert, "", "PEM client certificate for mutual TLS");
 ABSL_FLAG(std::string, backend_tls_key, "", "PEM key of --backend_tls_cert");
 ABSL_FLAG(std::string, backend_tls_server_name, "", "Name checked on backend certificates");
-ABSL_FLAG(std::string, tls_cert, "", "PEM certificate (enables TLS on the gRPC port)");
-ABSL_FLAG(std::string, tls_key, "", "PEM private key of --tls_cert");
-ABSL_FLAG(std::string, tls_ca, "", "PEM CA: require client certificates signed by it");
-ABSL_FLAG(std::string, auth_token, "", "Bearer token required on mutating RPCs (empty = off)");
-ABSL_FLAG(bool, protect_reads, false, "Require the bearer token on reads too");
 ABSL_FLAG(int, backend_timeout_ms, 10000, "Longest single backend call");
 ABSL_FLAG(int, retire_grace_seconds, 30, "Old model kept after an upgrade flips");
 ABSL_FLAG(double, default_threshold, 1.0, "Same-dog distance when a manifest has none");
@@ -71,16 +62,9 @@ ABSL_FLAG(int64_t, max_request_bytes, 64 << 20,
           "Encoded bytes of all photos in one request (also bounds the gRPC and HTTP bodies)");
 ABSL_FLAG(int64_t, max_request_pixels, 400000000,
           "Pixels (from the headers) of all photos in one request");
-ABSL_FLAG(int, metrics_port, 0, "Port for /metrics and /healthz (0 = off)");
-ABSL_FLAG(std::string, log_level, "info", "debug, info, warning or error");
 
 namespace dogsearch::gateway {
 namespace {
-
-int Fail(const absl::Status& s) {
-  DS_LOG(kError, "gateway_server_failed").Kv("status", s);
-  return 1;
-}
 
 absl::StatusOr<GatewayOptions> Options() {
   GatewayOptions o;
@@ -126,26 +110,21 @@ rpc::ChannelOptions BackendChannel() {
   return c;
 }
 
-int Main() {
-  auto signals = rpc::ShutdownSignal::Install();
-  LogLevel level;
-  if (absl::Status s = ParseLogLevel(absl::GetFlag(FLAGS_log_level), &level); !s.ok()) return Fail(s);
-  SetLogLevel(level);
-
+int Main(rpc::ServerShell& shell) {
   const std::string data_dir = absl::GetFlag(FLAGS_data_dir);
-  if (absl::Status s = MakeDirs(data_dir); !s.ok()) return Fail(s);
+  if (absl::Status s = MakeDirs(data_dir); !s.ok()) return shell.Fail(s);
   auto store = GalleryStore::Open(data_dir + "/gallery.sqlite");
-  if (!store.ok()) return Fail(store.status());
+  if (!store.ok()) return shell.Fail(store.status());
   const std::string photos_dir = absl::GetFlag(FLAGS_photos_dir).empty()
                                      ? data_dir + "/photos"
                                      : absl::GetFlag(FLAGS_photos_dir);
   auto photos = PhotoStore::Open(photos_dir);
-  if (!photos.ok()) return Fail(photos.status());
+  if (!photos.ok()) return shell.Fail(photos.status());
 
   const rpc::ChannelOptions emb_opts = EmbeddingChannelOptions(BackendChannel());
   const rpc::ChannelOptions idx_opts = IndexChannelOptions(BackendChannel());
   auto emb_channel = rpc::CreateChannel(absl::GetFlag(FLAGS_embedding_address), emb_opts);
-  if (!emb_channel.ok()) return Fail(emb_channel.status());
+  if (!emb_channel.ok()) return shell.Fail(emb_channel.status());
   GrpcEmbeddingBackend embedding(*emb_channel, emb_opts);
   std::vector<std::string> index_targets = {absl::GetFlag(FLAGS_index_address)};
   if (!absl::GetFlag(FLAGS_index_shards).empty()) {
@@ -155,7 +134,7 @@ int Main() {
   std::vector<IndexBackend*> shard_ptrs;
   for (const std::string& target : index_targets) {
     auto channel = rpc::CreateChannel(target, idx_opts);
-    if (!channel.ok()) return Fail(channel.status());
+    if (!channel.ok()) return shell.Fail(channel.status());
     index_shards.push_back(std::make_unique<GrpcIndexBackend>(*channel, idx_opts));
     shard_ptrs.push_back(index_shards.back().get());
   }
@@ -163,25 +142,11 @@ int Main() {
   IndexBackend* index = shard_ptrs.size() == 1 ? shard_ptrs[0] : &sharded;
 
   absl::StatusOr<GatewayOptions> options = Options();
-  if (!options.ok()) return Fail(options.status());
+  if (!options.ok()) return shell.Fail(options.status());
   GatewayCore core({store->get(), &*photos, &embedding, index}, *std::move(options));
   core.Start();
-  const rpc::TokenAuthenticator auth(absl::GetFlag(FLAGS_auth_token),
-                                     absl::GetFlag(FLAGS_protect_reads));
+  const rpc::TokenAuthenticator& auth = shell.auth();
   DogSearchService service(&core, auth, &metrics::MetricsRegistry::Default());
-
-  rpc::GrpcServerOptions opts;
-  opts.address = absl::GetFlag(FLAGS_address);
-  opts.tls = {absl::GetFlag(FLAGS_tls_cert), absl::GetFlag(FLAGS_tls_key),
-              absl::GetFlag(FLAGS_tls_ca)};
-  opts.health_service_names = {v1::DogSearch::service_full_name()};
-  opts.name = "gateway";
-  opts.auth = auth;
-  // The largest request the API accepts (its photos plus room for the other fields).
-  opts.max_receive_message_bytes = static_cast<int>(
-      std::min<int64_t>(absl::GetFlag(FLAGS_max_request_bytes) + (1 << 20), INT32_MAX));
-  auto server = rpc::GrpcServer::Start(opts, {&service});
-  if (!server.ok()) return Fail(server.status());
 
   std::unique_ptr<HttpApi> http;
   if (absl::GetFlag(FLAGS_http_port) >= 0) {
@@ -193,26 +158,33 @@ int Main() {
     ho.allowed_hosts = absl::StrSplit(absl::GetFlag(FLAGS_http_allowed_hosts), ',',
                                       absl::SkipWhitespace());
     auto h = HttpApi::Start(&core, auth, ho);
-    if (!h.ok()) return Fail(h.status());
+    if (!h.ok()) return shell.Fail(h.status());
     http = *std::move(h);
   }
-  auto metrics_http = metrics::StartMetricsPort(absl::GetFlag(FLAGS_metrics_port), [&core] {
+  rpc::ServeOptions serve;
+  serve.health_names = {v1::DogSearch::service_full_name()};
+  serve.health = [&core] {
     return core.serving() ? absl::OkStatus() : absl::UnavailableError("no model serving yet");
-  });
-  if (!metrics_http.ok()) return Fail(metrics_http.status());
+  };
+  // The largest request the API accepts (its photos plus room for the other fields).
+  serve.max_receive_message_bytes = static_cast<int>(
+      std::min<int64_t>(absl::GetFlag(FLAGS_max_request_bytes) + (1 << 20), INT32_MAX));
+  if (absl::Status s = shell.Serve({&service}, serve); !s.ok()) return shell.Fail(s);
+  rpc::GrpcServer* server = shell.server();
+  // Health follows the serving model: NOT_SERVING until one is restored or bootstrapped.
+  server->SetServing(false);
   std::unique_ptr<CheckpointFollower> follower;
   if (!absl::GetFlag(FLAGS_trainer_address).empty()) {
     rpc::ChannelOptions tc = BackendChannel();
     auto ch = rpc::CreateChannel(absl::GetFlag(FLAGS_trainer_address), tc);
-    if (!ch.ok()) return Fail(ch.status());
+    if (!ch.ok()) return shell.Fail(ch.status());
     rollout::ReconcilerOptions ro;
     ro.expected_rollout = absl::Seconds(std::max(1, absl::GetFlag(FLAGS_rollout_alarm_seconds)));
     follower = std::make_unique<CheckpointFollower>(*ch, tc, &core, ro);
     follower->Start();
   }
-  // Health follows the serving model: NOT_SERVING until one is restored or bootstrapped. The
-  // same loop publishes the gallery and upgrade gauges (every 5 s).
-  (*server)->SetServing(false);
+  // Health follows the serving model; the same loop publishes the gallery and upgrade gauges
+  // (every 5 s).
   metrics::MetricsRegistry& reg = metrics::MetricsRegistry::Default();
   metrics::Gauge* serving_gauge =
       reg.GetGauge("dogsearch_gateway_serving", "1 while a model serves searches.");
@@ -226,9 +198,9 @@ int Main() {
                                               "Photos re-embedded by the running upgrade.");
   std::thread health([&] {
     bool last = false;
-    for (int tick = 0; signals->WaitFor(absl::Milliseconds(200)) < 0; ++tick) {  // -1: no signal.
+    for (int tick = 0; !shell.SignalledWithin(absl::Milliseconds(200)); ++tick) {
       const bool now = core.serving();
-      if (now != last) (*server)->SetServing(now);
+      if (now != last) server->SetServing(now);
       last = now;
       serving_gauge->Set(now ? 1 : 0);
       if (tick % 25 == 0) {
@@ -241,14 +213,13 @@ int Main() {
     }
   });
 
-  std::printf("gateway listening on port %d\n", (*server)->port());
   if (http) std::printf("gateway web on port %d\n", http->port());
   std::fflush(stdout);
-  signals->Wait();
+  shell.WaitForSignal();
   health.join();
   if (follower) follower->Stop();
   if (http) http->Stop();
-  (*server)->Shutdown(absl::Seconds(10));
+  shell.Shutdown(absl::Seconds(10));
   core.Stop();
   return 0;
 }
@@ -257,7 +228,7 @@ int Main() {
 }  // namespace dogsearch::gateway
 
 int main(int argc, char** argv) {
-  dogsearch::MakeNewFilesPrivate();
-  dogsearch::ParseFlagsWithEnv(argc, argv);
-  return dogsearch::gateway::Main();
+  auto shell = dogsearch::rpc::ServerShell::Init(
+      argc, argv, {"gateway", "127.0.0.1:50050", /*protect_reads_default=*/false});
+  return dogsearch::gateway::Main(*shell);
 }

@@ -11,6 +11,7 @@
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "common/base/file_util.h"
+#include "common/base/log.h"
 #include "common/base/status_macros.h"
 #include "common/model/checkpoint_manifest.h"
 
@@ -165,6 +166,26 @@ void CheckpointFeed::Close() {
   std::lock_guard<std::mutex> lock(mu_);
   closed_ = true;
   cv_.notify_all();
+}
+
+absl::Status PublishFinishedJob(CheckpointFeed* feed, const ::dogsearch::v1::Job& job,
+                                const std::string& best_checkpoint_dir, double margin) {
+  absl::StatusOr<::dogsearch::v1::CheckpointInfo> info = feed->Publish(best_checkpoint_dir, job.id());
+  if (!info.ok()) {
+    DS_LOG(kError, "checkpoint_publish_failed").Kv("job", job.id()).Kv("reason", info.status());
+    return info.status();
+  }
+  const std::string& version = info->manifest().version();
+  DS_LOG(kInfo, "checkpoint_published").Kv("version", version);
+  const double acc = info->manifest().metrics().verification_accuracy();
+  if (!job.auto_promote() || acc < feed->promoted_accuracy() + margin) return absl::OkStatus();
+  absl::Status promoted = feed->Promote(version).status();
+  if (promoted.ok()) {
+    DS_LOG(kInfo, "checkpoint_auto_promoted").Kv("version", version);
+  } else {
+    DS_LOG(kError, "checkpoint_auto_promote_failed").Kv("version", version).Kv("status", promoted);
+  }
+  return promoted;
 }
 
 }  // namespace dogsearch::trainer

@@ -66,6 +66,12 @@ class CheckpointFeed {
 // The job that wrote a version named "<job id>-s<step>" ("" for other names).
 std::string JobOfVersion(const std::string& version);
 
+// A finished job's best checkpoint to the fleet: published, and promoted when the job asked
+// for auto_promote and its validation accuracy beats the promoted checkpoint's by at least
+// `margin`. Logs what it did (and why not); returns the first failure.
+absl::Status PublishFinishedJob(CheckpointFeed* feed, const ::dogsearch::v1::Job& job,
+                                const std::string& best_checkpoint_dir, double margin);
+
 }  // namespace dogsearch::trainer
 
 #endif  // DOGSEARCH_SERVICES_TRAINER_CORE_CHECKPOINT_FEED_H_
