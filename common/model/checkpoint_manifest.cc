@@ -1,3 +1,4 @@
+#include "common/base/proto_json.h"
 #include "common/model/checkpoint_manifest.h"
 
 #include <google/protobuf/util/json_util.h>
@@ -174,12 +175,7 @@ std::string ManifestToJson(const CheckpointManifest& m) {
   p.set_epoch(m.epoch);
   p.set_step(m.step);
   p.set_notes(m.notes);
-  google::protobuf::util::JsonPrintOptions opts;
-  opts.add_whitespace = true;
-  opts.preserve_proto_field_names = true;
-  std::string out;
-  (void)google::protobuf::util::MessageToJsonString(p, &out, opts);
-  return out;
+  return ProtoToJson(p, {/*all_fields=*/false, /*pretty=*/true}).value_or("{}");
 }
 
 absl::StatusOr<CheckpointManifest> ManifestFromJson(absl::string_view json) {
@@ -201,9 +197,7 @@ absl::StatusOr<CheckpointManifest> ManifestFromJson(absl::string_view json) {
   DS_ASSIGN_OR_RETURN(m.model, ModelSpecFromProto(p.model()));
   if (absl::Status s = ValidateModelSpec(m.model); !s.ok()) return Invalid(s.message());
   if (p.has_training()) {
-    google::protobuf::util::JsonPrintOptions o;
-    o.preserve_proto_field_names = true;
-    (void)google::protobuf::util::MessageToJsonString(p.training(), &m.training_config_json, o);
+    m.training_config_json = ProtoToJson(p.training()).value_or("{}");
   }
   m.dataset_fingerprint = p.dataset_fingerprint();
   m.metrics = MetricsFromProto(p.metrics());

@@ -1,3 +1,4 @@
+#include "common/base/proto_json.h"
 #include "services/gateway/http_api.h"
 
 #include <google/protobuf/util/json_util.h>
@@ -72,13 +73,8 @@ void SendError(HttpResponse& res, const absl::Status& s) {
 }
 
 void SendMessage(HttpResponse& res, const google::protobuf::Message& msg, int status = 200) {
-  google::protobuf::util::JsonPrintOptions opts;
-  opts.always_print_primitive_fields = true;
-  opts.preserve_proto_field_names = true;
-  std::string json;
-  (void)google::protobuf::util::MessageToJsonString(msg, &json, opts);
   res.status = status;
-  res.SetBody(std::move(json), "application/json");
+  res.SetBody(ProtoToJson(msg, {/*all_fields=*/true}).value_or("{}"), "application/json");
 }
 
 template <typename T>

@@ -2,6 +2,7 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "common/base/proto_json.h"
 #include "absl/flags/flag.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
@@ -47,12 +48,7 @@ int Usage(const std::string& message) {
 }
 
 void PrintJson(const google::protobuf::Message& message) {
-  google::protobuf::util::JsonPrintOptions opts;
-  opts.preserve_proto_field_names = true;
-  opts.always_print_primitive_fields = true;
-  std::string out;
-  (void)google::protobuf::util::MessageToJsonString(message, &out, opts);
-  std::printf("%s\n", out.c_str());
+  std::printf("%s\n", ProtoToJson(message, {/*all_fields=*/true}).value_or("{}").c_str());
 }
 
 bool ReadPhoto(const std::string& path, v1::Photo* photo) {

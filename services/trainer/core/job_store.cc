@@ -1,3 +1,4 @@
+#include "common/base/proto_json.h"
 #include "services/trainer/core/job_store.h"
 
 #include <google/protobuf/util/json_util.h>
@@ -60,13 +61,9 @@ std::string JobStore::NewId() {
 }
 
 absl::Status JobStore::WriteLocked(const pb::Job& job) {
-  std::string json;
-  google::protobuf::util::JsonPrintOptions opts;
-  opts.preserve_proto_field_names = true;
-  if (!google::protobuf::util::MessageToJsonString(job, &json, opts).ok()) {
-    return absl::InternalError("cannot encode job " + job.id());
-  }
-  return WriteFileAtomic(root_ + "/" + job.id() + ".json", json);
+  absl::StatusOr<std::string> json = ProtoToJson(job);
+  if (!json.ok()) return absl::InternalError("cannot encode job " + job.id());
+  return WriteFileAtomic(root_ + "/" + job.id() + ".json", *json);
 }
 
 absl::Status JobStore::Put(const pb::Job& job) {

@@ -1,3 +1,4 @@
+#include "common/base/proto_json.h"
 #include "services/trainer/core/train_options.h"
 
 #include <google/protobuf/util/json_util.h>
@@ -218,11 +219,7 @@ absl::Status ApplyTrainingConfig(const pb::TrainingConfig& c, TrainOptions* o) {
 std::string TrainingConfigJson(const TrainOptions& o) {
   pb::TrainingConfig c;
   ToTrainingConfig(o, &c);
-  std::string json;
-  google::protobuf::util::JsonPrintOptions opts;
-  opts.preserve_proto_field_names = true;
-  (void)google::protobuf::util::MessageToJsonString(c, &json, opts);
-  return json;
+  return ProtoToJson(c).value_or("{}");
 }
 
 }  // namespace dogsearch::trainer
