@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <filesystem>
 #include <cstring>
 #include <random>
 
@@ -162,6 +163,33 @@ std::string DirName(const std::string& path) {
   if (slash == std::string::npos) return ".";
   if (slash == 0) return "/";
   return path.substr(0, slash);
+}
+
+absl::Status PublishDirectory(const std::string& root, const std::string& name,
+                              const std::vector<std::pair<std::string, std::string>>& files) {
+  DS_RETURN_IF_ERROR(MakeDirs(root));
+  const std::string final_dir = absl::StrCat(root, "/", name);
+  if (::access(final_dir.c_str(), F_OK) == 0) {
+    return absl::AlreadyExistsError(absl::StrCat(final_dir, " already exists"));
+  }
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  const std::string tmp = absl::StrCat(root, "/.tmp-", name, "-", absl::Hex(rng()));
+  absl::Status s = MakeDirs(tmp);
+  for (size_t i = 0; s.ok() && i < files.size(); ++i) {
+    s = WriteNewFileSynced(absl::StrCat(tmp, "/", files[i].first), files[i].second);
+  }
+  if (s.ok()) s = SyncPath(tmp);
+  // rename(2) of a folder onto an existing non-empty one fails, so a concurrent publication of
+  // the same name cannot be overwritten.
+  if (s.ok()) s = RenameDurably(tmp, final_dir);
+  if (!s.ok()) {
+    std::error_code ec;
+    std::filesystem::remove_all(tmp, ec);
+    if (::access(final_dir.c_str(), F_OK) == 0 && !absl::IsAlreadyExists(s)) {
+      return absl::AlreadyExistsError(absl::StrCat(final_dir, " already exists"));
+    }
+  }
+  return s;
 }
 
 void MakeNewFilesPrivate() { ::umask(077); }

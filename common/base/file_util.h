@@ -7,6 +7,8 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -39,6 +41,14 @@ absl::Status MakeDirs(const std::string& path);
 
 // rename(2) then fsync of the destination's parent directory (and the source's, if different).
 absl::Status RenameDurably(const std::string& from, const std::string& to);
+
+// Publishes a folder atomically: writes each (file name, bytes) into a temporary sibling
+// "<root>/.tmp-<name>-<random>", fsyncs every file and the folder, then renames it to
+// <root>/<name> and fsyncs <root>. ALREADY_EXISTS when <root>/<name> exists (also when another
+// publisher wins the rename). On any failure the temporary folder is removed. Readers never
+// see a partial folder; a crash leaves at most a ".tmp-" folder behind.
+absl::Status PublishDirectory(const std::string& root, const std::string& name,
+                              const std::vector<std::pair<std::string, std::string>>& files);
 
 // The directory part of a path ("." when there is none).
 std::string DirName(const std::string& path);

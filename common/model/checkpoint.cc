@@ -48,11 +48,6 @@ absl::Status Refuse(const std::string& dir, absl::string_view why) {
   return absl::FailedPreconditionError(absl::StrCat("checkpoint ", dir, " refused: ", why));
 }
 
-std::string TempDirName(const std::string& root, const std::string& version) {
-  thread_local std::mt19937_64 rng{std::random_device{}()};
-  return absl::StrCat(root, "/.tmp-", version, "-", absl::Hex(rng()));
-}
-
 // Copies the archive's tensors into `net` after checking names, shapes and dtypes.
 absl::Status LoadTensors(const std::string& dir, const std::string& bytes, EmbeddingNet& net) {
   torch::serialize::InputArchive archive;
@@ -99,24 +94,14 @@ absl::StatusOr<CheckpointManifest> PublishCheckpoint(const std::string& root,
   manifest.weights_bytes = weights.size();
   if (manifest.created_unix_seconds == 0) manifest.created_unix_seconds = absl::ToUnixSeconds(absl::Now());
 
-  DS_RETURN_IF_ERROR(MakeDirs(root));
-  const std::string final_dir = absl::StrCat(root, "/", manifest.version);
-  if (std::filesystem::exists(final_dir)) {
-    return absl::AlreadyExistsError(absl::StrCat("checkpoint ", final_dir, " already exists"));
+  absl::Status s = PublishDirectory(
+      root, manifest.version,
+      {{kWeightsFile, std::move(weights)}, {kManifestFile, ManifestToJson(manifest)}});
+  if (absl::IsAlreadyExists(s)) {
+    return absl::AlreadyExistsError(absl::StrCat("checkpoint ", root, "/", manifest.version,
+                                                 " already exists"));
   }
-  const std::string tmp = TempDirName(root, manifest.version);
-  absl::Status s = MakeDirs(tmp);
-  if (s.ok()) s = WriteNewFileSynced(absl::StrCat(tmp, "/", kWeightsFile), weights);
-  if (s.ok()) s = WriteNewFileSynced(absl::StrCat(tmp, "/", kManifestFile), ManifestToJson(manifest));
-  if (s.ok()) s = SyncPath(tmp);
-  // rename(2) of a directory onto an existing non-empty one fails, so a concurrent publish of
-  // the same version cannot be overwritten.
-  if (s.ok()) s = RenameDurably(tmp, final_dir);
-  if (!s.ok()) {
-    std::error_code ec;
-    std::filesystem::remove_all(tmp, ec);
-    return s;
-  }
+  DS_RETURN_IF_ERROR(s);
   return manifest;
 }
 

@@ -131,6 +131,26 @@ TEST(FileUtilTest, MakeDirsCreatesParentsAndRefusesFileInTheWay) {
   EXPECT_EQ(MakeDirs(dir.File("f")).code(), absl::StatusCode::kFailedPrecondition);
 }
 
+TEST(FileUtilTest, PublishDirectoryIsAllOrNothingAndNeverOverwrites) {
+  TempDir dir;
+  const std::string root = dir.File("root");
+  ASSERT_TRUE(PublishDirectory(root, "v1", {{"a", "A"}, {"b", "BB"}}).ok());
+  EXPECT_EQ(ReadAll(root + "/v1/a"), "A");
+  EXPECT_EQ(ReadAll(root + "/v1/b"), "BB");
+  EXPECT_EQ(PublishDirectory(root, "v1", {{"a", "other"}}).code(),
+            absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(ReadAll(root + "/v1/a"), "A");
+  // A file that cannot be written (its folder does not exist): nothing is published and no
+  // temporary folder is left behind.
+  EXPECT_FALSE(PublishDirectory(root, "v2", {{"a", "A"}, {"no/such/dir", "x"}}).ok());
+  int entries = 0;
+  for (const auto& e : std::filesystem::directory_iterator(root)) {
+    EXPECT_EQ(e.path().filename(), "v1");
+    ++entries;
+  }
+  EXPECT_EQ(entries, 1);
+}
+
 TEST(FileUtilTest, DirNameHandlesEdgeCases) {
   EXPECT_EQ(DirName("/a/b/c"), "/a/b");
   EXPECT_EQ(DirName("/a/b/"), "/a");

@@ -78,20 +78,19 @@ absl::StatusOr<pb::CheckpointInfo> CheckpointFeed::Publish(const std::string& di
   if (!m.ok()) {
     return absl::FailedPreconditionError(absl::StrCat("not a checkpoint: ", m.status().message()));
   }
-  const std::string target = root_ + "/" + m->version;
-  if (fs::exists(target)) {
+  if (fs::exists(root_ + "/" + m->version)) {
     return absl::AlreadyExistsError(absl::StrCat("checkpoint ", m->version, " is already published"));
   }
-  static thread_local std::mt19937_64 rng(std::random_device{}());
-  const std::string tmp =
-      absl::StrFormat("%s/.tmp-%s-%08x", root_, m->version, static_cast<uint32_t>(rng()));
-  DS_RETURN_IF_ERROR(MakeDirs(tmp));
+  std::vector<std::pair<std::string, std::string>> files;
   for (const std::string& file : {std::string(model::kManifestFile), m->weights_file}) {
     DS_ASSIGN_OR_RETURN(std::string bytes, ReadFile(dir + "/" + file, kMaxWeightsBytes));
-    DS_RETURN_IF_ERROR(WriteNewFileSynced(tmp + "/" + file, bytes));
+    files.emplace_back(file, std::move(bytes));
   }
-  DS_RETURN_IF_ERROR(SyncPath(tmp));
-  DS_RETURN_IF_ERROR(RenameDurably(tmp, target));
+  absl::Status s = PublishDirectory(root_, m->version, files);
+  if (absl::IsAlreadyExists(s)) {
+    return absl::AlreadyExistsError(absl::StrCat("checkpoint ", m->version, " is already published"));
+  }
+  DS_RETURN_IF_ERROR(s);
   pb::CheckpointInfo info = Info(*m, absl::ToUnixSeconds(absl::Now()));
   info.set_job_id(job_id);
   std::lock_guard<std::mutex> lock(mu_);
