@@ -16,6 +16,7 @@
 #include "common/http/http_server.h"
 #include "gtest/gtest.h"
 #include "tests/testing/raw_socket.h"
+#include "tests/testing/eventually.h"
 
 namespace dogsearch::http {
 namespace {
@@ -291,16 +292,14 @@ TEST_F(HttpServerTest, ConnectionsPerClientAreCapped) {
   StartServer(o);
   std::vector<std::unique_ptr<RawSocket>> held;
   for (int i = 0; i < 4; ++i) held.push_back(std::make_unique<RawSocket>(server_->port()));
-  for (int i = 0; i < 50 && server_->open_connections() < 4; ++i) {
-    absl::SleepFor(absl::Milliseconds(10));
-  }
+  (void)dogsearch::testing::Eventually([&] { return server_->open_connections() >= 4; },
+                                       absl::Milliseconds(500), absl::Milliseconds(10));
   RawSocket fifth(server_->port());
   ASSERT_TRUE(fifth.Send("GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n"));
   EXPECT_TRUE(absl::StartsWith(fifth.ReadAll(absl::Seconds(1)), "HTTP/1.1 503"));
   held.clear();
-  for (int i = 0; i < 100 && server_->open_connections() > 0; ++i) {
-    absl::SleepFor(absl::Milliseconds(10));
-  }
+  (void)dogsearch::testing::Eventually([&] { return server_->open_connections() <= 0; },
+                                       absl::Seconds(1), absl::Milliseconds(10));
   EXPECT_LT(HealthzLatency(), absl::Seconds(1));
 }
 

@@ -20,6 +20,7 @@
 #include "gtest/gtest.h"
 #include "tests/testing/subprocess.h"
 #include "tests/testing/temp_dir.h"
+#include "tests/testing/eventually.h"
 #include "tests/trainer/synthetic_dogs.h"
 
 namespace dogsearch::deploy {
@@ -135,7 +136,8 @@ TEST_F(ComposeE2eTest, EnrollSearchRetrainPromoteSearchWithTlsAndTokens) {
   ASSERT_FALSE(trained.empty());
   EXPECT_EQ(Cli("models promote " + trained, "").code, 5);
   ASSERT_EQ(Cli("models promote " + trained, "back").code, 0);
-  for (int i = 0; i < 300 && Serving() != trained; ++i) absl::SleepFor(absl::Milliseconds(100));
+  (void)dogsearch::testing::Eventually([&] { return Serving() == trained; },
+                                       absl::Seconds(30), absl::Milliseconds(100));
   ASSERT_EQ(Serving(), trained);
   Result after = Cli("search " + Photo(1, 1), "");
   EXPECT_EQ(after.code, 0) << after.out;

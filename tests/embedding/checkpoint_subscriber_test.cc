@@ -12,6 +12,7 @@
 
 #include "common/rpc/grpc_server.h"
 #include "tests/embedding/fake_model.h"
+#include "tests/testing/eventually.h"
 
 namespace dogsearch::embedding {
 namespace {
@@ -99,15 +100,7 @@ class FakeTrainer final : public pb::Trainer::Service {
   std::string promoted_;
 };
 
-// Polls until pred() holds or 10 s pass.
-template <typename Pred>
-bool Eventually(Pred pred) {
-  for (int i = 0; i < 1000; ++i) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  return pred();
-}
+using ::dogsearch::testing::Eventually;
 
 class SubscriberTest : public ::testing::Test {
  protected:

@@ -15,6 +15,7 @@
 #include "tests/testing/random_checkpoints.h"
 #include "tests/testing/subprocess.h"
 #include "tests/testing/temp_dir.h"
+#include "tests/testing/eventually.h"
 #include "tests/trainer/synthetic_dogs.h"
 
 namespace dogsearch::gateway {
@@ -86,7 +87,8 @@ class CliTest : public ::testing::Test {
 };
 
 TEST_F(CliTest, EverySubcommandAndTheRetrainPromoteLoop) {
-  for (int i = 0; i < 100 && ServingVersion().empty(); ++i) absl::SleepFor(absl::Milliseconds(100));
+  (void)dogsearch::testing::Eventually([&] { return !ServingVersion().empty(); },
+                                       absl::Seconds(10), absl::Milliseconds(100));
   CliRun status = Cli({"status"});
   EXPECT_EQ(status.code, 0) << status.out;
   EXPECT_NE(status.out.find("Serving model: base"), std::string::npos) << status.out;
@@ -173,7 +175,8 @@ TEST_F(CliTest, EverySubcommandAndTheRetrainPromoteLoop) {
   EXPECT_EQ(Cli({"models", "promote", "no-such-version"}).code, 3);
   CliRun promoted = Cli({"models", "promote", trained});
   EXPECT_EQ(promoted.code, 0) << promoted.out;
-  for (int i = 0; i < 300 && ServingVersion() != trained; ++i) absl::SleepFor(absl::Milliseconds(100));
+  (void)dogsearch::testing::Eventually([&] { return ServingVersion() == trained; },
+                                       absl::Seconds(30), absl::Milliseconds(100));
   EXPECT_EQ(ServingVersion(), trained);
   // The trained model carries the 1:N calibration its training measured: an enrolled photo is
   // now a confident match (exit 0).

@@ -20,6 +20,7 @@
 #include "services/trainer/core/open_set.h"
 #include "tests/gateway/fakes.h"
 #include "tests/testing/temp_dir.h"
+#include "tests/testing/eventually.h"
 
 namespace dogsearch::gateway {
 namespace {
@@ -48,7 +49,8 @@ class GatewayCoreTest : public ::testing::Test {
     core_ = std::make_unique<GatewayCore>(
         GatewayDeps{store_.get(), photos_.get(), &embedding_, &index_}, options_);
     core_->Start();
-    for (int i = 0; i < 200 && !core_->serving(); ++i) absl::SleepFor(absl::Milliseconds(10));
+    (void)dogsearch::testing::Eventually([&] { return core_->serving(); },
+                                         absl::Seconds(2), absl::Milliseconds(10));
     ASSERT_TRUE(core_->serving());
   }
   v1::EnrollRequest EnrollRequest(int dog, int photos) {
@@ -419,9 +421,8 @@ TEST_F(GatewayCoreTest, UpgradeUnderLoadKeepsAnsweringCorrectly) {
   ASSERT_TRUE(late.ok());
   EXPECT_EQ(late->matches(0).dog_id(), "dog110");
   // After the grace period the old space is retired.
-  for (int i = 0; i < 200 && index_.HasCollection("gallery__v1"); ++i) {
-    absl::SleepFor(absl::Milliseconds(10));
-  }
+  (void)dogsearch::testing::Eventually([&] { return !(index_.HasCollection("gallery__v1")); },
+                                       absl::Seconds(2), absl::Milliseconds(10));
   EXPECT_FALSE(index_.HasCollection("gallery__v1"));
   EXPECT_EQ(embedding_.loaded(), std::set<std::string>{"v2"});
   EXPECT_TRUE(absl::IsAlreadyExists(core_->StartModelUpgrade(up).status()));

@@ -29,6 +29,7 @@
 #include "tests/testing/subprocess.h"
 #include "tests/testing/temp_dir.h"
 #include "tests/testing/test_images.h"
+#include "tests/testing/eventually.h"
 
 namespace dogsearch::gateway {
 namespace {
@@ -94,9 +95,8 @@ class GatewayServerTest : public ::testing::Test {
     stub_ = v1::DogSearch::NewStub(
         *rpc::CreateChannel(absl::StrCat("127.0.0.1:", port), options_));
     // Serving once the model is restored or bootstrapped.
-    for (int i = 0; i < 300 && Status().serving_version().empty(); ++i) {
-      absl::SleepFor(absl::Milliseconds(100));
-    }
+    (void)dogsearch::testing::Eventually([&] { return !Status().serving_version().empty(); },
+                                         absl::Seconds(30), absl::Milliseconds(100));
     ASSERT_FALSE(Status().serving_version().empty());
   }
   grpc::Status StartUpgrade(const std::string& version) {
@@ -526,7 +526,8 @@ TEST_F(GatewayServerTest, AcknowledgedEnrolmentsSurviveAGatewaySigkill) {
       if (Enroll(d, 2).ok()) acknowledged = d;
     }
   });
-  for (int i = 0; i < 500 && acknowledged < 15; ++i) absl::SleepFor(absl::Milliseconds(10));
+  (void)dogsearch::testing::Eventually([&] { return acknowledged >= 15; },
+                                       absl::Seconds(5), absl::Milliseconds(10));
   gateway_->Kill(SIGKILL);
   gateway_->Wait();
   stop = true;

@@ -19,6 +19,7 @@
 #include "services/gateway/http_api.h"
 #include "tests/gateway/fakes.h"
 #include "tests/testing/temp_dir.h"
+#include "tests/testing/eventually.h"
 
 namespace dogsearch::gateway {
 namespace {
@@ -38,7 +39,8 @@ class GatewayServiceTest : public ::testing::Test {
     core_ = std::make_unique<GatewayCore>(
         GatewayDeps{store_.get(), photos_.get(), &embedding_, &index_}, o);
     core_->Start();
-    for (int i = 0; i < 300 && !core_->serving(); ++i) absl::SleepFor(absl::Milliseconds(10));
+    (void)dogsearch::testing::Eventually([&] { return core_->serving(); },
+                                         absl::Seconds(3), absl::Milliseconds(10));
     const rpc::TokenAuthenticator auth("tok", false);
     service_ = std::make_unique<DogSearchService>(core_.get(), auth, &registry_);
     rpc::GrpcServerOptions so;

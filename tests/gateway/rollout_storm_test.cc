@@ -25,6 +25,7 @@
 #include "tests/testing/subprocess.h"
 #include "tests/testing/temp_dir.h"
 #include "tests/testing/test_images.h"
+#include "tests/testing/eventually.h"
 
 namespace dogsearch::gateway {
 namespace {
@@ -116,9 +117,8 @@ class RolloutStormTest : public ::testing::Test {
 };
 
 TEST_F(RolloutStormTest, TenPromotionsAndAGatewayKillEndOnTheLastPromotion) {
-  for (int i = 0; i < 300 && Status().serving_version().empty(); ++i) {
-    absl::SleepFor(absl::Milliseconds(100));
-  }
+  (void)dogsearch::testing::Eventually([&] { return !Status().serving_version().empty(); },
+                                       absl::Seconds(30), absl::Milliseconds(100));
   ASSERT_EQ(Status().serving_version(), "c1");
   for (int d = 0; d < kDogs; ++d) {
     v1::EnrollRequest r;
