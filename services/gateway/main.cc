@@ -16,6 +16,7 @@
 #include "services/gateway/dogsearch_service.h"
 #include "services/gateway/grpc_backends.h"
 #include "services/gateway/http_api.h"
+#include "services/gateway/serving_monitor.h"
 
 ABSL_FLAG(std::string, http_address, "127.0.0.1", "Host for the web page and /api/");
 ABSL_FLAG(int, http_port, 8080, "Port for the web page and /api/ (0 = pick one, -1 = off)");
@@ -171,8 +172,8 @@ int Main(rpc::ServerShell& shell) {
       std::min<int64_t>(absl::GetFlag(FLAGS_max_request_bytes) + (1 << 20), INT32_MAX));
   if (absl::Status s = shell.Serve({&service}, serve); !s.ok()) return shell.Fail(s);
   rpc::GrpcServer* server = shell.server();
-  // Health follows the serving model: NOT_SERVING until one is restored or bootstrapped.
-  server->SetServing(false);
+  // Health follows the serving model (NOT_SERVING until one is restored or bootstrapped).
+  auto monitor = std::make_unique<ServingMonitor>(&core, server, &metrics::MetricsRegistry::Default());
   std::unique_ptr<CheckpointFollower> follower;
   if (!absl::GetFlag(FLAGS_trainer_address).empty()) {
     rpc::ChannelOptions tc = BackendChannel();
@@ -183,40 +184,10 @@ int Main(rpc::ServerShell& shell) {
     follower = std::make_unique<CheckpointFollower>(*ch, tc, &core, ro);
     follower->Start();
   }
-  // Health follows the serving model; the same loop publishes the gallery and upgrade gauges
-  // (every 5 s).
-  metrics::MetricsRegistry& reg = metrics::MetricsRegistry::Default();
-  metrics::Gauge* serving_gauge =
-      reg.GetGauge("dogsearch_gateway_serving", "1 while a model serves searches.");
-  metrics::Gauge* dogs_gauge = reg.GetGauge("dogsearch_gateway_gallery_dogs", "Dogs enrolled.");
-  metrics::Gauge* photos_gauge =
-      reg.GetGauge("dogsearch_gateway_gallery_photos", "Photos enrolled.");
-  metrics::Gauge* upgrade_gauge = reg.GetGauge(
-      "dogsearch_gateway_upgrade_state",
-      "Latest upgrade: 1 idle, 2 loading, 3 re-embedding, 4 flipping, 5 succeeded, 6 failed.");
-  metrics::Gauge* upgrade_done = reg.GetGauge("dogsearch_gateway_upgrade_photos_done",
-                                              "Photos re-embedded by the running upgrade.");
-  std::thread health([&] {
-    bool last = false;
-    for (int tick = 0; !shell.SignalledWithin(absl::Milliseconds(200)); ++tick) {
-      const bool now = core.serving();
-      if (now != last) server->SetServing(now);
-      last = now;
-      serving_gauge->Set(now ? 1 : 0);
-      if (tick % 25 == 0) {
-        const v1::ModelStatus st = core.GetModelStatus();
-        dogs_gauge->Set(static_cast<double>(st.dogs()));
-        photos_gauge->Set(static_cast<double>(st.photos()));
-        upgrade_gauge->Set(static_cast<double>(st.upgrade().state()));
-        upgrade_done->Set(static_cast<double>(st.upgrade().photos_done()));
-      }
-    }
-  });
-
   if (http) std::printf("gateway web on port %d\n", http->port());
   std::fflush(stdout);
   shell.WaitForSignal();
-  health.join();
+  monitor.reset();  // Before the server's health service shuts down.
   if (follower) follower->Stop();
   if (http) http->Stop();
   shell.Shutdown(absl::Seconds(10));

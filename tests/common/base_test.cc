@@ -1,6 +1,7 @@
 #include <sched.h>
 #include <sys/stat.h>
 
+#include <atomic>
 #include <filesystem>
 #include <random>
 #include <string>
@@ -12,11 +13,13 @@
 #include "common/base/crc32c.h"
 #include "common/base/env_flags.h"
 #include "common/base/file_util.h"
+#include "common/base/periodic_thread.h"
 #include "common/base/log.h"
 #include "common/base/process_stats.h"
 #include "common/base/sha256.h"
 #include "common/base/status_macros.h"
 #include "gtest/gtest.h"
+#include "tests/testing/eventually.h"
 #include "tests/testing/temp_dir.h"
 
 ABSL_FLAG(int, dstest_port, 7, "test flag");
@@ -149,6 +152,26 @@ TEST(FileUtilTest, PublishDirectoryIsAllOrNothingAndNeverOverwrites) {
     ++entries;
   }
   EXPECT_EQ(entries, 1);
+}
+
+TEST(PeriodicThreadTest, RunsEveryIntervalWakesEarlyAndStopsPromptly) {
+  std::atomic<int> runs{0};
+  {
+    PeriodicThread t(absl::Milliseconds(20), [&] { ++runs; }, PeriodicThread::FirstRun::kNow);
+    EXPECT_TRUE(testing::Eventually([&] { return runs.load() >= 3; }, absl::Seconds(5)));
+  }
+  const int after_stop = runs.load();
+  absl::SleepFor(absl::Milliseconds(60));
+  EXPECT_EQ(runs.load(), after_stop);  // Destroyed: no more runs.
+  std::atomic<int> slow{0};
+  PeriodicThread hourly(absl::Hours(1), [&] { ++slow; });
+  absl::SleepFor(absl::Milliseconds(30));
+  EXPECT_EQ(slow.load(), 0);  // kAfterInterval: not yet.
+  hourly.Wake();
+  EXPECT_TRUE(testing::Eventually([&] { return slow.load() == 1; }, absl::Seconds(5)));
+  const absl::Time t0 = absl::Now();
+  hourly.Stop();
+  EXPECT_LT(absl::Now() - t0, absl::Seconds(1));
 }
 
 TEST(FileUtilTest, DirNameHandlesEdgeCases) {

@@ -7,22 +7,16 @@ namespace dogsearch::embedding {
 
 DirectoryWatcher::DirectoryWatcher(std::string dir, ModelRepository* repository,
                                    bool make_default, absl::Duration interval)
-    : dir_(std::move(dir)), repository_(repository), make_default_(make_default),
-      interval_(interval) {
+    : dir_(std::move(dir)), repository_(repository), make_default_(make_default) {
   auto existing = model::ListCheckpoints(dir_);
   if (existing.ok()) {
+    std::lock_guard<std::mutex> lock(mu_);
     for (const auto& m : *existing) seen_.insert(m.version);
   }
-  if (interval_ > absl::ZeroDuration()) thread_ = std::thread([this] { Loop(); });
-}
-
-DirectoryWatcher::~DirectoryWatcher() {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    stopping_ = true;
+  if (interval > absl::ZeroDuration()) {
+    thread_ = std::make_unique<PeriodicThread>(interval, [this] { Poll(); },
+                                               PeriodicThread::FirstRun::kNow);
   }
-  cv_.notify_all();
-  if (thread_.joinable()) thread_.join();
 }
 
 int DirectoryWatcher::Poll() {
@@ -41,16 +35,6 @@ int DirectoryWatcher::Poll() {
     if (repository_->StartLoad(m.version, make_default_).ok()) ++started;
   }
   return started;
-}
-
-void DirectoryWatcher::Loop() {
-  std::unique_lock<std::mutex> lock(mu_);
-  while (!stopping_) {
-    lock.unlock();
-    Poll();
-    lock.lock();
-    cv_.wait_for(lock, absl::ToChronoNanoseconds(interval_), [this] { return stopping_; });
-  }
 }
 
 }  // namespace dogsearch::embedding

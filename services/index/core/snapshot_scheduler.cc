@@ -6,16 +6,7 @@
 namespace dogsearch::index {
 
 SnapshotScheduler::SnapshotScheduler(Catalog* catalog, SnapshotPolicy policy)
-    : catalog_(catalog), policy_(policy), thread_([this] { Loop(); }) {}
-
-SnapshotScheduler::~SnapshotScheduler() {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    stopping_ = true;
-  }
-  cv_.notify_all();
-  thread_.join();
-}
+    : catalog_(catalog), policy_(policy), thread_(policy_.check_every, [this] { RunOnce(); }) {}
 
 int SnapshotScheduler::RunOnce() {
   int taken = 0;
@@ -37,17 +28,6 @@ int SnapshotScheduler::RunOnce() {
     }
   }
   return taken;
-}
-
-void SnapshotScheduler::Loop() {
-  std::unique_lock<std::mutex> lock(mu_);
-  while (!stopping_) {
-    cv_.wait_for(lock, absl::ToChronoNanoseconds(policy_.check_every));
-    if (stopping_) break;
-    lock.unlock();
-    RunOnce();
-    lock.lock();
-  }
 }
 
 }  // namespace dogsearch::index

@@ -1,15 +1,14 @@
 // Takes snapshots in the background so WALs stay short and restarts fast: every check
 // interval, each collection whose WAL has grown past a byte threshold, or that has unsnapshotted
-// writes older than max_age, is snapshotted. Runs on its own thread; the destructor stops and
-// joins it. Thread-safe. Lock discipline: mu_ guards stopping_.
+// writes older than max_age, is snapshotted. Runs on its own thread (a PeriodicThread); the
+// destructor stops and joins it. Thread-safe.
 #ifndef DOGSEARCH_SERVICES_INDEX_CORE_SNAPSHOT_SCHEDULER_H_
 #define DOGSEARCH_SERVICES_INDEX_CORE_SNAPSHOT_SCHEDULER_H_
 
-#include <condition_variable>
-#include <mutex>
-#include <thread>
+#include <memory>
 
 #include "absl/time/time.h"
+#include "common/base/periodic_thread.h"
 #include "services/index/core/catalog.h"
 
 namespace dogsearch::index {
@@ -24,20 +23,14 @@ class SnapshotScheduler {
  public:
   // `catalog` must outlive the scheduler.
   SnapshotScheduler(Catalog* catalog, SnapshotPolicy policy);
-  ~SnapshotScheduler();
 
   // One pass over every collection (also what the thread does). Returns snapshots taken.
   int RunOnce();
 
  private:
-  void Loop();
-
   Catalog* const catalog_;
   const SnapshotPolicy policy_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool stopping_ = false;
-  std::thread thread_;
+  PeriodicThread thread_;  // Last: runs RunOnce, which uses the members above.
 };
 
 }  // namespace dogsearch::index
