@@ -109,7 +109,8 @@ struct HttpServer::Impl {
     std::string out;
     size_t out_off = 0;
     Io want = Io::kWantRead;
-    uint32_t interest = 0;
+    uint32_t interest = 0;  // The epoll mask in force (once registered).
+    bool registered = false;
     size_t lingered = 0;
     absl::Time deadline;
   };
@@ -612,14 +613,13 @@ void HttpServer::Impl::UpdateInterest(Conn& c) {
     case State::kHandling:
     case State::kDead: mask = 0; break;
   }
-  if (c.interest == mask && c.interest != 0) return;
+  if (c.registered && c.interest == mask) return;
   epoll_event ev{};
   ev.events = mask;
   ev.data.u64 = c.id;
-  if (epoll_ctl(epoll_fd, EPOLL_CTL_MOD, c.t->fd(), &ev) != 0) {
-    epoll_ctl(epoll_fd, EPOLL_CTL_ADD, c.t->fd(), &ev);
-  }
-  c.interest = mask == 0 ? 0 : mask;
+  epoll_ctl(epoll_fd, c.registered ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, c.t->fd(), &ev);
+  c.registered = true;
+  c.interest = mask;
 }
 
 void HttpServer::Impl::Close(uint64_t id) {

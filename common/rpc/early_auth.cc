@@ -3,6 +3,8 @@
 #include <grpc/grpc_security.h>
 #include <grpcpp/security/auth_metadata_processor.h>
 
+#include <optional>
+
 #include "absl/strings/match.h"
 #include "common/metrics/metrics.h"
 
@@ -13,20 +15,31 @@ bool KnownMethod(absl::string_view path) {
   return absl::StartsWith(path, "/dogsearch.v1.") || absl::StartsWith(path, "/grpc.");
 }
 
-absl::Status CheckMetadata(const TokenAuthenticator& auth, absl::string_view path,
-                           absl::string_view authorization, bool has_authorization) {
-  absl::Status s = EarlyAuthCheck(auth, path, has_authorization ? &authorization : nullptr);
-  if (!s.ok()) {
-    // Refused calls never reach a handler's metrics; count them here (unknown paths in one
-    // label value, so that a caller cannot grow the label set).
-    metrics::MetricsRegistry::Default()
-        .GetCounter("dogsearch_rpc_unauthenticated_total",
-                    "Calls refused on their headers for a missing or wrong bearer token.",
-                    {{"method", KnownMethod(path) ? std::string(path) : "other"}})
-        ->Increment();
+// The two headers the rule reads, gathered from either form of the call's metadata; Check()
+// applies the rule and counts refusals (which never reach a handler's metrics; unknown paths
+// share one label value, so that a caller cannot grow the label set).
+class CallHeaders {
+ public:
+  void Add(absl::string_view key, absl::string_view value) {
+    if (key == ":path") path_ = value;
+    if (key == kAuthorizationKey) authorization_ = value;
   }
-  return s;
-}
+  absl::Status Check(const TokenAuthenticator& auth) const {
+    absl::Status s = EarlyAuthCheck(auth, path_, authorization_ ? &*authorization_ : nullptr);
+    if (!s.ok()) {
+      metrics::MetricsRegistry::Default()
+          .GetCounter("dogsearch_rpc_unauthenticated_total",
+                      "Calls refused on their headers for a missing or wrong bearer token.",
+                      {{"method", KnownMethod(path_) ? std::string(path_) : "other"}})
+          ->Increment();
+    }
+    return s;
+  }
+
+ private:
+  absl::string_view path_;
+  std::optional<absl::string_view> authorization_;
+};
 
 // The C++ processor, for TLS credentials (which accept one).
 class Processor final : public grpc::AuthMetadataProcessor {
@@ -35,18 +48,12 @@ class Processor final : public grpc::AuthMetadataProcessor {
   bool IsBlocking() const override { return false; }  // Runs inline: a comparison only.
   grpc::Status Process(const InputMetadata& md, grpc::AuthContext*, OutputMetadata*,
                        OutputMetadata*) override {
-    absl::string_view path;
-    absl::string_view authorization;
-    bool has = false;
+    CallHeaders headers;
     for (const auto& [key, value] : md) {
-      const absl::string_view k(key.data(), key.size());
-      if (k == ":path") path = absl::string_view(value.data(), value.size());
-      if (k == kAuthorizationKey) {
-        authorization = absl::string_view(value.data(), value.size());
-        has = true;
-      }
+      headers.Add(absl::string_view(key.data(), key.size()),
+                  absl::string_view(value.data(), value.size()));
     }
-    absl::Status s = CheckMetadata(auth_, path, authorization, has);
+    absl::Status s = headers.Check(auth_);
     if (s.ok()) return grpc::Status::OK;
     return grpc::Status(grpc::StatusCode::UNAUTHENTICATED, std::string(s.message()));
   }
@@ -77,19 +84,9 @@ class PlaintextWithAuth final : public grpc::ServerCredentials {
  private:
   static void Process(void* state, grpc_auth_context*, const grpc_metadata* md, size_t n,
                       grpc_process_auth_metadata_done_cb done, void* user_data) {
-    absl::string_view path;
-    absl::string_view authorization;
-    bool has = false;
-    for (size_t i = 0; i < n; ++i) {
-      const absl::string_view k = View(md[i].key);
-      if (k == ":path") path = View(md[i].value);
-      if (k == kAuthorizationKey) {
-        authorization = View(md[i].value);
-        has = true;
-      }
-    }
-    const absl::Status s =
-        CheckMetadata(*static_cast<const TokenAuthenticator*>(state), path, authorization, has);
+    CallHeaders headers;
+    for (size_t i = 0; i < n; ++i) headers.Add(View(md[i].key), View(md[i].value));
+    const absl::Status s = headers.Check(*static_cast<const TokenAuthenticator*>(state));
     const std::string message(s.message());
     done(user_data, nullptr, 0, nullptr, 0, s.ok() ? GRPC_STATUS_OK : GRPC_STATUS_UNAUTHENTICATED,
          s.ok() ? nullptr : message.c_str());

@@ -65,6 +65,10 @@ absl::StatusOr<std::vector<Vector>> EmbedPhotos(EmbeddingBackend* embedding,
   // exceeds the embedding service's per-request decoding budget.
   std::vector<Vector> out;
   out.reserve(photos.size());
+  if (photos.size() == 1) {  // One photo goes alone anyway: no header to read (searches).
+    DS_RETURN_IF_ERROR(EmbedCall(embedding, target, photos, 0, 1, deadline, &out));
+    return out;
+  }
   size_t begin = 0;
   uint64_t pixels = 0;
   for (size_t i = 0; i <= photos.size(); ++i) {
