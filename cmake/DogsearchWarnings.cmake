@@ -13,9 +13,10 @@ function(dogsearch_library name)
   dogsearch_warnings(${name})
 endfunction()
 
-# dogsearch_test(NAME SOURCES ... DEPS ...): a GoogleTest binary, each test listed by CTest.
+# dogsearch_test(NAME SOURCES ... DEPS ... [LABELS ...] [TIMEOUT S] [PROPERTIES K V ...]): a
+# GoogleTest binary, each test listed by CTest with those properties.
 function(dogsearch_test name)
-  cmake_parse_arguments(ARG "" "TIMEOUT" "SOURCES;DEPS;LABELS" ${ARGN})
+  cmake_parse_arguments(ARG "" "TIMEOUT" "SOURCES;DEPS;LABELS;PROPERTIES" ${ARGN})
   add_executable(${name} ${ARG_SOURCES})
   target_link_libraries(${name} PRIVATE ${ARG_DEPS} dogsearch_testing GTest::gtest GTest::gmock GTest::gtest_main)
   dogsearch_warnings(${name})
@@ -26,6 +27,7 @@ function(dogsearch_test name)
   if(ARG_LABELS)
     list(APPEND props LABELS ${ARG_LABELS})
   endif()
+  list(APPEND props ${ARG_PROPERTIES})
   if(DOGSEARCH_TSAN)
     list(APPEND props ENVIRONMENT
          "TSAN_OPTIONS=suppressions=${PROJECT_SOURCE_DIR}/tests/tsan_suppressions.txt halt_on_error=1")

@@ -6,7 +6,10 @@
 #
 #   tools/install_deps.sh              build + test + run dependencies
 #   tools/install_deps.sh --build-only build dependencies without the test tools (Dockerfile)
-#   tools/install_deps.sh --runtime    only what the built binaries need at run time
+#   tools/install_deps.sh --runtime    only what the built binaries need at run time (all of them)
+#   tools/install_deps.sh --runtime-light  what the gateway, the index and the CLI need at run time
+#   tools/install_deps.sh --runtime-torch  what the embedding and the trainer need on top of light
+#   tools/install_deps.sh --containers podman and what tools/containers/ needs (also in the default)
 set -euo pipefail
 
 BUILD_PACKAGES=(
@@ -29,9 +32,19 @@ TEST_PACKAGES=(
   docker-compose python3-yaml
   python3-grpcio python3-protobuf python3-pip python3-setuptools python3-wheel
 )
+# The container test (tests/deploy/container_e2e_test.cc, tools/containers/): podman with runc
+# (crun fails on these machines' hybrid cgroups), catatonit for `init: true`, CNI networking,
+# podman-compose, and debootstrap for the debian:12 base image.
+CONTAINER_PACKAGES=(
+  podman runc catatonit containernetworking-plugins podman-compose debootstrap
+)
+# Run time, split so that the gateway's and the index's images carry no LibTorch or OpenCV
+# (tests/deploy/runtime_deps_test.sh checks each binary against its list).
 RUNTIME_PACKAGES=(
-  libtorch1.13 libgrpc++1.51 libprotobuf32 libopencv-imgcodecs406 libopencv-imgproc406
-  libopencv-core406 libssl3 libsqlite3-0 openssl ca-certificates
+  libgrpc++1.51 libprotobuf32 libssl3 libsqlite3-0 openssl ca-certificates
+)
+RUNTIME_TORCH_PACKAGES=(
+  libtorch1.13 libopencv-imgcodecs406 libopencv-imgproc406 libopencv-core406
 )
 
 # Node.js runs the two npm-based checks; a machine that already has a Node.js of its own (e.g.
@@ -39,9 +52,12 @@ RUNTIME_PACKAGES=(
 if ! command -v node >/dev/null; then TEST_PACKAGES+=(nodejs npm); fi
 
 case "${1:-}" in
-  --runtime) packages=("${RUNTIME_PACKAGES[@]}") ;;
+  --runtime) packages=("${RUNTIME_PACKAGES[@]}" "${RUNTIME_TORCH_PACKAGES[@]}") ;;
+  --runtime-light) packages=("${RUNTIME_PACKAGES[@]}") ;;
+  --runtime-torch) packages=("${RUNTIME_TORCH_PACKAGES[@]}") ;;
   --build-only) packages=("${BUILD_PACKAGES[@]}") ;;
-  "") packages=("${BUILD_PACKAGES[@]}" "${TEST_PACKAGES[@]}") ;;
+  --containers) packages=("${CONTAINER_PACKAGES[@]}") ;;
+  "") packages=("${BUILD_PACKAGES[@]}" "${TEST_PACKAGES[@]}" "${CONTAINER_PACKAGES[@]}") ;;
   *) echo "install_deps: unknown option $1" >&2; exit 2 ;;
 esac
 

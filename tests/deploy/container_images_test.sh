@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# CTest fixture of the container test: builds the four images (tools/containers/build_images.sh)
+# where podman can run containers. Exits 77 (CTest: skipped), saying why, where this machine
+# cannot: podman missing, no debian:12 base (debootstrap needs root and Debian's mirror), podman
+# unable to start a container, or containers unable to reach the mirror. A failing image build
+# on a machine that can run containers is a failure.
+set -uo pipefail
+root="$(cd "$(dirname "$0")/../.." && pwd)"
+source "$root/tools/containers/env.sh"
+skip() { echo "SKIP (container test): $*"; exit 77; }
+
+command -v podman >/dev/null && command -v podman-compose >/dev/null \
+  || skip "needs podman, runc and podman-compose (tools/install_deps.sh installs them)"
+out="$("$root/tools/containers/base_image.sh" 2>&1)" || skip "no debian:12 base image: $out"
+echo "$out"
+out="$(podman run --rm --pull=never debian:12 true 2>&1)" \
+  || skip "podman cannot start a container on this machine: $out"
+out="$(podman run --rm --pull=never debian:12 apt-get update 2>&1)" \
+  || skip "containers cannot reach Debian's package mirror, which the image build needs: $(tail -3 <<<"$out")"
+exec "$root/tools/containers/build_images.sh"
