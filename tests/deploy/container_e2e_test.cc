@@ -108,12 +108,13 @@ class ContainerE2eTest : public ::testing::Test {
     Podman(absl::StrCat("network rm -f ", project_, "_default >/dev/null 2>&1"));
   }
 
+  // The documented wrapper (podman-compose -f deploy/docker-compose.yml, project settings).
   Result Compose(const std::string& args) {
     return Shell(absl::StrCat(
         "CONTAINERS_CONF=", kConf, " DOGSEARCH_TOKEN=pub DOGSEARCH_BACKEND_TOKEN=back",
         " DOGSEARCH_CERTS=", dir_.File("certs"), " DOGSEARCH_DATASETS=", dir_.File("datasets"),
-        " DOGSEARCH_WEB_PORT=", web_port_, " DOGSEARCH_GRPC_PORT=", grpc_port_,
-        " podman-compose -p ", project_, " -f ", kCompose, " ", args));
+        " DOGSEARCH_WEB_PORT=", web_port_, " DOGSEARCH_GRPC_PORT=", grpc_port_, " ", SOURCE_DIR,
+        "/tools/containers/compose.sh -p ", project_, " ", args));
   }
   std::string Container(const std::string& service) const {
     return absl::StrCat(project_, "_", service, "_1");
