@@ -14,8 +14,7 @@
 #include "common/base/thread_pool.h"
 #include "common/image/image_decoder.h"
 #include "common/metrics/metrics.h"
-#include "common/metrics/rpc_metrics.h"
-#include "common/rpc/token_auth.h"
+#include "common/rpc/handler.h"
 #include "dogsearch/v1/embedding.grpc.pb.h"
 #include "services/embedding/core/batcher.h"
 #include "services/embedding/core/model_repository.h"
@@ -57,19 +56,17 @@ class EmbeddingService final : public v1::Embedding::CallbackService {
   static void ToProto(const ModelStatus& s, v1::ModelInfo* out);
 
  private:
-  void Finish(Reactor* reactor, const char* method, absl::Time start, const absl::Status& s);
   absl::Status Validate(const v1::EmbedRequest& req) const;
-  // REQUIRES: reactor is the one Embed got from ctx->DefaultReactor(). (gRPC 1.51's
-  // DefaultReactor() placement-news a fresh reactor on every call, so calling it a second time
-  // from here reset the one gRPC had bound and the reply was lost.)
-  void DecodeAndQueue(Ctx* ctx, Reactor* reactor, const v1::EmbedRequest* req,
-                      v1::EmbedResponse* resp, std::shared_ptr<const EmbeddingModel> model,
-                      absl::Time start);
+  // Ends the call through `finish` (never through ctx->DefaultReactor() a second time: gRPC
+  // 1.51's DefaultReactor() placement-news a fresh reactor on every call, so a second call
+  // reset the one gRPC had bound and the reply was lost).
+  void DecodeAndQueue(Ctx* ctx, const v1::EmbedRequest* req, v1::EmbedResponse* resp,
+                      std::shared_ptr<const EmbeddingModel> model, absl::Time deadline,
+                      rpc::Handlers::Finish finish);
 
   const ServiceDeps deps_;
   const EmbedLimits limits_;
-  const rpc::TokenAuthenticator auth_;
-  const metrics::RpcMetrics rpc_metrics_;
+  const rpc::Handlers handlers_;
 };
 
 }  // namespace dogsearch::embedding

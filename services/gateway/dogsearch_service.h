@@ -6,8 +6,8 @@
 #ifndef DOGSEARCH_SERVICES_GATEWAY_DOGSEARCH_SERVICE_H_
 #define DOGSEARCH_SERVICES_GATEWAY_DOGSEARCH_SERVICE_H_
 
-#include "common/metrics/rpc_metrics.h"
-#include "common/rpc/token_auth.h"
+#include "common/metrics/metrics.h"
+#include "common/rpc/handler.h"
 #include "dogsearch/v1/dogsearch.grpc.pb.h"
 #include "services/gateway/core/gateway_core.h"
 
@@ -36,19 +36,12 @@ class DogSearchService final : public v1::DogSearch::Service {
                       v1::VerifyResponse* resp) override;
   grpc::Status GetModelStatus(grpc::ServerContext* ctx, const v1::GetModelStatusRequest* req,
                               v1::ModelStatus* resp) override;
-  grpc::Status StartModelUpgrade(grpc::ServerContext* ctx,
-                                 const v1::StartModelUpgradeRequest* req,
+  grpc::Status StartModelUpgrade(grpc::ServerContext* ctx, const v1::StartModelUpgradeRequest* req,
                                  v1::ModelStatus* resp) override;
 
  private:
-  // Checks auth, runs `body` with the caller's deadline, records metrics, maps the status.
-  template <typename Body>
-  grpc::Status Handle(grpc::ServerContext* ctx, const char* method, rpc::RpcKind kind,
-                      Body&& body);
-
   GatewayCore* const core_;
-  const rpc::TokenAuthenticator auth_;
-  const metrics::RpcMetrics metrics_;
+  const rpc::Handlers handlers_;  // Auth, deadline, metrics and status mapping of every RPC.
 };
 
 }  // namespace dogsearch::gateway

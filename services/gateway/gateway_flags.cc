@@ -127,6 +127,7 @@ absl::StatusOr<GatewayConfig> GatewayConfigFromFlags() {
     ho.tls_key = absl::GetFlag(FLAGS_http_tls_key);
     ho.allowed_hosts = absl::StrSplit(absl::GetFlag(FLAGS_http_allowed_hosts), ',',
                                       absl::SkipWhitespace());
+    ho.metrics = &metrics::MetricsRegistry::Default();
     c.http = ho;
   }
   c.max_receive_message_bytes = static_cast<int>(

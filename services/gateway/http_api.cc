@@ -1,4 +1,3 @@
-#include "common/base/proto_json.h"
 #include "services/gateway/http_api.h"
 
 #include <google/protobuf/util/json_util.h>
@@ -6,9 +5,11 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/base/proto_json.h"
 #include "common/http/form.h"
 #include "common/http/http_server.h"
 #include "common/image/image_header.h"
+#include "common/metrics/http_route_metrics.h"
 
 namespace dogsearch::gateway {
 namespace {
@@ -154,7 +155,11 @@ absl::StatusOr<std::unique_ptr<HttpApi>> HttpApi::Start(GatewayCore* core,
                         {"Cache-Control", "no-store"}};
   so.render_error = ErrorResponse;
   so.http_status_of = [](const absl::Status& s) { return HttpStatus(s.code()); };
-  auto server = http::HttpServer::Start(std::move(so), api->Routes());
+  std::vector<http::Route> routes = api->Routes();
+  if (api->options_.metrics) {
+    metrics::InstrumentRoutes(api->options_.metrics, "dogsearch_gateway_http", &routes);
+  }
+  auto server = http::HttpServer::Start(std::move(so), std::move(routes));
   if (!server.ok()) {
     return absl::Status(server.status().code(),
                         absl::StrCat("web page: ", server.status().message()));

@@ -36,6 +36,7 @@
 
 #include "absl/status/statusor.h"
 #include "common/http/http_server.h"
+#include "common/metrics/metrics.h"
 #include "common/rpc/token_auth.h"
 #include "services/gateway/core/gateway_core.h"
 
@@ -56,6 +57,8 @@ struct HttpApiOptions {
   std::vector<std::string> allowed_hosts;
   int worker_threads = 16;
   size_t max_connections_per_client = 256;
+  // Per-route request counts and latency (dogsearch_gateway_http_*); none when null.
+  metrics::MetricsRegistry* metrics = nullptr;
 };
 
 class HttpApi {

@@ -3,59 +3,40 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/base/status_macros.h"
-#include "common/rpc/status_util.h"
 #include "services/index/core/limits.h"
 
 namespace dogsearch::index {
-
-using rpc::RpcKind;
 
 IndexService::IndexService(Catalog* catalog, ThreadPool* write_pool, rpc::TokenAuthenticator auth,
                            CollectionDefaults defaults, metrics::MetricsRegistry* metrics)
     : catalog_(catalog),
       write_pool_(write_pool),
-      auth_(std::move(auth)),
       defaults_(defaults),
-      rpc_metrics_(metrics, "dogsearch_index", "Index",
-                   {"CreateCollection", "DropCollection", "GetCollection", "ListCollections",
-                    "Upsert", "Delete", "Get", "Search", "BatchSearch", "SetAlias", "DeleteAlias",
-                    "ListAliases", "Snapshot", "GetStats"}) {}
+      handlers_(v1::Index::service_full_name(), "dogsearch_index", std::move(auth), metrics) {}
 
-IndexService::Reactor* IndexService::Run(Ctx* ctx, const char* method, RpcKind kind, bool on_pool,
+IndexService::Reactor* IndexService::Run(Ctx* ctx, const char* method, bool on_pool,
                                          std::function<absl::Status()> fn) {
-  Reactor* reactor = ctx->DefaultReactor();
-  const absl::Time start = absl::Now();
-  auto finish = [this, method, reactor, start](const absl::Status& s) {
-    rpc_metrics_.Record(method, s.code(), absl::ToDoubleSeconds(absl::Now() - start));
-    reactor->Finish(rpc::ToGrpcStatus(s));
-  };
-  if (absl::Status s = auth_.Check(*ctx, kind); !s.ok()) {
-    finish(s);
-    return reactor;
-  }
-  if (!on_pool) {
-    finish(fn());
-    return reactor;
-  }
-  const bool queued = write_pool_->TrySchedule([ctx, fn = std::move(fn), finish] {
-    // A request whose caller gave up while it queued is not computed.
-    if (ctx->IsCancelled()) {
-      finish(absl::CancelledError("request cancelled or past its deadline before it ran"));
-      return;
-    }
-    finish(fn());
+  if (!on_pool) return handlers_.RunInline(ctx, method, [&](absl::Time) { return fn(); });
+  return handlers_.RunDeferred(ctx, method, [&](absl::Time, rpc::Handlers::Finish finish) {
+    const bool queued = write_pool_->TrySchedule([ctx, fn = std::move(fn), finish] {
+      // A request whose caller gave up while it queued is not computed.
+      if (ctx->IsCancelled()) {
+        finish(absl::CancelledError("request cancelled or past its deadline before it ran"));
+        return;
+      }
+      finish(fn());
+    });
+    if (!queued) finish(absl::ResourceExhaustedError("index write queue is full; retry later"));
   });
-  if (!queued) finish(absl::ResourceExhaustedError("index write queue is full; retry later"));
-  return reactor;
 }
 
 absl::StatusOr<std::shared_ptr<DurableCollection>> IndexService::Resolve(
     const std::string& name, const std::string& model_version) {
   DS_ASSIGN_OR_RETURN(auto c, catalog_->Resolve(name));
   if (!model_version.empty() && model_version != c->options().model_version) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "collection '", c->options().name, "' holds vectors of model '",
-        c->options().model_version, "', not '", model_version, "'"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("collection '", c->options().name, "' holds vectors of model '",
+                     c->options().model_version, "', not '", model_version, "'"));
   }
   return c;
 }
@@ -63,7 +44,7 @@ absl::StatusOr<std::shared_ptr<DurableCollection>> IndexService::Resolve(
 IndexService::Reactor* IndexService::CreateCollection(Ctx* ctx,
                                                       const v1::CreateCollectionRequest* req,
                                                       v1::CollectionInfo* resp) {
-  return Run(ctx, "CreateCollection", RpcKind::kMutating, true, [=] {
+  return Run(ctx, "CreateCollection", true, [=] {
     DS_ASSIGN_OR_RETURN(CollectionOptions o, FromProto(*req, defaults_));
     DS_ASSIGN_OR_RETURN(auto c, catalog_->CreateCollection(o));
     ToProto(c->options(), 0, resp);
@@ -73,13 +54,12 @@ IndexService::Reactor* IndexService::CreateCollection(Ctx* ctx,
 
 IndexService::Reactor* IndexService::DropCollection(Ctx* ctx, const v1::DropCollectionRequest* req,
                                                     v1::DropCollectionResponse*) {
-  return Run(ctx, "DropCollection", RpcKind::kMutating, true,
-             [=] { return catalog_->DropCollection(req->name()); });
+  return Run(ctx, "DropCollection", true, [=] { return catalog_->DropCollection(req->name()); });
 }
 
 IndexService::Reactor* IndexService::GetCollection(Ctx* ctx, const v1::GetCollectionRequest* req,
                                                    v1::CollectionInfo* resp) {
-  return Run(ctx, "GetCollection", RpcKind::kRead, false, [=] {
+  return Run(ctx, "GetCollection", false, [=] {
     DS_ASSIGN_OR_RETURN(auto c, catalog_->Resolve(req->name()));
     ToProto(c->options(), c->Stats().record_count, resp);
     for (const auto& a : catalog_->AliasesOf(c->options().name)) resp->add_aliases(a);
@@ -89,7 +69,7 @@ IndexService::Reactor* IndexService::GetCollection(Ctx* ctx, const v1::GetCollec
 
 IndexService::Reactor* IndexService::ListCollections(Ctx* ctx, const v1::ListCollectionsRequest*,
                                                      v1::ListCollectionsResponse* resp) {
-  return Run(ctx, "ListCollections", RpcKind::kRead, false, [=] {
+  return Run(ctx, "ListCollections", false, [=] {
     for (const auto& c : catalog_->Collections()) {
       v1::CollectionInfo* info = resp->add_collections();
       ToProto(c->options(), c->Stats().record_count, info);
@@ -101,7 +81,7 @@ IndexService::Reactor* IndexService::ListCollections(Ctx* ctx, const v1::ListCol
 
 IndexService::Reactor* IndexService::Upsert(Ctx* ctx, const v1::UpsertRequest* req,
                                             v1::UpsertResponse* resp) {
-  return Run(ctx, "Upsert", RpcKind::kMutating, true, [=] {
+  return Run(ctx, "Upsert", true, [=] {
     DS_ASSIGN_OR_RETURN(auto c, Resolve(req->collection(), req->model_version()));
     std::vector<Record> records;
     records.reserve(req->records_size());
@@ -116,7 +96,7 @@ IndexService::Reactor* IndexService::Upsert(Ctx* ctx, const v1::UpsertRequest* r
 
 IndexService::Reactor* IndexService::Delete(Ctx* ctx, const v1::DeleteRequest* req,
                                             v1::DeleteResponse* resp) {
-  return Run(ctx, "Delete", RpcKind::kMutating, true, [=] {
+  return Run(ctx, "Delete", true, [=] {
     DS_ASSIGN_OR_RETURN(auto c, catalog_->Resolve(req->collection()));
     DS_ASSIGN_OR_RETURN(WriteResult w, c->Delete({req->ids().begin(), req->ids().end()}));
     resp->set_deleted(w.stats.deleted);
@@ -128,7 +108,7 @@ IndexService::Reactor* IndexService::Delete(Ctx* ctx, const v1::DeleteRequest* r
 
 IndexService::Reactor* IndexService::Get(Ctx* ctx, const v1::GetRequest* req,
                                          v1::GetResponse* resp) {
-  return Run(ctx, "Get", RpcKind::kRead, false, [=] {
+  return Run(ctx, "Get", false, [=] {
     if (req->ids_size() == 0 || static_cast<size_t>(req->ids_size()) > kMaxIdsPerRequest) {
       return absl::InvalidArgumentError(absl::StrCat("Get takes 1..", kMaxIdsPerRequest, " ids"));
     }
@@ -148,8 +128,8 @@ IndexService::Reactor* IndexService::Get(Ctx* ctx, const v1::GetRequest* req,
 
 absl::Status IndexService::DoSearch(const DurableCollection& c, const v1::VectorSearchRequest& req,
                                     v1::VectorSearchResponse* resp) {
-  DS_ASSIGN_OR_RETURN(auto hits, c.Search({req.vector().begin(), req.vector().end()},
-                                          FromProto(req)));
+  DS_ASSIGN_OR_RETURN(auto hits,
+                      c.Search({req.vector().begin(), req.vector().end()}, FromProto(req)));
   for (const auto& h : hits) ToProto(h, resp->add_hits());
   resp->set_collection(c.options().name);
   resp->set_model_version(c.options().model_version);
@@ -158,7 +138,7 @@ absl::Status IndexService::DoSearch(const DurableCollection& c, const v1::Vector
 
 IndexService::Reactor* IndexService::Search(Ctx* ctx, const v1::VectorSearchRequest* req,
                                             v1::VectorSearchResponse* resp) {
-  return Run(ctx, "Search", RpcKind::kRead, false, [=] {
+  return Run(ctx, "Search", false, [=] {
     DS_ASSIGN_OR_RETURN(auto c, Resolve(req->collection(), req->model_version()));
     return DoSearch(*c, *req, resp);
   });
@@ -166,8 +146,9 @@ IndexService::Reactor* IndexService::Search(Ctx* ctx, const v1::VectorSearchRequ
 
 IndexService::Reactor* IndexService::BatchSearch(Ctx* ctx, const v1::BatchSearchRequest* req,
                                                  v1::BatchSearchResponse* resp) {
-  return Run(ctx, "BatchSearch", RpcKind::kRead, false, [=] {
-    if (req->queries_size() == 0 || static_cast<size_t>(req->queries_size()) > kMaxQueriesPerBatch) {
+  return Run(ctx, "BatchSearch", false, [=] {
+    if (req->queries_size() == 0 ||
+        static_cast<size_t>(req->queries_size()) > kMaxQueriesPerBatch) {
       return absl::InvalidArgumentError(
           absl::StrCat("BatchSearch takes 1..", kMaxQueriesPerBatch, " queries"));
     }
@@ -182,9 +163,9 @@ IndexService::Reactor* IndexService::BatchSearch(Ctx* ctx, const v1::BatchSearch
 
 IndexService::Reactor* IndexService::SetAlias(Ctx* ctx, const v1::SetAliasRequest* req,
                                               v1::AliasInfo* resp) {
-  return Run(ctx, "SetAlias", RpcKind::kMutating, true, [=] {
-    DS_RETURN_IF_ERROR(catalog_->SetAlias(req->alias(), req->collection(),
-                                          req->expected_collection()));
+  return Run(ctx, "SetAlias", true, [=] {
+    DS_RETURN_IF_ERROR(
+        catalog_->SetAlias(req->alias(), req->collection(), req->expected_collection()));
     resp->set_alias(req->alias());
     resp->set_collection(req->collection());
     return absl::OkStatus();
@@ -193,13 +174,12 @@ IndexService::Reactor* IndexService::SetAlias(Ctx* ctx, const v1::SetAliasReques
 
 IndexService::Reactor* IndexService::DeleteAlias(Ctx* ctx, const v1::DeleteAliasRequest* req,
                                                  v1::DeleteAliasResponse*) {
-  return Run(ctx, "DeleteAlias", RpcKind::kMutating, true,
-             [=] { return catalog_->DeleteAlias(req->alias()); });
+  return Run(ctx, "DeleteAlias", true, [=] { return catalog_->DeleteAlias(req->alias()); });
 }
 
 IndexService::Reactor* IndexService::ListAliases(Ctx* ctx, const v1::ListAliasesRequest*,
                                                  v1::ListAliasesResponse* resp) {
-  return Run(ctx, "ListAliases", RpcKind::kRead, false, [=] {
+  return Run(ctx, "ListAliases", false, [=] {
     for (const auto& [a, t] : catalog_->Aliases()) {
       v1::AliasInfo* info = resp->add_aliases();
       info->set_alias(a);
@@ -211,7 +191,7 @@ IndexService::Reactor* IndexService::ListAliases(Ctx* ctx, const v1::ListAliases
 
 IndexService::Reactor* IndexService::Snapshot(Ctx* ctx, const v1::SnapshotRequest* req,
                                               v1::SnapshotResponse* resp) {
-  return Run(ctx, "Snapshot", RpcKind::kMutating, true, [=] {
+  return Run(ctx, "Snapshot", true, [=] {
     DS_ASSIGN_OR_RETURN(auto c, catalog_->Resolve(req->collection()));
     DS_ASSIGN_OR_RETURN(SnapshotResult r, c->Snapshot());
     resp->set_sequence(r.sequence);
@@ -223,7 +203,7 @@ IndexService::Reactor* IndexService::Snapshot(Ctx* ctx, const v1::SnapshotReques
 
 IndexService::Reactor* IndexService::GetStats(Ctx* ctx, const v1::GetStatsRequest* req,
                                               v1::CollectionStats* resp) {
-  return Run(ctx, "GetStats", RpcKind::kRead, false, [=] {
+  return Run(ctx, "GetStats", false, [=] {
     DS_ASSIGN_OR_RETURN(auto c, catalog_->Resolve(req->collection()));
     ToProto(c->Stats(), c->options().name, resp);
     return absl::OkStatus();

@@ -9,8 +9,8 @@
 #include <functional>
 
 #include "common/base/thread_pool.h"
-#include "common/metrics/rpc_metrics.h"
-#include "common/rpc/token_auth.h"
+#include "common/metrics/metrics.h"
+#include "common/rpc/handler.h"
 #include "dogsearch/v1/index.grpc.pb.h"
 #include "services/index/core/catalog.h"
 #include "services/index/proto_convert.h"
@@ -43,9 +43,8 @@ class IndexService final : public v1::Index::CallbackService {
   Reactor* GetStats(Ctx*, const v1::GetStatsRequest*, v1::CollectionStats*) override;
 
  private:
-  // Checks auth, runs `fn` (inline or on the write pool), records metrics, finishes the call.
-  Reactor* Run(Ctx* ctx, const char* method, rpc::RpcKind kind, bool on_pool,
-               std::function<absl::Status()> fn);
+  // The shared handler (rpc::Handlers), running `fn` inline or on the write pool.
+  Reactor* Run(Ctx* ctx, const char* method, bool on_pool, std::function<absl::Status()> fn);
   absl::StatusOr<std::shared_ptr<DurableCollection>> Resolve(const std::string& name,
                                                              const std::string& model_version);
   absl::Status DoSearch(const DurableCollection& c, const v1::VectorSearchRequest& req,
@@ -53,9 +52,8 @@ class IndexService final : public v1::Index::CallbackService {
 
   Catalog* const catalog_;
   ThreadPool* const write_pool_;
-  const rpc::TokenAuthenticator auth_;
   const CollectionDefaults defaults_;
-  const metrics::RpcMetrics rpc_metrics_;
+  const rpc::Handlers handlers_;
 };
 
 }  // namespace dogsearch::index

@@ -7,8 +7,8 @@
 #ifndef DOGSEARCH_SERVICES_TRAINER_TRAINER_SERVICE_H_
 #define DOGSEARCH_SERVICES_TRAINER_TRAINER_SERVICE_H_
 
-#include "common/metrics/rpc_metrics.h"
-#include "common/rpc/token_auth.h"
+#include "common/metrics/metrics.h"
+#include "common/rpc/handler.h"
 #include "dogsearch/v1/trainer.grpc.pb.h"
 #include "services/trainer/core/checkpoint_feed.h"
 #include "services/trainer/core/job_manager.h"
@@ -23,7 +23,8 @@ class TrainerService final : public ::dogsearch::v1::Trainer::Service {
   TrainerService(JobManager* jobs, JobStore* store, ProgressHub* hub, CheckpointFeed* feed,
                  rpc::TokenAuthenticator auth, metrics::MetricsRegistry* metrics);
 
-  grpc::Status StartTraining(grpc::ServerContext* ctx, const ::dogsearch::v1::StartTrainingRequest* req,
+  grpc::Status StartTraining(grpc::ServerContext* ctx,
+                             const ::dogsearch::v1::StartTrainingRequest* req,
                              ::dogsearch::v1::Job* resp) override;
   grpc::Status GetJob(grpc::ServerContext* ctx, const ::dogsearch::v1::GetJobRequest* req,
                       ::dogsearch::v1::Job* resp) override;
@@ -38,24 +39,19 @@ class TrainerService final : public ::dogsearch::v1::Trainer::Service {
   grpc::Status ListCheckpoints(grpc::ServerContext* ctx,
                                const ::dogsearch::v1::ListCheckpointsRequest* req,
                                ::dogsearch::v1::ListCheckpointsResponse* resp) override;
-  grpc::Status WatchCheckpoints(grpc::ServerContext* ctx,
-                                const ::dogsearch::v1::WatchCheckpointsRequest* req,
-                                grpc::ServerWriter<::dogsearch::v1::CheckpointEvent>* writer) override;
+  grpc::Status WatchCheckpoints(
+      grpc::ServerContext* ctx, const ::dogsearch::v1::WatchCheckpointsRequest* req,
+      grpc::ServerWriter<::dogsearch::v1::CheckpointEvent>* writer) override;
   grpc::Status PromoteCheckpoint(grpc::ServerContext* ctx,
                                  const ::dogsearch::v1::PromoteCheckpointRequest* req,
                                  ::dogsearch::v1::CheckpointInfo* resp) override;
 
  private:
-  // Runs one handler and records its outcome under `method`.
-  template <typename Fn>
-  grpc::Status Timed(const char* method, Fn fn);
-
   JobManager* const jobs_;
   JobStore* const store_;
   ProgressHub* const hub_;
   CheckpointFeed* const feed_;
-  const rpc::TokenAuthenticator auth_;
-  const metrics::RpcMetrics rpc_metrics_;
+  const rpc::Handlers handlers_;  // Auth, deadline, metrics and status mapping of every RPC.
 };
 
 }  // namespace dogsearch::trainer

@@ -228,7 +228,9 @@ TEST_F(GatewayServerTest, EnrollSearchVerifyOverGrpc) {
   EXPECT_FLOAT_EQ(vr.threshold(), 0.5f);
   EXPECT_EQ(vr.model_version(), "m1");
 
-  // /metrics: per-RPC counts by code, and the gateway's gauges.
+  // /metrics: per-RPC counts by code, per-route HTTP counts, and the gateway's gauges.
+  httplib::Client web("127.0.0.1", web_port_);
+  ASSERT_EQ(web.Get("/api/dogs/no-such-dog")->status, 404);
   httplib::Client m("127.0.0.1", metrics_port_);
   std::string text;
   for (int i = 0; i < 60; ++i) {  // Gallery gauges refresh every 5 s.
@@ -245,6 +247,8 @@ TEST_F(GatewayServerTest, EnrollSearchVerifyOverGrpc) {
   EXPECT_NE(text.find(R"(dogsearch_rpc_unauthenticated_total{method="/dogsearch.v1.DogSearch/Enroll"} 1)"),
             std::string::npos) << text;
   EXPECT_NE(text.find(R"(dogsearch_gateway_requests_total{method="Search",code="INVALID_ARGUMENT"} 1)"),
+            std::string::npos) << text;
+  EXPECT_NE(text.find(R"(dogsearch_gateway_http_requests_total{route="GET /api/dogs/{}",code="404"} 1)"),
             std::string::npos) << text;
 }
 
