@@ -4,11 +4,25 @@ function(dogsearch_warnings target)
                          -Wnon-virtual-dtor -Wno-unused-parameter)
 endfunction()
 
-# dogsearch_library(NAME SOURCES ... DEPS ...): a library of our own code.
+# dogsearch_library(NAME SOURCES ... DEPS ... [PRIVATE_DEPS ...] [USES TORCH OPENCV GRPC]): a
+# library of our own code. The layering rule (docs/ARCHITECTURE.md, "Layering") is enforced
+# here: a library that does not declare `USES TORCH` (`OPENCV`, `GRPC`) compiles with an include
+# directory whose <torch/...> (<opencv2/...>; <grpcpp/...> and *.grpc.pb.h) headers are #error,
+# searched before the real ones, so including them from it, directly or through another header,
+# fails to compile.
 function(dogsearch_library name)
-  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS;PRIVATE_DEPS" ${ARGN})
+  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS;PRIVATE_DEPS;USES" ${ARGN})
   add_library(${name} ${ARG_SOURCES})
   target_include_directories(${name} PUBLIC ${PROJECT_SOURCE_DIR})
+  if(NOT "TORCH" IN_LIST ARG_USES)
+    target_include_directories(${name} BEFORE PRIVATE ${PROJECT_SOURCE_DIR}/cmake/layering/no_torch)
+  endif()
+  if(NOT "OPENCV" IN_LIST ARG_USES)
+    target_include_directories(${name} BEFORE PRIVATE ${PROJECT_SOURCE_DIR}/cmake/layering/no_opencv)
+  endif()
+  if(NOT "GRPC" IN_LIST ARG_USES)
+    target_include_directories(${name} BEFORE PRIVATE ${PROJECT_SOURCE_DIR}/cmake/layering/no_grpc)
+  endif()
   target_link_libraries(${name} PUBLIC ${ARG_DEPS} PRIVATE ${ARG_PRIVATE_DEPS})
   dogsearch_warnings(${name})
 endfunction()

@@ -41,28 +41,6 @@ absl::StatusOr<cv::Mat> ToRgb8(const cv::Mat& in) {
 
 }  // namespace
 
-absl::StatusOr<ImageHeader> CheckImage(absl::string_view bytes, const ImageLimits& limits) {
-  if (bytes.size() > limits.max_bytes) {
-    return absl::InvalidArgumentError(absl::StrCat("image is ", bytes.size(),
-                                                   " bytes, more than the limit of ",
-                                                   limits.max_bytes));
-  }
-  DS_ASSIGN_OR_RETURN(ImageHeader h, ReadImageHeader(bytes));
-  const uint64_t pixels = uint64_t{h.width} * h.height;
-  if (h.width > limits.max_side || h.height > limits.max_side || pixels > limits.max_pixels) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        FormatName(h.format), " image is ", h.width, "x", h.height, " pixels, more than the limit of ",
-        limits.max_pixels, " pixels or ", limits.max_side, " per side"));
-  }
-  if (h.width < limits.min_side || h.height < limits.min_side) {
-    return absl::InvalidArgumentError(absl::StrCat(FormatName(h.format), " image is ", h.width,
-                                                   "x", h.height, " pixels, smaller than ",
-                                                   limits.min_side, " per side"));
-  }
-  DS_RETURN_IF_ERROR(CheckComplete(bytes, h));
-  return h;
-}
-
 absl::StatusOr<cv::Mat> DecodeImage(absl::string_view bytes, const ImageLimits& limits) {
   DS_ASSIGN_OR_RETURN(ImageHeader h, CheckImage(bytes, limits));
   cv::Mat decoded;

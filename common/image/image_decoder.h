@@ -14,20 +14,10 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "common/image/image_header.h"
+#include "common/image_header/image_header.h"
 #include "common/model/model_spec.h"
 
 namespace dogsearch::image {
-
-struct ImageLimits {
-  uint64_t max_bytes = 10 << 20;     // Encoded size.
-  uint64_t max_pixels = 40'000'000;  // width * height from the header.
-  uint32_t max_side = 16384;         // Either side, pixels.
-  uint32_t min_side = 16;            // Smaller is not a usable face photo.
-};
-
-// Checks bytes and header against the limits without decoding.
-absl::StatusOr<ImageHeader> CheckImage(absl::string_view bytes, const ImageLimits& limits);
 
 // Returns CV_8UC3 in RGB order. INVALID_ARGUMENT with the reason on any bad input.
 absl::StatusOr<cv::Mat> DecodeImage(absl::string_view bytes, const ImageLimits& limits);

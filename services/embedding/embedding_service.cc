@@ -5,7 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/base/status_macros.h"
-#include "common/image/image_header.h"
+#include "common/image_header/image_header.h"
 #include "common/model/model_spec_proto.h"
 #include "services/embedding/core/photo_prep.h"
 

@@ -12,7 +12,7 @@
 #include <string>
 
 #include "common/base/thread_pool.h"
-#include "common/image/image_decoder.h"
+#include "common/image_header/image_header.h"
 #include "common/metrics/metrics.h"
 #include "common/rpc/handler.h"
 #include "dogsearch/v1/embedding.grpc.pb.h"

@@ -8,7 +8,7 @@
 #include "common/base/proto_json.h"
 #include "common/http/form.h"
 #include "common/http/http_server.h"
-#include "common/image/image_header.h"
+#include "common/image_header/image_header.h"
 #include "common/metrics/http_route_metrics.h"
 
 namespace dogsearch::gateway {

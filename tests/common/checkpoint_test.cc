@@ -5,7 +5,7 @@
 #include "absl/strings/match.h"
 #include "common/base/file_util.h"
 #include "common/base/sha256.h"
-#include "common/model/checkpoint.h"
+#include "common/torch_model/checkpoint.h"
 #include "gtest/gtest.h"
 #include "tests/testing/temp_dir.h"
 

@@ -4,7 +4,7 @@
 
 #include "absl/strings/match.h"
 #include "common/image/image_decoder.h"
-#include "common/image/image_header.h"
+#include "common/image_header/image_header.h"
 #include "gtest/gtest.h"
 #include "tests/testing/test_images.h"
 

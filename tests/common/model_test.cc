@@ -1,6 +1,6 @@
 // The networks: shapes, unit-norm outputs, input-size independence, determinism in eval mode.
 #include "absl/strings/match.h"
-#include "common/model/embedding_net.h"
+#include "common/torch_model/embedding_net.h"
 #include "gtest/gtest.h"
 
 namespace dogsearch::model {

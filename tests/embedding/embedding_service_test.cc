@@ -12,7 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/base/process_stats.h"
 #include "common/image/image_decoder.h"
-#include "common/model/checkpoint.h"
+#include "common/torch_model/checkpoint.h"
 #include "common/rpc/channel.h"
 #include "common/rpc/grpc_server.h"
 #include "grpc/health/v1/health.grpc.pb.h"

@@ -1,8 +1,8 @@
 #include "tests/testing/random_checkpoints.h"
 
 #include "common/base/status_macros.h"
-#include "common/model/checkpoint.h"
-#include "common/model/embedding_net.h"
+#include "common/torch_model/checkpoint.h"
+#include "common/torch_model/embedding_net.h"
 
 namespace dogsearch::testing {
 

@@ -7,7 +7,7 @@
 
 #include <gtest/gtest.h>
 
-#include "common/model/checkpoint.h"
+#include "common/torch_model/checkpoint.h"
 #include "tests/testing/temp_dir.h"
 #include "tests/trainer/synthetic_dogs.h"
 

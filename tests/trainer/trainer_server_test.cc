@@ -11,7 +11,7 @@
 #include <httplib.h>
 
 #include "absl/strings/str_cat.h"
-#include "common/model/checkpoint.h"
+#include "common/torch_model/checkpoint.h"
 #include "common/rpc/channel.h"
 #include "dogsearch/v1/embedding.grpc.pb.h"
 #include "dogsearch/v1/trainer.grpc.pb.h"

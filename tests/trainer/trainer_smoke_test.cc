@@ -8,7 +8,7 @@
 #include <gtest/gtest.h>
 
 #include "absl/strings/str_split.h"
-#include "common/model/checkpoint.h"
+#include "common/torch_model/checkpoint.h"
 #include "services/trainer/core/dataset.h"
 #include "services/trainer/core/embed.h"
 #include "services/trainer/core/run_state.h"

@@ -12,7 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/ascii.h"
 #include "common/image/image_decoder.h"
-#include "common/model/checkpoint.h"
+#include "common/torch_model/checkpoint.h"
 #include "tests/testing/test_images.h"
 #include "tests/testing/subprocess.h"
 #include "tests/testing/temp_dir.h"

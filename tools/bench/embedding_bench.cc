@@ -21,7 +21,7 @@
 #include "absl/time/clock.h"
 #include "common/base/log.h"
 #include "common/image/image_decoder.h"
-#include "common/model/checkpoint.h"
+#include "common/torch_model/checkpoint.h"
 #include "common/rpc/channel.h"
 #include "common/rpc/grpc_server.h"
 #include "services/embedding/core/torch_model.h"

@@ -21,7 +21,7 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "common/image/image_decoder.h"
-#include "common/model/embedding_net.h"
+#include "common/torch_model/embedding_net.h"
 #include "services/trainer/core/dataset.h"
 #include "services/trainer/core/embed.h"
 #include "services/trainer/core/photo_cache.h"

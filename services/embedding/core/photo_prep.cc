@@ -1,6 +1,7 @@
 #include "services/embedding/core/photo_prep.h"
 
 #include "absl/strings/str_cat.h"
+#include "common/image/image_decoder.h"
 
 namespace dogsearch::embedding {
 

@@ -9,7 +9,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "common/image/image_decoder.h"
+#include "common/image_header/image_header.h"
 #include "common/model/model_spec.h"
 
 namespace dogsearch::embedding {

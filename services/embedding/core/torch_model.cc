@@ -10,8 +10,8 @@
 #include "absl/time/clock.h"
 #include "common/base/log.h"
 #include "common/base/status_macros.h"
-#include "common/model/checkpoint.h"
-#include "common/model/device.h"
+#include "common/torch_model/checkpoint.h"
+#include "common/torch_model/device.h"
 
 namespace dogsearch::embedding {
 namespace {

@@ -3,7 +3,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "common/base/sha256.h"
-#include "common/image/image_header.h"
+#include "common/image_header/image_header.h"
 
 namespace dogsearch::gateway {
 namespace {

@@ -4,7 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/base/status_macros.h"
-#include "common/image/image_header.h"
+#include "common/image_header/image_header.h"
 
 namespace dogsearch::gateway {
 

@@ -5,7 +5,7 @@
 
 #include <torch/torch.h>
 
-#include "common/model/embedding_net.h"
+#include "common/torch_model/embedding_net.h"
 #include "services/trainer/core/evaluation.h"
 #include "services/trainer/core/photo_cache.h"
 

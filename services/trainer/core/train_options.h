@@ -12,7 +12,7 @@
 #include "absl/status/statusor.h"
 #include "common/model/model_spec.h"
 #include "dogsearch/v1/model.pb.h"
-#include "services/trainer/core/augment.h"
+#include "services/trainer/core/augment_options.h"
 #include "services/trainer/core/mining_kind.h"
 
 namespace dogsearch::trainer {

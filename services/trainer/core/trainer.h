@@ -4,7 +4,7 @@
 // Includes no LibTorch header (callers stay light).
 //
 // Run folder (TrainOptions::output_dir):
-//   checkpoints/<run_name>-s<step>/   published atomically (common/model/checkpoint.h); after
+//   checkpoints/<run_name>-s<step>/   published atomically (common/torch_model/checkpoint.h); after
 //                                     each publish only the best (by validation verification
 //                                     accuracy) and the last are kept.
 //   state/run_state.txt               last/best versions, epoch, step, elapsed time (atomic);

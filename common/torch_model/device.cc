@@ -1,4 +1,4 @@
-#include "common/model/device.h"
+#include "common/torch_model/device.h"
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"

@@ -2,8 +2,8 @@
 // and without allocating for the pixels, so limits can be checked before any decoder runs.
 // Knows JPEG (baseline/progressive SOF markers), PNG (IHDR) and WebP (VP8, VP8L, VP8X).
 // Pure functions; thread-safe.
-#ifndef DOGSEARCH_COMMON_IMAGE_IMAGE_HEADER_H_
-#define DOGSEARCH_COMMON_IMAGE_IMAGE_HEADER_H_
+#ifndef DOGSEARCH_COMMON_IMAGE_HEADER_IMAGE_HEADER_H_
+#define DOGSEARCH_COMMON_IMAGE_HEADER_IMAGE_HEADER_H_
 
 #include <cstdint>
 
@@ -31,6 +31,18 @@ absl::StatusOr<ImageHeader> ReadImageHeader(absl::string_view bytes);
 // truncated file instead of failing; this catches it. INVALID_ARGUMENT when truncated.
 absl::Status CheckComplete(absl::string_view bytes, const ImageHeader& header);
 
+// What a service accepts before it decodes anything (the embedding service, the gateway).
+struct ImageLimits {
+  uint64_t max_bytes = 10 << 20;     // Encoded size.
+  uint64_t max_pixels = 40'000'000;  // width * height from the header.
+  uint32_t max_side = 16384;         // Either side, pixels.
+  uint32_t min_side = 16;            // Smaller is not a usable face photo.
+};
+
+// Checks bytes and header against the limits without decoding.
+absl::StatusOr<ImageHeader> CheckImage(absl::string_view bytes, const ImageLimits& limits);
+
+
 }  // namespace dogsearch::image
 
-#endif  // DOGSEARCH_COMMON_IMAGE_IMAGE_HEADER_H_
+#endif  // DOGSEARCH_COMMON_IMAGE_HEADER_IMAGE_HEADER_H_

@@ -1,8 +1,9 @@
-#include "common/image/image_header.h"
+#include "common/image_header/image_header.h"
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/base/status_macros.h"
 
 namespace dogsearch::image {
 namespace {
@@ -163,6 +164,28 @@ absl::Status CheckComplete(absl::string_view b, const ImageHeader& header) {
       return absl::OkStatus();
   }
   return absl::OkStatus();
+}
+
+absl::StatusOr<ImageHeader> CheckImage(absl::string_view bytes, const ImageLimits& limits) {
+  if (bytes.size() > limits.max_bytes) {
+    return absl::InvalidArgumentError(absl::StrCat("image is ", bytes.size(),
+                                                   " bytes, more than the limit of ",
+                                                   limits.max_bytes));
+  }
+  DS_ASSIGN_OR_RETURN(ImageHeader h, ReadImageHeader(bytes));
+  const uint64_t pixels = uint64_t{h.width} * h.height;
+  if (h.width > limits.max_side || h.height > limits.max_side || pixels > limits.max_pixels) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        FormatName(h.format), " image is ", h.width, "x", h.height, " pixels, more than the limit of ",
+        limits.max_pixels, " pixels or ", limits.max_side, " per side"));
+  }
+  if (h.width < limits.min_side || h.height < limits.min_side) {
+    return absl::InvalidArgumentError(absl::StrCat(FormatName(h.format), " image is ", h.width,
+                                                   "x", h.height, " pixels, smaller than ",
+                                                   limits.min_side, " per side"));
+  }
+  DS_RETURN_IF_ERROR(CheckComplete(bytes, h));
+  return h;
 }
 
 }  // namespace dogsearch::image

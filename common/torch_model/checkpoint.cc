@@ -1,4 +1,4 @@
-#include "common/model/checkpoint.h"
+#include "common/torch_model/checkpoint.h"
 
 #include <filesystem>
 #include <map>

@@ -1,11 +1,11 @@
 // The concrete architectures behind BuildEmbeddingNet (see embedding_net.h). Internal to
 // common/model; other code builds networks through BuildEmbeddingNet.
-#ifndef DOGSEARCH_COMMON_MODEL_NETS_H_
-#define DOGSEARCH_COMMON_MODEL_NETS_H_
+#ifndef DOGSEARCH_COMMON_TORCH_MODEL_NETS_H_
+#define DOGSEARCH_COMMON_TORCH_MODEL_NETS_H_
 
 #include <torch/torch.h>
 
-#include "common/model/embedding_net.h"
+#include "common/torch_model/embedding_net.h"
 
 namespace dogsearch::model {
 
@@ -80,4 +80,4 @@ class DogFaceNetResNet : public EmbeddingNet {
 
 }  // namespace dogsearch::model
 
-#endif  // DOGSEARCH_COMMON_MODEL_NETS_H_
+#endif  // DOGSEARCH_COMMON_TORCH_MODEL_NETS_H_

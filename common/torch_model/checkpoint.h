@@ -10,8 +10,8 @@
 // names, each shape and each dtype match exactly. Anything else is refused with
 // FAILED_PRECONDITION naming the checkpoint and the mismatch; nothing half-loaded escapes.
 // Thread-safe: functions share no state.
-#ifndef DOGSEARCH_COMMON_MODEL_CHECKPOINT_H_
-#define DOGSEARCH_COMMON_MODEL_CHECKPOINT_H_
+#ifndef DOGSEARCH_COMMON_TORCH_MODEL_CHECKPOINT_H_
+#define DOGSEARCH_COMMON_TORCH_MODEL_CHECKPOINT_H_
 
 #include <memory>
 #include <string>
@@ -20,7 +20,7 @@
 
 #include "absl/status/statusor.h"
 #include "common/model/checkpoint_manifest.h"
-#include "common/model/embedding_net.h"
+#include "common/torch_model/embedding_net.h"
 
 namespace dogsearch::model {
 
@@ -45,4 +45,4 @@ absl::StatusOr<int> RemoveStaleTemporaries(const std::string& root);
 
 }  // namespace dogsearch::model
 
-#endif  // DOGSEARCH_COMMON_MODEL_CHECKPOINT_H_
+#endif  // DOGSEARCH_COMMON_TORCH_MODEL_CHECKPOINT_H_

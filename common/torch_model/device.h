@@ -1,7 +1,7 @@
 // Device names for LibTorch: "auto" (CUDA if available, else CPU), "cpu", "cuda", "cuda:N".
 // Shared by the embedding service, the training loop and dogsearch-eval. Includes LibTorch.
-#ifndef DOGSEARCH_COMMON_MODEL_DEVICE_H_
-#define DOGSEARCH_COMMON_MODEL_DEVICE_H_
+#ifndef DOGSEARCH_COMMON_TORCH_MODEL_DEVICE_H_
+#define DOGSEARCH_COMMON_TORCH_MODEL_DEVICE_H_
 
 #include <string>
 
@@ -17,4 +17,4 @@ absl::StatusOr<torch::Device> ParseDevice(const std::string& name);
 
 }  // namespace dogsearch::model
 
-#endif  // DOGSEARCH_COMMON_MODEL_DEVICE_H_
+#endif  // DOGSEARCH_COMMON_TORCH_MODEL_DEVICE_H_

@@ -1,7 +1,7 @@
-#include "common/model/embedding_net.h"
+#include "common/torch_model/embedding_net.h"
 
 #include "absl/strings/str_cat.h"
-#include "common/model/nets.h"
+#include "common/torch_model/nets.h"
 
 namespace dogsearch::model {
 

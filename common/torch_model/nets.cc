@@ -1,4 +1,4 @@
-#include "common/model/nets.h"
+#include "common/torch_model/nets.h"
 
 #include <algorithm>
 

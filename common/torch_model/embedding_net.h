@@ -8,8 +8,8 @@
 //    average pooling, dropout, dense, L2 (in the style of the DogFaceNet paper).
 // A module is not thread-safe for training; for inference (eval mode, no grad) concurrent
 // forward() calls on one module are safe in LibTorch.
-#ifndef DOGSEARCH_COMMON_MODEL_EMBEDDING_NET_H_
-#define DOGSEARCH_COMMON_MODEL_EMBEDDING_NET_H_
+#ifndef DOGSEARCH_COMMON_TORCH_MODEL_EMBEDDING_NET_H_
+#define DOGSEARCH_COMMON_TORCH_MODEL_EMBEDDING_NET_H_
 
 #include <memory>
 
@@ -43,4 +43,4 @@ int64_t CountParameters(const torch::nn::Module& module);
 
 }  // namespace dogsearch::model
 
-#endif  // DOGSEARCH_COMMON_MODEL_EMBEDDING_NET_H_
+#endif  // DOGSEARCH_COMMON_TORCH_MODEL_EMBEDDING_NET_H_
