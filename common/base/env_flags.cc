@@ -14,8 +14,8 @@ std::string EnvNameForFlag(absl::string_view prefix, absl::string_view flag_name
   return absl::StrCat(prefix, absl::AsciiStrToUpper(flag_name));
 }
 
-absl::Status ApplyFlagsFromEnv(
-    absl::string_view prefix, const std::function<const char*(const std::string&)>& getenv_fn) {
+absl::Status ApplyFlagsFromEnv(absl::string_view prefix,
+                               const std::function<const char*(const std::string&)>& getenv_fn) {
   for (auto& [name, flag] : absl::GetAllFlags()) {
     const std::string env = EnvNameForFlag(prefix, name);
     const char* value = getenv_fn(env);
@@ -30,9 +30,8 @@ absl::Status ApplyFlagsFromEnv(
 }
 
 std::vector<char*> ParseFlagsWithEnv(int argc, char** argv) {
-  absl::Status s = ApplyFlagsFromEnv(kEnvPrefix, [](const std::string& n) {
-    return std::getenv(n.c_str());
-  });
+  absl::Status s =
+      ApplyFlagsFromEnv(kEnvPrefix, [](const std::string& n) { return std::getenv(n.c_str()); });
   if (!s.ok()) {
     std::fprintf(stderr, "%s\n", std::string(s.message()).c_str());
     std::exit(2);

@@ -20,9 +20,8 @@ std::string EnvNameForFlag(absl::string_view prefix, absl::string_view flag_name
 
 // Sets every registered flag whose environment variable is present. `getenv` is injectable for
 // tests. Returns INVALID_ARGUMENT naming the variable and the parse error on a bad value.
-absl::Status ApplyFlagsFromEnv(
-    absl::string_view prefix,
-    const std::function<const char*(const std::string&)>& getenv_fn);
+absl::Status ApplyFlagsFromEnv(absl::string_view prefix,
+                               const std::function<const char*(const std::string&)>& getenv_fn);
 
 // ApplyFlagsFromEnv(kEnvPrefix, ::getenv), then absl::ParseCommandLine. Exits with a message
 // (status 2) on a bad environment value, like absl does on a bad command line.

@@ -5,8 +5,8 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <filesystem>
 #include <cstring>
+#include <filesystem>
 #include <random>
 
 #include "absl/strings/str_cat.h"
@@ -90,9 +90,8 @@ absl::StatusOr<std::string> ReadFile(const std::string& path, uint64_t max_bytes
   struct stat st;
   if (::fstat(fd.get(), &st) != 0) return ErrnoToStatus(errno, absl::StrCat("stat ", path));
   if (static_cast<uint64_t>(st.st_size) > max_bytes) {
-    return absl::FailedPreconditionError(absl::StrCat(path, " is ", st.st_size,
-                                                      " bytes, more than the limit of ",
-                                                      max_bytes));
+    return absl::FailedPreconditionError(
+        absl::StrCat(path, " is ", st.st_size, " bytes, more than the limit of ", max_bytes));
   }
   std::string out(static_cast<size_t>(st.st_size), '\0');
   size_t got = 0;

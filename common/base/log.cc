@@ -89,9 +89,9 @@ std::string LogQuote(absl::string_view value) {
 }
 
 LogLine::LogLine(LogLevel level, absl::string_view event) {
-  line_ = absl::StrCat("ts=", absl::FormatTime("%Y-%m-%dT%H:%M:%E6SZ", absl::Now(),
-                                                absl::UTCTimeZone()),
-                       " level=", LevelName(level), " event=", LogQuote(event));
+  line_ = absl::StrCat(
+      "ts=", absl::FormatTime("%Y-%m-%dT%H:%M:%E6SZ", absl::Now(), absl::UTCTimeZone()),
+      " level=", LevelName(level), " event=", LogQuote(event));
 }
 
 LogLine& LogLine::Kv(absl::string_view key, absl::string_view value) {

@@ -2,8 +2,7 @@
 
 namespace dogsearch {
 
-PeriodicThread::PeriodicThread(absl::Duration interval, std::function<void()> fn,
-                               FirstRun first)
+PeriodicThread::PeriodicThread(absl::Duration interval, std::function<void()> fn, FirstRun first)
     : interval_(interval), fn_(std::move(fn)), thread_([this, first] { Loop(first); }) {}
 
 PeriodicThread::~PeriodicThread() { Stop(); }

@@ -9,10 +9,10 @@
 #include "absl/status/statusor.h"
 
 // Returns from the enclosing function if `expr` (an absl::Status) is not OK.
-#define DS_RETURN_IF_ERROR(expr)                      \
-  do {                                                \
-    ::absl::Status ds_status_ = (expr);               \
-    if (!ds_status_.ok()) return ds_status_;          \
+#define DS_RETURN_IF_ERROR(expr)             \
+  do {                                       \
+    ::absl::Status ds_status_ = (expr);      \
+    if (!ds_status_.ok()) return ds_status_; \
   } while (0)
 
 #define DS_STATUS_CONCAT_INNER_(a, b) a##b
@@ -23,8 +23,8 @@
 #define DS_ASSIGN_OR_RETURN(lhs, rexpr) \
   DS_ASSIGN_OR_RETURN_IMPL_(DS_STATUS_CONCAT_(ds_statusor_, __LINE__), lhs, rexpr)
 
-#define DS_ASSIGN_OR_RETURN_IMPL_(statusor, lhs, rexpr) \
-  auto statusor = (rexpr);                              \
+#define DS_ASSIGN_OR_RETURN_IMPL_(statusor, lhs, rexpr)    \
+  auto statusor = (rexpr);                                 \
   if (!statusor.ok()) return std::move(statusor).status(); \
   lhs = std::move(statusor).value()
 

@@ -77,8 +77,8 @@ absl::Status ParseMultipart(absl::string_view boundary, absl::string_view body, 
     }
     pos += 2;
     const size_t head_end = body.find("\r\n\r\n", pos);
-    const size_t data_end = head_end == absl::string_view::npos
-                                ? absl::string_view::npos : body.find(next, head_end + 4);
+    const size_t data_end = head_end == absl::string_view::npos ? absl::string_view::npos
+                                                                : body.find(next, head_end + 4);
     if (data_end == absl::string_view::npos) {
       return absl::InvalidArgumentError("multipart body ends inside a part");
     }
@@ -122,10 +122,11 @@ std::string HeaderParameter(absl::string_view header_value, absl::string_view pa
 absl::StatusOr<Form> Form::Parse(absl::string_view content_type, absl::string_view body,
                                  size_t max_parts) {
   Form form;
-  const absl::string_view media = absl::StripAsciiWhitespace(content_type.substr(0, content_type.find(';')));
+  const absl::string_view media =
+      absl::StripAsciiWhitespace(content_type.substr(0, content_type.find(';')));
   if (absl::EqualsIgnoreCase(media, "multipart/form-data")) {
-    absl::Status s = ParseMultipart(HeaderParameter(content_type, "boundary"), body, max_parts,
-                                    &form.parts_);
+    absl::Status s =
+        ParseMultipart(HeaderParameter(content_type, "boundary"), body, max_parts, &form.parts_);
     if (!s.ok()) return s;
   } else if (absl::EqualsIgnoreCase(media, "application/x-www-form-urlencoded")) {
     if (absl::Status s = ParseUrlEncoded(body, max_parts, &form.parts_); !s.ok()) return s;

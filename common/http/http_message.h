@@ -15,16 +15,16 @@ namespace dogsearch::http {
 using HeaderList = std::vector<std::pair<std::string, std::string>>;
 
 struct HttpRequest {
-  std::string method;   // "GET", "POST", ... as sent (upper case by RFC 9110 convention).
-  std::string target;   // Raw request target, e.g. "/api/dogs?page_size=10".
-  std::string path;     // Target before '?', not decoded.
+  std::string method;  // "GET", "POST", ... as sent (upper case by RFC 9110 convention).
+  std::string target;  // Raw request target, e.g. "/api/dogs?page_size=10".
+  std::string path;    // Target before '?', not decoded.
   std::vector<std::pair<std::string, std::string>> query;  // Decoded name=value pairs.
-  HeaderList headers;   // Lower-case names.
-  int minor_version = 1;  // HTTP/1.<minor>.
+  HeaderList headers;                                      // Lower-case names.
+  int minor_version = 1;                                   // HTTP/1.<minor>.
   uint64_t content_length = 0;
   std::vector<std::string> path_params;  // Decoded "{}" segments of the matched route.
-  std::string body;     // Empty until the admission check has passed and the body is read.
-  std::string peer;     // Client address ("127.0.0.1", "::1").
+  std::string body;  // Empty until the admission check has passed and the body is read.
+  std::string peer;  // Client address ("127.0.0.1", "::1").
   bool tls = false;
 
   // First value of a header (name in lower case), or nullptr.
@@ -36,7 +36,7 @@ struct HttpRequest {
 
 struct HttpResponse {
   int status = 200;
-  HeaderList headers;   // Names as they should be sent.
+  HeaderList headers;  // Names as they should be sent.
   std::string body;
 
   void Set(absl::string_view name, absl::string_view value);

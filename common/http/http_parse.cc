@@ -29,15 +29,14 @@ int HexValue(char c) {
   return -1;
 }
 
-absl::Status ParseRequestLine(absl::string_view line, const HeadLimits& limits,
-                              HttpRequest* r) {
+absl::Status ParseRequestLine(absl::string_view line, const HeadLimits& limits, HttpRequest* r) {
   std::vector<absl::string_view> parts = absl::StrSplit(line, ' ');
   if (parts.size() != 3 || !IsToken(parts[0])) {
     return absl::InvalidArgumentError("malformed request line");
   }
   if (parts[1].size() > limits.max_target_bytes) {
-    return absl::OutOfRangeError(absl::StrCat("request target is longer than ",
-                                              limits.max_target_bytes, " bytes"));
+    return absl::OutOfRangeError(
+        absl::StrCat("request target is longer than ", limits.max_target_bytes, " bytes"));
   }
   if (parts[1].empty() || parts[1][0] != '/') {
     return absl::InvalidArgumentError("request target must be a path starting with '/'");
@@ -52,8 +51,8 @@ absl::Status ParseRequestLine(absl::string_view line, const HeadLimits& limits,
   } else if (parts[2] == "HTTP/1.0") {
     r->minor_version = 0;
   } else {
-    return absl::InvalidArgumentError(absl::StrCat("unsupported protocol version '",
-                                                   parts[2].substr(0, 16), "'"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("unsupported protocol version '", parts[2].substr(0, 16), "'"));
   }
   r->method = std::string(parts[0]);
   r->target = std::string(parts[1]);
@@ -95,7 +94,8 @@ absl::Status ReadBodyFraming(HttpRequest* r) {
     if (name != "content-length") continue;
     uint64_t n = 0;
     if (value.empty() || value.size() > 19 ||
-        value.find_first_not_of("0123456789") != std::string::npos || !absl::SimpleAtoi(value, &n)) {
+        value.find_first_not_of("0123456789") != std::string::npos ||
+        !absl::SimpleAtoi(value, &n)) {
       return absl::InvalidArgumentError("Content-Length must be a decimal number");
     }
     if (seen && n != r->content_length) {
@@ -112,8 +112,8 @@ absl::Status ReadBodyFraming(HttpRequest* r) {
 absl::Status ParseRequestHead(absl::string_view head, const HeadLimits& limits,
                               HttpRequest* request) {
   if (head.size() > limits.max_head_bytes) {
-    return absl::OutOfRangeError(absl::StrCat("request head is larger than ",
-                                              limits.max_head_bytes, " bytes"));
+    return absl::OutOfRangeError(
+        absl::StrCat("request head is larger than ", limits.max_head_bytes, " bytes"));
   }
   request->headers.clear();
   request->content_length = 0;
@@ -176,38 +176,64 @@ bool WantsKeepAlive(const HttpRequest& request) {
 
 const char* ReasonPhrase(int status) {
   switch (status) {
-    case 100: return "Continue";
-    case 200: return "OK";
-    case 201: return "Created";
-    case 204: return "No Content";
-    case 304: return "Not Modified";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 408: return "Request Timeout";
-    case 409: return "Conflict";
-    case 411: return "Length Required";
-    case 412: return "Precondition Failed";
-    case 413: return "Content Too Large";
-    case 421: return "Misdirected Request";
-    case 429: return "Too Many Requests";
-    case 431: return "Request Header Fields Too Large";
-    case 499: return "Client Closed Request";
-    case 500: return "Internal Server Error";
-    case 501: return "Not Implemented";
-    case 503: return "Service Unavailable";
-    case 504: return "Gateway Timeout";
-    case 505: return "HTTP Version Not Supported";
-    default: return "Unknown";
+    case 100:
+      return "Continue";
+    case 200:
+      return "OK";
+    case 201:
+      return "Created";
+    case 204:
+      return "No Content";
+    case 304:
+      return "Not Modified";
+    case 400:
+      return "Bad Request";
+    case 401:
+      return "Unauthorized";
+    case 403:
+      return "Forbidden";
+    case 404:
+      return "Not Found";
+    case 405:
+      return "Method Not Allowed";
+    case 408:
+      return "Request Timeout";
+    case 409:
+      return "Conflict";
+    case 411:
+      return "Length Required";
+    case 412:
+      return "Precondition Failed";
+    case 413:
+      return "Content Too Large";
+    case 421:
+      return "Misdirected Request";
+    case 429:
+      return "Too Many Requests";
+    case 431:
+      return "Request Header Fields Too Large";
+    case 499:
+      return "Client Closed Request";
+    case 500:
+      return "Internal Server Error";
+    case 501:
+      return "Not Implemented";
+    case 503:
+      return "Service Unavailable";
+    case 504:
+      return "Gateway Timeout";
+    case 505:
+      return "HTTP Version Not Supported";
+    default:
+      return "Unknown";
   }
 }
 
 std::string SerializeResponse(const HttpResponse& response, bool keep_alive, bool head_only) {
-  std::string out = absl::StrCat("HTTP/1.1 ", response.status, " ", ReasonPhrase(response.status),
-                                 "\r\n");
-  for (const auto& [name, value] : response.headers) absl::StrAppend(&out, name, ": ", value, "\r\n");
+  std::string out =
+      absl::StrCat("HTTP/1.1 ", response.status, " ", ReasonPhrase(response.status), "\r\n");
+  for (const auto& [name, value] : response.headers)
+    absl::StrAppend(&out, name, ": ", value, "\r\n");
   absl::StrAppend(&out, "Content-Length: ", response.body.size(), "\r\n",
                   "Connection: ", keep_alive ? "keep-alive" : "close", "\r\n\r\n");
   if (!head_only) out += response.body;

@@ -33,7 +33,8 @@ absl::Status ParseRequestHead(absl::string_view head, const HeadLimits& limits,
 absl::StatusOr<std::string> PercentDecode(absl::string_view s, bool plus_is_space);
 
 // "a=1&b=x%20y" -> {{"a","1"},{"b","x y"}} appended to *out.
-absl::Status ParseQueryString(absl::string_view s, std::vector<std::pair<std::string, std::string>>* out);
+absl::Status ParseQueryString(absl::string_view s,
+                              std::vector<std::pair<std::string, std::string>>* out);
 
 // Whether the connection stays open after this request (HTTP/1.1 unless "Connection: close";
 // HTTP/1.0 only with "Connection: keep-alive").

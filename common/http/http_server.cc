@@ -76,9 +76,9 @@ absl::Status CheckSameOrigin(const HttpRequest& request) {
   if (IsSafeMethod(request.method)) return absl::OkStatus();
   const std::string* site = request.Header("sec-fetch-site");
   if (site != nullptr && *site != "same-origin" && *site != "none") {
-    return absl::PermissionDeniedError(absl::StrCat(
-        "cross-site request refused (Sec-Fetch-Site: ", site->substr(0, 32),
-        "); use this server's own page or a non-browser client"));
+    return absl::PermissionDeniedError(
+        absl::StrCat("cross-site request refused (Sec-Fetch-Site: ", site->substr(0, 32),
+                     "); use this server's own page or a non-browser client"));
   }
   const std::string* origin = request.Header("origin");
   if (origin == nullptr) return absl::OkStatus();
@@ -86,9 +86,9 @@ absl::Status CheckSameOrigin(const HttpRequest& request) {
   const size_t scheme_end = origin->find("://");
   if (host == nullptr || scheme_end == std::string::npos ||
       !absl::EqualsIgnoreCase(origin->substr(scheme_end + 3), *host)) {
-    return absl::PermissionDeniedError(absl::StrCat(
-        "cross-origin request refused (Origin ", origin->substr(0, 100),
-        " is not this server); use this server's own page or a non-browser client"));
+    return absl::PermissionDeniedError(
+        absl::StrCat("cross-origin request refused (Origin ", origin->substr(0, 100),
+                     " is not this server); use this server's own page or a non-browser client"));
   }
   return absl::OkStatus();
 }
@@ -175,8 +175,8 @@ absl::Status HttpServer::Impl::Listen() {
   addrinfo* res = nullptr;
   const std::string service = std::to_string(options.port);
   if (int e = getaddrinfo(options.host.c_str(), service.c_str(), &hints, &res); e != 0) {
-    return absl::InvalidArgumentError(absl::StrCat("cannot resolve ", options.host, ": ",
-                                                   gai_strerror(e)));
+    return absl::InvalidArgumentError(
+        absl::StrCat("cannot resolve ", options.host, ": ", gai_strerror(e)));
   }
   int err = 0;
   for (addrinfo* a = res; a != nullptr && listen_fd < 0; a = a->ai_next) {
@@ -193,8 +193,8 @@ absl::Status HttpServer::Impl::Listen() {
   }
   freeaddrinfo(res);
   if (listen_fd < 0) {
-    return absl::UnavailableError(absl::StrCat("cannot listen on ", options.host, ":",
-                                               options.port, ": ", strerror(err)));
+    return absl::UnavailableError(
+        absl::StrCat("cannot listen on ", options.host, ":", options.port, ": ", strerror(err)));
   }
   sockaddr_storage ss{};
   socklen_t len = sizeof ss;
@@ -256,8 +256,8 @@ void HttpServer::Impl::Accept() {
   while (true) {
     sockaddr_storage ss{};
     socklen_t len = sizeof ss;
-    const int fd = accept4(listen_fd, reinterpret_cast<sockaddr*>(&ss), &len,
-                           SOCK_NONBLOCK | SOCK_CLOEXEC);
+    const int fd =
+        accept4(listen_fd, reinterpret_cast<sockaddr*>(&ss), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) return;  // EAGAIN, or out of descriptors (retried on the next event).
     char ip[INET6_ADDRSTRLEN] = "?";
     if (ss.ss_family == AF_INET6) {
@@ -334,9 +334,10 @@ void HttpServer::Impl::Sweep(absl::Time now) {
       Close(id);
       continue;
     }
-    Fail(c, 408, absl::DeadlineExceededError(
-                     c.state == State::kHead ? "the request head took too long to arrive"
-                                             : "the request body took too long to arrive"));
+    Fail(c, 408,
+         absl::DeadlineExceededError(c.state == State::kHead
+                                         ? "the request head took too long to arrive"
+                                         : "the request body took too long to arrive"));
     Drive(c);
   }
 }
@@ -345,12 +346,22 @@ void HttpServer::Impl::Drive(Conn& c) {
   for (int step = 0; step < 256; ++step) {
     bool progressed = false;
     switch (c.state) {
-      case State::kHead: progressed = AdvanceHead(c); break;
-      case State::kBody: progressed = AdvanceBody(c); break;
-      case State::kWriting: progressed = AdvanceWrite(c); break;
-      case State::kLinger: Linger(c); break;
-      case State::kHandling: break;
-      case State::kDead: return Close(c.id);
+      case State::kHead:
+        progressed = AdvanceHead(c);
+        break;
+      case State::kBody:
+        progressed = AdvanceBody(c);
+        break;
+      case State::kWriting:
+        progressed = AdvanceWrite(c);
+        break;
+      case State::kLinger:
+        Linger(c);
+        break;
+      case State::kHandling:
+        break;
+      case State::kDead:
+        return Close(c.id);
     }
     if (c.state == State::kDead) return Close(c.id);
     if (!progressed) return UpdateInterest(c);
@@ -397,8 +408,9 @@ bool HttpServer::Impl::AdvanceHead(Conn& c) {
   const size_t end = c.in.find("\r\n\r\n", c.scan_from);
   if (end == std::string::npos) {
     if (c.in.size() > options.head.max_head_bytes) {
-      Fail(c, 431, absl::OutOfRangeError(absl::StrCat("request head is larger than ",
-                                                      options.head.max_head_bytes, " bytes")));
+      Fail(c, 431,
+           absl::OutOfRangeError(absl::StrCat("request head is larger than ",
+                                              options.head.max_head_bytes, " bytes")));
       return true;
     }
     c.scan_from = c.in.size() >= 3 ? c.in.size() - 3 : 0;
@@ -411,8 +423,9 @@ bool HttpServer::Impl::AdvanceHead(Conn& c) {
   c.in.erase(0, end + 4);
   c.scan_from = 0;
   if (!s.ok()) {
-    const int code = s.code() == absl::StatusCode::kOutOfRange ? 431
-                     : s.code() == absl::StatusCode::kFailedPrecondition ? 411 : 400;
+    const int code = s.code() == absl::StatusCode::kOutOfRange           ? 431
+                     : s.code() == absl::StatusCode::kFailedPrecondition ? 411
+                                                                         : 400;
     Fail(c, code, s);
     return true;
   }
@@ -458,10 +471,11 @@ void HttpServer::Impl::Admit(Conn& c, HttpRequest req) {
     return Fail(c, 400, absl::InvalidArgumentError("HTTP/1.1 requests need a Host header"));
   }
   if (host != nullptr && !HostAllowed(*host, options.allowed_hosts)) {
-    return Fail(c, 421, absl::PermissionDeniedError(absl::StrCat(
-                            "Host '", host->substr(0, 100),
-                            "' is not served here; the operator can add it to "
-                            "--http_allowed_hosts")));
+    return Fail(
+        c, 421,
+        absl::PermissionDeniedError(absl::StrCat("Host '", host->substr(0, 100),
+                                                 "' is not served here; the operator can add it to "
+                                                 "--http_allowed_hosts")));
   }
   bool path_known = false;
   absl::Status decode_error;
@@ -476,17 +490,19 @@ void HttpServer::Impl::Admit(Conn& c, HttpRequest req) {
   if (absl::Status s = CheckSameOrigin(req); !s.ok()) return Fail(c, 403, s);
   if (route->admit) {
     if (absl::Status s = route->admit(req); !s.ok()) {
-      const int code = options.http_status_of ? options.http_status_of(s)
-                       : s.code() == absl::StatusCode::kUnauthenticated ? 401
-                       : s.code() == absl::StatusCode::kPermissionDenied ? 403 : 400;
+      const int code = options.http_status_of                            ? options.http_status_of(s)
+                       : s.code() == absl::StatusCode::kUnauthenticated  ? 401
+                       : s.code() == absl::StatusCode::kPermissionDenied ? 403
+                                                                         : 400;
       return Fail(c, code, s);
     }
   }
   if (req.content_length > route->max_body_bytes) {
-    return Fail(c, 413, absl::OutOfRangeError(absl::StrCat(
-                            "request body of ", req.content_length, " bytes is larger than the ",
-                            route->max_body_bytes, " bytes ", req.method, " ", route->pattern,
-                            " accepts")));
+    return Fail(
+        c, 413,
+        absl::OutOfRangeError(absl::StrCat(
+            "request body of ", req.content_length, " bytes is larger than the ",
+            route->max_body_bytes, " bytes ", req.method, " ", route->pattern, " accepts")));
   }
   const std::string* expect = req.Header("expect");
   if (expect != nullptr && absl::EqualsIgnoreCase(*expect, "100-continue") &&
@@ -497,9 +513,9 @@ void HttpServer::Impl::Admit(Conn& c, HttpRequest req) {
   c.route = route;
   c.req = std::move(req);
   c.state = State::kBody;
-  c.deadline = absl::Now() + options.body_base_timeout +
-               absl::Seconds(static_cast<double>(c.req.content_length) /
-                             options.min_body_bytes_per_second);
+  c.deadline =
+      absl::Now() + options.body_base_timeout +
+      absl::Seconds(static_cast<double>(c.req.content_length) / options.min_body_bytes_per_second);
 }
 
 bool HttpServer::Impl::AdvanceBody(Conn& c) {
@@ -560,9 +576,9 @@ void HttpServer::Impl::StartWrite(Conn& c, HttpResponse res) {
   c.out = SerializeResponse(res, keep, c.head_only);
   c.out_off = 0;
   c.state = State::kWriting;
-  c.deadline = absl::Now() + options.write_base_timeout +
-               absl::Seconds(static_cast<double>(c.out.size()) /
-                             options.min_write_bytes_per_second);
+  c.deadline =
+      absl::Now() + options.write_base_timeout +
+      absl::Seconds(static_cast<double>(c.out.size()) / options.min_write_bytes_per_second);
 }
 
 bool HttpServer::Impl::AdvanceWrite(Conn& c) {
@@ -609,9 +625,13 @@ void HttpServer::Impl::UpdateInterest(Conn& c) {
     case State::kLinger:
       mask = kIn | (c.want == Io::kWantWrite || !c.out.empty() ? kOut : 0u);
       break;
-    case State::kWriting: mask = kOut | (c.want == Io::kWantRead ? kIn : 0u); break;
+    case State::kWriting:
+      mask = kOut | (c.want == Io::kWantRead ? kIn : 0u);
+      break;
     case State::kHandling:
-    case State::kDead: mask = 0; break;
+    case State::kDead:
+      mask = 0;
+      break;
   }
   if (c.registered && c.interest == mask) return;
   epoll_event ev{};
@@ -661,8 +681,8 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(HttpServerOptions 
   impl->options = std::move(options);
   impl->routes = std::move(routes);
   if (absl::Status s = impl->Listen(); !s.ok()) return s;
-  impl->workers = std::make_unique<ThreadPool>(impl->options.worker_threads,
-                                               impl->options.max_queued_requests);
+  impl->workers =
+      std::make_unique<ThreadPool>(impl->options.worker_threads, impl->options.max_queued_requests);
   Impl* raw = impl.get();
   impl->loop = std::thread([raw] { raw->Run(); });
   return std::unique_ptr<HttpServer>(new HttpServer(std::move(impl)));

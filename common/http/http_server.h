@@ -37,7 +37,7 @@
 namespace dogsearch::http {
 
 struct Route {
-  std::string method;   // "GET" (also answers HEAD), "POST", "DELETE", "PUT".
+  std::string method;  // "GET" (also answers HEAD), "POST", "DELETE", "PUT".
   // "/api/dogs/{}/photos": literal segments and "{}" segments that capture one decoded,
   // non-empty path segment into HttpRequest::path_params.
   std::string pattern;
@@ -50,15 +50,15 @@ struct Route {
 
 struct HttpServerOptions {
   std::string host = "127.0.0.1";
-  int port = 0;  // 0 picks a free port.
+  int port = 0;          // 0 picks a free port.
   std::string tls_cert;  // PEM chain and key: HTTPS (both or neither).
   std::string tls_key;
   int worker_threads = 8;
-  size_t max_queued_requests = 256;   // Beyond: 503.
-  size_t max_connections = 4096;      // Beyond: refused at accept.
+  size_t max_queued_requests = 256;  // Beyond: 503.
+  size_t max_connections = 4096;     // Beyond: refused at accept.
   size_t max_connections_per_client = 256;
   HeadLimits head;
-  absl::Duration head_timeout = absl::Seconds(10);   // Also the keep-alive idle limit.
+  absl::Duration head_timeout = absl::Seconds(10);  // Also the keep-alive idle limit.
   absl::Duration body_base_timeout = absl::Seconds(10);
   double min_body_bytes_per_second = 32 << 10;
   absl::Duration write_base_timeout = absl::Seconds(10);

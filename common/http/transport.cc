@@ -1,11 +1,10 @@
 #include "common/http/transport.h"
 
 #include <errno.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "absl/strings/str_cat.h"
 
@@ -75,10 +74,14 @@ class TlsTransport final : public Transport {
  private:
   static Io Map(int err) {
     switch (err) {
-      case SSL_ERROR_WANT_READ: return Io::kWantRead;
-      case SSL_ERROR_WANT_WRITE: return Io::kWantWrite;
-      case SSL_ERROR_ZERO_RETURN: return Io::kClosed;
-      default: return Io::kError;
+      case SSL_ERROR_WANT_READ:
+        return Io::kWantRead;
+      case SSL_ERROR_WANT_WRITE:
+        return Io::kWantWrite;
+      case SSL_ERROR_ZERO_RETURN:
+        return Io::kClosed;
+      default:
+        return Io::kError;
     }
   }
 
@@ -99,8 +102,8 @@ absl::StatusOr<std::unique_ptr<TlsContext>> TlsContext::Load(const std::string& 
       SSL_CTX_use_PrivateKey_file(ctx, key_pem_file.c_str(), SSL_FILETYPE_PEM) != 1 ||
       SSL_CTX_check_private_key(ctx) != 1) {
     ERR_clear_error();
-    return absl::InvalidArgumentError(absl::StrCat("cannot use ", cert_pem_file, " / ",
-                                                   key_pem_file, " for HTTPS"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("cannot use ", cert_pem_file, " / ", key_pem_file, " for HTTPS"));
   }
   return out;
 }

@@ -46,8 +46,7 @@ absl::StatusOr<cv::Mat> DecodeImage(absl::string_view bytes, const ImageLimits& 
   cv::Mat decoded;
   try {
     // The Mat header wraps the bytes without copying them.
-    const cv::Mat buf(1, static_cast<int>(bytes.size()), CV_8UC1,
-                      const_cast<char*>(bytes.data()));
+    const cv::Mat buf(1, static_cast<int>(bytes.size()), CV_8UC1, const_cast<char*>(bytes.data()));
     decoded = cv::imdecode(buf, cv::IMREAD_UNCHANGED | cv::IMREAD_IGNORE_ORIENTATION);
   } catch (const cv::Exception& e) {
     return absl::InvalidArgumentError(
@@ -59,9 +58,9 @@ absl::StatusOr<cv::Mat> DecodeImage(absl::string_view bytes, const ImageLimits& 
   }
   if (static_cast<uint32_t>(decoded.cols) != h.width ||
       static_cast<uint32_t>(decoded.rows) != h.height) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "corrupt ", FormatName(h.format), " image: header says ", h.width, "x", h.height,
-        ", decoder produced ", decoded.cols, "x", decoded.rows));
+    return absl::InvalidArgumentError(
+        absl::StrCat("corrupt ", FormatName(h.format), " image: header says ", h.width, "x",
+                     h.height, ", decoder produced ", decoded.cols, "x", decoded.rows));
   }
   return ToRgb8(decoded);
 }

@@ -8,9 +8,8 @@
 #define DOGSEARCH_COMMON_IMAGE_IMAGE_DECODER_H_
 
 #include <cstdint>
-#include <vector>
-
 #include <opencv2/core/mat.hpp>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"

@@ -20,9 +20,7 @@ uint32_t Le24(absl::string_view b, size_t i) {
 }
 uint32_t Le32(absl::string_view b, size_t i) { return Le16(b, i) | Le16(b, i + 2) << 16; }
 
-absl::Status Bad(absl::string_view what) {
-  return absl::InvalidArgumentError(std::string(what));
-}
+absl::Status Bad(absl::string_view what) { return absl::InvalidArgumentError(std::string(what)); }
 
 bool IsSofMarker(uint8_t m) {
   return m >= 0xC0 && m <= 0xCF && m != 0xC4 && m != 0xC8 && m != 0xCC;
@@ -133,7 +131,8 @@ absl::StatusOr<ImageHeader> ReadImageHeader(absl::string_view b) {
   if (b.size() >= 12 && absl::StartsWith(b, "RIFF") && b.substr(8, 4) == "WEBP") {
     return ParseWebp(b);
   }
-  if (b.size() < 8) return Bad(absl::StrCat("image too short (", b.size(), " bytes) to be a photo"));
+  if (b.size() < 8)
+    return Bad(absl::StrCat("image too short (", b.size(), " bytes) to be a photo"));
   return NameOtherFormat(b);
 }
 
@@ -168,20 +167,20 @@ absl::Status CheckComplete(absl::string_view b, const ImageHeader& header) {
 
 absl::StatusOr<ImageHeader> CheckImage(absl::string_view bytes, const ImageLimits& limits) {
   if (bytes.size() > limits.max_bytes) {
-    return absl::InvalidArgumentError(absl::StrCat("image is ", bytes.size(),
-                                                   " bytes, more than the limit of ",
-                                                   limits.max_bytes));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "image is ", bytes.size(), " bytes, more than the limit of ", limits.max_bytes));
   }
   DS_ASSIGN_OR_RETURN(ImageHeader h, ReadImageHeader(bytes));
   const uint64_t pixels = uint64_t{h.width} * h.height;
   if (h.width > limits.max_side || h.height > limits.max_side || pixels > limits.max_pixels) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        FormatName(h.format), " image is ", h.width, "x", h.height, " pixels, more than the limit of ",
-        limits.max_pixels, " pixels or ", limits.max_side, " per side"));
+    return absl::InvalidArgumentError(absl::StrCat(FormatName(h.format), " image is ", h.width, "x",
+                                                   h.height, " pixels, more than the limit of ",
+                                                   limits.max_pixels, " pixels or ",
+                                                   limits.max_side, " per side"));
   }
   if (h.width < limits.min_side || h.height < limits.min_side) {
-    return absl::InvalidArgumentError(absl::StrCat(FormatName(h.format), " image is ", h.width,
-                                                   "x", h.height, " pixels, smaller than ",
+    return absl::InvalidArgumentError(absl::StrCat(FormatName(h.format), " image is ", h.width, "x",
+                                                   h.height, " pixels, smaller than ",
                                                    limits.min_side, " per side"));
   }
   DS_RETURN_IF_ERROR(CheckComplete(bytes, h));

@@ -42,7 +42,6 @@ struct ImageLimits {
 // Checks bytes and header against the limits without decoding.
 absl::StatusOr<ImageHeader> CheckImage(absl::string_view bytes, const ImageLimits& limits);
 
-
 }  // namespace dogsearch::image
 
 #endif  // DOGSEARCH_COMMON_IMAGE_HEADER_IMAGE_HEADER_H_

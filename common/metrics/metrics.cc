@@ -93,8 +93,8 @@ Histogram::Histogram(std::vector<double> upper_bounds)
 }
 
 void Histogram::Observe(double value) {
-  size_t i = std::lower_bound(upper_bounds_.begin(), upper_bounds_.end(), value) -
-             upper_bounds_.begin();
+  size_t i =
+      std::lower_bound(upper_bounds_.begin(), upper_bounds_.end(), value) - upper_bounds_.begin();
   buckets_[i].fetch_add(1, std::memory_order_relaxed);
   count_.fetch_add(1, std::memory_order_relaxed);
   AtomicAdd(sum_, value);
@@ -120,8 +120,8 @@ MetricsRegistry& MetricsRegistry::Default() {
   return *registry;
 }
 
-MetricsRegistry::Family& MetricsRegistry::FamilyFor(absl::string_view name,
-                                                    absl::string_view help, Type type) {
+MetricsRegistry::Family& MetricsRegistry::FamilyFor(absl::string_view name, absl::string_view help,
+                                                    Type type) {
   if (!ValidName(name, true)) Die(absl::StrCat("invalid metric name '", name, "'"));
   auto [it, inserted] = families_.try_emplace(std::string(name));
   Family& f = it->second;
@@ -183,8 +183,8 @@ void MetricsRegistry::RenderFamily(const std::string& name, const Family& f,
     for (size_t i = 0; i < counts.size(); ++i) {
       cumulative += counts[i];
       std::string le = i < h->upper_bounds().size() ? FormatValue(h->upper_bounds()[i]) : "+Inf";
-      absl::StrAppend(out, name, "_bucket", WithLabel(labels, absl::StrCat("le=\"", le, "\"")),
-                      " ", cumulative, "\n");
+      absl::StrAppend(out, name, "_bucket", WithLabel(labels, absl::StrCat("le=\"", le, "\"")), " ",
+                      cumulative, "\n");
     }
     absl::StrAppend(out, name, "_sum", labels, " ", FormatValue(h->Sum()), "\n");
     absl::StrAppend(out, name, "_count", labels, " ", cumulative, "\n");
@@ -202,8 +202,8 @@ std::string RenderLabels(const Labels& labels) {
   if (labels.empty()) return "";
   std::string out = "{";
   for (size_t i = 0; i < labels.size(); ++i) {
-    absl::StrAppend(&out, i ? "," : "", labels[i].first, "=\"",
-                    EscapeLabelValue(labels[i].second), "\"");
+    absl::StrAppend(&out, i ? "," : "", labels[i].first, "=\"", EscapeLabelValue(labels[i].second),
+                    "\"");
   }
   return out + "}";
 }

@@ -8,8 +8,8 @@ namespace dogsearch::metrics {
 absl::StatusOr<std::unique_ptr<MetricsHttpServer>> MetricsHttpServer::Create(
     const MetricsHttpOptions& options) {
   if (options.port < 0 || options.port > 65535) {
-    return absl::InvalidArgumentError(absl::StrCat("metrics port ", options.port,
-                                                   " is out of range 0..65535"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("metrics port ", options.port, " is out of range 0..65535"));
   }
   MetricsRegistry* registry =
       options.registry != nullptr ? options.registry : &MetricsRegistry::Default();
@@ -20,13 +20,12 @@ absl::StatusOr<std::unique_ptr<MetricsHttpServer>> MetricsHttpServer::Create(
                       res.SetBody(registry->RenderText(),
                                   "text/plain; version=0.0.4; charset=utf-8");
                     }});
-  routes.push_back({"GET", "/healthz", 0, nullptr,
-                    [health](const http::HttpRequest&, http::HttpResponse& res) {
-                      absl::Status st = health ? health() : absl::OkStatus();
-                      res.status = st.ok() ? 200 : 503;
-                      res.SetBody(st.ok() ? "ok\n" : absl::StrCat(st.message(), "\n"),
-                                  "text/plain");
-                    }});
+  routes.push_back(
+      {"GET", "/healthz", 0, nullptr, [health](const http::HttpRequest&, http::HttpResponse& res) {
+         absl::Status st = health ? health() : absl::OkStatus();
+         res.status = st.ok() ? 200 : 503;
+         res.SetBody(st.ok() ? "ok\n" : absl::StrCat(st.message(), "\n"), "text/plain");
+       }});
   http::HttpServerOptions so;
   so.host = options.host;
   so.port = options.port;

@@ -1,4 +1,3 @@
-#include "common/base/proto_json.h"
 #include "common/model/checkpoint_manifest.h"
 
 #include <google/protobuf/util/json_util.h>
@@ -8,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/base/file_util.h"
+#include "common/base/proto_json.h"
 #include "common/base/status_macros.h"
 #include "common/model/identification.h"
 #include "common/model/model_spec_proto.h"
@@ -99,7 +99,6 @@ absl::Status Invalid(absl::string_view what) {
   return absl::FailedPreconditionError(absl::StrCat("invalid checkpoint manifest: ", what));
 }
 
-
 void ModelSpecToProto(const ModelSpec& s, pb::ModelSpec* p) {
   p->set_architecture(s.architecture);
   p->mutable_input()->set_width(s.input.width);
@@ -136,7 +135,6 @@ absl::StatusOr<ModelSpec> ModelSpecFromProto(const pb::ModelSpec& p) {
   return s;
 }
 
-
 absl::Status ValidateVersionName(absl::string_view v) {
   if (v.empty() || v.size() > 64 || v[0] == '.') {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -162,8 +160,7 @@ std::string ManifestToJson(const CheckpointManifest& m) {
   if (!m.training_config_json.empty()) {
     // The trainer produced this JSON from the same message type; a parse failure would be a
     // programming error, and the manifest is still useful without it.
-    (void)google::protobuf::util::JsonStringToMessage(m.training_config_json,
-                                                      p.mutable_training());
+    (void)google::protobuf::util::JsonStringToMessage(m.training_config_json, p.mutable_training());
   }
   p.set_dataset_fingerprint(m.dataset_fingerprint);
   MetricsToProto(m.metrics, p.mutable_metrics());
@@ -227,7 +224,8 @@ absl::StatusOr<CheckpointManifest> ReadManifest(const std::string& dir) {
                         absl::StrCat("checkpoint ", dir, ": ", json.status().message()));
   }
   auto m = ManifestFromJson(*json);
-  if (!m.ok()) return absl::Status(m.status().code(), absl::StrCat(path, ": ", m.status().message()));
+  if (!m.ok())
+    return absl::Status(m.status().code(), absl::StrCat(path, ": ", m.status().message()));
   return m;
 }
 
@@ -244,7 +242,8 @@ absl::StatusOr<std::vector<CheckpointManifest>> ListCheckpoints(const std::strin
     if (m.ok() && m->version == name) out.push_back(*std::move(m));
   }
   std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
-    return std::tie(a.created_unix_seconds, a.version) < std::tie(b.created_unix_seconds, b.version);
+    return std::tie(a.created_unix_seconds, a.version) <
+           std::tie(b.created_unix_seconds, b.version);
   });
   return out;
 }

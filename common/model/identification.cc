@@ -30,8 +30,8 @@ absl::Status ValidateIdentificationCalibration(const IdentificationCalibration& 
       return Bad("FMR points are not ascending");
     }
   }
-  for (double v : {c.tail_intercept, c.tail_slope, c.bias, c.fpir_weight, c.margin_weight,
-                   c.confidence_ece}) {
+  for (double v :
+       {c.tail_intercept, c.tail_slope, c.bias, c.fpir_weight, c.margin_weight, c.confidence_ece}) {
     if (!std::isfinite(v)) return Bad("a coefficient is not finite");
   }
   if (!(c.tail_slope > 0)) return Bad(absl::StrCat("tail_slope ", c.tail_slope, " must be > 0"));
@@ -51,11 +51,13 @@ double FalseMatchRate(const IdentificationCalibration& c, double d) {
     if (x.back() >= 2) return f.back();
     return std::min(1.0, f.back() + (1 - f.back()) * (d - x.back()) / (2 - x.back()));
   }
-  const size_t i = static_cast<size_t>(std::upper_bound(x.begin(), x.end(), static_cast<float>(d)) - x.begin());
+  const size_t i =
+      static_cast<size_t>(std::upper_bound(x.begin(), x.end(), static_cast<float>(d)) - x.begin());
   // x[i-1] <= d < x[i]; interpolate log10 FMR.
   const double x0 = x[i - 1], x1 = x[i];
   const double t = x1 > x0 ? (d - x0) / (x1 - x0) : 1.0;
-  return std::pow(10.0, std::log10(f[i - 1]) + t * (std::log10(f[std::min(i, n - 1)]) - std::log10(f[i - 1])));
+  return std::pow(
+      10.0, std::log10(f[i - 1]) + t * (std::log10(f[std::min(i, n - 1)]) - std::log10(f[i - 1])));
 }
 
 double ExpectedFpir(const IdentificationCalibration& c, double d, uint64_t gallery_photos) {

@@ -42,7 +42,7 @@ double TopAnswerConfidence(const IdentificationCalibration& c, double top_distan
 // spreading searches whose nearest dog is about as close as a stranger's would be, where ln p
 // flattens near 0; cross-fitted calibration error 0.024 -> 0.016 on the default model.)
 double FpirLogitFeature(const IdentificationCalibration& c, double distance,
-                      uint64_t gallery_photos);
+                        uint64_t gallery_photos);
 
 }  // namespace dogsearch::model
 

@@ -43,10 +43,10 @@ struct ModelSpec {
   bool flip_average = false;
 
   bool operator==(const ModelSpec& o) const {
-    return architecture == o.architecture && input == o.input &&
-           embedding_dim == o.embedding_dim && dropout == o.dropout &&
-           stage_widths == o.stage_widths && blocks_per_stage == o.blocks_per_stage &&
-           embedding_batchnorm == o.embedding_batchnorm && flip_average == o.flip_average;
+    return architecture == o.architecture && input == o.input && embedding_dim == o.embedding_dim &&
+           dropout == o.dropout && stage_widths == o.stage_widths &&
+           blocks_per_stage == o.blocks_per_stage && embedding_batchnorm == o.embedding_batchnorm &&
+           flip_average == o.flip_average;
   }
 };
 

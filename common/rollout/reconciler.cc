@@ -17,12 +17,18 @@ bool Busy(const absl::Status& s) {
 
 const char* RolloutStateName(RolloutState s) {
   switch (s) {
-    case RolloutState::kUnknown: return "unknown";
-    case RolloutState::kNoPromotion: return "no_promotion";
-    case RolloutState::kConverged: return "converged";
-    case RolloutState::kRollingOut: return "rolling_out";
-    case RolloutState::kFailed: return "failed";
-    case RolloutState::kTrainerUnreachable: return "trainer_unreachable";
+    case RolloutState::kUnknown:
+      return "unknown";
+    case RolloutState::kNoPromotion:
+      return "no_promotion";
+    case RolloutState::kConverged:
+      return "converged";
+    case RolloutState::kRollingOut:
+      return "rolling_out";
+    case RolloutState::kFailed:
+      return "failed";
+    case RolloutState::kTrainerUnreachable:
+      return "trainer_unreachable";
   }
   return "unknown";
 }
@@ -30,16 +36,18 @@ const char* RolloutStateName(RolloutState s) {
 Reconciler::Reconciler(ReconcilerHooks hooks, ReconcilerOptions options)
     : hooks_(std::move(hooks)),
       options_(std::move(options)),
-      behind_gauge_((options_.registry != nullptr ? *options_.registry
-                                                  : metrics::MetricsRegistry::Default())
-                        .GetGauge("dogsearch_rollout_behind_seconds",
-                                  "How long this follower has served another version than the "
-                                  "trainer promotes (0 when converged).",
-                                  {{"follower", options_.follower}})) {}
+      behind_gauge_(
+          (options_.registry != nullptr ? *options_.registry : metrics::MetricsRegistry::Default())
+              .GetGauge("dogsearch_rollout_behind_seconds",
+                        "How long this follower has served another version than the "
+                        "trainer promotes (0 when converged).",
+                        {{"follower", options_.follower}})) {}
 
 Reconciler::~Reconciler() { Stop(); }
 
-void Reconciler::Start() { thread_ = std::thread([this] { Loop(); }); }
+void Reconciler::Start() {
+  thread_ = std::thread([this] { Loop(); });
+}
 
 void Reconciler::Stop() {
   {
@@ -66,10 +74,10 @@ RolloutStatus Reconciler::status() const {
 void Reconciler::Loop() {
   while (true) {
     const RolloutStatus s = Step();
-    const absl::Duration wait = s.state == RolloutState::kConverged ||
-                                        s.state == RolloutState::kNoPromotion
-                                    ? options_.converged_interval
-                                    : options_.busy_interval;
+    const absl::Duration wait =
+        s.state == RolloutState::kConverged || s.state == RolloutState::kNoPromotion
+            ? options_.converged_interval
+            : options_.busy_interval;
     std::unique_lock<std::mutex> lock(mu_);
     cv_.wait_for(lock, absl::ToChronoNanoseconds(wait), [this] { return stopping_ || nudged_; });
     if (stopping_) return;
@@ -92,9 +100,12 @@ RolloutStatus Reconciler::Step(absl::Time now) {
   if (behind && now - s.behind_since > options_.expected_rollout &&
       now - last_alarm_ > options_.expected_rollout) {
     last_alarm_ = now;
-    DS_LOG(kWarning, "rollout_behind").Kv("follower", options_.follower)
-        .Kv("serving", s.current).Kv("promoted", s.promoted)
-        .Kv("state", RolloutStateName(s.state)).Kv("detail", s.detail)
+    DS_LOG(kWarning, "rollout_behind")
+        .Kv("follower", options_.follower)
+        .Kv("serving", s.current)
+        .Kv("promoted", s.promoted)
+        .Kv("state", RolloutStateName(s.state))
+        .Kv("detail", s.detail)
         .Kv("behind_seconds", absl::ToInt64Seconds(now - s.behind_since));
   }
   std::lock_guard<std::mutex> lock(mu_);
@@ -149,8 +160,10 @@ RolloutStatus Reconciler::Decide(absl::Time now, RolloutStatus s) {
     s.detail = std::string(applied.message());
     failed_version_ = s.promoted;
     retry_at_ = now + options_.failure_backoff;
-    DS_LOG(kWarning, "rollout_failed").Kv("follower", options_.follower)
-        .Kv("version", s.promoted).Kv("status", applied);
+    DS_LOG(kWarning, "rollout_failed")
+        .Kv("follower", options_.follower)
+        .Kv("version", s.promoted)
+        .Kv("status", applied);
   }
   return s;
 }

@@ -1,9 +1,9 @@
 #include "common/rpc/channel.h"
 
-#include <algorithm>
-
 #include <grpcpp/create_channel.h>
 #include <grpcpp/support/channel_arguments.h>
+
+#include <algorithm>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -31,11 +31,11 @@ std::string ServiceConfigJson(const ChannelOptions& options) {
   if (!options.idempotent_methods.empty()) {
     std::vector<std::string> names;
     for (const auto& m : options.idempotent_methods) names.push_back(MethodName(m));
-    fields.push_back(absl::StrCat(
-        "\"methodConfig\":[{\"name\":[", absl::StrJoin(names, ","),
-        "],\"retryPolicy\":{\"maxAttempts\":", options.max_attempts,
-        ",\"initialBackoff\":\"0.05s\",\"maxBackoff\":\"1s\",\"backoffMultiplier\":2,"
-        "\"retryableStatusCodes\":[\"UNAVAILABLE\"]}}]"));
+    fields.push_back(
+        absl::StrCat("\"methodConfig\":[{\"name\":[", absl::StrJoin(names, ","),
+                     "],\"retryPolicy\":{\"maxAttempts\":", options.max_attempts,
+                     ",\"initialBackoff\":\"0.05s\",\"maxBackoff\":\"1s\",\"backoffMultiplier\":2,"
+                     "\"retryableStatusCodes\":[\"UNAVAILABLE\"]}}]"));
   }
   return absl::StrCat("{", absl::StrJoin(fields, ","), "}");
 }

@@ -5,12 +5,12 @@
 #ifndef DOGSEARCH_COMMON_RPC_CHANNEL_H_
 #define DOGSEARCH_COMMON_RPC_CHANNEL_H_
 
+#include <grpcpp/channel.h>
+#include <grpcpp/client_context.h>
+
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <grpcpp/channel.h>
-#include <grpcpp/client_context.h>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"

@@ -103,16 +103,26 @@ class PlaintextWithAuth final : public grpc::ServerCredentials {
 
 const std::set<std::string>& ReadMethods() {
   static const auto* methods = new std::set<std::string>{
-      "/dogsearch.v1.DogSearch/Search",          "/dogsearch.v1.DogSearch/GetDog",
-      "/dogsearch.v1.DogSearch/ListDogs",        "/dogsearch.v1.DogSearch/Verify",
-      "/dogsearch.v1.DogSearch/GetModelStatus",  "/dogsearch.v1.Index/GetCollection",
-      "/dogsearch.v1.Index/ListCollections",     "/dogsearch.v1.Index/Get",
-      "/dogsearch.v1.Index/Search",              "/dogsearch.v1.Index/BatchSearch",
-      "/dogsearch.v1.Index/ListAliases",         "/dogsearch.v1.Index/GetStats",
-      "/dogsearch.v1.Embedding/Embed",           "/dogsearch.v1.Embedding/ListModels",
-      "/dogsearch.v1.Embedding/GetModel",        "/dogsearch.v1.Trainer/GetJob",
-      "/dogsearch.v1.Trainer/ListJobs",          "/dogsearch.v1.Trainer/WatchJob",
-      "/dogsearch.v1.Trainer/ListCheckpoints",   "/dogsearch.v1.Trainer/WatchCheckpoints",
+      "/dogsearch.v1.DogSearch/Search",
+      "/dogsearch.v1.DogSearch/GetDog",
+      "/dogsearch.v1.DogSearch/ListDogs",
+      "/dogsearch.v1.DogSearch/Verify",
+      "/dogsearch.v1.DogSearch/GetModelStatus",
+      "/dogsearch.v1.Index/GetCollection",
+      "/dogsearch.v1.Index/ListCollections",
+      "/dogsearch.v1.Index/Get",
+      "/dogsearch.v1.Index/Search",
+      "/dogsearch.v1.Index/BatchSearch",
+      "/dogsearch.v1.Index/ListAliases",
+      "/dogsearch.v1.Index/GetStats",
+      "/dogsearch.v1.Embedding/Embed",
+      "/dogsearch.v1.Embedding/ListModels",
+      "/dogsearch.v1.Embedding/GetModel",
+      "/dogsearch.v1.Trainer/GetJob",
+      "/dogsearch.v1.Trainer/ListJobs",
+      "/dogsearch.v1.Trainer/WatchJob",
+      "/dogsearch.v1.Trainer/ListCheckpoints",
+      "/dogsearch.v1.Trainer/WatchCheckpoints",
   };
   return *methods;
 }
@@ -122,13 +132,13 @@ absl::Status EarlyAuthCheck(const TokenAuthenticator& auth, absl::string_view pa
   if (!auth.enabled() || absl::StartsWith(path, "/grpc.health.v1.Health/")) {
     return absl::OkStatus();
   }
-  const bool read = ReadMethods().count(std::string(path)) > 0 ||
-                    absl::StartsWith(path, "/grpc.reflection.");
+  const bool read =
+      ReadMethods().count(std::string(path)) > 0 || absl::StartsWith(path, "/grpc.reflection.");
   return auth.CheckHeader(authorization, read ? RpcKind::kRead : RpcKind::kMutating);
 }
 
-std::shared_ptr<grpc::ServerCredentials> WithEarlyAuth(
-    std::shared_ptr<grpc::ServerCredentials> tls, const TokenAuthenticator& auth) {
+std::shared_ptr<grpc::ServerCredentials> WithEarlyAuth(std::shared_ptr<grpc::ServerCredentials> tls,
+                                                       const TokenAuthenticator& auth) {
   if (tls == nullptr) return std::make_shared<PlaintextWithAuth>(auth);
   tls->SetAuthMetadataProcessor(std::make_shared<Processor>(auth));
   return tls;

@@ -11,11 +11,11 @@
 #ifndef DOGSEARCH_COMMON_RPC_EARLY_AUTH_H_
 #define DOGSEARCH_COMMON_RPC_EARLY_AUTH_H_
 
+#include <grpcpp/security/server_credentials.h>
+
 #include <memory>
 #include <set>
 #include <string>
-
-#include <grpcpp/security/server_credentials.h>
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
@@ -32,8 +32,8 @@ absl::Status EarlyAuthCheck(const TokenAuthenticator& auth, absl::string_view pa
                             const absl::string_view* authorization);
 
 // Server credentials (plaintext when `tls` is null) that apply EarlyAuthCheck with `auth`.
-std::shared_ptr<grpc::ServerCredentials> WithEarlyAuth(
-    std::shared_ptr<grpc::ServerCredentials> tls, const TokenAuthenticator& auth);
+std::shared_ptr<grpc::ServerCredentials> WithEarlyAuth(std::shared_ptr<grpc::ServerCredentials> tls,
+                                                       const TokenAuthenticator& auth);
 
 }  // namespace dogsearch::rpc
 

@@ -32,13 +32,14 @@ absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(
   for (grpc::Service* service : services) builder.RegisterService(service);
   s->server_ = builder.BuildAndStart();
   if (s->server_ == nullptr || s->port_ == 0) {
-    return absl::UnavailableError(
-        absl::StrCat(options.name, ": cannot listen on ", options.address,
-                     " (address in use, bad address, or no permission)"));
+    return absl::UnavailableError(absl::StrCat(options.name, ": cannot listen on ", options.address,
+                                               " (address in use, bad address, or no permission)"));
   }
   s->service_names_ = options.health_service_names;
   s->SetServing(true);
-  DS_LOG(kInfo, "grpc_server_started").Kv("server", options.name).Kv("port", s->port_)
+  DS_LOG(kInfo, "grpc_server_started")
+      .Kv("server", options.name)
+      .Kv("port", s->port_)
       .Kv("tls", !options.tls.cert_file.empty())
       .Kv("mutual_tls", !options.tls.ca_file.empty());
   return s;

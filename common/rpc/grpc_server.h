@@ -8,12 +8,12 @@
 #ifndef DOGSEARCH_COMMON_RPC_GRPC_SERVER_H_
 #define DOGSEARCH_COMMON_RPC_GRPC_SERVER_H_
 
+#include <grpcpp/server.h>
+
 #include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
-
-#include <grpcpp/server.h>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
@@ -44,8 +44,8 @@ class GrpcServer {
  public:
   // Starts serving. Health starts as SERVING for "" and for each service; a binary that is not
   // ready yet calls SetServing(false) right after.
-  static absl::StatusOr<std::unique_ptr<GrpcServer>> Start(const GrpcServerOptions& options,
-                                                           const std::vector<grpc::Service*>& services);
+  static absl::StatusOr<std::unique_ptr<GrpcServer>> Start(
+      const GrpcServerOptions& options, const std::vector<grpc::Service*>& services);
   ~GrpcServer();  // Shutdown(0) if not yet shut down.
   GrpcServer(const GrpcServer&) = delete;
   GrpcServer& operator=(const GrpcServer&) = delete;

@@ -48,8 +48,7 @@ ServerShell::ServerShell(ServerIdentity id, TokenAuthenticator auth)
 
 ServerShell::~ServerShell() { Shutdown(absl::ZeroDuration()); }
 
-absl::Status ServerShell::Serve(const std::vector<grpc::Service*>& services,
-                                ServeOptions options) {
+absl::Status ServerShell::Serve(const std::vector<grpc::Service*>& services, ServeOptions options) {
   GrpcServerOptions opts;
   opts.address = absl::GetFlag(FLAGS_address);
   opts.tls = {absl::GetFlag(FLAGS_tls_cert), absl::GetFlag(FLAGS_tls_key),
@@ -63,8 +62,8 @@ absl::Status ServerShell::Serve(const std::vector<grpc::Service*>& services,
   auto server = GrpcServer::Start(opts, services);
   if (!server.ok()) return server.status();
   server_ = *std::move(server);
-  auto metrics = metrics::StartMetricsPort(absl::GetFlag(FLAGS_metrics_port),
-                                           std::move(options.health));
+  auto metrics =
+      metrics::StartMetricsPort(absl::GetFlag(FLAGS_metrics_port), std::move(options.health));
   if (!metrics.ok()) return metrics.status();
   metrics_ = *std::move(metrics);
   // Machine-readable line for supervisors and tests that start the server on port 0.

@@ -17,12 +17,12 @@
 #ifndef DOGSEARCH_COMMON_RPC_SERVER_SHELL_H_
 #define DOGSEARCH_COMMON_RPC_SERVER_SHELL_H_
 
+#include <grpcpp/grpcpp.h>
+
 #include <functional>
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <grpcpp/grpcpp.h>
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
@@ -37,8 +37,8 @@ class MetricsHttpServer;
 namespace dogsearch::rpc {
 
 struct ServerIdentity {
-  std::string name;             // "index": logs and the readiness line.
-  std::string default_address;  // --address when not given.
+  std::string name;                   // "index": logs and the readiness line.
+  std::string default_address;        // --address when not given.
   bool protect_reads_default = true;  // --protect_reads when not given.
 };
 

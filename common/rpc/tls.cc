@@ -49,8 +49,7 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(
   opts.pem_key_cert_pairs.push_back(std::move(pair));
   if (!files.ca_file.empty()) {
     DS_ASSIGN_OR_RETURN(opts.pem_root_certs, ReadPem(files.ca_file, "CA"));
-    opts.client_certificate_request =
-        GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY;
+    opts.client_certificate_request = GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY;
   }
   return grpc::SslServerCredentials(opts);
 }

@@ -5,11 +5,11 @@
 #ifndef DOGSEARCH_COMMON_RPC_TLS_H_
 #define DOGSEARCH_COMMON_RPC_TLS_H_
 
-#include <memory>
-#include <string>
-
 #include <grpcpp/security/credentials.h>
 #include <grpcpp/security/server_credentials.h>
+
+#include <memory>
+#include <string>
 
 #include "absl/status/statusor.h"
 

@@ -9,8 +9,7 @@ namespace dogsearch::rpc {
 
 std::string BearerValue(absl::string_view token) { return absl::StrCat("Bearer ", token); }
 
-absl::Status TokenAuthenticator::CheckHeader(const absl::string_view* header,
-                                             RpcKind kind) const {
+absl::Status TokenAuthenticator::CheckHeader(const absl::string_view* header, RpcKind kind) const {
   if (token_.empty() || (kind == RpcKind::kRead && !protect_reads_)) return absl::OkStatus();
   if (header == nullptr) {
     return absl::UnauthenticatedError(
@@ -29,8 +28,7 @@ absl::Status TokenAuthenticator::CheckHeader(const absl::string_view* header,
   return absl::OkStatus();
 }
 
-absl::Status TokenAuthenticator::Check(const grpc::ServerContextBase& context,
-                                       RpcKind kind) const {
+absl::Status TokenAuthenticator::Check(const grpc::ServerContextBase& context, RpcKind kind) const {
   const auto& md = context.client_metadata();
   auto it = md.find(kAuthorizationKey);
   if (it == md.end()) return CheckHeader(nullptr, kind);

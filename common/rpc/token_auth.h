@@ -6,9 +6,9 @@
 #ifndef DOGSEARCH_COMMON_RPC_TOKEN_AUTH_H_
 #define DOGSEARCH_COMMON_RPC_TOKEN_AUTH_H_
 
-#include <string>
-
 #include <grpcpp/server_context.h>
+
+#include <string>
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"

@@ -4,8 +4,8 @@
 
 namespace dogsearch::rpc {
 
-TrainerPromotions::TrainerPromotions(std::shared_ptr<grpc::Channel> channel,
-                                     ChannelOptions options, absl::Duration timeout)
+TrainerPromotions::TrainerPromotions(std::shared_ptr<grpc::Channel> channel, ChannelOptions options,
+                                     absl::Duration timeout)
     : stub_(::dogsearch::v1::Trainer::NewStub(std::move(channel))),
       options_(std::move(options)),
       timeout_(timeout) {}

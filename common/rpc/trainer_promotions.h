@@ -3,10 +3,10 @@
 #ifndef DOGSEARCH_COMMON_RPC_TRAINER_PROMOTIONS_H_
 #define DOGSEARCH_COMMON_RPC_TRAINER_PROMOTIONS_H_
 
+#include <grpcpp/grpcpp.h>
+
 #include <memory>
 #include <string>
-
-#include <grpcpp/grpcpp.h>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"

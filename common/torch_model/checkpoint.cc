@@ -92,14 +92,15 @@ absl::StatusOr<CheckpointManifest> PublishCheckpoint(const std::string& root,
   manifest.weights_file = kWeightsFile;
   manifest.weights_sha256 = Sha256::Hex(weights);
   manifest.weights_bytes = weights.size();
-  if (manifest.created_unix_seconds == 0) manifest.created_unix_seconds = absl::ToUnixSeconds(absl::Now());
+  if (manifest.created_unix_seconds == 0)
+    manifest.created_unix_seconds = absl::ToUnixSeconds(absl::Now());
 
   absl::Status s = PublishDirectory(
       root, manifest.version,
       {{kWeightsFile, std::move(weights)}, {kManifestFile, ManifestToJson(manifest)}});
   if (absl::IsAlreadyExists(s)) {
-    return absl::AlreadyExistsError(absl::StrCat("checkpoint ", root, "/", manifest.version,
-                                                 " already exists"));
+    return absl::AlreadyExistsError(
+        absl::StrCat("checkpoint ", root, "/", manifest.version, " already exists"));
   }
   DS_RETURN_IF_ERROR(s);
   return manifest;
@@ -123,8 +124,8 @@ absl::StatusOr<LoadedCheckpoint> LoadCheckpoint(const std::string& dir, torch::D
   try {
     (*net)->to(device);
   } catch (const std::exception& e) {
-    return absl::FailedPreconditionError(absl::StrCat("moving checkpoint ", dir, " to device ",
-                                                      device.str(), ": ", e.what()));
+    return absl::FailedPreconditionError(
+        absl::StrCat("moving checkpoint ", dir, " to device ", device.str(), ": ", e.what()));
   }
   (*net)->eval();
   return LoadedCheckpoint{std::move(manifest), *std::move(net)};

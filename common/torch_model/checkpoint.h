@@ -13,10 +13,10 @@
 #ifndef DOGSEARCH_COMMON_TORCH_MODEL_CHECKPOINT_H_
 #define DOGSEARCH_COMMON_TORCH_MODEL_CHECKPOINT_H_
 
+#include <torch/torch.h>
+
 #include <memory>
 #include <string>
-
-#include <torch/torch.h>
 
 #include "absl/status/statusor.h"
 #include "common/model/checkpoint_manifest.h"

@@ -7,7 +7,8 @@ namespace dogsearch::model {
 
 absl::StatusOr<torch::Device> ParseDevice(const std::string& name) {
   if (name == "auto") {
-    return torch::cuda::is_available() ? torch::Device(torch::kCUDA, 0) : torch::Device(torch::kCPU);
+    return torch::cuda::is_available() ? torch::Device(torch::kCUDA, 0)
+                                       : torch::Device(torch::kCPU);
   }
   if (name == "cpu") return torch::Device(torch::kCPU);
   if (absl::StartsWith(name, "cuda")) {

@@ -3,9 +3,9 @@
 #ifndef DOGSEARCH_COMMON_TORCH_MODEL_DEVICE_H_
 #define DOGSEARCH_COMMON_TORCH_MODEL_DEVICE_H_
 
-#include <string>
-
 #include <torch/torch.h>
+
+#include <string>
 
 #include "absl/status/statusor.h"
 

@@ -11,9 +11,9 @@
 #ifndef DOGSEARCH_COMMON_TORCH_MODEL_EMBEDDING_NET_H_
 #define DOGSEARCH_COMMON_TORCH_MODEL_EMBEDDING_NET_H_
 
-#include <memory>
-
 #include <torch/torch.h>
+
+#include <memory>
 
 #include "absl/status/statusor.h"
 #include "common/model/model_spec.h"

@@ -33,8 +33,7 @@ class InceptionImpl : public torch::nn::Module {
   torch::Tensor forward(torch::Tensor x);
 
  private:
-  ConvBnRelu b1_{nullptr}, b2a_{nullptr}, b2b_{nullptr}, b3a_{nullptr}, b3b_{nullptr},
-      b4_{nullptr};
+  ConvBnRelu b1_{nullptr}, b2a_{nullptr}, b2b_{nullptr}, b3a_{nullptr}, b3b_{nullptr}, b4_{nullptr};
 };
 TORCH_MODULE(Inception);
 

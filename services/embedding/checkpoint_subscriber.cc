@@ -18,15 +18,19 @@ rollout::ReconcilerHooks RepositoryRolloutHooks(
     absl::StatusOr<ModelStatus> st = repository->Get(version);
     if (!st.ok() || st->state == ModelState::kFailed) {
       absl::Status s = repository->StartLoad(version, /*make_default=*/true);
-      DS_LOG(kInfo, "trainer_checkpoint_promoted").Kv("version", version)
-          .Kv("action", "loading").Kv("status", s);
+      DS_LOG(kInfo, "trainer_checkpoint_promoted")
+          .Kv("version", version)
+          .Kv("action", "loading")
+          .Kv("status", s);
       return s;
     }
     if (st->state == ModelState::kLoading) {
       return absl::AbortedError(absl::StrCat("model ", version, " is still loading"));
     }
     absl::Status s = repository->SetDefault(version);
-    DS_LOG(kInfo, "trainer_checkpoint_promoted").Kv("version", version).Kv("action", "default")
+    DS_LOG(kInfo, "trainer_checkpoint_promoted")
+        .Kv("version", version)
+        .Kv("action", "default")
         .Kv("status", s);
     return s;
   };
@@ -39,17 +43,16 @@ rollout::ReconcilerHooks RepositoryRolloutHooks(
 }
 
 CheckpointSubscriber::CheckpointSubscriber(std::shared_ptr<grpc::Channel> channel,
-                                           ModelRepository* repository,
-                                           SubscriberOptions options)
+                                           ModelRepository* repository, SubscriberOptions options)
     : repository_(repository),
       options_([&options] {
         options.reconcile.follower = "embedding";
         return std::move(options);
       }()),
       promotions_(channel, options_.watch.channel),
-      reconciler_(RepositoryRolloutHooks(repository,
-                                         [this] { return promotions_.PromotedVersion(); }),
-                  options_.reconcile),
+      reconciler_(
+          RepositoryRolloutHooks(repository, [this] { return promotions_.PromotedVersion(); }),
+          options_.reconcile),
       watch_(std::move(channel), options_.watch,
              [this](const pb::CheckpointEvent& event) { Apply(event); }) {}
 
@@ -78,7 +81,9 @@ void CheckpointSubscriber::Apply(const pb::CheckpointEvent& event) {
   if (event.kind() != pb::CheckpointEvent::KIND_PUBLISHED) return;
   const std::string& version = event.checkpoint().manifest().version();
   if (!model::ValidateVersionName(version).ok()) {
-    DS_LOG(kWarning, "trainer_event_ignored").Kv("reason", "bad version name").Kv("version", version);
+    DS_LOG(kWarning, "trainer_event_ignored")
+        .Kv("reason", "bad version name")
+        .Kv("version", version);
     return;
   }
   {

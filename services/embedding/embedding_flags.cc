@@ -77,12 +77,15 @@ EmbeddingConfig EmbeddingConfigFromFlags() {
 }
 
 ModelLoader TorchLoader(const EmbeddingConfig& config, metrics::MetricsRegistry* registry) {
-  return [model_dir = config.model_dir, torch = config.torch, registry](const std::string& version) {
-    auto m = LoadTorchModel(model_dir + "/" + version, torch);
-    registry->GetCounter("dogsearch_embedding_model_loads_total", "Model loads by outcome.",
-                         {{"outcome", m.ok() ? "ready" : "failed"}})->Increment();
-    return m;
-  };
+  return
+      [model_dir = config.model_dir, torch = config.torch, registry](const std::string& version) {
+        auto m = LoadTorchModel(model_dir + "/" + version, torch);
+        registry
+            ->GetCounter("dogsearch_embedding_model_loads_total", "Model loads by outcome.",
+                         {{"outcome", m.ok() ? "ready" : "failed"}})
+            ->Increment();
+        return m;
+      };
 }
 
 BatchObserver BatchMetrics(metrics::MetricsRegistry* r) {

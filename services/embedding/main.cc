@@ -15,8 +15,10 @@ namespace {
 int Main(rpc::ServerShell& shell) {
   const EmbeddingConfig config = EmbeddingConfigFromFlags();
   metrics::MetricsRegistry& registry = metrics::MetricsRegistry::Default();
-  DS_LOG(kInfo, "embedding_server_starting").Kv("device", config.device)
-      .Kv("max_batch", config.batch.max_batch).Kv("torch_threads", config.torch_threads);
+  DS_LOG(kInfo, "embedding_server_starting")
+      .Kv("device", config.device)
+      .Kv("max_batch", config.batch.max_batch)
+      .Kv("torch_threads", config.torch_threads);
   std::atomic<rpc::GrpcServer*> server{nullptr};
   std::atomic<ModelRepository*> repo{nullptr};
   RepositoryOptions repo_options;
@@ -27,8 +29,10 @@ int Main(rpc::ServerShell& shell) {
     if (rpc::GrpcServer* s = server.load()) s->SetServing(r->HasReadyDefault());
     const std::string current = r->default_version();
     for (const ModelStatus& m : r->List()) {
-      registry.GetGauge("dogsearch_embedding_default_model", "1 for the default model version.",
-                        {{"version", m.version}})->Set(m.version == current ? 1 : 0);
+      registry
+          .GetGauge("dogsearch_embedding_default_model", "1 for the default model version.",
+                    {{"version", m.version}})
+          ->Set(m.version == current ? 1 : 0);
     }
   };
   ModelRepository repository(TorchLoader(config, &registry), repo_options);

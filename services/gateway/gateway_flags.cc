@@ -9,13 +9,15 @@
 
 ABSL_FLAG(std::string, http_address, "127.0.0.1", "Host for the web page and /api/");
 ABSL_FLAG(int, http_port, 8080, "Port for the web page and /api/ (0 = pick one, -1 = off)");
-ABSL_FLAG(std::string, http_tls_cert, "", "PEM certificate: serve the web page and /api/ over HTTPS");
+ABSL_FLAG(std::string, http_tls_cert, "",
+          "PEM certificate: serve the web page and /api/ over HTTPS");
 ABSL_FLAG(std::string, http_tls_key, "", "PEM key of --http_tls_cert");
 ABSL_FLAG(std::string, http_allowed_hosts, "",
           "Comma-separated host names the web page may be reached by, besides IP addresses and "
           "localhost (requests naming another Host are refused: DNS-rebinding protection); "
           "\"*\" accepts any");
-ABSL_FLAG(std::string, data_dir, "./data/gateway", "SQLite gallery (and photos unless --photos_dir)");
+ABSL_FLAG(std::string, data_dir, "./data/gateway",
+          "SQLite gallery (and photos unless --photos_dir)");
 ABSL_FLAG(std::string, photos_dir, "", "Photos by hash (default: <data_dir>/photos)");
 ABSL_FLAG(std::string, embedding_address, "127.0.0.1:50051", "Embedding service target");
 ABSL_FLAG(std::string, index_address, "127.0.0.1:50052", "Index service target");
@@ -66,7 +68,8 @@ absl::StatusOr<GatewayOptions> CoreOptions() {
   if (!(o.answer.possible_fpir >= o.answer.target_fpir && o.answer.possible_fpir < 1)) {
     return absl::InvalidArgumentError("--possible_match_fpir must be in [--target_fpir, 1)");
   }
-  o.limits.max_photos_per_request = static_cast<uint32_t>(absl::GetFlag(FLAGS_max_photos_per_request));
+  o.limits.max_photos_per_request =
+      static_cast<uint32_t>(absl::GetFlag(FLAGS_max_photos_per_request));
   o.limits.max_photo_bytes = static_cast<uint64_t>(absl::GetFlag(FLAGS_max_photo_bytes));
   o.limits.max_pixels = static_cast<uint64_t>(absl::GetFlag(FLAGS_max_pixels));
   o.limits.max_request_bytes = static_cast<uint64_t>(absl::GetFlag(FLAGS_max_request_bytes));
@@ -85,7 +88,8 @@ absl::StatusOr<GatewayOptions> CoreOptions() {
   o.reembed_batch = std::clamp(absl::GetFlag(FLAGS_reembed_batch), 1, 64);
   o.setup.default_threshold = static_cast<float>(absl::GetFlag(FLAGS_default_threshold));
   o.setup.hnsw.set_m(static_cast<uint32_t>(absl::GetFlag(FLAGS_hnsw_m)));
-  o.setup.hnsw.set_ef_construction(static_cast<uint32_t>(absl::GetFlag(FLAGS_hnsw_ef_construction)));
+  o.setup.hnsw.set_ef_construction(
+      static_cast<uint32_t>(absl::GetFlag(FLAGS_hnsw_ef_construction)));
   o.setup.hnsw.set_ef_search(static_cast<uint32_t>(absl::GetFlag(FLAGS_hnsw_ef_search)));
   return o;
 }
@@ -125,8 +129,8 @@ absl::StatusOr<GatewayConfig> GatewayConfigFromFlags() {
     ho.port = absl::GetFlag(FLAGS_http_port);
     ho.tls_cert = absl::GetFlag(FLAGS_http_tls_cert);
     ho.tls_key = absl::GetFlag(FLAGS_http_tls_key);
-    ho.allowed_hosts = absl::StrSplit(absl::GetFlag(FLAGS_http_allowed_hosts), ',',
-                                      absl::SkipWhitespace());
+    ho.allowed_hosts =
+        absl::StrSplit(absl::GetFlag(FLAGS_http_allowed_hosts), ',', absl::SkipWhitespace());
     ho.metrics = &metrics::MetricsRegistry::Default();
     c.http = ho;
   }

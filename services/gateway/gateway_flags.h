@@ -22,13 +22,13 @@ struct GatewayConfig {
   std::string data_dir;
   std::string photos_dir;
   GatewayOptions core;
-  rpc::ChannelOptions backend;           // Token, TLS and reconnect policy for the backends.
+  rpc::ChannelOptions backend;  // Token, TLS and reconnect policy for the backends.
   std::string embedding_address;
   std::vector<std::string> index_targets;  // One per shard.
-  std::string trainer_address;           // Empty: follow no trainer.
+  std::string trainer_address;             // Empty: follow no trainer.
   rollout::ReconcilerOptions rollout;
-  std::optional<HttpApiOptions> http;    // Empty: no web page.
-  int max_receive_message_bytes = 0;     // gRPC: the largest request the API accepts.
+  std::optional<HttpApiOptions> http;  // Empty: no web page.
+  int max_receive_message_bytes = 0;   // gRPC: the largest request the API accepts.
 };
 
 // INVALID_ARGUMENT naming the flag when a value is out of range.

@@ -36,8 +36,8 @@ rpc::ChannelOptions EmbeddingChannelOptions(rpc::ChannelOptions base) {
 
 rpc::ChannelOptions IndexChannelOptions(rpc::ChannelOptions base) {
   // Upserts and deletes are idempotent too (same ids, same vectors).
-  for (const char* m : {"Search", "Get", "GetCollection", "ListCollections", "Upsert", "Delete",
-                        "SetAlias"}) {
+  for (const char* m :
+       {"Search", "Get", "GetCollection", "ListCollections", "Upsert", "Delete", "SetAlias"}) {
     base.idempotent_methods.push_back(absl::StrCat("dogsearch.v1.Index/", m));
   }
   return base;
@@ -89,8 +89,7 @@ absl::Status GrpcEmbeddingBackend::UnloadModel(const std::string& version, absl:
   v1::UnloadModelRequest req;
   req.set_version(version);
   return Call<v1::Embedding::Stub, v1::UnloadModelRequest, v1::UnloadModelResponse>(
-             stub_.get(), &v1::Embedding::Stub::UnloadModel, options_, req, deadline,
-             "embedding")
+             stub_.get(), &v1::Embedding::Stub::UnloadModel, options_, req, deadline, "embedding")
       .status();
 }
 
@@ -98,9 +97,9 @@ GrpcIndexBackend::GrpcIndexBackend(std::shared_ptr<grpc::Channel> channel,
                                    rpc::ChannelOptions options)
     : stub_(v1::Index::NewStub(channel)), options_(std::move(options)) {}
 
-#define DS_INDEX_CALL(Method, Req, Resp, req)                                                 \
-  Call<v1::Index::Stub, Req, Resp>(stub_.get(), &v1::Index::Stub::Method, options_, req,     \
-                                   deadline, "index")
+#define DS_INDEX_CALL(Method, Req, Resp, req)                                                      \
+  Call<v1::Index::Stub, Req, Resp>(stub_.get(), &v1::Index::Stub::Method, options_, req, deadline, \
+                                   "index")
 
 absl::StatusOr<v1::CollectionInfo> GrpcIndexBackend::CreateCollection(
     const v1::CreateCollectionRequest& request, absl::Time deadline) {
@@ -114,8 +113,7 @@ absl::StatusOr<v1::CollectionInfo> GrpcIndexBackend::GetCollection(const std::st
   return DS_INDEX_CALL(GetCollection, v1::GetCollectionRequest, v1::CollectionInfo, req);
 }
 
-absl::StatusOr<v1::ListCollectionsResponse> GrpcIndexBackend::ListCollections(
-    absl::Time deadline) {
+absl::StatusOr<v1::ListCollectionsResponse> GrpcIndexBackend::ListCollections(absl::Time deadline) {
   return DS_INDEX_CALL(ListCollections, v1::ListCollectionsRequest, v1::ListCollectionsResponse,
                        v1::ListCollectionsRequest());
 }

@@ -27,20 +27,32 @@ constexpr uint64_t kFormOverhead = 64 << 10;  // Multipart headers and the small
 
 int HttpStatus(absl::StatusCode code) {
   switch (code) {
-    case absl::StatusCode::kOk: return 200;
+    case absl::StatusCode::kOk:
+      return 200;
     case absl::StatusCode::kInvalidArgument:
-    case absl::StatusCode::kOutOfRange: return 400;
-    case absl::StatusCode::kUnauthenticated: return 401;
-    case absl::StatusCode::kPermissionDenied: return 403;
-    case absl::StatusCode::kNotFound: return 404;
+    case absl::StatusCode::kOutOfRange:
+      return 400;
+    case absl::StatusCode::kUnauthenticated:
+      return 401;
+    case absl::StatusCode::kPermissionDenied:
+      return 403;
+    case absl::StatusCode::kNotFound:
+      return 404;
     case absl::StatusCode::kAlreadyExists:
-    case absl::StatusCode::kAborted: return 409;
-    case absl::StatusCode::kFailedPrecondition: return 412;
-    case absl::StatusCode::kResourceExhausted: return 429;
-    case absl::StatusCode::kUnavailable: return 503;
-    case absl::StatusCode::kDeadlineExceeded: return 504;
-    case absl::StatusCode::kCancelled: return 499;
-    default: return 500;
+    case absl::StatusCode::kAborted:
+      return 409;
+    case absl::StatusCode::kFailedPrecondition:
+      return 412;
+    case absl::StatusCode::kResourceExhausted:
+      return 429;
+    case absl::StatusCode::kUnavailable:
+      return 503;
+    case absl::StatusCode::kDeadlineExceeded:
+      return 504;
+    case absl::StatusCode::kCancelled:
+      return 499;
+    default:
+      return 500;
   }
 }
 
@@ -121,9 +133,12 @@ const char* PhotoContentType(absl::string_view data) {
   auto h = image::ReadImageHeader(data);
   if (!h.ok()) return "application/octet-stream";
   switch (h->format) {
-    case image::ImageFormat::kJpeg: return "image/jpeg";
-    case image::ImageFormat::kPng: return "image/png";
-    case image::ImageFormat::kWebp: return "image/webp";
+    case image::ImageFormat::kJpeg:
+      return "image/jpeg";
+    case image::ImageFormat::kPng:
+      return "image/png";
+    case image::ImageFormat::kWebp:
+      return "image/webp";
   }
   return "application/octet-stream";
 }
@@ -214,10 +229,10 @@ std::vector<http::Route> HttpApi::Routes() const {
                  res.status = up ? 200 : 503;
                  res.SetBody(up ? "ok\n" : "no model serving yet\n", "text/plain");
                }});
-  r.push_back({"GET", "/api/model", 0, admit(K::kRead),
-               [this](const HttpRequest&, HttpResponse& res) {
-                 SendMessage(res, core_->GetModelStatus());
-               }});
+  r.push_back(
+      {"GET", "/api/model", 0, admit(K::kRead), [this](const HttpRequest&, HttpResponse& res) {
+         SendMessage(res, core_->GetModelStatus());
+       }});
   r.push_back({"POST", "/api/upgrade", 64 << 10, admit(K::kMutating),
                [this](const HttpRequest& req, HttpResponse& res) {
                  v1::StartModelUpgradeRequest u;
@@ -228,46 +243,47 @@ std::vector<http::Route> HttpApi::Routes() const {
                  }
                  Send(res, core_->StartModelUpgrade(u));
                }});
-  r.push_back({"POST", "/api/search", one_photo, admit(K::kRead),
-               with_form([this, deadline](const HttpRequest& req, const Form& form,
-                                          HttpResponse& res) {
-                 v1::SearchRequest s;
-                 if (const http::FormPart* p = form.Find("photo")) SetPhoto(*p, s.mutable_photo());
-                 auto k = UintField(req, form, "k");
-                 auto per = UintField(req, form, "photos_per_dog");
-                 if (!k.ok()) return SendError(res, k.status());
-                 if (!per.ok()) return SendError(res, per.status());
-                 s.set_k(*k);
-                 s.set_photos_per_dog(*per);
-                 Send(res, core_->Search(s, deadline()));
-               })});
+  r.push_back(
+      {"POST", "/api/search", one_photo, admit(K::kRead),
+       with_form([this, deadline](const HttpRequest& req, const Form& form, HttpResponse& res) {
+         v1::SearchRequest s;
+         if (const http::FormPart* p = form.Find("photo")) SetPhoto(*p, s.mutable_photo());
+         auto k = UintField(req, form, "k");
+         auto per = UintField(req, form, "photos_per_dog");
+         if (!k.ok()) return SendError(res, k.status());
+         if (!per.ok()) return SendError(res, per.status());
+         s.set_k(*k);
+         s.set_photos_per_dog(*per);
+         Send(res, core_->Search(s, deadline()));
+       })});
   r.push_back({"POST", "/api/verify", 2 * one_photo, admit(K::kRead),
-               with_form([this, deadline](const HttpRequest&, const Form& form,
-                                          HttpResponse& res) {
+               with_form([this, deadline](const HttpRequest&, const Form& form, HttpResponse& res) {
                  v1::VerifyRequest v;
-                 if (const http::FormPart* p = form.Find("photo_a")) SetPhoto(*p, v.mutable_photo_a());
-                 if (const http::FormPart* p = form.Find("photo_b")) SetPhoto(*p, v.mutable_photo_b());
+                 if (const http::FormPart* p = form.Find("photo_a"))
+                   SetPhoto(*p, v.mutable_photo_a());
+                 if (const http::FormPart* p = form.Find("photo_b"))
+                   SetPhoto(*p, v.mutable_photo_b());
                  Send(res, core_->Verify(v, deadline()));
                })});
-  r.push_back({"GET", "/api/dogs", 0, admit(K::kRead),
-               [this](const HttpRequest& req, HttpResponse& res) {
-                 v1::ListDogsRequest l;
-                 auto size = UintField(req, Form(), "page_size");
-                 if (!size.ok()) return SendError(res, size.status());
-                 l.set_page_size(*size);
-                 l.set_page_token(req.Query("page_token"));
-                 Send(res, core_->ListDogs(l));
-               }});
-  r.push_back({"POST", "/api/dogs", upload, admit(K::kMutating),
-               with_form([this, deadline](const HttpRequest& req, const Form& form,
-                                          HttpResponse& res) {
-                 v1::EnrollRequest e;
-                 e.set_dog_id(Field(req, form, "dog_id"));
-                 e.set_name(Field(req, form, "name"));
-                 e.set_notes(Field(req, form, "notes"));
-                 AddPhotos(form, "photos", e.mutable_photos());
-                 Send(res, core_->Enroll(e, deadline()), 201);
-               })});
+  r.push_back(
+      {"GET", "/api/dogs", 0, admit(K::kRead), [this](const HttpRequest& req, HttpResponse& res) {
+         v1::ListDogsRequest l;
+         auto size = UintField(req, Form(), "page_size");
+         if (!size.ok()) return SendError(res, size.status());
+         l.set_page_size(*size);
+         l.set_page_token(req.Query("page_token"));
+         Send(res, core_->ListDogs(l));
+       }});
+  r.push_back(
+      {"POST", "/api/dogs", upload, admit(K::kMutating),
+       with_form([this, deadline](const HttpRequest& req, const Form& form, HttpResponse& res) {
+         v1::EnrollRequest e;
+         e.set_dog_id(Field(req, form, "dog_id"));
+         e.set_name(Field(req, form, "name"));
+         e.set_notes(Field(req, form, "notes"));
+         AddPhotos(form, "photos", e.mutable_photos());
+         Send(res, core_->Enroll(e, deadline()), 201);
+       })});
   r.push_back({"GET", "/api/dogs/{}", 0, admit(K::kRead),
                [this](const HttpRequest& req, HttpResponse& res) {
                  v1::GetDogRequest g;
@@ -282,14 +298,14 @@ std::vector<http::Route> HttpApi::Routes() const {
                  if (!st.ok()) return SendError(res, st);
                  res.SetBody("{}", "application/json");
                }});
-  r.push_back({"POST", "/api/dogs/{}/photos", upload, admit(K::kMutating),
-               with_form([this, deadline](const HttpRequest& req, const Form& form,
-                                          HttpResponse& res) {
-                 v1::AddPhotosRequest a;
-                 a.set_dog_id(req.path_params[0]);
-                 AddPhotos(form, "photos", a.mutable_photos());
-                 Send(res, core_->AddPhotos(a, deadline()));
-               })});
+  r.push_back(
+      {"POST", "/api/dogs/{}/photos", upload, admit(K::kMutating),
+       with_form([this, deadline](const HttpRequest& req, const Form& form, HttpResponse& res) {
+         v1::AddPhotosRequest a;
+         a.set_dog_id(req.path_params[0]);
+         AddPhotos(form, "photos", a.mutable_photos());
+         Send(res, core_->AddPhotos(a, deadline()));
+       })});
   r.push_back({"DELETE", "/api/dogs/{}/photos/{}", 0, admit(K::kMutating),
                [this, deadline](const HttpRequest& req, HttpResponse& res) {
                  v1::RemovePhotoRequest rp;
@@ -320,8 +336,9 @@ std::vector<http::Route> HttpApi::Routes() const {
                  for (size_t i = 0; i < points->size(); ++i) {
                    const MapPoint& p = (*points)[i];
                    absl::StrAppend(&json, i ? "," : "", "{\"photo_id\":", JsonQuote(p.photo_id),
-                                   ",\"dog_id\":", JsonQuote(p.dog_id), ",\"dog_name\":",
-                                   JsonQuote(p.dog_name), ",\"x\":", p.x, ",\"y\":", p.y, "}");
+                                   ",\"dog_id\":", JsonQuote(p.dog_id),
+                                   ",\"dog_name\":", JsonQuote(p.dog_name), ",\"x\":", p.x,
+                                   ",\"y\":", p.y, "}");
                  }
                  json += "]}\n";
                  res.SetBody(std::move(json), "application/json");

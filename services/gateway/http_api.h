@@ -1,8 +1,8 @@
-// The gateway's HTTP side (HTTPS when given a certificate): the reverse-image-search web page (one self-contained HTML file
-// compiled into the binary) and a JSON API under /api/ that mirrors the DogSearch RPCs, with
-// the same messages in protobuf's JSON mapping (proto field names), the same checks and the
-// same bearer token on mutating calls. Errors are {"code": "NOT_FOUND", "error": "..."} with
-// the HTTP status of the gRPC code (400, 401, 404, 409, 412, 429, 503, 504, 500).
+// The gateway's HTTP side (HTTPS when given a certificate): the reverse-image-search web page (one
+// self-contained HTML file compiled into the binary) and a JSON API under /api/ that mirrors the
+// DogSearch RPCs, with the same messages in protobuf's JSON mapping (proto field names), the same
+// checks and the same bearer token on mutating calls. Errors are {"code": "NOT_FOUND", "error":
+// "..."} with the HTTP status of the gRPC code (400, 401, 404, 409, 412, 429, 503, 504, 500).
 //
 //   GET    /                          the web page (and /app.js, its script)
 //   GET    /healthz                   200 once a model is serving, else 503

@@ -43,8 +43,8 @@ int Main(rpc::ServerShell& shell) {
                           config->max_receive_message_bytes};
   if (absl::Status s = shell.Serve({&service}, serve); !s.ok()) return shell.Fail(s);
   // Health follows the serving model (NOT_SERVING until one is restored or bootstrapped).
-  auto monitor = std::make_unique<ServingMonitor>(&core, shell.server(),
-                                                  &metrics::MetricsRegistry::Default());
+  auto monitor =
+      std::make_unique<ServingMonitor>(&core, shell.server(), &metrics::MetricsRegistry::Default());
   std::unique_ptr<CheckpointFollower> follower;
   if (!config->trainer_address.empty()) {
     auto ch = rpc::CreateChannel(config->trainer_address, config->backend);

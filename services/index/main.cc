@@ -49,7 +49,8 @@ int Main(rpc::ServerShell& shell) {
                                              absl::GetFlag(FLAGS_max_queued_writes));
   IndexService service(catalog->get(), writes.get(), shell.auth(), *defaults,
                        &metrics::MetricsRegistry::Default());
-  if (absl::Status s = shell.Serve({&service}, {{v1::Index::service_full_name()}, {}, 0}); !s.ok()) {
+  if (absl::Status s = shell.Serve({&service}, {{v1::Index::service_full_name()}, {}, 0});
+      !s.ok()) {
     return shell.Fail(s);
   }
   shell.WaitForSignal();

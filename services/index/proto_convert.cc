@@ -92,8 +92,10 @@ SearchParams FromProto(const v1::VectorSearchRequest& r) {
   SearchParams p;
   p.k = r.k();
   p.ef = r.ef();
-  p.include_dog_ids.assign(r.filter().include_dog_ids().begin(), r.filter().include_dog_ids().end());
-  p.exclude_dog_ids.assign(r.filter().exclude_dog_ids().begin(), r.filter().exclude_dog_ids().end());
+  p.include_dog_ids.assign(r.filter().include_dog_ids().begin(),
+                           r.filter().include_dog_ids().end());
+  p.exclude_dog_ids.assign(r.filter().exclude_dog_ids().begin(),
+                           r.filter().exclude_dog_ids().end());
   p.include_vectors = r.include_vectors();
   return p;
 }

@@ -6,12 +6,12 @@
 // <models_root>/DEFAULT (models_root defaults to deploy/models). --holdout_fraction F
 // --holdout_seed S restricts it to the validation dogs of a dogsearch-train run with
 // --val_fraction F --seed S.
+#include <torch/torch.h>
+
 #include <chrono>
 #include <cstdio>
 #include <string>
 #include <thread>
-
-#include <torch/torch.h>
 
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
@@ -124,16 +124,19 @@ absl::Status Run() {
     if (po.thumbnails) {
       for (size_t i = 0; i < cache->size(); ++i) thumbs.push_back(cache->image(i));
     }
-    if (absl::Status s = WritePcaPlot(table, thumbs, po, absl::GetFlag(FLAGS_pca_png)); !s.ok()) return s;
+    if (absl::Status s = WritePcaPlot(table, thumbs, po, absl::GetFlag(FLAGS_pca_png)); !s.ok())
+      return s;
   }
   if (!absl::GetFlag(FLAGS_roc_png).empty()) {
-    if (absl::Status s = WriteRocPlot(r->roc, r->metrics.roc_auc, absl::GetFlag(FLAGS_roc_png)); !s.ok()) {
+    if (absl::Status s = WriteRocPlot(r->roc, r->metrics.roc_auc, absl::GetFlag(FLAGS_roc_png));
+        !s.ok()) {
       return s;
     }
   }
   if (const std::string list = absl::GetFlag(FLAGS_gallery_list); !list.empty()) {
     std::string lines;
-    for (uint32_t row : Identify(table, ev.seed).gallery) absl::StrAppend(&lines, cache->path(row), "\n");
+    for (uint32_t row : Identify(table, ev.seed).gallery)
+      absl::StrAppend(&lines, cache->path(row), "\n");
     if (absl::Status s = WriteFileAtomic(list, lines); !s.ok()) return s;
   }
   const model::EvalMetrics& m = r->metrics;
@@ -156,20 +159,20 @@ absl::Status Run() {
   std::printf(
       "{\"checkpoint\":\"%s\",\"verification_accuracy\":%.4f,\"verification_accuracy_std\":%.4f,"
       "\"roc_auc\":%.4f,\"tar_at_far_1e-3\":%.4f,\"rank1\":%.4f,\"recall_at_5\":%.4f,"
-      "\"map\":%.4f,\"threshold\":%.4f,\"confidence_center\":%.4f,\"confidence_scale\":%.4f,\"dogs\":%u,\"photos\":%u,\"pairs\":%u,"
+      "\"map\":%.4f,\"threshold\":%.4f,\"confidence_center\":%.4f,\"confidence_scale\":%.4f,"
+      "\"dogs\":%u,\"photos\":%u,\"pairs\":%u,"
       "\"full_gallery_top1\":%.4f,\"full_gallery_mrr\":%.4f,\"rank1_3_enrolled\":%.4f,"
       "\"dir_at_fpir_0.01\":%.4f,\"dir_at_fpir_0.05\":%.4f,\"dir_at_fpir_0.1\":%.4f,"
       "\"served_threshold_fpir_0.05\":%.4f,\"served_threshold_dir_0.05\":%.4f,"
       "\"confidence_ece\":%.4f,\"confidence_bins\":[%s],\"view\":\"%s\","
       "\"skipped_photos\":%zu,\"flip_average\":%s,\"seconds\":%.1f}\n",
-      ckpt->manifest.version.c_str(), m.verification_accuracy, m.verification_accuracy_std, m.roc_auc,
-      m.tar_at_far_1e3, m.rank1, m.recall_at_5, m.mean_average_precision, m.threshold,
-      m.confidence_center, m.confidence_scale,
-      m.identities, m.photos, m.pairs, m.full_gallery_top1, m.full_gallery_mrr,
-      m.rank1_3_enrolled, m.dir_at_fpir_1e2, m.dir_at_fpir_5e2, m.dir_at_fpir_1e1,
-      r->model_fpir_5e2, r->model_dir_5e2, m.identification.confidence_ece, bins.c_str(), absl::GetFlag(FLAGS_view).c_str(),
-      cache->failed(), eo.flip_average ? "true" : "false",
-      seconds);
+      ckpt->manifest.version.c_str(), m.verification_accuracy, m.verification_accuracy_std,
+      m.roc_auc, m.tar_at_far_1e3, m.rank1, m.recall_at_5, m.mean_average_precision, m.threshold,
+      m.confidence_center, m.confidence_scale, m.identities, m.photos, m.pairs, m.full_gallery_top1,
+      m.full_gallery_mrr, m.rank1_3_enrolled, m.dir_at_fpir_1e2, m.dir_at_fpir_5e2,
+      m.dir_at_fpir_1e1, r->model_fpir_5e2, r->model_dir_5e2, m.identification.confidence_ece,
+      bins.c_str(), absl::GetFlag(FLAGS_view).c_str(), cache->failed(),
+      eo.flip_average ? "true" : "false", seconds);
   return absl::OkStatus();
 }
 

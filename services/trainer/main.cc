@@ -47,7 +47,8 @@ int Main(rpc::ServerShell& shell) {
   };
   TrainerService service(&jobs, store->get(), &hub, feed->get(), shell.auth(),
                          &metrics::MetricsRegistry::Default());
-  if (absl::Status s = shell.Serve({&service}, {{pb::Trainer::service_full_name()}, {}, 0}); !s.ok()) {
+  if (absl::Status s = shell.Serve({&service}, {{pb::Trainer::service_full_name()}, {}, 0});
+      !s.ok()) {
     return shell.Fail(s);
   }
   jobs.Start();

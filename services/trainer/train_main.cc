@@ -4,13 +4,14 @@
 //   dogsearch-train --data ../shared/datasets/dogfacenet/after_4_bis --out runs/r1
 //       --time_budget 1800 [--config cfg.json] [--mining semi_hard] ...
 // --config takes a dogsearch.v1.TrainingConfig in protobuf JSON; flags set to other than
-// their default override it. Every flag also reads DOGSEARCH_<FLAG>. Prints one JSON summary on stdout.
+// their default override it. Every flag also reads DOGSEARCH_<FLAG>. Prints one JSON summary on
+// stdout.
+#include <google/protobuf/util/json_util.h>
+
 #include <atomic>
 #include <csignal>
 #include <cstdio>
 #include <string>
-
-#include <google/protobuf/util/json_util.h>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/reflection.h"
@@ -88,19 +89,22 @@ class ProgressPrinter : public TrainingObserver {
  public:
   explicit ProgressPrinter(double every) : every_(every) {}
   void OnStart(uint32_t td, uint32_t tp, uint32_t vd, uint32_t vp, uint32_t bpe) override {
-    std::fprintf(stderr, "training on %u dogs / %u photos, validating on %u dogs / %u photos, %u batches per epoch\n",
+    std::fprintf(stderr,
+                 "training on %u dogs / %u photos, validating on %u dogs / %u photos, %u batches "
+                 "per epoch\n",
                  td, tp, vd, vp, bpe);
   }
   void OnStep(const StepReport& r) override {
     if (every_ > 0 && r.elapsed_seconds - last_ < every_) return;
     last_ = r.elapsed_seconds;
-    std::fprintf(stderr,
-                 "epoch %u [%u/%u] step %llu | %.1f img/s %.2f step/s | loss %.4f active %.2f acc %.2f "
-                 "d+ %.3f d- %.3f | lr %.2e | elapsed %s ETA %s\n",
-                 r.epoch, r.batch + 1, r.batches_per_epoch, static_cast<unsigned long long>(r.step),
-                 r.images_per_second, r.step_seconds > 0 ? 1.0 / r.step_seconds : 0.0,
-                 r.loss, r.active_fraction, r.head_accuracy, r.mean_positive, r.mean_negative, r.learning_rate,
-                 Clock(r.elapsed_seconds).c_str(), Clock(r.eta_seconds).c_str());
+    std::fprintf(
+        stderr,
+        "epoch %u [%u/%u] step %llu | %.1f img/s %.2f step/s | loss %.4f active %.2f acc %.2f "
+        "d+ %.3f d- %.3f | lr %.2e | elapsed %s ETA %s\n",
+        r.epoch, r.batch + 1, r.batches_per_epoch, static_cast<unsigned long long>(r.step),
+        r.images_per_second, r.step_seconds > 0 ? 1.0 / r.step_seconds : 0.0, r.loss,
+        r.active_fraction, r.head_accuracy, r.mean_positive, r.mean_negative, r.learning_rate,
+        Clock(r.elapsed_seconds).c_str(), Clock(r.eta_seconds).c_str());
   }
   void OnEpoch(const EpochReport& r) override {
     const model::EvalMetrics& m = r.metrics;
@@ -135,9 +139,11 @@ absl::Status BuildOptions(TrainOptions* o) {
   if (Given("input_size")) m.input.width = m.input.height = absl::GetFlag(FLAGS_input_size);
   if (Given("stage_widths")) {
     m.stage_widths.clear();
-    for (absl::string_view w : absl::StrSplit(absl::GetFlag(FLAGS_stage_widths), ',', absl::SkipEmpty())) {
+    for (absl::string_view w :
+         absl::StrSplit(absl::GetFlag(FLAGS_stage_widths), ',', absl::SkipEmpty())) {
       uint32_t v = 0;
-      if (!absl::SimpleAtoi(w, &v)) return absl::InvalidArgumentError("--stage_widths: not a number list");
+      if (!absl::SimpleAtoi(w, &v))
+        return absl::InvalidArgumentError("--stage_widths: not a number list");
       m.stage_widths.push_back(v);
     }
   }
@@ -172,7 +178,8 @@ absl::Status BuildOptions(TrainOptions* o) {
   if (Given("time_budget")) o->time_budget_seconds = absl::GetFlag(FLAGS_time_budget);
   if (Given("optimizer")) {
     const std::string opt = absl::GetFlag(FLAGS_optimizer);
-    if (opt != "adam" && opt != "sgd") return absl::InvalidArgumentError("--optimizer must be adam or sgd");
+    if (opt != "adam" && opt != "sgd")
+      return absl::InvalidArgumentError("--optimizer must be adam or sgd");
     o->optimizer = opt == "adam" ? OptimizerKind::kAdam : OptimizerKind::kSgd;
   }
   if (Given("lr")) o->learning_rate = absl::GetFlag(FLAGS_lr);
@@ -230,8 +237,12 @@ int Main() {
       "\"verification_accuracy\":%.4f,\"roc_auc\":%.4f,\"tar_at_far_1e-3\":%.4f,\"rank1\":%.4f,"
       "\"recall_at_5\":%.4f,\"map\":%.4f}\n",
       r->cancelled ? "true" : "false",
-      r->best_version.empty() ? "" : (CheckpointRoot(options.output_dir) + "/" + r->best_version).c_str(),
-      r->last_version.empty() ? "" : (CheckpointRoot(options.output_dir) + "/" + r->last_version).c_str(),
+      r->best_version.empty()
+          ? ""
+          : (CheckpointRoot(options.output_dir) + "/" + r->best_version).c_str(),
+      r->last_version.empty()
+          ? ""
+          : (CheckpointRoot(options.output_dir) + "/" + r->last_version).c_str(),
       r->epochs, static_cast<unsigned long long>(r->steps), r->seconds, r->data_wait_fraction,
       r->loss_fraction, m.verification_accuracy, m.roc_auc, m.tar_at_far_1e3, m.rank1,
       m.recall_at_5, m.mean_average_precision);

@@ -13,8 +13,8 @@
 #include "common/base/crc32c.h"
 #include "common/base/env_flags.h"
 #include "common/base/file_util.h"
-#include "common/base/periodic_thread.h"
 #include "common/base/log.h"
+#include "common/base/periodic_thread.h"
 #include "common/base/process_stats.h"
 #include "common/base/sha256.h"
 #include "common/base/status_macros.h"
@@ -112,8 +112,7 @@ TEST(FileUtilTest, AtomicWriteIntoMissingDirectoryFailsWithNotFound) {
 TEST(FileUtilTest, ReadFileRefusesFilesOverTheLimitBeforeReading) {
   TempDir dir;
   ASSERT_TRUE(WriteFileAtomic(dir.File("big"), std::string(1000, 'a')).ok());
-  EXPECT_EQ(ReadFile(dir.File("big"), 999).status().code(),
-            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(ReadFile(dir.File("big"), 999).status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(ReadFile(dir.File("big"), 1000)->size(), 1000u);
   EXPECT_EQ(ReadFile(dir.File("nope")).status().code(), absl::StatusCode::kNotFound);
 }
@@ -157,7 +156,8 @@ TEST(FileUtilTest, PublishDirectoryIsAllOrNothingAndNeverOverwrites) {
 TEST(PeriodicThreadTest, RunsEveryIntervalWakesEarlyAndStopsPromptly) {
   std::atomic<int> runs{0};
   {
-    PeriodicThread t(absl::Milliseconds(20), [&] { ++runs; }, PeriodicThread::FirstRun::kNow);
+    PeriodicThread t(
+        absl::Milliseconds(20), [&] { ++runs; }, PeriodicThread::FirstRun::kNow);
     EXPECT_TRUE(testing::Eventually([&] { return runs.load() >= 3; }, absl::Seconds(5)));
   }
   const int after_stop = runs.load();
@@ -294,7 +294,7 @@ TEST(EnvFlagsTest, CommandLineWinsOverEnvironment) {
 TEST(ProcessStatsTest, ResidentMemoryGrowsWhenMemoryIsTouched) {
   auto before = ResidentMemoryBytes();
   ASSERT_TRUE(before.ok()) << before.status();
-  EXPECT_GT(*before, 1u << 20);  // Any process here is over 1 MiB resident.
+  EXPECT_GT(*before, 1u << 20);          // Any process here is over 1 MiB resident.
   std::vector<char> block(64 << 20, 1);  // Touch 64 MiB.
   auto after = ResidentMemoryBytes();
   ASSERT_TRUE(after.ok());

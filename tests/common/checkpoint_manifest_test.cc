@@ -1,7 +1,8 @@
+#include "common/model/checkpoint_manifest.h"
+
 #include "absl/strings/match.h"
 #include "absl/strings/str_replace.h"
 #include "common/base/file_util.h"
-#include "common/model/checkpoint_manifest.h"
 #include "gtest/gtest.h"
 #include "tests/testing/temp_dir.h"
 
@@ -69,8 +70,8 @@ TEST(CheckpointManifestTest, RefusesMalformedJson) {
 }
 
 TEST(CheckpointManifestTest, RefusesAnotherFormat) {
-  std::string json = absl::StrReplaceAll(ManifestToJson(Sample()),
-                                         {{"dogsearch-checkpoint", "something-else"}});
+  std::string json =
+      absl::StrReplaceAll(ManifestToJson(Sample()), {{"dogsearch-checkpoint", "something-else"}});
   ExpectRefused(json, "format is 'something-else'");
 }
 
@@ -81,8 +82,8 @@ TEST(CheckpointManifestTest, RefusesANewerFormatVersion) {
 }
 
 TEST(CheckpointManifestTest, RefusesAnUnknownArchitecture) {
-  std::string json = absl::StrReplaceAll(ManifestToJson(Sample()),
-                                         {{"dogfacenet_resnet", "vit_huge"}});
+  std::string json =
+      absl::StrReplaceAll(ManifestToJson(Sample()), {{"dogfacenet_resnet", "vit_huge"}});
   ExpectRefused(json, "unknown architecture 'vit_huge'");
 }
 

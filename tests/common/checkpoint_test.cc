@@ -1,11 +1,12 @@
 // Checkpoints: atomic publish, verified load, and refusal of corrupted, truncated, replaced and
 // mismatched checkpoints.
+#include "common/torch_model/checkpoint.h"
+
 #include <filesystem>
 
 #include "absl/strings/match.h"
 #include "common/base/file_util.h"
 #include "common/base/sha256.h"
-#include "common/torch_model/checkpoint.h"
 #include "gtest/gtest.h"
 #include "tests/testing/temp_dir.h"
 

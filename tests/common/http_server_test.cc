@@ -1,5 +1,7 @@
 // The network-facing HTTP server, driven over real sockets: what a browser, curl and a
 // hostile client each see. Deadlines in these tests are shortened so that they run fast.
+#include "common/http/http_server.h"
+
 #include <httplib.h>
 
 #include <atomic>
@@ -13,10 +15,9 @@
 #include "common/base/process_stats.h"
 #include "common/http/form.h"
 #include "common/http/http_parse.h"
-#include "common/http/http_server.h"
 #include "gtest/gtest.h"
-#include "tests/testing/raw_socket.h"
 #include "tests/testing/eventually.h"
+#include "tests/testing/raw_socket.h"
 
 namespace dogsearch::http {
 namespace {
@@ -25,13 +26,14 @@ using ::dogsearch::testing::RawSocket;
 
 std::vector<Route> TestRoutes(std::atomic<int>* bodies_read) {
   std::vector<Route> routes;
-  routes.push_back({"GET", "/healthz", 0, nullptr,
-                    [](const HttpRequest&, HttpResponse& res) { res.SetBody("ok\n", "text/plain"); }});
-  routes.push_back({"POST", "/echo", 1 << 20, nullptr,
-                    [bodies_read](const HttpRequest& req, HttpResponse& res) {
-                      ++*bodies_read;
-                      res.SetBody(req.body, "application/octet-stream");
+  routes.push_back({"GET", "/healthz", 0, nullptr, [](const HttpRequest&, HttpResponse& res) {
+                      res.SetBody("ok\n", "text/plain");
                     }});
+  routes.push_back(
+      {"POST", "/echo", 1 << 20, nullptr, [bodies_read](const HttpRequest& req, HttpResponse& res) {
+         ++*bodies_read;
+         res.SetBody(req.body, "application/octet-stream");
+       }});
   routes.push_back({"POST", "/private", 400 << 20,
                     [](const HttpRequest& req) {
                       const std::string* a = req.Header("authorization");
@@ -43,26 +45,25 @@ std::vector<Route> TestRoutes(std::atomic<int>* bodies_read) {
                       ++*bodies_read;
                       res.SetBody(absl::StrCat(req.body.size()), "text/plain");
                     }});
-  routes.push_back({"GET", "/dogs/{}/photos/{}", 0, nullptr,
-                    [](const HttpRequest& req, HttpResponse& res) {
-                      res.SetBody(absl::StrCat(req.path_params[0], "|", req.path_params[1], "|",
-                                               req.Query("q")),
-                                  "text/plain");
-                    }});
-  routes.push_back({"POST", "/form", 1 << 20, nullptr,
-                    [](const HttpRequest& req, HttpResponse& res) {
-                      const std::string* ct = req.Header("content-type");
-                      auto form = Form::Parse(ct ? *ct : "", req.body, 8);
-                      if (!form.ok()) {
-                        res.status = 400;
-                        return res.SetBody(std::string(form.status().message()), "text/plain");
-                      }
-                      std::string out;
-                      for (const FormPart& p : form->parts()) {
-                        absl::StrAppend(&out, p.name, "=", p.filename, ":", p.data.size(), ";");
-                      }
-                      res.SetBody(out, "text/plain");
-                    }});
+  routes.push_back(
+      {"GET", "/dogs/{}/photos/{}", 0, nullptr, [](const HttpRequest& req, HttpResponse& res) {
+         res.SetBody(absl::StrCat(req.path_params[0], "|", req.path_params[1], "|", req.Query("q")),
+                     "text/plain");
+       }});
+  routes.push_back(
+      {"POST", "/form", 1 << 20, nullptr, [](const HttpRequest& req, HttpResponse& res) {
+         const std::string* ct = req.Header("content-type");
+         auto form = Form::Parse(ct ? *ct : "", req.body, 8);
+         if (!form.ok()) {
+           res.status = 400;
+           return res.SetBody(std::string(form.status().message()), "text/plain");
+         }
+         std::string out;
+         for (const FormPart& p : form->parts()) {
+           absl::StrAppend(&out, p.name, "=", p.filename, ":", p.data.size(), ";");
+         }
+         res.SetBody(out, "text/plain");
+       }});
   return routes;
 }
 
@@ -93,8 +94,8 @@ class HttpServerTest : public ::testing::Test {
 
 TEST(HttpParseTest, HeadIsParsedAndLimited) {
   HttpRequest r;
-  ASSERT_TRUE(ParseRequestHead("GET /a%20b?x=1&y=two+words HTTP/1.1\r\nHost: h\r\nX-A:  v ",
-                               {}, &r).ok());
+  ASSERT_TRUE(
+      ParseRequestHead("GET /a%20b?x=1&y=two+words HTTP/1.1\r\nHost: h\r\nX-A:  v ", {}, &r).ok());
   EXPECT_EQ(r.method, "GET");
   EXPECT_EQ(r.path, "/a%20b");
   EXPECT_EQ(r.Query("y"), "two words");
@@ -106,8 +107,8 @@ TEST(HttpParseTest, HeadIsParsedAndLimited) {
             absl::StatusCode::kOutOfRange);
   EXPECT_EQ(ParseRequestHead("GET / HTTP/1.1\r\nTransfer-Encoding: chunked", {}, &r).code(),
             absl::StatusCode::kFailedPrecondition);
-  EXPECT_FALSE(ParseRequestHead("GET / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2",
-                                {}, &r).ok());
+  EXPECT_FALSE(
+      ParseRequestHead("GET / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2", {}, &r).ok());
   EXPECT_FALSE(ParseRequestHead("GET / HTTP/1.1\r\nContent-Length: -1", {}, &r).ok());
   EXPECT_FALSE(ParseRequestHead("GET / HTTP/1.1\r\n folded", {}, &r).ok());
   EXPECT_FALSE(ParseRequestHead("GET http://x/ HTTP/1.1", {}, &r).ok());
@@ -148,9 +149,9 @@ TEST_F(HttpServerTest, ServesRoutesKeepAliveHeadAndMultipartFromARealClient) {
   auto echo = c.Post("/echo", std::string(200000, 'e'), "application/octet-stream");
   ASSERT_TRUE(echo);
   EXPECT_EQ(echo->body.size(), 200000u);
-  auto form = c.Post("/form", httplib::MultipartFormDataItems{
-                                  {"photo", std::string(1000, '\0'), "x.jpg", "image/jpeg"},
-                                  {"k", "3", "", ""}});
+  auto form = c.Post(
+      "/form", httplib::MultipartFormDataItems{
+                   {"photo", std::string(1000, '\0'), "x.jpg", "image/jpeg"}, {"k", "3", "", ""}});
   ASSERT_TRUE(form);
   EXPECT_EQ(form->body, "photo=x.jpg:1000;k=:1;");
   auto head = c.Head("/healthz");
@@ -161,9 +162,10 @@ TEST_F(HttpServerTest, ServesRoutesKeepAliveHeadAndMultipartFromARealClient) {
   EXPECT_EQ(c.Delete("/echo")->status, 405);
   // Two pipelined requests on one connection, answered in order.
   RawSocket s(server_->port());
-  ASSERT_TRUE(s.Send("GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n"
-                     "POST /echo HTTP/1.1\r\nHost: localhost\r\nContent-Length: 3\r\nConnection: close"
-                     "\r\n\r\nabc"));
+  ASSERT_TRUE(
+      s.Send("GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n"
+             "POST /echo HTTP/1.1\r\nHost: localhost\r\nContent-Length: 3\r\nConnection: close"
+             "\r\n\r\nabc"));
   const std::string both = s.ReadAll(absl::Seconds(3));
   EXPECT_NE(both.find("ok\n"), std::string::npos) << both;
   EXPECT_TRUE(absl::EndsWith(both, "abc")) << both;
@@ -236,7 +238,8 @@ TEST_F(HttpServerTest, BodiesAreRefusedBeforeTheyAreRead) {
   const uint64_t rss0 = ResidentMemoryBytes().value_or(0);
   // Route limit from the declared length: nothing is read.
   RawSocket big(server_->port());
-  ASSERT_TRUE(big.Send("POST /echo HTTP/1.1\r\nHost: localhost\r\nContent-Length: 314572800\r\n\r\n"));
+  ASSERT_TRUE(
+      big.Send("POST /echo HTTP/1.1\r\nHost: localhost\r\nContent-Length: 314572800\r\n\r\n"));
   const std::string too_big = big.ReadAll(absl::Seconds(2));
   EXPECT_TRUE(absl::StartsWith(too_big, "HTTP/1.1 413")) << too_big;
   EXPECT_NE(too_big.find("1048576 bytes"), std::string::npos) << too_big;
@@ -259,14 +262,16 @@ TEST_F(HttpServerTest, BodiesAreRefusedBeforeTheyAreRead) {
   EXPECT_LT(ResidentMemoryBytes().value_or(0), rss0 + (64u << 20));
   // Expect: 100-continue is not answered for a refused body, and is for an admitted one.
   RawSocket ok(server_->port());
-  ASSERT_TRUE(ok.Send("POST /private HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer t\r\n"
-                      "Content-Length: 4\r\nExpect: 100-continue\r\n\r\n"));
+  ASSERT_TRUE(
+      ok.Send("POST /private HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer t\r\n"
+              "Content-Length: 4\r\nExpect: 100-continue\r\n\r\n"));
   EXPECT_TRUE(absl::StartsWith(ok.ReadAll(absl::Milliseconds(300)), "HTTP/1.1 100 Continue"));
   ASSERT_TRUE(ok.Send("abcd"));
   EXPECT_NE(ok.ReadAll(absl::Milliseconds(500)).find("\r\n\r\n4"), std::string::npos);
   // Chunked bodies must declare a length instead.
   RawSocket chunked(server_->port());
-  ASSERT_TRUE(chunked.Send("POST /echo HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n"));
+  ASSERT_TRUE(
+      chunked.Send("POST /echo HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n"));
   EXPECT_TRUE(absl::StartsWith(chunked.ReadAll(absl::Seconds(2)), "HTTP/1.1 411"));
 }
 

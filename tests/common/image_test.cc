@@ -196,9 +196,9 @@ TEST(ImagePreprocessTest, WritesPlanarNormalisedValuesOfTheSpecSize) {
   spec.height = 3;
   std::vector<float> plain = ToInputCHW(rgb, spec);
   ASSERT_EQ(plain.size(), 3u * 4 * 3);
-  EXPECT_FLOAT_EQ(plain[0], 1.0f);        // R plane.
-  EXPECT_FLOAT_EQ(plain[12], 0.0f);       // G plane.
-  EXPECT_FLOAT_EQ(plain[24], 0.2f);       // B plane.
+  EXPECT_FLOAT_EQ(plain[0], 1.0f);   // R plane.
+  EXPECT_FLOAT_EQ(plain[12], 0.0f);  // G plane.
+  EXPECT_FLOAT_EQ(plain[24], 0.2f);  // B plane.
   spec.mean = {0.5f, 0.5f, 0.5f};
   spec.std = {0.5f, 0.25f, 0.5f};
   std::vector<float> norm = ToInputCHW(rgb, spec);

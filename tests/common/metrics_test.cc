@@ -1,11 +1,12 @@
-#include <atomic>
+#include "common/metrics/metrics.h"
+
 #include <httplib.h>
 
+#include <atomic>
 #include <thread>
 #include <vector>
 
 #include "absl/strings/match.h"
-#include "common/metrics/metrics.h"
 #include "common/metrics/metrics_http_server.h"
 #include "common/metrics/rpc_metrics.h"
 #include "gtest/gtest.h"
@@ -15,8 +16,7 @@ namespace {
 
 TEST(MetricsTest, CountersGaugesAndHistogramsRenderInPrometheusTextFormat) {
   MetricsRegistry r;
-  r.GetCounter("dogsearch_requests_total", "Requests served.", {{"method", "Embed"}})
-      ->Increment(3);
+  r.GetCounter("dogsearch_requests_total", "Requests served.", {{"method", "Embed"}})->Increment(3);
   r.GetGauge("dogsearch_queue_depth", "Queued requests.")->Set(2.5);
   Histogram* h = r.GetHistogram("dogsearch_latency_seconds", "Latency.", {0.1, 1.0});
   h->Observe(0.05);

@@ -10,7 +10,6 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "tests/testing/notification.h"
 #include "common/rpc/channel.h"
 #include "common/rpc/early_auth.h"
 #include "common/rpc/grpc_server.h"
@@ -23,6 +22,7 @@
 #include "dogsearch/v1/trainer.pb.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "gtest/gtest.h"
+#include "tests/testing/notification.h"
 #include "tests/testing/temp_dir.h"
 
 namespace dogsearch::rpc {
@@ -177,8 +177,8 @@ grpc::Status ListServicesByReflection(const std::string& target, const ChannelOp
   grpc::CompletionQueue cq;
   grpc::ClientContext ctx;
   PrepareContext(&ctx, opts, absl::Seconds(5));
-  auto call = stub.PrepareCall(
-      &ctx, "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo", &cq);
+  auto call =
+      stub.PrepareCall(&ctx, "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo", &cq);
   auto step = [&cq](int tag) {
     void* got;
     bool ok;
@@ -254,7 +254,7 @@ TEST_F(RpcTest, TheTokenIsCheckedOnHeadersBeforeTheMessageIsRead) {
   EXPECT_EQ(LoadModel(*stub, {}).error_code(), grpc::StatusCode::UNAUTHENTICATED);
   EXPECT_EQ(LoadModel(*stub, wrong).error_code(), grpc::StatusCode::UNAUTHENTICATED);
   EXPECT_TRUE(LoadModel(*stub, right).ok());
-  EXPECT_TRUE(ListModels(*stub).ok());  // A read, and reads are open.
+  EXPECT_TRUE(ListModels(*stub).ok());                  // A read, and reads are open.
   EXPECT_EQ(Health(""), HealthCheckResponse::SERVING);  // Probes never need the token.
   // Protected reads: reads (and reflection) need it too; health still does not.
   server_.reset();
@@ -301,15 +301,17 @@ TEST(EarlyAuthTest, EveryReadMethodExistsAndTheRuleFollowsTheKind) {
   EXPECT_TRUE(EarlyAuthCheck(auth, "/grpc.health.v1.Health/Check", nullptr).ok());
   TokenAuthenticator closed("t", true);
   EXPECT_FALSE(EarlyAuthCheck(closed, "/dogsearch.v1.Index/Search", nullptr).ok());
-  EXPECT_FALSE(EarlyAuthCheck(
-      closed, "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo", nullptr).ok());
+  EXPECT_FALSE(EarlyAuthCheck(closed,
+                              "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
+                              nullptr)
+                   .ok());
   EXPECT_TRUE(EarlyAuthCheck(closed, "/grpc.health.v1.Health/Watch", nullptr).ok());
 }
 
 TEST(TokenAuthenticatorTest, HeaderFormsAreCheckedStrictly) {
   TokenAuthenticator auth("tok", false);
   absl::string_view ok = "Bearer tok", lower = "bearer tok", basic = "Basic tok",
-                   longer = "Bearer tok2", empty = "Bearer ";
+                    longer = "Bearer tok2", empty = "Bearer ";
   EXPECT_TRUE(auth.CheckHeader(&ok, RpcKind::kMutating).ok());
   EXPECT_TRUE(auth.CheckHeader(&lower, RpcKind::kMutating).ok());
   EXPECT_FALSE(auth.CheckHeader(&basic, RpcKind::kMutating).ok());
@@ -367,8 +369,9 @@ TEST(ChannelTest, ServiceConfigDeclaresRetriesAndRoundRobin) {
   std::string json = ServiceConfigJson(o);
   EXPECT_TRUE(absl::StrContains(json, "\"round_robin\"")) << json;
   EXPECT_TRUE(absl::StrContains(json, "{\"service\":\"dogsearch.v1.Index\"}")) << json;
-  EXPECT_TRUE(absl::StrContains(
-      json, "{\"service\":\"dogsearch.v1.Embedding\",\"method\":\"Embed\"}")) << json;
+  EXPECT_TRUE(
+      absl::StrContains(json, "{\"service\":\"dogsearch.v1.Embedding\",\"method\":\"Embed\"}"))
+      << json;
   EXPECT_TRUE(absl::StrContains(json, "\"retryableStatusCodes\":[\"UNAVAILABLE\"]")) << json;
   o.max_attempts = 9;
   EXPECT_EQ(CreateChannel("127.0.0.1:1", o).status().code(), absl::StatusCode::kInvalidArgument);
@@ -429,7 +432,8 @@ class TlsTest : public RpcTest {
   static void SetUpTestSuite() {
     dir_ = new testing::TempDir();
     const std::string script = std::string(DOGSEARCH_SOURCE_DIR) + "/tools/gen_dev_certs.sh";
-    ASSERT_EQ(std::system((script + " " + dir_->File("ca") + " server client >/dev/null").c_str()), 0);
+    ASSERT_EQ(std::system((script + " " + dir_->File("ca") + " server client >/dev/null").c_str()),
+              0);
     ASSERT_EQ(std::system((script + " " + dir_->File("other") + " client >/dev/null").c_str()), 0);
   }
   static void TearDownTestSuite() { delete dir_; }

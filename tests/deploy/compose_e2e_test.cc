@@ -5,12 +5,12 @@
 // security rules are checked: no token, no writes (gateway, trainer, index); a certificate from
 // another CA cannot connect; plaintext to a TLS port fails cleanly. Skips when docker-compose or
 // Python's yaml module is missing (tools/install_deps.sh installs both).
-#include <signal.h>
-#include <cstdio>
-#include <filesystem>
-
 #include <google/protobuf/util/json_util.h>
 #include <httplib.h>
+#include <signal.h>
+
+#include <cstdio>
+#include <filesystem>
 
 #include "absl/strings/str_cat.h"
 #include "common/rpc/channel.h"
@@ -18,9 +18,9 @@
 #include "dogsearch/v1/index.grpc.pb.h"
 #include "dogsearch/v1/trainer.pb.h"
 #include "gtest/gtest.h"
+#include "tests/testing/eventually.h"
 #include "tests/testing/subprocess.h"
 #include "tests/testing/temp_dir.h"
-#include "tests/testing/eventually.h"
 #include "tests/trainer/synthetic_dogs.h"
 
 namespace dogsearch::deploy {
@@ -46,8 +46,12 @@ class ComposeE2eTest : public ::testing::Test {
         Shell("/usr/bin/python3 -c 'import yaml'").code != 0) {
       GTEST_SKIP() << "needs docker-compose and python3-yaml (tools/install_deps.sh installs them)";
     }
-    ASSERT_EQ(Shell(absl::StrCat(SOURCE_DIR, "/tools/gen_dev_certs.sh ", dir_.File("certs"))).code, 0);
-    ASSERT_EQ(Shell(absl::StrCat(SOURCE_DIR, "/tools/gen_dev_certs.sh ", dir_.File("other"), " client")).code, 0);
+    ASSERT_EQ(Shell(absl::StrCat(SOURCE_DIR, "/tools/gen_dev_certs.sh ", dir_.File("certs"))).code,
+              0);
+    ASSERT_EQ(
+        Shell(absl::StrCat(SOURCE_DIR, "/tools/gen_dev_certs.sh ", dir_.File("other"), " client"))
+            .code,
+        0);
     dogsearch::testing::WriteSyntheticDogs(dir_.File("datasets/dogs"), 16, 5, 32, 1);
     std::filesystem::create_directories(dir_.File("work"));
     auto p = Subprocess::Start(
@@ -77,11 +81,11 @@ class ComposeE2eTest : public ::testing::Test {
   }
   // The CLI with the deployment's CA; `token` empty = none.
   Result Cli(const std::string& args, const std::string& token) {
-    return Shell(absl::StrCat(CLI_PATH, " --gateway=", address_["gateway"], " --trainer=",
-                              address_["trainer"], " --tls_ca=", dir_.File("certs/ca.crt"),
-                              " --tls_cert=", dir_.File("certs/client.crt"), " --tls_key=",
-                              dir_.File("certs/client.key"),
-                              token.empty() ? "" : " --token=" + token, " ", args));
+    return Shell(absl::StrCat(
+        CLI_PATH, " --gateway=", address_["gateway"], " --trainer=", address_["trainer"],
+        " --tls_ca=", dir_.File("certs/ca.crt"), " --tls_cert=", dir_.File("certs/client.crt"),
+        " --tls_key=", dir_.File("certs/client.key"), token.empty() ? "" : " --token=" + token, " ",
+        args));
   }
   std::string Photo(int dog, int i) {
     return dir_.File(absl::StrCat("datasets/dogs/dog", dog, "/", i, ".jpg"));
@@ -102,10 +106,16 @@ TEST_F(ComposeE2eTest, EnrollSearchRetrainPromoteSearchWithTlsAndTokens) {
   const std::string initial = Serving();
   ASSERT_FALSE(initial.empty());
   // Enroll and search.
-  EXPECT_EQ(Cli(absl::StrCat("enroll --dog=rex --name=Rex ", Photo(1, 0), " ", Photo(1, 1)), "").code, 5);
-  Result enrolled = Cli(absl::StrCat("enroll --dog=rex --name=Rex ", Photo(1, 0), " ", Photo(1, 1)), "pub");
+  EXPECT_EQ(
+      Cli(absl::StrCat("enroll --dog=rex --name=Rex ", Photo(1, 0), " ", Photo(1, 1)), "").code, 5);
+  Result enrolled =
+      Cli(absl::StrCat("enroll --dog=rex --name=Rex ", Photo(1, 0), " ", Photo(1, 1)), "pub");
   ASSERT_EQ(enrolled.code, 0) << enrolled.out;
-  ASSERT_EQ(Cli(absl::StrCat("import ", dir_.File("datasets/dogs"), " --photos_per_dog=2 --max_dogs=8"), "pub").code, 7)
+  ASSERT_EQ(
+      Cli(absl::StrCat("import ", dir_.File("datasets/dogs"), " --photos_per_dog=2 --max_dogs=8"),
+          "pub")
+          .code,
+      7)
       << "dog1's photos 0 and 1 belong to rex: the import reports the conflict";
   Result found = Cli("search " + Photo(1, 1), "");
   EXPECT_EQ(found.code, 0) << found.out;
@@ -117,7 +127,8 @@ TEST_F(ComposeE2eTest, EnrollSearchRetrainPromoteSearchWithTlsAndTokens) {
   google::protobuf::util::JsonPrintOptions jo;
   jo.preserve_proto_field_names = true;
   ASSERT_TRUE(google::protobuf::util::MessageToJsonString(
-                  dogsearch::testing::TinyTrainingConfig("dogs", 2), &json, jo).ok());
+                  dogsearch::testing::TinyTrainingConfig("dogs", 2), &json, jo)
+                  .ok());
   dogsearch::testing::WriteAll(config, json);
   EXPECT_EQ(Cli("train start --config=" + config, "").code, 5);
   EXPECT_EQ(Cli("train start --config=" + config, "pub").code, 5);
@@ -128,7 +139,9 @@ TEST_F(ComposeE2eTest, EnrollSearchRetrainPromoteSearchWithTlsAndTokens) {
   Result watched = Cli("train watch " + job.id(), "back");
   ASSERT_EQ(watched.code, 0) << watched.out;
   v1::ListCheckpointsResponse list;
-  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(Cli("--json models list", "back").out, &list).ok());
+  ASSERT_TRUE(
+      google::protobuf::util::JsonStringToMessage(Cli("--json models list", "back").out, &list)
+          .ok());
   std::string trained;
   for (const auto& c : list.checkpoints()) {
     if (c.job_id() == job.id()) trained = c.manifest().version();
@@ -136,8 +149,8 @@ TEST_F(ComposeE2eTest, EnrollSearchRetrainPromoteSearchWithTlsAndTokens) {
   ASSERT_FALSE(trained.empty());
   EXPECT_EQ(Cli("models promote " + trained, "").code, 5);
   ASSERT_EQ(Cli("models promote " + trained, "back").code, 0);
-  (void)dogsearch::testing::Eventually([&] { return Serving() == trained; },
-                                       absl::Seconds(30), absl::Milliseconds(100));
+  (void)dogsearch::testing::Eventually([&] { return Serving() == trained; }, absl::Seconds(30),
+                                       absl::Milliseconds(100));
   ASSERT_EQ(Serving(), trained);
   Result after = Cli("search " + Photo(1, 1), "");
   EXPECT_EQ(after.code, 0) << after.out;
@@ -156,7 +169,8 @@ TEST_F(ComposeE2eTest, EnrollSearchRetrainPromoteSearchWithTlsAndTokens) {
 
   // Security between services: the index takes no write without the token, even over mTLS.
   rpc::ChannelOptions mtls;
-  mtls.tls = {dir_.File("certs/client.crt"), dir_.File("certs/client.key"), dir_.File("certs/ca.crt")};
+  mtls.tls = {dir_.File("certs/client.crt"), dir_.File("certs/client.key"),
+              dir_.File("certs/ca.crt")};
   auto index = v1::Index::NewStub(*rpc::CreateChannel(address_["index"], mtls));
   v1::CreateCollectionRequest create;
   create.set_name("intruder");

@@ -10,6 +10,8 @@
 // (tools/containers/build_images.sh); tools/containers/test_containers.sh does both and runs
 // this test. Where podman is missing or cannot run a container here, the test is skipped and
 // says why.
+#include <google/protobuf/util/json_util.h>
+#include <httplib.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -17,12 +19,9 @@
 #include <set>
 #include <string>
 
-#include <google/protobuf/util/json_util.h>
-#include <httplib.h>
-
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "absl/strings/match.h"
 #include "dogsearch/v1/dogsearch.pb.h"
 #include "dogsearch/v1/trainer.pb.h"
 #include "gtest/gtest.h"
@@ -57,8 +56,9 @@ std::string WhyNoContainers() {
                           ":latest is missing: run tools/containers/build_images.sh");
     }
   }
-  Result run = Podman("run --rm --pull=never --entrypoint /usr/local/bin/dogsearch "
-                      "dogsearch/index:latest --help");
+  Result run = Podman(
+      "run --rm --pull=never --entrypoint /usr/local/bin/dogsearch "
+      "dogsearch/index:latest --help");
   if (run.out.find("find a dog by a photo") == std::string::npos) {
     return "podman cannot run a container on this machine: " + run.out;
   }
@@ -74,14 +74,17 @@ class ContainerE2eTest : public ::testing::Test {
     const std::string gen = absl::StrCat(SOURCE_DIR, "/tools/gen_dev_certs.sh ");
     ASSERT_EQ(Shell(gen + dir_.File("certs")).code, 0);
     // The servers run as uid 10001 and read the bind-mounted keys (as the compose file says).
-    ASSERT_EQ(Shell(absl::StrCat("chmod 755 ", dir_.path(), " ", dir_.File("certs"), " && chmod 644 ",
-                                 dir_.File("certs"), "/*.key")).code, 0);
+    ASSERT_EQ(Shell(absl::StrCat("chmod 755 ", dir_.path(), " ", dir_.File("certs"),
+                                 " && chmod 644 ", dir_.File("certs"), "/*.key"))
+                  .code,
+              0);
     dogsearch::testing::WriteSyntheticDogs(dir_.File("datasets/dogs"), 16, 5, 32, 1);
     std::string json;
     google::protobuf::util::JsonPrintOptions jo;
     jo.preserve_proto_field_names = true;
     ASSERT_TRUE(google::protobuf::util::MessageToJsonString(
-                    dogsearch::testing::TinyTrainingConfig("dogs", 2), &json, jo).ok());
+                    dogsearch::testing::TinyTrainingConfig("dogs", 2), &json, jo)
+                    .ok());
     dogsearch::testing::WriteAll(dir_.File("datasets/tiny.json"), json);
     ASSERT_EQ(Shell("chmod -R a+rX " + dir_.File("datasets")).code, 0);
     project_ = absl::StrCat("dstest", getpid());
@@ -96,15 +99,16 @@ class ContainerE2eTest : public ::testing::Test {
     if (!up_) return;
     if (HasFailure()) {
       for (const char* s : kServices) {
-        std::printf("---- logs of %s\n%s\n", s, Podman("logs --tail 30 " + Container(s)).out.c_str());
+        std::printf("---- logs of %s\n%s\n", s,
+                    Podman("logs --tail 30 " + Container(s)).out.c_str());
       }
     }
     Result down = Compose("down -v");
     if (down.code != 0) std::printf("down -v failed:\n%s\n", down.out.c_str());
     // podman-compose 1.0's `down` leaves the project's network (and, after a failed `up`, may
     // leave volumes).
-    Podman(absl::StrCat("volume rm -f $(CONTAINERS_CONF=", kConf, " podman volume ls -q --filter name=",
-                        project_, "_) >/dev/null 2>&1"));
+    Podman(absl::StrCat("volume rm -f $(CONTAINERS_CONF=", kConf,
+                        " podman volume ls -q --filter name=", project_, "_) >/dev/null 2>&1"));
     Podman(absl::StrCat("network rm -f ", project_, "_default >/dev/null 2>&1"));
   }
 
@@ -131,7 +135,8 @@ class ContainerE2eTest : public ::testing::Test {
     }
   }
   int Restarts(const std::string& service) {
-    return std::atoi(Podman("inspect --format '{{.RestartCount}}' " + Container(service)).out.c_str());
+    return std::atoi(
+        Podman("inspect --format '{{.RestartCount}}' " + Container(service)).out.c_str());
   }
   // SIGKILLs the server process inside a service's container from the host (as the kernel's OOM
   // killer or a crash would), then waits for the restart policy and the health check.
@@ -153,24 +158,26 @@ class ContainerE2eTest : public ::testing::Test {
   }
   // The CLI on the host, through the gateway's published gRPC port, mutual TLS.
   Result Cli(const std::string& args, const std::string& token) {
-    return Shell(absl::StrCat(CLI_PATH, " --gateway=127.0.0.1:", grpc_port_, " --tls_ca=",
-                              dir_.File("certs/ca.crt"), " --tls_cert=", dir_.File("certs/client.crt"),
-                              " --tls_key=", dir_.File("certs/client.key"),
-                              token.empty() ? "" : " --token=" + token, " ", args));
+    return Shell(absl::StrCat(
+        CLI_PATH, " --gateway=127.0.0.1:", grpc_port_, " --tls_ca=", dir_.File("certs/ca.crt"),
+        " --tls_cert=", dir_.File("certs/client.crt"), " --tls_key=", dir_.File("certs/client.key"),
+        token.empty() ? "" : " --token=" + token, " ", args));
   }
   // The CLI inside the trainer container (the trainer's port is not published).
   Result TrainerCli(const std::string& args) {
     return Podman(absl::StrCat("exec ", Container("trainer"),
                                " dogsearch --trainer=127.0.0.1:50053 --tls_ca=/certs/ca.crt"
                                " --tls_cert=/certs/trainer.crt --tls_key=/certs/trainer.key"
-                               " --token=back ", args));
+                               " --token=back ",
+                               args));
   }
   std::string Photo(int dog, int i) {
     return dir_.File(absl::StrCat("datasets/dogs/dog", dog, "/", i, ".jpg"));
   }
   void Enroll(int dog) {
     Result r = Cli(absl::StrCat("enroll --dog=d", dog, " --name=Dog", dog, " ", Photo(dog, 0), " ",
-                                Photo(dog, 1)), "pub");
+                                Photo(dog, 1)),
+                   "pub");
     ASSERT_EQ(r.code, 0) << r.out;
     enrolled_.insert(dog);
   }
@@ -182,9 +189,11 @@ class ContainerE2eTest : public ::testing::Test {
       const std::string first = r.out.substr(0, r.out.find('\n'));
       if (calibrated) {
         EXPECT_EQ(r.code, 0) << when << ": " << r.out;
-        EXPECT_EQ(first.rfind(absl::StrCat("Match: Dog", dog, " (d", dog, ")"), 0), 0u) << when << ": " << r.out;
+        EXPECT_EQ(first.rfind(absl::StrCat("Match: Dog", dog, " (d", dog, ")"), 0), 0u)
+            << when << ": " << r.out;
       } else {
-        EXPECT_NE(first.find(absl::StrCat("Dog", dog, " (d", dog, ")")), std::string::npos) << when << ": " << r.out;
+        EXPECT_NE(first.find(absl::StrCat("Dog", dog, " (d", dog, ")")), std::string::npos)
+            << when << ": " << r.out;
       }
     }
   }
@@ -253,7 +262,9 @@ TEST_F(ContainerE2eTest, StackServesSurvivesCrashesAndRestartsAndTrains) {
   Result watched = TrainerCli("train watch " + job.id());
   ASSERT_EQ(watched.code, 0) << watched.out;
   v1::ListCheckpointsResponse list;
-  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(TrainerCli("--json models list").out, &list).ok());
+  ASSERT_TRUE(
+      google::protobuf::util::JsonStringToMessage(TrainerCli("--json models list").out, &list)
+          .ok());
   std::string trained;
   for (const auto& c : list.checkpoints()) {
     if (c.job_id() == job.id()) trained = c.manifest().version();
@@ -271,17 +282,18 @@ TEST(ComposeConfigTest, GpuOverrideSelectsCudaUnderPodmanCompose) {
   if (Shell("command -v podman-compose").code != 0) GTEST_SKIP() << "needs podman-compose";
   const std::string project = absl::StrCat("dsconfig", getpid());
   auto dry_run = [&](const std::string& files) {
-    return Shell(absl::StrCat("CONTAINERS_CONF=", kConf, " DOGSEARCH_TOKEN=a DOGSEARCH_BACKEND_TOKEN=b",
-                              " podman-compose --dry-run -p ", project, " -f ", kCompose, files,
-                              " up -d 2>&1 | grep -E '^podman run --name=", project,
-                              "_(embedding|trainer)_1 '"));
+    return Shell(absl::StrCat(
+        "CONTAINERS_CONF=", kConf, " DOGSEARCH_TOKEN=a DOGSEARCH_BACKEND_TOKEN=b",
+        " podman-compose --dry-run -p ", project, " -f ", kCompose, files,
+        " up -d 2>&1 | grep -E '^podman run --name=", project, "_(embedding|trainer)_1 '"));
   };
   Result base = dry_run("");
   Result gpu = dry_run(absl::StrCat(" -f ", SOURCE_DIR, "/deploy/docker-compose.gpu.yml"));
   // The dry run still creates the project's volumes and network: remove them.
-  Podman(absl::StrCat("volume rm -f $(CONTAINERS_CONF=", kConf, " podman volume ls -q --filter name=",
-                      project, "_) >/dev/null 2>&1; CONTAINERS_CONF=", kConf,
-                      " podman network rm -f ", project, "_default >/dev/null 2>&1"));
+  Podman(absl::StrCat("volume rm -f $(CONTAINERS_CONF=", kConf,
+                      " podman volume ls -q --filter name=", project,
+                      "_) >/dev/null 2>&1; CONTAINERS_CONF=", kConf, " podman network rm -f ",
+                      project, "_default >/dev/null 2>&1"));
   ASSERT_EQ(base.code, 0) << base.out;
   ASSERT_EQ(gpu.code, 0) << gpu.out;
   for (const char* service : {"embedding", "trainer"}) {

@@ -1,12 +1,13 @@
 // Dynamic batching: the batching decision, coalescing, routing of results, deadlines,
 // cancellation, the bounded queue and shutdown.
+#include "services/embedding/core/batcher.h"
+
 #include <atomic>
 #include <thread>
 
-#include "tests/testing/notification.h"
 #include "gtest/gtest.h"
-#include "services/embedding/core/batcher.h"
 #include "tests/embedding/fake_model.h"
+#include "tests/testing/notification.h"
 
 namespace dogsearch::embedding {
 namespace {

@@ -3,12 +3,12 @@
 // was published meanwhile, replays are not applied twice, the token is sent, Stop() is prompt.
 #include "services/embedding/checkpoint_subscriber.h"
 
+#include <gtest/gtest.h>
+
 #include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
-
-#include <gtest/gtest.h>
 
 #include "common/rpc/grpc_server.h"
 #include "tests/embedding/fake_model.h"
@@ -45,7 +45,8 @@ class FakeTrainer final : public pb::Trainer::Service {
     for (;;) {
       if (drops_ != generation) return grpc::Status(grpc::StatusCode::UNAVAILABLE, "dropped");
       for (; next < events_.size(); ++next) {
-        if (events_[next].checkpoint().published_unix_seconds() <= req->after_unix_seconds()) continue;
+        if (events_[next].checkpoint().published_unix_seconds() <= req->after_unix_seconds())
+          continue;
         const pb::CheckpointEvent e = events_[next];
         lock.unlock();
         const bool ok = writer->Write(e);
@@ -113,7 +114,8 @@ class SubscriberTest : public ::testing::Test {
     options_.watch.max_backoff = absl::Milliseconds(200);
     options_.reconcile.converged_interval = absl::Milliseconds(200);
     options_.reconcile.busy_interval = absl::Milliseconds(50);
-    auto channel = rpc::CreateChannel("127.0.0.1:" + std::to_string(server_->port()), options_.watch.channel);
+    auto channel =
+        rpc::CreateChannel("127.0.0.1:" + std::to_string(server_->port()), options_.watch.channel);
     ASSERT_TRUE(channel.ok());
     channel_ = *channel;
   }
@@ -130,10 +132,11 @@ class SubscriberTest : public ::testing::Test {
   std::unique_ptr<rpc::GrpcServer> server_;
   std::shared_ptr<grpc::Channel> channel_;
   SubscriberOptions options_;
-  ModelRepository repo_{[](const std::string& v) -> absl::StatusOr<std::shared_ptr<const EmbeddingModel>> {
-                          return std::make_shared<FakeModel>(v);
-                        },
-                        RepositoryOptions{}};
+  ModelRepository repo_{
+      [](const std::string& v) -> absl::StatusOr<std::shared_ptr<const EmbeddingModel>> {
+        return std::make_shared<FakeModel>(v);
+      },
+      RepositoryOptions{}};
 };
 
 TEST_F(SubscriberTest, LoadsPublishedAndMakesPromotedTheDefault) {
@@ -173,9 +176,7 @@ TEST_F(SubscriberTest, TheDefaultConvergesToTheLastPromotionWhateverTheOrder) {
   EXPECT_TRUE(Eventually([&] { return IsDefault("b"); }));
   ASSERT_TRUE(repo_.SetDefault("a").ok());
   EXPECT_TRUE(Eventually([&] { return IsDefault("b"); }));
-  EXPECT_TRUE(Eventually([&] {
-    return sub.rollout().state == rollout::RolloutState::kConverged;
-  }));
+  EXPECT_TRUE(Eventually([&] { return sub.rollout().state == rollout::RolloutState::kConverged; }));
   sub.Stop();
 }
 

@@ -1,6 +1,8 @@
 // The Embedding service over loopback with real LibTorch checkpoints: vectors match in-process
 // inference, bad photos get their documented outcome, model administration, health, and hot
 // reloads under load with bad checkpoints offered in between.
+#include "services/embedding/embedding_service.h"
+
 #include <grpcpp/grpcpp.h>
 
 #include <algorithm>
@@ -12,13 +14,12 @@
 #include "absl/strings/str_cat.h"
 #include "common/base/process_stats.h"
 #include "common/image/image_decoder.h"
-#include "common/torch_model/checkpoint.h"
 #include "common/rpc/channel.h"
 #include "common/rpc/grpc_server.h"
+#include "common/torch_model/checkpoint.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "gtest/gtest.h"
 #include "services/embedding/core/torch_model.h"
-#include "services/embedding/embedding_service.h"
 #include "tests/testing/temp_dir.h"
 #include "tests/testing/test_images.h"
 
@@ -52,7 +53,9 @@ class EmbeddingServiceTest : public ::testing::Test {
     };
     const std::string dir = dir_.path();
     repo_ = std::make_unique<ModelRepository>(
-        [dir](const std::string& v) { return LoadTorchModel(dir + "/" + v, {"cpu", false, 2, 1, std::nullopt}); },
+        [dir](const std::string& v) {
+          return LoadTorchModel(dir + "/" + v, {"cpu", false, 2, 1, std::nullopt});
+        },
         ro);
     BatcherOptions bo;
     bo.max_batch = 4;
@@ -273,8 +276,10 @@ TEST_F(EmbeddingServiceTest, BadPhotosGetTheirDocumentedOutcome) {
     v1::EmbedResponse resp;
     grpc::Status s = Embed({jpeg, c.photo}, &resp);
     EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << c.name;
-    EXPECT_TRUE(absl::StrContains(s.error_message(), "photo 1 ('photo1.img')")) << s.error_message();
-    EXPECT_TRUE(absl::StrContains(s.error_message(), c.want)) << c.name << ": " << s.error_message();
+    EXPECT_TRUE(absl::StrContains(s.error_message(), "photo 1 ('photo1.img')"))
+        << s.error_message();
+    EXPECT_TRUE(absl::StrContains(s.error_message(), c.want))
+        << c.name << ": " << s.error_message();
   }
   cv::Mat grey(64, 64, CV_8UC1, cv::Scalar(90));
   cv::Mat rgba(64, 64, CV_8UC4, cv::Scalar(10, 20, 30, 128));
@@ -404,8 +409,9 @@ TEST_F(EmbeddingServiceTest, HotReloadsUnderLoadDropNothingAndServeTheVersionCla
   stop = true;
   for (auto& t : clients) t.join();
   const double rss_after_last = RssMiB();
-  std::printf("requests ok=%d failed=%d wrong=%d; RSS after 1st reload %.0f MiB, after 20th %.0f MiB\n",
-              ok.load(), failed.load(), wrong.load(), rss_after_first, rss_after_last);
+  std::printf(
+      "requests ok=%d failed=%d wrong=%d; RSS after 1st reload %.0f MiB, after 20th %.0f MiB\n",
+      ok.load(), failed.load(), wrong.load(), rss_after_first, rss_after_last);
   EXPECT_GT(ok.load(), 0);
   EXPECT_EQ(failed.load(), 0);
   EXPECT_EQ(wrong.load(), 0);

@@ -1,10 +1,11 @@
 // ModelRepository with a fake loader: states, default switching, failures that change
 // nothing, unloading while in use, retiring old versions.
+#include "services/embedding/core/model_repository.h"
+
 #include <atomic>
 
 #include "absl/strings/match.h"
 #include "gtest/gtest.h"
-#include "services/embedding/core/model_repository.h"
 #include "tests/embedding/fake_model.h"
 
 namespace dogsearch::embedding {

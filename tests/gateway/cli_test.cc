@@ -2,20 +2,20 @@
 // processes (tokens on; the gateway follows the trainer): every subcommand's happy path and
 // its main error with its exit code, ending in enroll -> search -> train -> promote -> the
 // gateway upgrades itself -> search in the new model.
+#include <google/protobuf/util/json_util.h>
+
 #include <cstdio>
 #include <filesystem>
-
-#include <google/protobuf/util/json_util.h>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "dogsearch/v1/dogsearch.pb.h"
 #include "dogsearch/v1/trainer.pb.h"
 #include "gtest/gtest.h"
+#include "tests/testing/eventually.h"
 #include "tests/testing/random_checkpoints.h"
 #include "tests/testing/subprocess.h"
 #include "tests/testing/temp_dir.h"
-#include "tests/testing/eventually.h"
 #include "tests/trainer/synthetic_dogs.h"
 
 namespace dogsearch::gateway {
@@ -30,31 +30,31 @@ class CliTest : public ::testing::Test {
   void SetUp() override {
     dogsearch::testing::WriteSyntheticDogs(dir_.File("data/dogs"), 16, 5, 32, 1);
     // A first model to serve, with random weights, beside where the trainer publishes.
-    ASSERT_TRUE(dogsearch::testing::PublishRandomCheckpoint(
-                    dir_.File("models"), "base", 100, dogsearch::testing::TinySpec(), 0.5)
+    ASSERT_TRUE(dogsearch::testing::PublishRandomCheckpoint(dir_.File("models"), "base", 100,
+                                                            dogsearch::testing::TinySpec(), 0.5)
                     .ok());
 
-    trainer_ = Start({TRAINER_SERVER_PATH, "--address=127.0.0.1:0",
-                      "--state_dir=" + dir_.File("trainer"), "--data_root=" + dir_.File("data"),
-                      "--models_root=" + dir_.File("models"), "--threads=1", "--auth_token=tok",
-                      "--log_level=warning"},
-                     "trainer listening on port", &trainer_port_);
+    trainer_ =
+        Start({TRAINER_SERVER_PATH, "--address=127.0.0.1:0", "--state_dir=" + dir_.File("trainer"),
+               "--data_root=" + dir_.File("data"), "--models_root=" + dir_.File("models"),
+               "--threads=1", "--auth_token=tok", "--log_level=warning"},
+              "trainer listening on port", &trainer_port_);
     index_ = Start({INDEX_SERVER_PATH, "--address=127.0.0.1:0", "--data_dir=" + dir_.File("index"),
                     "--auth_token=tok", "--log_level=warning"},
                    "index listening on port", &index_port_);
-    embedding_ = Start({EMBEDDING_SERVER_PATH, "--address=127.0.0.1:0",
-                        "--model_dir=" + dir_.File("models"), "--default_model=base",
-                        "--watch_interval_seconds=0", "--auth_token=tok", "--threads=1",
-                        "--log_level=warning"},
-                       "embedding listening on port", &embedding_port_);
-    gateway_ = Start({GATEWAY_SERVER_PATH, "--address=127.0.0.1:0", "--http_port=-1",
-                      "--data_dir=" + dir_.File("gateway"),
-                      absl::StrCat("--embedding_address=127.0.0.1:", embedding_port_),
-                      absl::StrCat("--index_address=127.0.0.1:", index_port_),
-                      absl::StrCat("--trainer_address=127.0.0.1:", trainer_port_),
-                      "--backend_token=tok", "--auth_token=tok", "--retire_grace_seconds=1",
-                      "--log_level=warning"},
-                     "gateway listening on port", &gateway_port_);
+    embedding_ =
+        Start({EMBEDDING_SERVER_PATH, "--address=127.0.0.1:0", "--model_dir=" + dir_.File("models"),
+               "--default_model=base", "--watch_interval_seconds=0", "--auth_token=tok",
+               "--threads=1", "--log_level=warning"},
+              "embedding listening on port", &embedding_port_);
+    gateway_ =
+        Start({GATEWAY_SERVER_PATH, "--address=127.0.0.1:0", "--http_port=-1",
+               "--data_dir=" + dir_.File("gateway"),
+               absl::StrCat("--embedding_address=127.0.0.1:", embedding_port_),
+               absl::StrCat("--index_address=127.0.0.1:", index_port_),
+               absl::StrCat("--trainer_address=127.0.0.1:", trainer_port_), "--backend_token=tok",
+               "--auth_token=tok", "--retire_grace_seconds=1", "--log_level=warning"},
+              "gateway listening on port", &gateway_port_);
   }
   std::unique_ptr<Subprocess> Start(const std::vector<std::string>& argv, const std::string& ready,
                                     int* port) {
@@ -73,7 +73,9 @@ class CliTest : public ::testing::Test {
     for (const std::string& a : argv) absl::StrAppend(&cmd, "'", a, "' ");
     return dogsearch::testing::RunCommand(cmd);
   }
-  std::string Photo(int dog, int i) { return dir_.File(absl::StrCat("data/dogs/dog", dog, "/", i, ".jpg")); }
+  std::string Photo(int dog, int i) {
+    return dir_.File(absl::StrCat("data/dogs/dog", dog, "/", i, ".jpg"));
+  }
   std::string ServingVersion() {
     CliRun r = Cli({"--json", "status"});
     v1::ModelStatus st;
@@ -87,8 +89,8 @@ class CliTest : public ::testing::Test {
 };
 
 TEST_F(CliTest, EverySubcommandAndTheRetrainPromoteLoop) {
-  (void)dogsearch::testing::Eventually([&] { return !ServingVersion().empty(); },
-                                       absl::Seconds(10), absl::Milliseconds(100));
+  (void)dogsearch::testing::Eventually([&] { return !ServingVersion().empty(); }, absl::Seconds(10),
+                                       absl::Milliseconds(100));
   CliRun status = Cli({"status"});
   EXPECT_EQ(status.code, 0) << status.out;
   EXPECT_NE(status.out.find("Serving model: base"), std::string::npos) << status.out;
@@ -114,8 +116,8 @@ TEST_F(CliTest, EverySubcommandAndTheRetrainPromoteLoop) {
 
   // dogs (and status) against a gateway that is not there: exit 6, quickly.
   {
-    dogsearch::testing::CommandResult down =
-        dogsearch::testing::RunCommand(absl::StrCat(DOGSEARCH_CLI_PATH, " --gateway=127.0.0.1:1 dogs"));
+    dogsearch::testing::CommandResult down = dogsearch::testing::RunCommand(
+        absl::StrCat(DOGSEARCH_CLI_PATH, " --gateway=127.0.0.1:1 dogs"));
     EXPECT_EQ(down.code, 6) << down.out;
     EXPECT_NE(down.out.find("UNAVAILABLE"), std::string::npos);
   }
@@ -194,7 +196,8 @@ TEST_F(CliTest, EverySubcommandAndTheRetrainPromoteLoop) {
     final_status = Cli({"status"});
   }
   EXPECT_NE(final_status.out.find("Trainer promotes: " + trained + " (converged)"),
-            std::string::npos) << final_status.out;
+            std::string::npos)
+      << final_status.out;
 }
 
 }  // namespace

@@ -57,8 +57,7 @@ std::string FakePhoto(int dog, int photo) {
 
 std::vector<float> FakeEmbedding::VectorFor(const std::string& version, const std::string& data) {
   const auto [dog, photo] = Ids(data);
-  std::seed_seq centre_seed{static_cast<int>(std::hash<std::string>()(version) & 0x7fffffff),
-                            dog};
+  std::seed_seq centre_seed{static_cast<int>(std::hash<std::string>()(version) & 0x7fffffff), dog};
   std::mt19937 centre_rng(centre_seed);
   std::normal_distribution<float> n(0.0f, 1.0f);
   std::vector<float> v(kDim);
@@ -238,8 +237,7 @@ absl::Status FakeIndex::DropCollection(const std::string& name, absl::Time) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<v1::UpsertResponse> FakeIndex::Upsert(const v1::UpsertRequest& request,
-                                                     absl::Time) {
+absl::StatusOr<v1::UpsertResponse> FakeIndex::Upsert(const v1::UpsertRequest& request, absl::Time) {
   std::lock_guard<std::mutex> l(mu_);
   if (down_) return Down("index");
   auto c = FindLocked(request.collection());
@@ -262,8 +260,7 @@ absl::StatusOr<v1::UpsertResponse> FakeIndex::Upsert(const v1::UpsertRequest& re
   return resp;
 }
 
-absl::StatusOr<v1::DeleteResponse> FakeIndex::Delete(const v1::DeleteRequest& request,
-                                                     absl::Time) {
+absl::StatusOr<v1::DeleteResponse> FakeIndex::Delete(const v1::DeleteRequest& request, absl::Time) {
   std::lock_guard<std::mutex> l(mu_);
   if (down_) return Down("index");
   auto c = FindLocked(request.collection());
@@ -296,14 +293,13 @@ absl::StatusOr<v1::GetResponse> FakeIndex::Get(const v1::GetRequest& request, ab
   return resp;
 }
 
-absl::StatusOr<v1::VectorSearchResponse> FakeIndex::Search(
-    const v1::VectorSearchRequest& request, absl::Time) {
+absl::StatusOr<v1::VectorSearchResponse> FakeIndex::Search(const v1::VectorSearchRequest& request,
+                                                           absl::Time) {
   std::lock_guard<std::mutex> l(mu_);
   if (down_) return Down("index");
   auto c = FindLocked(request.collection());
   if (!c.ok()) return c.status();
-  if (!request.model_version().empty() &&
-      request.model_version() != (*c)->info.model_version()) {
+  if (!request.model_version().empty() && request.model_version() != (*c)->info.model_version()) {
     ++version_mismatches_;
     return absl::FailedPreconditionError("model version mismatch");
   }
@@ -329,8 +325,7 @@ absl::StatusOr<v1::VectorSearchResponse> FakeIndex::Search(
   return resp;
 }
 
-absl::StatusOr<v1::AliasInfo> FakeIndex::SetAlias(const v1::SetAliasRequest& request,
-                                                  absl::Time) {
+absl::StatusOr<v1::AliasInfo> FakeIndex::SetAlias(const v1::SetAliasRequest& request, absl::Time) {
   std::lock_guard<std::mutex> l(mu_);
   if (down_) return Down("index");
   if (!collections_.count(request.collection())) return absl::NotFoundError("no collection");

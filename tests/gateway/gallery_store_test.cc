@@ -24,7 +24,10 @@ TEST(GalleryStoreTest, DogsAndPhotosSurviveReopen) {
   {
     auto store = GalleryStore::Open(dir.File("g.sqlite"));
     ASSERT_TRUE(store.ok()) << store.status();
-    ASSERT_TRUE((*store)->InsertDog({"rex", "Rex", "good boy", 5, {Photo(Hex('a')), Photo(Hex('b'), 2)}}).ok());
+    ASSERT_TRUE(
+        (*store)
+            ->InsertDog({"rex", "Rex", "good boy", 5, {Photo(Hex('a')), Photo(Hex('b'), 2)}})
+            .ok());
     ASSERT_TRUE((*store)->SetMeta({{"serving_version", "v1"}}).ok());
   }
   auto store = GalleryStore::Open(dir.File("g.sqlite"));
@@ -82,8 +85,12 @@ TEST(GalleryStoreTest, ListsInIdOrderByPages) {
   dogsearch::testing::TempDir dir;
   auto store = *GalleryStore::Open(dir.File("g.sqlite"));
   for (int i = 0; i < 7; ++i) {
-    ASSERT_TRUE(store->InsertDog({absl::StrCat("dog", i), "D", "", 1,
-                                  {Photo(std::string(63, 'a') + static_cast<char>('0' + i))}})
+    ASSERT_TRUE(store
+                    ->InsertDog({absl::StrCat("dog", i),
+                                 "D",
+                                 "",
+                                 1,
+                                 {Photo(std::string(63, 'a') + static_cast<char>('0' + i))}})
                     .ok());
   }
   std::vector<std::string> seen;
@@ -95,7 +102,8 @@ TEST(GalleryStoreTest, ListsInIdOrderByPages) {
     for (const DogRow& d : *page) seen.push_back(d.dog_id);
     after = page->back().dog_id;
   }
-  EXPECT_EQ(seen, (std::vector<std::string>{"dog0", "dog1", "dog2", "dog3", "dog4", "dog5", "dog6"}));
+  EXPECT_EQ(seen,
+            (std::vector<std::string>{"dog0", "dog1", "dog2", "dog3", "dog4", "dog5", "dog6"}));
   EXPECT_EQ(store->PhotosAfter("", 100).size(), 7u);
   EXPECT_EQ(store->LookupPhotos({std::string(63, 'a') + '3', Hex('z')}).size(), 1u);
 }
@@ -131,7 +139,8 @@ TEST(IntakeTest, PhotosAreCheckedFromTheirHeader) {
   EXPECT_TRUE(absl::IsInvalidArgument(empty.status()));
   EXPECT_NE(empty.status().message().find("photo 2"), std::string::npos);
   EXPECT_TRUE(absl::IsInvalidArgument(CheckPhoto("GIF89a.......", "", "p", lim).status()));
-  EXPECT_TRUE(absl::IsInvalidArgument(CheckPhoto(ok.substr(0, ok.size() - 2), "", "p", lim).status()));
+  EXPECT_TRUE(
+      absl::IsInvalidArgument(CheckPhoto(ok.substr(0, ok.size() - 2), "", "p", lim).status()));
   lim.max_photo_bytes = 10;
   EXPECT_TRUE(absl::IsInvalidArgument(CheckPhoto(ok, "", "p", lim).status()));
   lim = IntakeLimits();

@@ -3,24 +3,24 @@
 // searches and enrolments, failing part-way, and interrupted by a restart).
 #include "services/gateway/core/gateway_core.h"
 
+#include <gtest/gtest.h>
+
 #include <atomic>
 #include <cmath>
 #include <thread>
 
-#include <gtest/gtest.h>
-
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "common/model/model_spec_proto.h"
 #include "common/metrics/metrics.h"
+#include "common/model/model_spec_proto.h"
 #include "services/gateway/core/rollout_hooks.h"
 #include "services/gateway/core/search_answer.h"
 #include "services/gateway/core/vectors.h"
 #include "services/trainer/core/open_set.h"
 #include "tests/gateway/fakes.h"
-#include "tests/testing/temp_dir.h"
 #include "tests/testing/eventually.h"
+#include "tests/testing/temp_dir.h"
 
 namespace dogsearch::gateway {
 namespace {
@@ -49,8 +49,8 @@ class GatewayCoreTest : public ::testing::Test {
     core_ = std::make_unique<GatewayCore>(
         GatewayDeps{store_.get(), photos_.get(), &embedding_, &index_}, options_);
     core_->Start();
-    (void)dogsearch::testing::Eventually([&] { return core_->serving(); },
-                                         absl::Seconds(2), absl::Milliseconds(10));
+    (void)dogsearch::testing::Eventually([&] { return core_->serving(); }, absl::Seconds(2),
+                                         absl::Milliseconds(10));
     ASSERT_TRUE(core_->serving());
   }
   v1::EnrollRequest EnrollRequest(int dog, int photos) {
@@ -143,8 +143,7 @@ TEST_F(GatewayCoreTest, AMatchNeedsACloserDogAsTheGalleryGrows) {
   AnswerPolicy policy;
   const float d = 0.5f;  // FMR ~ 2.5e-5 on the fake calibration.
   EXPECT_EQ(DecideAnswer(c, 0.6f, d, 1.4f, 100, policy).answer, v1::SEARCH_ANSWER_MATCH);
-  EXPECT_EQ(DecideAnswer(c, 0.6f, d, 1.4f, 3000, policy).answer,
-            v1::SEARCH_ANSWER_POSSIBLE_MATCH);
+  EXPECT_EQ(DecideAnswer(c, 0.6f, d, 1.4f, 3000, policy).answer, v1::SEARCH_ANSWER_POSSIBLE_MATCH);
   EXPECT_EQ(DecideAnswer(c, 0.6f, 1.4f, 1.41f, 100, policy).answer, v1::SEARCH_ANSWER_NO_MATCH);
   EXPECT_GT(DecideAnswer(c, 0.6f, d, 1.4f, 100, policy).match_threshold,
             DecideAnswer(c, 0.6f, d, 1.4f, 3000, policy).match_threshold);
@@ -255,7 +254,13 @@ TEST_F(GatewayCoreTest, BackendFailuresLeaveNothingHalfDone) {
   embedding_.set_fail_dog(5);
   EXPECT_TRUE(absl::IsInvalidArgument(Enroll(5, 2)));
   embedding_.set_fail_dog(-1);
-  EXPECT_TRUE(absl::IsNotFound(core_->GetDog([] { v1::GetDogRequest g; g.set_dog_id("dog5"); return g; }()).status()));
+  EXPECT_TRUE(absl::IsNotFound(core_
+                                   ->GetDog([] {
+                                     v1::GetDogRequest g;
+                                     g.set_dog_id("dog5");
+                                     return g;
+                                   }())
+                                   .status()));
   // The index fails the write: no dog row; a retry succeeds.
   index_.FailUpserts("gallery__v1", 1);
   EXPECT_TRUE(absl::IsUnavailable(Enroll(6, 2)));
@@ -556,9 +561,14 @@ TEST_F(GatewayCoreTest, EmbedCallsStayUnderThePixelBudget) {
   StartCore();
   // 64 MP + 64 MP exceeds 100 MP: three photos of 64 MP go in three calls; small ones share.
   std::vector<PhotoBytes> photos;
-  for (int i = 0; i < 3; ++i) photos.push_back({absl::StrCat("p", i), "d", "", PngHeader(8000, 8000)});
-  for (int i = 0; i < 4; ++i) photos.push_back({absl::StrCat("s", i), "d", "", PngHeader(100, 100)});
-  const ModelTarget target{"v1", "gallery__v1", FakeEmbedding::kDim};
+  for (int i = 0; i < 3; ++i)
+    photos.push_back({absl::StrCat("p", i), "d", "", PngHeader(8000, 8000)});
+  for (int i = 0; i < 4; ++i)
+    photos.push_back({absl::StrCat("s", i), "d", "", PngHeader(100, 100)});
+  ModelTarget target;
+  target.version = "v1";
+  target.collection = "gallery__v1";
+  target.dimension = FakeEmbedding::kDim;
   const size_t before = embedding_.call_sizes().size();
   auto v = EmbedPhotos(&embedding_, target, photos, kNoDeadline);
   ASSERT_TRUE(v.ok()) << v.status();
@@ -573,7 +583,8 @@ TEST_F(GatewayCoreTest, OneRequestsPhotoBytesAreBounded) {
   v1::EnrollRequest r = EnrollRequest(1, 1);
   auto one = FakePhoto(1, 0);
   ASSERT_LT(one.size(), 100u);
-  while (r.photos_size() * one.size() <= 100) r.add_photos()->set_data(FakePhoto(1, r.photos_size()));
+  while (r.photos_size() * one.size() <= 100)
+    r.add_photos()->set_data(FakePhoto(1, r.photos_size()));
   auto big = core_->Enroll(r, kNoDeadline);
   EXPECT_EQ(big.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_TRUE(absl::StrContains(big.status().message(), "the limit is 100 per request"))
@@ -593,11 +604,12 @@ class RolloutTest : public GatewayCoreTest {
     o.registry = &registry_;
     o.failure_backoff = absl::Seconds(60);
     reconciler_ = std::make_unique<rollout::Reconciler>(
-        GatewayRolloutHooks(core_.get(), [this]() -> absl::StatusOr<std::string> {
-          std::lock_guard<std::mutex> l(mu_);
-          if (!trainer_up_) return absl::UnavailableError("trainer down");
-          return promoted_;
-        }),
+        GatewayRolloutHooks(core_.get(),
+                            [this]() -> absl::StatusOr<std::string> {
+                              std::lock_guard<std::mutex> l(mu_);
+                              if (!trainer_up_) return absl::UnavailableError("trainer down");
+                              return promoted_;
+                            }),
         o);
   }
   void Promote(const std::string& v) {
@@ -675,8 +687,10 @@ TEST_F(RolloutTest, AFailedUpgradeIsRetriedAfterTheBackoffAndAnUnreachableTraine
   EXPECT_EQ(reconciler_->Step(t0 + absl::Seconds(30)).state, rollout::RolloutState::kFailed);
   EXPECT_EQ(core_->serving_version(), "v1");
   // The gauge says how long the gallery has been behind.
-  EXPECT_NE(registry_.RenderText().find("dogsearch_rollout_behind_seconds{follower=\"gateway-test\"} 30"),
-            std::string::npos) << registry_.RenderText();
+  EXPECT_NE(
+      registry_.RenderText().find("dogsearch_rollout_behind_seconds{follower=\"gateway-test\"} 30"),
+      std::string::npos)
+      << registry_.RenderText();
   // After the backoff, a new attempt.
   EXPECT_EQ(reconciler_->Step(t0 + absl::Seconds(61)).state, rollout::RolloutState::kRollingOut);
   // The trainer comes back to v2 while unreachable first: nothing moves, then it converges.
@@ -693,8 +707,9 @@ TEST_F(RolloutTest, AFailedUpgradeIsRetriedAfterTheBackoffAndAnUnreachableTraine
   Promote("v2");
   EXPECT_EQ(StepUntilConverged().state, rollout::RolloutState::kConverged);
   EXPECT_EQ(core_->serving_version(), "v2");
-  EXPECT_NE(registry_.RenderText().find("dogsearch_rollout_behind_seconds{follower=\"gateway-test\"} 0"),
-            std::string::npos);
+  EXPECT_NE(
+      registry_.RenderText().find("dogsearch_rollout_behind_seconds{follower=\"gateway-test\"} 0"),
+      std::string::npos);
 }
 
 }  // namespace

@@ -3,8 +3,8 @@
 // HTTP API; the embedding service killed (Search fails fast with UNAVAILABLE) and restarted
 // (Search recovers without touching the gateway); a model upgrade while 8 clients search; a
 // gateway restart that keeps the upgraded gallery.
-#include <grpcpp/grpcpp.h>
 #include <google/protobuf/util/json_util.h>
+#include <grpcpp/grpcpp.h>
 #include <httplib.h>
 #include <signal.h>
 #include <unistd.h>
@@ -16,6 +16,7 @@
 #include <set>
 #include <thread>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/rpc/channel.h"
 #include "dogsearch/v1/dogsearch.grpc.pb.h"
@@ -23,13 +24,12 @@
 #include "dogsearch/v1/index.grpc.pb.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "gtest/gtest.h"
-#include "absl/strings/match.h"
+#include "tests/testing/eventually.h"
 #include "tests/testing/random_checkpoints.h"
 #include "tests/testing/raw_socket.h"
 #include "tests/testing/subprocess.h"
 #include "tests/testing/temp_dir.h"
 #include "tests/testing/test_images.h"
-#include "tests/testing/eventually.h"
 
 namespace dogsearch::gateway {
 namespace {
@@ -50,11 +50,12 @@ class GatewayServerTest : public ::testing::Test {
     next.embedding_batchnorm = true;
     next.flip_average = true;
     ASSERT_TRUE(
-        dogsearch::testing::PublishRandomCheckpoint(dir_.File("models"), "m2", 200, next, 0.5).ok());
-    index_ = StartServer({INDEX_SERVER_PATH, "--address=127.0.0.1:0",
-                          "--data_dir=" + dir_.File("index"), "--auth_token=btok",
-                          "--log_level=warning"},
-                         "index listening on port", &index_port_);
+        dogsearch::testing::PublishRandomCheckpoint(dir_.File("models"), "m2", 200, next, 0.5)
+            .ok());
+    index_ =
+        StartServer({INDEX_SERVER_PATH, "--address=127.0.0.1:0", "--data_dir=" + dir_.File("index"),
+                     "--auth_token=btok", "--log_level=warning"},
+                    "index listening on port", &index_port_);
     StartEmbedding("127.0.0.1:0");
     StartGateway();
   }
@@ -65,20 +66,26 @@ class GatewayServerTest : public ::testing::Test {
     return p.ok() ? *std::move(p) : nullptr;
   }
   void StartEmbedding(const std::string& address) {
-    embedding_ = StartServer({EMBEDDING_SERVER_PATH, "--address=" + address,
-                              "--model_dir=" + dir_.File("models"), "--default_model=m1",
-                              "--watch_interval_seconds=0", "--auth_token=btok", "--threads=1",
-                              "--log_level=warning"},
-                             "embedding listening on port", &embedding_port_);
+    embedding_ = StartServer(
+        {EMBEDDING_SERVER_PATH, "--address=" + address, "--model_dir=" + dir_.File("models"),
+         "--default_model=m1", "--watch_interval_seconds=0", "--auth_token=btok", "--threads=1",
+         "--log_level=warning"},
+        "embedding listening on port", &embedding_port_);
   }
   void StartGateway(const std::vector<std::string>& extra = {}) {
     gateway_.reset();
-    std::vector<std::string> argv = {GATEWAY_SERVER_PATH, "--address=127.0.0.1:0", "--http_port=0",
-         "--data_dir=" + dir_.File("gateway"),
-         absl::StrCat("--embedding_address=127.0.0.1:", embedding_port_),
-         absl::StrCat("--index_address=127.0.0.1:", index_port_), "--backend_token=btok",
-         "--auth_token=gtok", "--retire_grace_seconds=1", "--log_level=warning",
-         absl::StrCat("--metrics_port=", FreePort())};
+    std::vector<std::string> argv = {
+        GATEWAY_SERVER_PATH,
+        "--address=127.0.0.1:0",
+        "--http_port=0",
+        "--data_dir=" + dir_.File("gateway"),
+        absl::StrCat("--embedding_address=127.0.0.1:", embedding_port_),
+        absl::StrCat("--index_address=127.0.0.1:", index_port_),
+        "--backend_token=btok",
+        "--auth_token=gtok",
+        "--retire_grace_seconds=1",
+        "--log_level=warning",
+        absl::StrCat("--metrics_port=", FreePort())};
     argv.insert(argv.end(), extra.begin(), extra.end());
     auto p = Subprocess::Start(argv);
     ASSERT_TRUE(p.ok()) << p.status();
@@ -92,8 +99,7 @@ class GatewayServerTest : public ::testing::Test {
     web_port_ = *dogsearch::testing::PortFromLine(*web);
     metrics_port_ = last_free_port_;
     options_.bearer_token = "gtok";
-    stub_ = v1::DogSearch::NewStub(
-        *rpc::CreateChannel(absl::StrCat("127.0.0.1:", port), options_));
+    stub_ = v1::DogSearch::NewStub(*rpc::CreateChannel(absl::StrCat("127.0.0.1:", port), options_));
     // Serving once the model is restored or bootstrapped.
     (void)dogsearch::testing::Eventually([&] { return !Status().serving_version().empty(); },
                                          absl::Seconds(30), absl::Milliseconds(100));
@@ -244,12 +250,19 @@ TEST_F(GatewayServerTest, EnrollSearchVerifyOverGrpc) {
   EXPECT_NE(text.find("dogsearch_gateway_gallery_dogs 6"), std::string::npos) << text;
   EXPECT_NE(text.find("dogsearch_gateway_gallery_photos 12"), std::string::npos) << text;
   // A call without the token is refused on its headers, before the gateway's handler.
-  EXPECT_NE(text.find(R"(dogsearch_rpc_unauthenticated_total{method="/dogsearch.v1.DogSearch/Enroll"} 1)"),
-            std::string::npos) << text;
-  EXPECT_NE(text.find(R"(dogsearch_gateway_requests_total{method="Search",code="INVALID_ARGUMENT"} 1)"),
-            std::string::npos) << text;
-  EXPECT_NE(text.find(R"(dogsearch_gateway_http_requests_total{route="GET /api/dogs/{}",code="404"} 1)"),
-            std::string::npos) << text;
+  EXPECT_NE(
+      text.find(
+          R"(dogsearch_rpc_unauthenticated_total{method="/dogsearch.v1.DogSearch/Enroll"} 1)"),
+      std::string::npos)
+      << text;
+  EXPECT_NE(
+      text.find(R"(dogsearch_gateway_requests_total{method="Search",code="INVALID_ARGUMENT"} 1)"),
+      std::string::npos)
+      << text;
+  EXPECT_NE(
+      text.find(R"(dogsearch_gateway_http_requests_total{route="GET /api/dogs/{}",code="404"} 1)"),
+      std::string::npos)
+      << text;
 }
 
 TEST_F(GatewayServerTest, HttpApiMirrorsTheRpcs) {
@@ -261,10 +274,10 @@ TEST_F(GatewayServerTest, HttpApiMirrorsTheRpcs) {
   EXPECT_NE(page->body.find("dogsearch"), std::string::npos);
   EXPECT_EQ(http.Get("/healthz")->status, 200);
 
-  httplib::MultipartFormDataItems enroll = {
-      {"dog_id", "rex", "", ""}, {"name", "Rex <script>", "", ""},
-      {"photos", PhotoOf(7, 0), "rex0.jpg", "image/jpeg"},
-      {"photos", PhotoOf(7, 1), "rex1.jpg", "image/jpeg"}};
+  httplib::MultipartFormDataItems enroll = {{"dog_id", "rex", "", ""},
+                                            {"name", "Rex <script>", "", ""},
+                                            {"photos", PhotoOf(7, 0), "rex0.jpg", "image/jpeg"},
+                                            {"photos", PhotoOf(7, 1), "rex1.jpg", "image/jpeg"}};
   auto denied = http.Post("/api/dogs", enroll);
   ASSERT_TRUE(denied);
   EXPECT_EQ(denied->status, 401);
@@ -275,8 +288,9 @@ TEST_F(GatewayServerTest, HttpApiMirrorsTheRpcs) {
   EXPECT_EQ(created->status, 201) << created->body;
   EXPECT_NE(created->body.find("\"dog_id\":\"rex\""), std::string::npos);
 
-  auto found = http.Post("/api/search", httplib::MultipartFormDataItems{
-                                            {"photo", PhotoOf(7, 1), "q.jpg", "image/jpeg"}});
+  auto found =
+      http.Post("/api/search",
+                httplib::MultipartFormDataItems{{"photo", PhotoOf(7, 1), "q.jpg", "image/jpeg"}});
   ASSERT_TRUE(found);
   EXPECT_EQ(found->status, 200) << found->body;
   EXPECT_NE(found->body.find("\"dog_id\":\"rex\""), std::string::npos);
@@ -293,18 +307,19 @@ TEST_F(GatewayServerTest, HttpApiMirrorsTheRpcs) {
   EXPECT_EQ(bytes->get_header_value("Content-Type"), "image/jpeg");
   EXPECT_EQ(http.Get("/api/photos/not-a-hash")->status, 400);
   EXPECT_EQ(http.Get("/api/dogs/nobody")->status, 404);
-  auto junk = http.Post("/api/search", httplib::MultipartFormDataItems{
-                                           {"photo", "just text", "notes.txt", "text/plain"}});
+  auto junk =
+      http.Post("/api/search",
+                httplib::MultipartFormDataItems{{"photo", "just text", "notes.txt", "text/plain"}});
   EXPECT_EQ(junk->status, 400);
   EXPECT_NE(junk->body.find("INVALID_ARGUMENT"), std::string::npos) << junk->body;
   auto map = http.Get("/api/map");
   EXPECT_EQ(map->status, 200);
   EXPECT_NE(map->body.find("\"points\":[{"), std::string::npos) << map->body;
   // Photos of a dog: add (one new, one already there), remove one, refuse removing the last.
-  auto added = http.Post("/api/dogs/rex/photos", auth,
-                         httplib::MultipartFormDataItems{
-                             {"photos", PhotoOf(7, 2), "rex2.jpg", "image/jpeg"},
-                             {"photos", PhotoOf(7, 0), "rex0.jpg", "image/jpeg"}});
+  auto added = http.Post(
+      "/api/dogs/rex/photos", auth,
+      httplib::MultipartFormDataItems{{"photos", PhotoOf(7, 2), "rex2.jpg", "image/jpeg"},
+                                      {"photos", PhotoOf(7, 0), "rex0.jpg", "image/jpeg"}});
   ASSERT_TRUE(added);
   EXPECT_EQ(added->status, 200) << added->body;
   EXPECT_NE(added->body.find("\"duplicate_photo_ids\":[\""), std::string::npos) << added->body;
@@ -390,8 +405,8 @@ TEST_F(GatewayServerTest, UpgradeWhileEightClientsSearch) {
         if (r.matches_size() == 0 || r.matches(0).dog_id() != absl::StrCat("dog", dog) ||
             r.matches(0).distance() > 1e-2) {
           if (++wrong <= 3) {
-            ADD_FAILURE() << "dog" << dog << " photo " << i % 2 << " (model "
-                          << r.model_version() << "): " << r.matches_size() << " matches"
+            ADD_FAILURE() << "dog" << dog << " photo " << i % 2 << " (model " << r.model_version()
+                          << "): " << r.matches_size() << " matches"
                           << (r.matches_size() ? ", best " + r.matches(0).dog_id() + " at " +
                                                      std::to_string(r.matches(0).distance())
                                                : std::string());
@@ -438,15 +453,15 @@ TEST_F(GatewayServerTest, UpgradeWhileEightClientsSearch) {
 // as a headless Service's DNS name resolves on Kubernetes) spreads searches over both.
 TEST_F(GatewayServerTest, SearchesAreSpreadOverEmbeddingReplicas) {
   int second_port = 0;
-  auto second = StartServer({EMBEDDING_SERVER_PATH, "--address=127.0.0.1:0",
-                             "--model_dir=" + dir_.File("models"), "--default_model=m1",
-                             "--watch_interval_seconds=0", "--auth_token=btok", "--threads=1",
-                             "--log_level=warning"},
-                            "embedding listening on port", &second_port);
+  auto second = StartServer(
+      {EMBEDDING_SERVER_PATH, "--address=127.0.0.1:0", "--model_dir=" + dir_.File("models"),
+       "--default_model=m1", "--watch_interval_seconds=0", "--auth_token=btok", "--threads=1",
+       "--log_level=warning"},
+      "embedding listening on port", &second_port);
   const int first_port = embedding_port_;
   ASSERT_TRUE(Enroll(1, 2).ok());
-  StartGateway({absl::StrCat("--embedding_address=ipv4:127.0.0.1:", first_port, ",127.0.0.1:",
-                             second_port)});
+  StartGateway({absl::StrCat("--embedding_address=ipv4:127.0.0.1:", first_port,
+                             ",127.0.0.1:", second_port)});
   for (int i = 0; i < 40; ++i) {
     v1::SearchResponse r;
     ASSERT_TRUE(Search(PhotoOf(1, i % 2), &r).ok());
@@ -472,12 +487,13 @@ TEST_F(GatewayServerTest, SearchesAreSpreadOverEmbeddingReplicas) {
 // down gives UNAVAILABLE naming it; restarted (its WAL intact), searches recover.
 TEST_F(GatewayServerTest, IndexShardsSpreadTheGalleryAndSurviveARestart) {
   int second_port = 0;
-  const std::vector<std::string> second_argv = {
-      INDEX_SERVER_PATH, "--address=127.0.0.1:0", "--data_dir=" + dir_.File("index2"),
-      "--auth_token=btok", "--log_level=warning"};
+  const std::vector<std::string> second_argv = {INDEX_SERVER_PATH, "--address=127.0.0.1:0",
+                                                "--data_dir=" + dir_.File("index2"),
+                                                "--auth_token=btok", "--log_level=warning"};
   auto second = StartServer(second_argv, "index listening on port", &second_port);
-  StartGateway({"--data_dir=" + dir_.File("gateway-sharded"),
-                absl::StrCat("--index_shards=127.0.0.1:", index_port_, ",127.0.0.1:", second_port)});
+  StartGateway(
+      {"--data_dir=" + dir_.File("gateway-sharded"),
+       absl::StrCat("--index_shards=127.0.0.1:", index_port_, ",127.0.0.1:", second_port)});
   for (int d = 1; d <= 10; ++d) ASSERT_TRUE(Enroll(d, 2).ok());
   for (int d = 1; d <= 10; ++d) {
     v1::SearchResponse r;
@@ -530,8 +546,8 @@ TEST_F(GatewayServerTest, AcknowledgedEnrolmentsSurviveAGatewaySigkill) {
       if (Enroll(d, 2).ok()) acknowledged = d;
     }
   });
-  (void)dogsearch::testing::Eventually([&] { return acknowledged >= 15; },
-                                       absl::Seconds(5), absl::Milliseconds(10));
+  (void)dogsearch::testing::Eventually([&] { return acknowledged >= 15; }, absl::Seconds(5),
+                                       absl::Milliseconds(10));
   gateway_->Kill(SIGKILL);
   gateway_->Wait();
   stop = true;
@@ -580,7 +596,8 @@ TEST_F(GatewayServerTest, GatewayKilledMidUpgradeResumesAfterRestart) {
   v1::ModelStatus st;
   for (int i = 0; i < 2000; ++i) {
     st = Status();
-    if (st.upgrade().photos_done() >= 10 || st.upgrade().state() == v1::UPGRADE_STATE_SUCCEEDED) break;
+    if (st.upgrade().photos_done() >= 10 || st.upgrade().state() == v1::UPGRADE_STATE_SUCCEEDED)
+      break;
     absl::SleepFor(absl::Milliseconds(2));
   }
   gateway_->Kill(SIGKILL);
@@ -600,7 +617,6 @@ TEST_F(GatewayServerTest, GatewayKilledMidUpgradeResumesAfterRestart) {
     EXPECT_EQ(r.model_version(), "m2");
   }
 }
-
 
 // Peak resident memory (VmHWM) of a process, bytes.
 uint64_t PeakRss(pid_t pid) {
@@ -658,8 +674,8 @@ TEST_F(GatewayServerTest, PublicEdgeHoldsAgainstSlowClientsAndOversizedRequests)
   std::atomic<int> unauthenticated{0};
   for (int i = 0; i < 4; ++i) {
     callers.emplace_back([&, i] {
-      auto stub = v1::DogSearch::NewStub(
-          *rpc::CreateChannel(absl::StrCat("127.0.0.1:", grpc_port_), {}));
+      auto stub =
+          v1::DogSearch::NewStub(*rpc::CreateChannel(absl::StrCat("127.0.0.1:", grpc_port_), {}));
       v1::EnrollRequest r;
       r.set_dog_id(absl::StrCat("big", i));
       r.set_name("Big");
@@ -677,7 +693,8 @@ TEST_F(GatewayServerTest, PublicEdgeHoldsAgainstSlowClientsAndOversizedRequests)
   const uint64_t growth = PeakRss(gateway_->pid()) - peak0;
   EXPECT_LT(growth, 64u << 20) << "peak memory grew by " << (growth >> 20) << " MiB";
   std::cout << "gateway peak memory growth under 8 HTTP bodies of 300 MiB and 4 gRPC messages "
-               "of 100 MiB, all refused: " << (growth >> 10) << " KiB\n";
+               "of 100 MiB, all refused: "
+            << (growth >> 10) << " KiB\n";
   // A header flood is cut off; a Host the operator did not list is refused.
   RawSocket flood(web_port_);
   flood.Send("GET / HTTP/1.1\r\nHost: localhost\r\n");
@@ -718,15 +735,14 @@ TEST_F(GatewayServerTest, DataFilesArePrivateToTheServiceUser) {
 
 TEST_F(GatewayServerTest, BackendsWithATokenProtectReadsByDefault) {
   // The index and the embedding service run with --auth_token and no --protect_reads.
-  auto index = v1::Index::NewStub(
-      *rpc::CreateChannel(absl::StrCat("127.0.0.1:", index_port_), {}));
+  auto index = v1::Index::NewStub(*rpc::CreateChannel(absl::StrCat("127.0.0.1:", index_port_), {}));
   grpc::ClientContext c1;
   rpc::PrepareContext(&c1, {});
   v1::ListCollectionsResponse collections;
   EXPECT_EQ(index->ListCollections(&c1, {}, &collections).error_code(),
             grpc::StatusCode::UNAUTHENTICATED);
-  auto embedding = v1::Embedding::NewStub(
-      *rpc::CreateChannel(absl::StrCat("127.0.0.1:", embedding_port_), {}));
+  auto embedding =
+      v1::Embedding::NewStub(*rpc::CreateChannel(absl::StrCat("127.0.0.1:", embedding_port_), {}));
   grpc::ClientContext c2;
   rpc::PrepareContext(&c2, {});
   v1::EmbedRequest req;

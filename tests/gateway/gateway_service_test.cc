@@ -3,12 +3,11 @@
 // enrolling while an upgrade runs), plus the adapters' own duties: bearer tokens, status codes,
 // deadlines passed down. Needs neither LibTorch nor OpenCV, so it runs under ThreadSanitizer.
 #include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
 #include <httplib.h>
 
 #include <atomic>
 #include <thread>
-
-#include <gtest/gtest.h>
 
 #include "absl/strings/str_cat.h"
 #include "common/base/sha256.h"
@@ -18,8 +17,8 @@
 #include "services/gateway/dogsearch_service.h"
 #include "services/gateway/http_api.h"
 #include "tests/gateway/fakes.h"
-#include "tests/testing/temp_dir.h"
 #include "tests/testing/eventually.h"
+#include "tests/testing/temp_dir.h"
 
 namespace dogsearch::gateway {
 namespace {
@@ -39,8 +38,8 @@ class GatewayServiceTest : public ::testing::Test {
     core_ = std::make_unique<GatewayCore>(
         GatewayDeps{store_.get(), photos_.get(), &embedding_, &index_}, o);
     core_->Start();
-    (void)dogsearch::testing::Eventually([&] { return core_->serving(); },
-                                         absl::Seconds(3), absl::Milliseconds(10));
+    (void)dogsearch::testing::Eventually([&] { return core_->serving(); }, absl::Seconds(3),
+                                         absl::Milliseconds(10));
     const rpc::TokenAuthenticator auth("tok", false);
     service_ = std::make_unique<DogSearchService>(core_.get(), auth, &registry_);
     rpc::GrpcServerOptions so;
@@ -70,7 +69,8 @@ class GatewayServiceTest : public ::testing::Test {
     v1::Dog out;
     return stub_->Enroll(&ctx, r, &out);
   }
-  grpc::Status Search(int dog, v1::SearchResponse* resp, absl::Duration deadline = absl::Seconds(10)) {
+  grpc::Status Search(int dog, v1::SearchResponse* resp,
+                      absl::Duration deadline = absl::Seconds(10)) {
     v1::SearchRequest r;
     r.mutable_photo()->set_data(FakePhoto(dog, 9));
     grpc::ClientContext ctx;
@@ -161,8 +161,9 @@ TEST_F(GatewayServiceTest, ConcurrentClientsOnBothDoorsDuringAnUpgrade) {
       httplib::Client http("127.0.0.1", http_->port());
       for (int i = 0; !stop; ++i) {
         const int dog = (c * 3 + i) % 20;
-        auto res = http.Post("/api/search", httplib::MultipartFormDataItems{
-                                                {"photo", FakePhoto(dog, 8), "q.jpg", "image/jpeg"}});
+        auto res = http.Post(
+            "/api/search",
+            httplib::MultipartFormDataItems{{"photo", FakePhoto(dog, 8), "q.jpg", "image/jpeg"}});
         if (!res || res->status != 200 ||
             res->body.find(absl::StrCat("\"dog_id\":\"dog", dog, "\"")) == std::string::npos) {
           ++failures;
@@ -199,7 +200,8 @@ TEST_F(GatewayServiceTest, ConcurrentClientsOnBothDoorsDuringAnUpgrade) {
 TEST_F(GatewayServiceTest, WebPageAndApiOverHttps) {
   const std::string certs = dir_.File("certs");
   ASSERT_EQ(std::system((std::string(DOGSEARCH_SOURCE_DIR) + "/tools/gen_dev_certs.sh " + certs +
-                         " gateway > /dev/null").c_str()),
+                         " gateway > /dev/null")
+                            .c_str()),
             0);
   HttpApiOptions ho;
   ho.port = 0;

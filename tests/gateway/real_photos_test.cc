@@ -59,12 +59,12 @@ struct Stack {
                              "--model_dir=" + std::string(DEFAULT_MODELS_DIR),
                              "--watch_interval_seconds=0", "--log_level=warning"},
                             "embedding listening on port", &embedding_port);
-    server = StartServer({GATEWAY_SERVER_PATH, "--address=127.0.0.1:0", "--http_port=-1",
-                          "--data_dir=" + tmp.File("gateway"),
-                          absl::StrCat("--embedding_address=127.0.0.1:", embedding_port),
-                          absl::StrCat("--index_address=127.0.0.1:", index_port),
-                          "--log_level=warning"},
-                         "gateway listening on port", &gateway_port);
+    server =
+        StartServer({GATEWAY_SERVER_PATH, "--address=127.0.0.1:0", "--http_port=-1",
+                     "--data_dir=" + tmp.File("gateway"),
+                     absl::StrCat("--embedding_address=127.0.0.1:", embedding_port),
+                     absl::StrCat("--index_address=127.0.0.1:", index_port), "--log_level=warning"},
+                    "gateway listening on port", &gateway_port);
     gateway = absl::StrCat("127.0.0.1:", gateway_port);
     int code = 0;
     for (int i = 0; i < 300; ++i) {
@@ -101,10 +101,10 @@ TEST(GatewayRealPhotosTest, SystemRank1IsAtLeastTheModelsOnTheSameSplit) {
 
   // The model's own rank-1 on this split, and the gallery photos it chose.
   int code = 0;
-  const std::string eval = RunCommand(
-      absl::StrCat(EVAL_PATH, " --models_root ", DEFAULT_MODELS_DIR, " --data ", tmp.File("dogs"),
-                   " --gallery_list ", tmp.File("gallery.txt")),
-      &code);
+  const std::string eval =
+      RunCommand(absl::StrCat(EVAL_PATH, " --models_root ", DEFAULT_MODELS_DIR, " --data ",
+                              tmp.File("dogs"), " --gallery_list ", tmp.File("gallery.txt")),
+                 &code);
   ASSERT_EQ(code, 0) << eval;
   const double model_rank1 = JsonNumber(eval, "rank1");
   std::set<std::string> gallery;
@@ -114,17 +114,18 @@ TEST(GatewayRealPhotosTest, SystemRank1IsAtLeastTheModelsOnTheSameSplit) {
     gallery.insert(fs::weakly_canonical(p).string());
     const std::string dog = p.parent_path().filename().string();
     fs::create_directories(tmp.File("gallery/" + dog));
-    fs::create_symlink(fs::weakly_canonical(p), tmp.File("gallery/" + dog + "/" + p.filename().string()));
+    fs::create_symlink(fs::weakly_canonical(p),
+                       tmp.File("gallery/" + dog + "/" + p.filename().string()));
   }
   ASSERT_EQ(gallery.size(), 1000u);
 
   Stack stack(tmp);
   const std::string& gw = stack.gateway;
   const absl::Time import_start = absl::Now();
-  const std::string imported = RunCommand(
-      absl::StrCat(DOGSEARCH_CLI_PATH, " --gateway=", gw, " import ", tmp.File("gallery"),
-                   " --parallel=4"),
-      &code);
+  const std::string imported =
+      RunCommand(absl::StrCat(DOGSEARCH_CLI_PATH, " --gateway=", gw, " import ",
+                              tmp.File("gallery"), " --parallel=4"),
+                 &code);
   ASSERT_EQ(code, 0) << imported;
   ASSERT_NE(imported.find("1000 enrolled"), std::string::npos) << imported;
   const double import_seconds = absl::ToDoubleSeconds(absl::Now() - import_start);
@@ -162,10 +163,11 @@ TEST(GatewayRealPhotosTest, SystemRank1IsAtLeastTheModelsOnTheSameSplit) {
   for (auto& t : workers) t.join();
   const double search_seconds = absl::ToDoubleSeconds(absl::Now() - search_start);
   const double system_rank1 = static_cast<double>(hits) / probes.size();
-  std::printf("real photos: %zu dogs, %zu probes; dogsearch-eval rank-1 %.4f, system rank-1 %.4f; "
-              "import %.1f s, %zu searches in %.1f s with 4 clients\n",
-              dogs.size(), probes.size(), model_rank1, system_rank1, import_seconds,
-              probes.size(), search_seconds);
+  std::printf(
+      "real photos: %zu dogs, %zu probes; dogsearch-eval rank-1 %.4f, system rank-1 %.4f; "
+      "import %.1f s, %zu searches in %.1f s with 4 clients\n",
+      dogs.size(), probes.size(), model_rank1, system_rank1, import_seconds, probes.size(),
+      search_seconds);
   EXPECT_EQ(errors.load(), 0u);
   // Ties between equally distant gallery photos may fall either way: allow one probe in 2,000.
   EXPECT_GE(system_rank1, model_rank1 - 0.0005) << eval;
@@ -273,11 +275,12 @@ TEST(GatewayRealPhotosTest, NeverEnrolledDogsRarelyGetAConfidentMatch) {
     absl::StrAppend(&bins, " [", b / 10.0, ",", (b + 1) / 10.0, "): ", count[b], " stated ",
                     stated[b] / count[b], " observed ", observed[b] / count[b], ";");
   }
-  std::printf("honest answers: %zu enrolled dogs (1 photo each), %zu stranger searches, %zu "
-              "enrolled searches; confident matches for strangers %.4f (target 0.05), confident "
-              "and right for enrolled %.4f (dogsearch-eval predicted %.4f); top-answer "
-              "confidence ECE %.4f;%s\n",
-              enrolled_dogs.size(), strangers, enrolled, fpir, dir, predicted_dir, ece, bins.c_str());
+  std::printf(
+      "honest answers: %zu enrolled dogs (1 photo each), %zu stranger searches, %zu "
+      "enrolled searches; confident matches for strangers %.4f (target 0.05), confident "
+      "and right for enrolled %.4f (dogsearch-eval predicted %.4f); top-answer "
+      "confidence ECE %.4f;%s\n",
+      enrolled_dogs.size(), strangers, enrolled, fpir, dir, predicted_dir, ece, bins.c_str());
   EXPECT_LE(fpir, 0.05 + 0.04);
   EXPECT_NEAR(dir, predicted_dir, 0.10);
   EXPECT_LT(ece, 0.08);

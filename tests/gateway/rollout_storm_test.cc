@@ -21,11 +21,11 @@
 #include "dogsearch/v1/index.grpc.pb.h"
 #include "dogsearch/v1/trainer.grpc.pb.h"
 #include "gtest/gtest.h"
+#include "tests/testing/eventually.h"
 #include "tests/testing/random_checkpoints.h"
 #include "tests/testing/subprocess.h"
 #include "tests/testing/temp_dir.h"
 #include "tests/testing/test_images.h"
-#include "tests/testing/eventually.h"
 
 namespace dogsearch::gateway {
 namespace {
@@ -44,25 +44,25 @@ class RolloutStormTest : public ::testing::Test {
  protected:
   void SetUp() override {
     for (int i = 1; i <= 3; ++i) {
-      ASSERT_TRUE(dogsearch::testing::PublishRandomCheckpoint(
-                      dir_.File("models"), absl::StrCat("c", i), 100 + i,
-                      dogsearch::testing::SmallSpec(), 0.5)
+      ASSERT_TRUE(dogsearch::testing::PublishRandomCheckpoint(dir_.File("models"),
+                                                              absl::StrCat("c", i), 100 + i,
+                                                              dogsearch::testing::SmallSpec(), 0.5)
                       .ok());
     }
-    trainer_ = Start({TRAINER_SERVER_PATH, "--address=127.0.0.1:0",
-                      "--state_dir=" + dir_.File("trainer"), "--data_root=" + dir_.File("data"),
-                      "--models_root=" + dir_.File("models"), "--threads=1",
-                      "--auth_token=tok", "--log_level=warning"},
-                     "trainer listening on port", &trainer_port_);
+    trainer_ =
+        Start({TRAINER_SERVER_PATH, "--address=127.0.0.1:0", "--state_dir=" + dir_.File("trainer"),
+               "--data_root=" + dir_.File("data"), "--models_root=" + dir_.File("models"),
+               "--threads=1", "--auth_token=tok", "--log_level=warning"},
+              "trainer listening on port", &trainer_port_);
     index_ = Start({INDEX_SERVER_PATH, "--address=127.0.0.1:0", "--data_dir=" + dir_.File("index"),
                     "--auth_token=tok", "--log_level=warning"},
                    "index listening on port", &index_port_);
-    embedding_ = Start({EMBEDDING_SERVER_PATH, "--address=127.0.0.1:0",
-                        "--model_dir=" + dir_.File("models"), "--default_model=c1",
-                        "--watch_interval_seconds=0", "--auth_token=tok", "--threads=2",
-                        absl::StrCat("--trainer_address=127.0.0.1:", trainer_port_),
-                        "--trainer_token=tok", "--log_level=warning"},
-                       "embedding listening on port", &embedding_port_);
+    embedding_ =
+        Start({EMBEDDING_SERVER_PATH, "--address=127.0.0.1:0", "--model_dir=" + dir_.File("models"),
+               "--default_model=c1", "--watch_interval_seconds=0", "--auth_token=tok",
+               "--threads=2", absl::StrCat("--trainer_address=127.0.0.1:", trainer_port_),
+               "--trainer_token=tok", "--log_level=warning"},
+              "embedding listening on port", &embedding_port_);
     gateway_port_ = dogsearch::testing::FreeLoopbackPort();
     StartGateway();
     options_.bearer_token = "tok";
@@ -80,14 +80,14 @@ class RolloutStormTest : public ::testing::Test {
   }
   void StartGateway() {
     int port = 0;
-    gateway_ = Start({GATEWAY_SERVER_PATH, absl::StrCat("--address=127.0.0.1:", gateway_port_),
-                      "--http_port=-1", "--data_dir=" + dir_.File("gateway"),
-                      absl::StrCat("--embedding_address=127.0.0.1:", embedding_port_),
-                      absl::StrCat("--index_address=127.0.0.1:", index_port_),
-                      absl::StrCat("--trainer_address=127.0.0.1:", trainer_port_),
-                      "--backend_token=tok", "--auth_token=tok", "--retire_grace_seconds=1",
-                      "--log_level=warning"},
-                     "gateway listening on port", &port);
+    gateway_ =
+        Start({GATEWAY_SERVER_PATH, absl::StrCat("--address=127.0.0.1:", gateway_port_),
+               "--http_port=-1", "--data_dir=" + dir_.File("gateway"),
+               absl::StrCat("--embedding_address=127.0.0.1:", embedding_port_),
+               absl::StrCat("--index_address=127.0.0.1:", index_port_),
+               absl::StrCat("--trainer_address=127.0.0.1:", trainer_port_), "--backend_token=tok",
+               "--auth_token=tok", "--retire_grace_seconds=1", "--log_level=warning"},
+              "gateway listening on port", &port);
   }
   static std::string Photo(int dog, int i) {
     return dogsearch::testing::MakeJpeg(72 + 4 * i, 72, dog * 10 + i);
@@ -164,7 +164,8 @@ TEST_F(RolloutStormTest, TenPromotionsAndAGatewayKillEndOnTheLastPromotion) {
           }
         } else {
           (Retryable(s.error_code()) ? retryable : other)++;
-          if (!Retryable(s.error_code())) std::cerr << "search failed: " << s.error_message() << "\n";
+          if (!Retryable(s.error_code()))
+            std::cerr << "search failed: " << s.error_message() << "\n";
           absl::SleepFor(absl::Milliseconds(200));  // A client backs off.
         }
       }
@@ -205,8 +206,8 @@ TEST_F(RolloutStormTest, TenPromotionsAndAGatewayKillEndOnTheLastPromotion) {
   EXPECT_EQ(st.rollout().promoted_version(), last);
   EXPECT_LT(converge_s, 60);
   // The served collection holds every photo.
-  auto index = v1::Index::NewStub(
-      *rpc::CreateChannel(absl::StrCat("127.0.0.1:", index_port_), options_));
+  auto index =
+      v1::Index::NewStub(*rpc::CreateChannel(absl::StrCat("127.0.0.1:", index_port_), options_));
   grpc::ClientContext ctx;
   rpc::PrepareContext(&ctx, options_);
   v1::GetCollectionRequest g;
@@ -217,8 +218,8 @@ TEST_F(RolloutStormTest, TenPromotionsAndAGatewayKillEndOnTheLastPromotion) {
   EXPECT_EQ(info.record_count(), static_cast<uint64_t>(kDogs * kPhotosPerDog));
   // Searches: all right, or failed with a retryable status (the gateway was down for a while).
   std::cout << "storm: " << right << " right, " << wrong << " wrong, " << retryable
-            << " retryable failures, " << other << " other failures; converged "
-            << converge_s << " s after the last promotion\n";
+            << " retryable failures, " << other << " other failures; converged " << converge_s
+            << " s after the last promotion\n";
   EXPECT_EQ(wrong.load(), 0);
   EXPECT_EQ(other.load(), 0);
   EXPECT_LE(retryable.load(), 200);

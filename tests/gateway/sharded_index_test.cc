@@ -9,8 +9,8 @@
 #include "absl/time/clock.h"
 #include "services/gateway/core/gateway_core.h"
 #include "tests/gateway/fakes.h"
-#include "tests/testing/temp_dir.h"
 #include "tests/testing/eventually.h"
+#include "tests/testing/temp_dir.h"
 
 namespace dogsearch::gateway {
 namespace {
@@ -121,8 +121,8 @@ TEST(ShardedIndexTest, GatewayOverThreeShardsRebuildsAShardThatLostItsData) {
   o.supervise_interval = absl::Milliseconds(20);
   GatewayCore core({store.get(), &photos, &embedding, &sharded}, o);
   core.Start();
-  (void)dogsearch::testing::Eventually([&] { return core.serving(); },
-                                       absl::Seconds(2), absl::Milliseconds(10));
+  (void)dogsearch::testing::Eventually([&] { return core.serving(); }, absl::Seconds(2),
+                                       absl::Milliseconds(10));
   ASSERT_TRUE(core.serving());
   for (int d = 0; d < 30; ++d) {
     v1::EnrollRequest r;

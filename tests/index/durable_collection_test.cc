@@ -1,12 +1,13 @@
 // DurableCollection: acknowledged writes survive reopening (with and without snapshots), torn
 // tails are dropped, corruption is refused with file and offset, --repair recovers.
+#include "services/index/core/durable_collection.h"
+
 #include <filesystem>
 #include <random>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
-#include "services/index/core/durable_collection.h"
 #include "services/index/core/storage_files.h"
 #include "tests/testing/temp_dir.h"
 

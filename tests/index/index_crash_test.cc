@@ -112,7 +112,8 @@ class IndexCrashTest : public ::testing::Test {
       if (inflight_ids.count(id)) continue;
       const std::string want = expected_.count(id) ? expected_[id] : "";
       if (got[id] != want && ++mismatches <= 5) {
-        ADD_FAILURE() << "id " << id << ": server has '" << got[id] << "', acknowledged '" << want << "'";
+        ADD_FAILURE() << "id " << id << ": server has '" << got[id] << "', acknowledged '" << want
+                      << "'";
       }
     }
     EXPECT_EQ(mismatches, 0);
@@ -191,8 +192,8 @@ TEST_F(IndexCrashTest, AcknowledgedWritesSurviveSigkillAtRandomMoments) {
     }
     Verify(inflight);
     inflight.reset();
-    std::printf("round %d: restart %.2fs, verify %.2fs\n", round,
-                absl::ToDoubleSeconds(t1 - t0), absl::ToDoubleSeconds(absl::Now() - t1));
+    std::printf("round %d: restart %.2fs, verify %.2fs\n", round, absl::ToDoubleSeconds(t1 - t0),
+                absl::ToDoubleSeconds(absl::Now() - t1));
     // Kill at a random moment: once a random number of requests (56..89, so that 10 rounds
     // always send 50,000 vectors however fast the machine is) has been acknowledged, after a
     // further random 0..30 ms, i.e. anywhere inside a later request, WAL write, fsync or
@@ -224,8 +225,8 @@ TEST_F(IndexCrashTest, AcknowledgedWritesSurviveSigkillAtRandomMoments) {
     }
     killer.join();
     server_->Wait();
-    std::printf("round %d: killed %d us after request %d, %d acknowledged, %d ids so far\n",
-                round, kill_delay_us, kill_after_requests, acked, next_id_);
+    std::printf("round %d: killed %d us after request %d, %d acknowledged, %d ids so far\n", round,
+                kill_delay_us, kill_after_requests, acked, next_id_);
   }
   StartServer();
   Verify(inflight);

@@ -1,16 +1,17 @@
 // The Index gRPC service over loopback: every RPC, its status codes, aliases, auth, and
 // back-pressure from a full write queue.
+#include "services/index/index_service.h"
+
 #include <grpcpp/grpcpp.h>
 
 #include <random>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "tests/testing/notification.h"
 #include "common/rpc/channel.h"
 #include "common/rpc/grpc_server.h"
 #include "gtest/gtest.h"
-#include "services/index/index_service.h"
+#include "tests/testing/notification.h"
 #include "tests/testing/temp_dir.h"
 
 namespace dogsearch::index {
@@ -44,12 +45,13 @@ class IndexServiceTest : public ::testing::Test {
                                               rpc::TokenAuthenticator(token, false),
                                               CollectionDefaults{}, &registry_);
     server_ = *rpc::GrpcServer::Start({}, {service_.get()});
-    stub_ = v1::Index::NewStub(
-        *rpc::CreateChannel(absl::StrCat("127.0.0.1:", server_->port()), {}));
+    stub_ =
+        v1::Index::NewStub(*rpc::CreateChannel(absl::StrCat("127.0.0.1:", server_->port()), {}));
   }
 
   template <typename Req, typename Resp>
-  grpc::Status Call(grpc::Status (v1::Index::Stub::*method)(grpc::ClientContext*, const Req&, Resp*),
+  grpc::Status Call(grpc::Status (v1::Index::Stub::*method)(grpc::ClientContext*, const Req&,
+                                                            Resp*),
                     const Req& req, Resp* resp, const std::string& token = "") {
     grpc::ClientContext ctx;
     rpc::ChannelOptions o;
@@ -67,7 +69,8 @@ class IndexServiceTest : public ::testing::Test {
     return Call(&v1::Index::Stub::CreateCollection, req, &info);
   }
 
-  grpc::Status Upsert(const std::string& coll, int from, int to, v1::UpsertResponse* resp = nullptr) {
+  grpc::Status Upsert(const std::string& coll, int from, int to,
+                      v1::UpsertResponse* resp = nullptr) {
     v1::UpsertRequest req;
     req.set_collection(coll);
     for (int i = from; i < to; ++i) {
@@ -149,7 +152,8 @@ TEST_F(IndexServiceTest, BadRequestsGetTheRightCodesAndSayWhy) {
 
   v1::VectorSearchResponse found;
   auto q = Query("c", 1, 0);
-  EXPECT_EQ(Call(&v1::Index::Stub::Search, q, &found).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(Call(&v1::Index::Stub::Search, q, &found).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
   q = Query("c", 1, 5);
   q.set_model_version("v2");
   s = Call(&v1::Index::Stub::Search, q, &found);

@@ -1,5 +1,7 @@
 // VectorIndex: exactness on small sets, recall at scale, upserts/deletes/filters, growth and
 // slot reuse, save/load, and searches racing writers.
+#include "services/index/core/vector_index.h"
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -8,10 +10,9 @@
 #include <thread>
 #include <unordered_set>
 
-#include "absl/strings/str_cat.h"
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
-#include "services/index/core/vector_index.h"
 #include "tests/testing/temp_dir.h"
 
 namespace dogsearch::index {
@@ -22,7 +23,8 @@ std::vector<std::vector<float>> Clustered(size_t n, uint32_t dim, size_t cluster
   std::mt19937 rng(seed);
   std::normal_distribution<float> g(0.f, 1.f);
   std::vector<std::vector<float>> centres(clusters, std::vector<float>(dim));
-  for (auto& c : centres) for (float& x : c) x = g(rng);
+  for (auto& c : centres)
+    for (float& x : c) x = g(rng);
   std::vector<std::vector<float>> out(n, std::vector<float>(dim));
   for (size_t i = 0; i < n; ++i) {
     const auto& c = centres[rng() % clusters];
@@ -178,7 +180,8 @@ TEST(VectorIndexTest, GrowsPastInitialCapacityAndReusesDeletedSlots) {
   // Fill up to capacity, then new records must take deleted slots instead of growing.
   std::vector<Record> more;
   const uint64_t room = cap - 3000 + 300;
-  for (uint64_t i = 0; i < room; ++i) more.push_back(Record{absl::StrCat("new", i), vecs[i % 3000], {}});
+  for (uint64_t i = 0; i < room; ++i)
+    more.push_back(Record{absl::StrCat("new", i), vecs[i % 3000], {}});
   ASSERT_TRUE(index->Reserve(more.size()).ok());
   ASSERT_TRUE(index->ApplyUpsert(more).ok());
   EXPECT_EQ(index->capacity(), cap);
@@ -234,8 +237,8 @@ TEST(VectorIndexTest, SaveAndLoadRoundTrip) {
 // writers in these tests never touch ids 0..999) and no id twice.
 class SelfSearchers {
  public:
-  SelfSearchers(const VectorIndex& index, const std::vector<std::vector<float>>& vecs,
-                uint32_t ef, int stride) {
+  SelfSearchers(const VectorIndex& index, const std::vector<std::vector<float>>& vecs, uint32_t ef,
+                int stride) {
     for (int t = 0; t < 2; ++t) {
       threads_.emplace_back([&, ef, stride, t] {
         SearchParams p;
@@ -275,7 +278,8 @@ TEST(VectorIndexTest, SearchesStayCorrectWhileUpsertsAndDeletesRun) {
   // Writer: insert 3000 more (forcing growth), replace and delete some of ids 1000..2999.
   for (size_t i = 3000; i < 6000; i += 100) {
     std::vector<Record> batch;
-    for (size_t j = i; j < i + 100; ++j) batch.push_back(Record{absl::StrCat("id", j), vecs[j], {}});
+    for (size_t j = i; j < i + 100; ++j)
+      batch.push_back(Record{absl::StrCat("id", j), vecs[j], {}});
     ASSERT_TRUE(index->Reserve(batch.size()).ok());
     ASSERT_TRUE(index->ApplyUpsert(batch).ok());
     index->ApplyDelete({absl::StrCat("id", 1000 + i / 100)});
@@ -296,7 +300,7 @@ TEST(VectorIndexTest, LockFreeSearchesAndBurstsOfInsertsStayCorrect) {
   auto vecs = Clustered(1300, 32, 4, 9);
   std::vector<std::vector<float>> base(vecs.begin(), vecs.begin() + 1000);
   CollectionOptions o = Options(32, 2048);  // Room for all: no resize in between.
-  o.ef_construction = 16;  // Short inserts, long searches: they overlap.
+  o.ef_construction = 16;                   // Short inserts, long searches: they overlap.
   auto index = Build(base, o);
   SelfSearchers readers(*index, vecs, 400, 11);
   for (size_t i = 1000; i < 1300; ++i) {

@@ -1,11 +1,12 @@
 // WAL framing, torn tails vs corruption, group commit, record encoding.
+#include "services/index/core/wal.h"
+
 #include <thread>
 
 #include "absl/strings/match.h"
 #include "gtest/gtest.h"
 #include "services/index/core/log_reader.h"
 #include "services/index/core/record_codec.h"
-#include "services/index/core/wal.h"
 #include "tests/testing/temp_dir.h"
 
 namespace dogsearch::index {

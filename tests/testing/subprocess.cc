@@ -17,7 +17,8 @@
 
 namespace dogsearch::testing {
 
-absl::StatusOr<std::unique_ptr<Subprocess>> Subprocess::Start(const std::vector<std::string>& argv) {
+absl::StatusOr<std::unique_ptr<Subprocess>> Subprocess::Start(
+    const std::vector<std::string>& argv) {
   int fds[2];
   if (::pipe(fds) != 0) return absl::InternalError("pipe failed");
   pid_t pid = ::fork();

@@ -51,9 +51,9 @@ struct CommandResult {
 CommandResult RunCommand(const std::string& shell_command);
 
 // Starts a server and waits for its "<ready> … on port N" line; sets *port.
-absl::StatusOr<std::unique_ptr<Subprocess>> StartServer(const std::vector<std::string>& argv,
-                                                        const std::string& ready, int* port,
-                                                        absl::Duration timeout = absl::Seconds(120));
+absl::StatusOr<std::unique_ptr<Subprocess>> StartServer(
+    const std::vector<std::string>& argv, const std::string& ready, int* port,
+    absl::Duration timeout = absl::Seconds(120));
 
 }  // namespace dogsearch::testing
 

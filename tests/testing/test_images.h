@@ -3,9 +3,8 @@
 #ifndef DOGSEARCH_TESTS_TESTING_TEST_IMAGES_H_
 #define DOGSEARCH_TESTS_TESTING_TEST_IMAGES_H_
 
-#include <string>
-
 #include <opencv2/core/mat.hpp>
+#include <string>
 
 namespace dogsearch::testing {
 
@@ -16,9 +15,15 @@ cv::Mat MakePattern(int width, int height, int seed = 0);
 // (BGR/BGRA order) and depth 8 or 16 bits (PNG).
 std::string Encode(const cv::Mat& image, const std::string& ext);
 
-inline std::string MakeJpeg(int w, int h, int seed = 0) { return Encode(MakePattern(w, h, seed), ".jpg"); }
-inline std::string MakePng(int w, int h, int seed = 0) { return Encode(MakePattern(w, h, seed), ".png"); }
-inline std::string MakeWebp(int w, int h, int seed = 0) { return Encode(MakePattern(w, h, seed), ".webp"); }
+inline std::string MakeJpeg(int w, int h, int seed = 0) {
+  return Encode(MakePattern(w, h, seed), ".jpg");
+}
+inline std::string MakePng(int w, int h, int seed = 0) {
+  return Encode(MakePattern(w, h, seed), ".png");
+}
+inline std::string MakeWebp(int w, int h, int seed = 0) {
+  return Encode(MakePattern(w, h, seed), ".webp");
+}
 
 }  // namespace dogsearch::testing
 

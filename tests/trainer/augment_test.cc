@@ -1,8 +1,8 @@
 #include "services/trainer/core/augment.h"
 
-#include <cmath>
-
 #include <gtest/gtest.h>
+
+#include <cmath>
 
 #include "common/image/image_decoder.h"
 #include "tests/testing/test_images.h"

@@ -2,10 +2,10 @@
 // catch-up, and recovery of both from disk after a restart.
 #include "services/trainer/core/checkpoint_feed.h"
 
+#include <gtest/gtest.h>
+
 #include <filesystem>
 #include <thread>
-
-#include <gtest/gtest.h>
 
 #include "common/model/checkpoint_manifest.h"
 #include "tests/testing/temp_dir.h"
@@ -16,8 +16,8 @@ namespace fs = std::filesystem;
 namespace pb = ::dogsearch::v1;
 
 // A checkpoint directory as the training loop leaves it (manifest + weights bytes).
-std::string FakeCheckpoint(const testing::TempDir& dir, const std::string& version,
-                           int64_t created, double accuracy) {
+std::string FakeCheckpoint(const testing::TempDir& dir, const std::string& version, int64_t created,
+                           double accuracy) {
   model::CheckpointManifest m;
   m.version = version;
   m.weights_sha256 = std::string(64, 'a');

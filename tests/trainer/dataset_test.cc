@@ -1,9 +1,9 @@
 #include "services/trainer/core/dataset.h"
 
+#include <gtest/gtest.h>
+
 #include <filesystem>
 #include <set>
-
-#include <gtest/gtest.h>
 
 #include "tests/testing/temp_dir.h"
 
@@ -41,8 +41,7 @@ TEST(DatasetTest, ClearErrors) {
   testing::TempDir dir;
   EXPECT_EQ(ScanDataset(dir.File("missing")).status().code(), absl::StatusCode::kNotFound);
   Touch(dir.File("file.jpg"));
-  EXPECT_EQ(ScanDataset(dir.File("file.jpg")).status().code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ScanDataset(dir.File("file.jpg")).status().code(), absl::StatusCode::kInvalidArgument);
   fs::create_directories(dir.File("only_empty/dog"));
   absl::Status s = ScanDataset(dir.File("only_empty")).status();
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);

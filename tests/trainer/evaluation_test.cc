@@ -1,9 +1,9 @@
 #include "services/trainer/core/evaluation.h"
 
+#include <gtest/gtest.h>
+
 #include <cmath>
 #include <random>
-
-#include <gtest/gtest.h>
 
 #include "tests/trainer/embedding_tables.h"
 
@@ -72,7 +72,8 @@ TEST(EvaluationTest, DeterministicGivenSeed) {
   for (int i = 0; i < 40; ++i) {
     for (int j = 0; j < 4; ++j) {
       t.labels.push_back(i);
-      for (size_t d = 0; d < t.dim; ++d) t.vectors.push_back(g(rng) + (d == static_cast<size_t>(i % 8) ? 2.f : 0.f));
+      for (size_t d = 0; d < t.dim; ++d)
+        t.vectors.push_back(g(rng) + (d == static_cast<size_t>(i % 8) ? 2.f : 0.f));
     }
   }
   const auto a = Evaluate(t, EvalOptions{}), b = Evaluate(t, EvalOptions{});
@@ -85,8 +86,8 @@ TEST(EvaluationTest, DeterministicGivenSeed) {
 TEST(EvaluationTest, RocAucThresholdAndTarOnHandComputedDistances) {
   const std::vector<float> pos = {0.1f, 0.2f, 0.6f}, neg = {0.5f, 0.7f, 0.8f, 0.9f};
   EXPECT_DOUBLE_EQ(RocAuc(pos, neg), 11.0 / 12.0);
-  EXPECT_DOUBLE_EQ(RocAuc({0.5f}, {0.5f}), 0.5);  // Ties count half.
-  EXPECT_DOUBLE_EQ(TarAtFar(pos, neg, 0.25), 1.0);  // One negative (0.5) may pass: t = 0.7.
+  EXPECT_DOUBLE_EQ(RocAuc({0.5f}, {0.5f}), 0.5);         // Ties count half.
+  EXPECT_DOUBLE_EQ(TarAtFar(pos, neg, 0.25), 1.0);       // One negative (0.5) may pass: t = 0.7.
   EXPECT_DOUBLE_EQ(TarAtFar(pos, neg, 0.1), 2.0 / 3.0);  // None may: t = 0.5.
   std::vector<ScoredPair> pairs;
   for (float d : pos) pairs.push_back({0, 0, true, d});
@@ -114,8 +115,8 @@ TEST(EvaluationTest, KFoldChoosesThresholdsOnOtherFolds) {
 TEST(EvaluationTest, IdentificationOnAConstructedGallery) {
   // Dogs 0 and 1 are tight; dog 2 has one photo near dog 1, whichever photo is the gallery one
   // exactly one probe (dog 2's other photo) misses at rank 1 and is found within 5.
-  const EmbeddingTable t = OneDim({{0, 0.f}, {0, 0.f}, {0, 0.f}, {1, 10.f}, {1, 10.f}, {1, 10.f},
-                                   {2, 20.f}, {2, 5.1f}});
+  const EmbeddingTable t =
+      OneDim({{0, 0.f}, {0, 0.f}, {0, 0.f}, {1, 10.f}, {1, 10.f}, {1, 10.f}, {2, 20.f}, {2, 5.1f}});
   for (uint64_t seed : {0, 1, 2, 3}) {
     const Identification id = Identify(t, seed);
     EXPECT_EQ(id.probes, 5u);

@@ -3,9 +3,9 @@
 // and running; shutdown interrupts, and a new manager resumes the job to completion.
 #include "services/trainer/core/job_manager.h"
 
-#include <filesystem>
-
 #include <gtest/gtest.h>
+
+#include <filesystem>
 
 #include "common/torch_model/checkpoint.h"
 #include "tests/testing/temp_dir.h"
@@ -71,7 +71,9 @@ class JobManagerTest : public ::testing::Test {
 
 TEST_F(JobManagerTest, RunsAJobToSuccessWithProgressAndARecord) {
   std::vector<std::string> checkpoints;
-  manager_->on_checkpoint = [&](const pb::Job&, const std::string& dir) { checkpoints.push_back(dir); };
+  manager_->on_checkpoint = [&](const pb::Job&, const std::string& dir) {
+    checkpoints.push_back(dir);
+  };
   manager_->Start();
   absl::StatusOr<pb::Job> job = manager_->Submit(Request(3));
   ASSERT_TRUE(job.ok()) << job.status();

@@ -1,10 +1,10 @@
 // Trainer service state: durable job records (restart turns RUNNING into INTERRUPTED),
 // progress fan-out to watchers (late joiners get the current state first), and confinement of
 // dataset paths to the data root.
+#include <gtest/gtest.h>
+
 #include <filesystem>
 #include <thread>
-
-#include <gtest/gtest.h>
 
 #include "services/trainer/core/data_root.h"
 #include "services/trainer/core/job_store.h"

@@ -3,10 +3,10 @@
 // on which the loss falls and the dogs become separable.
 #include "services/trainer/core/margin_loss.h"
 
+#include <gtest/gtest.h>
+
 #include <cmath>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 namespace dogsearch::trainer {
 namespace {
@@ -20,8 +20,8 @@ torch::Tensor Rows(const std::vector<std::vector<double>>& rows) {
   return torch::tensor(flat, torch::kDouble).view({static_cast<int64_t>(rows.size()), -1});
 }
 
-MarginHead MakeHead(MarginKind kind, int64_t classes, int64_t subcenters, float scale,
-                    float margin, const std::vector<std::vector<double>>& centres) {
+MarginHead MakeHead(MarginKind kind, int64_t classes, int64_t subcenters, float scale, float margin,
+                    const std::vector<std::vector<double>>& centres) {
   MarginHeadOptions o;
   o.kind = kind;
   o.classes = classes;
@@ -47,8 +47,8 @@ double CrossEntropy(const std::vector<double>& logits, size_t target) {
 
 TEST(MarginLossTest, ArcFaceAddsTheAngularMarginToTheOwnDogOnly) {
   // Centres at 0, pi/2 and pi; the photo at 0.5 rad shows dog 0.
-  MarginHead head = MakeHead(MarginKind::kArcFace, 3, 1, 10.f, 0.3f,
-                             {At(0), At(M_PI / 2), At(M_PI)});
+  MarginHead head =
+      MakeHead(MarginKind::kArcFace, 3, 1, 10.f, 0.3f, {At(0), At(M_PI / 2), At(M_PI)});
   const torch::Tensor x = Rows({At(0.5)});
   const torch::Tensor y = torch::tensor({0}, torch::kInt64);
   const torch::Tensor logits = head->Logits(x, y);
@@ -70,8 +70,8 @@ TEST(MarginLossTest, ArcFacePastPiMinusMarginContinuesLinearly) {
 }
 
 TEST(MarginLossTest, CosFaceSubtractsTheMarginFromTheOwnDogsCosine) {
-  MarginHead head = MakeHead(MarginKind::kCosFace, 3, 1, 30.f, 0.35f,
-                             {At(0), At(M_PI / 2), At(M_PI)});
+  MarginHead head =
+      MakeHead(MarginKind::kCosFace, 3, 1, 30.f, 0.35f, {At(0), At(M_PI / 2), At(M_PI)});
   const torch::Tensor x = Rows({At(0.5), At(2.0)});
   const torch::Tensor y = torch::tensor({0, 1}, torch::kInt64);
   const torch::Tensor logits = head->Logits(x, y);
@@ -138,9 +138,15 @@ void CheckGradients(MarginKind kind, int64_t subcenters) {
   }
 }
 
-TEST(MarginLossTest, ArcFaceGradientsMatchFiniteDifferences) { CheckGradients(MarginKind::kArcFace, 1); }
-TEST(MarginLossTest, CosFaceGradientsMatchFiniteDifferences) { CheckGradients(MarginKind::kCosFace, 1); }
-TEST(MarginLossTest, SubCenterGradientsMatchFiniteDifferences) { CheckGradients(MarginKind::kArcFace, 3); }
+TEST(MarginLossTest, ArcFaceGradientsMatchFiniteDifferences) {
+  CheckGradients(MarginKind::kArcFace, 1);
+}
+TEST(MarginLossTest, CosFaceGradientsMatchFiniteDifferences) {
+  CheckGradients(MarginKind::kCosFace, 1);
+}
+TEST(MarginLossTest, SubCenterGradientsMatchFiniteDifferences) {
+  CheckGradients(MarginKind::kArcFace, 3);
+}
 
 TEST(MarginLossTest, LossFallsAndDogsSeparateOnAGeneratedDataSet) {
   // 8 dogs, 12 noisy 16-d "photos" each around a dog-specific point; a linear map to 8-d unit

@@ -3,16 +3,15 @@
 // and the cross-fitted confidence on clustered synthetic dogs.
 #include "services/trainer/core/open_set.h"
 
+#include <gtest/gtest.h>
+
 #include <algorithm>
 #include <cmath>
 #include <random>
 
-#include <gtest/gtest.h>
-
-#include "tests/trainer/embedding_tables.h"
-
 #include "common/model/identification.h"
 #include "services/trainer/core/evaluation.h"
+#include "tests/trainer/embedding_tables.h"
 
 namespace dogsearch::trainer {
 namespace {
@@ -106,8 +105,7 @@ TEST(OpenSetTest, ThreeEnrolledPhotosScoreADogByItsNearestPhoto) {
     const Identification id = Identify(t, seed, 3);
     EXPECT_EQ(id.probes, 1u);
     EXPECT_EQ(id.gallery.size(), 4u);  // 3 of dog 0 and dog 1's only photo.
-    const bool probe_is_0 =
-        std::find(id.gallery.begin(), id.gallery.end(), 0u) == id.gallery.end();
+    const bool probe_is_0 = std::find(id.gallery.begin(), id.gallery.end(), 0u) == id.gallery.end();
     EXPECT_DOUBLE_EQ(id.rank1, probe_is_0 ? 0.0 : 1.0) << seed;
   }
 }
@@ -215,9 +213,12 @@ TEST(OpenSetTest, CalibratedConfidenceMatchesObservedAccuracyOnHeldOutDogs) {
   EXPECT_GT(counted, 1000u);
   // Closer and more clearly ahead of the second dog means more confident; a larger gallery at
   // the same distance means less.
-  EXPECT_GT(model::TopAnswerConfidence(c, 0.3, 1.0, 100), model::TopAnswerConfidence(c, 0.9, 1.0, 100));
-  EXPECT_GT(model::TopAnswerConfidence(c, 0.6, 1.2, 100), model::TopAnswerConfidence(c, 0.6, 0.65, 100));
-  EXPECT_GT(model::TopAnswerConfidence(c, 0.6, 1.0, 10), model::TopAnswerConfidence(c, 0.6, 1.0, 100000));
+  EXPECT_GT(model::TopAnswerConfidence(c, 0.3, 1.0, 100),
+            model::TopAnswerConfidence(c, 0.9, 1.0, 100));
+  EXPECT_GT(model::TopAnswerConfidence(c, 0.6, 1.2, 100),
+            model::TopAnswerConfidence(c, 0.6, 0.65, 100));
+  EXPECT_GT(model::TopAnswerConfidence(c, 0.6, 1.0, 10),
+            model::TopAnswerConfidence(c, 0.6, 1.0, 100000));
   // The gateway's 5% threshold keeps the strangers' share near 5% on these dogs.
   const OpenSetFigures f = OpenSet(t, 3, &c);
   EXPECT_NEAR(f.model_fpir_5e2, 0.05, 0.03);

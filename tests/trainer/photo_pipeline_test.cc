@@ -1,7 +1,7 @@
 // PhotoCache, BatchLoader and plots on photos the test generates.
-#include <filesystem>
-
 #include <gtest/gtest.h>
+
+#include <filesystem>
 
 #include "common/image/image_decoder.h"
 #include "services/trainer/core/batch_loader.h"

@@ -1,9 +1,9 @@
 #include "services/trainer/core/pk_sampler.h"
 
+#include <gtest/gtest.h>
+
 #include <map>
 #include <set>
-
-#include <gtest/gtest.h>
 
 namespace dogsearch::trainer {
 namespace {
@@ -50,7 +50,8 @@ TEST(PkSamplerTest, IdentityWithFewerThanKPhotosGivesAllOfThemPlusRepeats) {
   ASSERT_TRUE(s.ok());
   PkBatch batch = s->Batch(0, 0);
   std::map<int32_t, std::set<int32_t>> distinct;
-  for (size_t i = 0; i < batch.photos.size(); ++i) distinct[batch.labels[i]].insert(batch.photos[i]);
+  for (size_t i = 0; i < batch.photos.size(); ++i)
+    distinct[batch.labels[i]].insert(batch.photos[i]);
   EXPECT_EQ(distinct[0].size(), 2u);
   EXPECT_EQ(distinct[1].size(), 2u);
 }

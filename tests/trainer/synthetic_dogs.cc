@@ -1,12 +1,10 @@
 #include "tests/trainer/synthetic_dogs.h"
 
-#include "common/model/model_spec_proto.h"
-
 #include <filesystem>
+#include <opencv2/imgproc.hpp>
 #include <random>
 
-#include <opencv2/imgproc.hpp>
-
+#include "common/model/model_spec_proto.h"
 #include "tests/testing/temp_dir.h"
 #include "tests/testing/test_images.h"
 
@@ -26,7 +24,8 @@ void WriteSyntheticDogs(const std::string& root, int dogs, int photos, int size,
       const int side = size + static_cast<int>(rng() % (size + 1));
       cv::Mat big, photo;
       cv::resize(grid, big, cv::Size(side + side / 4, side + side / 4), 0, 0, cv::INTER_NEAREST);
-      const int dx = static_cast<int>(rng() % (side / 4 + 1)), dy = static_cast<int>(rng() % (side / 4 + 1));
+      const int dx = static_cast<int>(rng() % (side / 4 + 1)),
+                dy = static_cast<int>(rng() % (side / 4 + 1));
       photo = big(cv::Rect(dx, dy, side, side)).clone();
       cv::Mat noise(photo.size(), CV_16SC3);
       cv::randn(noise, 0, 12);

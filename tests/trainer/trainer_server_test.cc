@@ -2,17 +2,17 @@
 // WatchJob clients (one joining late), its checkpoint delivered by WatchCheckpoints and picked
 // up and served by a running embedding_server; refused configs; cancel; kill -9 mid-job,
 // restart, INTERRUPTED, resume to completion.
+#include <gtest/gtest.h>
+#include <httplib.h>
+
 #include <csignal>
 #include <filesystem>
 #include <random>
 #include <thread>
 
-#include <gtest/gtest.h>
-#include <httplib.h>
-
 #include "absl/strings/str_cat.h"
-#include "common/torch_model/checkpoint.h"
 #include "common/rpc/channel.h"
+#include "common/torch_model/checkpoint.h"
 #include "dogsearch/v1/embedding.grpc.pb.h"
 #include "dogsearch/v1/trainer.grpc.pb.h"
 #include "tests/testing/subprocess.h"
@@ -35,8 +35,8 @@ class TrainerServerTest : public ::testing::Test {
     trainer_.reset();
     auto p = testing::Subprocess::Start(
         {TRAINER_SERVER_PATH, "--address=127.0.0.1:0", "--state_dir=" + dir_.File("state"),
-         "--data_root=" + dir_.File("data"), "--models_root=" + dir_.File("models"),
-         "--threads=1", "--auth_token=tok", "--log_level=warning",
+         "--data_root=" + dir_.File("data"), "--models_root=" + dir_.File("models"), "--threads=1",
+         "--auth_token=tok", "--log_level=warning",
          absl::StrCat("--metrics_port=", metrics_port_ = testing::FreeLoopbackPort())});
     ASSERT_TRUE(p.ok()) << p.status();
     trainer_ = *std::move(p);
@@ -61,7 +61,16 @@ class TrainerServerTest : public ::testing::Test {
     grpc::ClientContext ctx;
     rpc::PrepareContext(&ctx, options_);
     pb::Job job;
-    EXPECT_TRUE(stub_->GetJob(&ctx, [&] { pb::GetJobRequest q; q.set_job_id(id); return q; }(), &job).ok());
+    EXPECT_TRUE(stub_
+                    ->GetJob(
+                        &ctx,
+                        [&] {
+                          pb::GetJobRequest q;
+                          q.set_job_id(id);
+                          return q;
+                        }(),
+                        &job)
+                    .ok());
     return job;
   }
   // Follows WatchJob to its end; returns every progress message.
@@ -128,13 +137,15 @@ TEST_F(TrainerServerTest, JobToServedModelWithTwoWatchersAndCheckpointStream) {
     httplib::Client m("127.0.0.1", metrics_port_);
     auto r = m.Get("/metrics");
     ASSERT_TRUE(r);
-    EXPECT_NE(r->body.find("dogsearch_trainer_jobs_finished_total{state=\"JOB_STATE_SUCCEEDED\"} 1"),
-              std::string::npos) << r->body;
+    EXPECT_NE(
+        r->body.find("dogsearch_trainer_jobs_finished_total{state=\"JOB_STATE_SUCCEEDED\"} 1"),
+        std::string::npos)
+        << r->body;
     EXPECT_NE(r->body.find("dogsearch_trainer_step 90"), std::string::npos);
     EXPECT_NE(r->body.find("dogsearch_trainer_jobs_running 0"), std::string::npos);
-    EXPECT_NE(r->body.find(
-                  "dogsearch_trainer_requests_total{method=\"StartTraining\",code=\"OK\"} 1"),
-              std::string::npos);
+    EXPECT_NE(
+        r->body.find("dogsearch_trainer_requests_total{method=\"StartTraining\",code=\"OK\"} 1"),
+        std::string::npos);
     EXPECT_NE(r->body.find("dogsearch_trainer_requests_total{method=\"WatchJob\",code=\"OK\"} 2"),
               std::string::npos);
   }

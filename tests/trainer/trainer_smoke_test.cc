@@ -1,17 +1,16 @@
 // End-to-end runs of the training loop on generated dogs: checkpoints, metrics log, observer,
 // improvement over an untrained network, exact resume, cancellation, fine-tuning, bad options.
-#include "services/trainer/core/trainer.h"
+#include <gtest/gtest.h>
 
 #include <filesystem>
 #include <set>
-
-#include <gtest/gtest.h>
 
 #include "absl/strings/str_split.h"
 #include "common/torch_model/checkpoint.h"
 #include "services/trainer/core/dataset.h"
 #include "services/trainer/core/embed.h"
 #include "services/trainer/core/run_state.h"
+#include "services/trainer/core/trainer.h"
 #include "tests/testing/temp_dir.h"
 #include "tests/trainer/synthetic_dogs.h"
 
@@ -96,7 +95,8 @@ TEST_F(TrainerSmokeTest, TrainsPublishesLogsAndBeatsAnUntrainedNetwork) {
 
   // Published checkpoints: only best and last are kept, both loadable, manifests filled in.
   std::set<std::string> dirs;
-  for (const auto& e : fs::directory_iterator(CheckpointRoot(out))) dirs.insert(e.path().filename());
+  for (const auto& e : fs::directory_iterator(CheckpointRoot(out)))
+    dirs.insert(e.path().filename());
   std::set<std::string> want = {r->best_version, r->last_version};
   EXPECT_EQ(dirs, want);
   EXPECT_EQ(r->last_version, "tiny-s48");
@@ -105,7 +105,8 @@ TEST_F(TrainerSmokeTest, TrainsPublishesLogsAndBeatsAnUntrainedNetwork) {
   ASSERT_TRUE(best.ok()) << best.status();
   EXPECT_EQ(best->manifest.model, testing::TinySpec());
   EXPECT_EQ(best->manifest.dataset_fingerprint, DatasetFingerprint(*ScanDataset(data_.path())));
-  EXPECT_NE(best->manifest.training_config_json.find("MINING_STRATEGY_SEMI_HARD"), std::string::npos)
+  EXPECT_NE(best->manifest.training_config_json.find("MINING_STRATEGY_SEMI_HARD"),
+            std::string::npos)
       << best->manifest.training_config_json;
   EXPECT_EQ(best->manifest.metrics.verification_accuracy, r->best_metrics.verification_accuracy);
 

@@ -1,21 +1,20 @@
 // dogsearch-train and dogsearch-eval as a user runs them: real processes, flags, a config file,
 // JSON output, PNG plots, exit codes, SIGTERM, and the committed default model on real photos.
+#include <gtest/gtest.h>
 #include <sys/wait.h>
 
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
 
-#include <gtest/gtest.h>
-
+#include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/ascii.h"
 #include "common/image/image_decoder.h"
 #include "common/torch_model/checkpoint.h"
-#include "tests/testing/test_images.h"
 #include "tests/testing/subprocess.h"
 #include "tests/testing/temp_dir.h"
+#include "tests/testing/test_images.h"
 #include "tests/trainer/synthetic_dogs.h"
 
 namespace dogsearch::trainer {
@@ -68,9 +67,10 @@ TEST(TrainerToolsTest, TrainWithConfigFileThenEvaluateWithPlots) {
   testing::WriteAll(tmp.File("config.json"),
                     R"({"mining": "MINING_STRATEGY_BATCH_HARD", "identities_per_batch": 4,
                         "photos_per_identity": 3, "epochs": 3, "seed": 4})");
-  const Result train = RunTool(absl::StrCat(TRAIN_PATH, " --data ", tmp.File("dogs"), " --out ",
-                                        tmp.File("run"), " --config ", tmp.File("config.json"),
-                                        " --run_name cli", kTinyFlags), tmp);
+  const Result train =
+      RunTool(absl::StrCat(TRAIN_PATH, " --data ", tmp.File("dogs"), " --out ", tmp.File("run"),
+                           " --config ", tmp.File("config.json"), " --run_name cli", kTinyFlags),
+              tmp);
   ASSERT_EQ(train.exit_code, 0) << train.err;
   EXPECT_NE(train.err.find("epoch 0 [1/3] step 1"), std::string::npos) << train.err;
   EXPECT_NE(train.err.find("img/s"), std::string::npos);
@@ -82,12 +82,13 @@ TEST(TrainerToolsTest, TrainWithConfigFileThenEvaluateWithPlots) {
             std::string::npos);
   EXPECT_TRUE(fs::exists(tmp.File("run/metrics.jsonl")));
 
-  const Result eval = RunTool(absl::StrCat(EVAL_PATH, " --checkpoint ", best, " --data ",
-                                       tmp.File("dogs"), " --pca_png ", tmp.File("pca.png"),
-                                       " --thumbnails --roc_png ", tmp.File("roc.png")), tmp);
+  const Result eval = RunTool(
+      absl::StrCat(EVAL_PATH, " --checkpoint ", best, " --data ", tmp.File("dogs"), " --pca_png ",
+                   tmp.File("pca.png"), " --thumbnails --roc_png ", tmp.File("roc.png")),
+      tmp);
   ASSERT_EQ(eval.exit_code, 0) << eval.err;
-  for (const char* key : {"verification_accuracy", "roc_auc", "tar_at_far_1e-3", "rank1",
-                          "recall_at_5", "map"}) {
+  for (const char* key :
+       {"verification_accuracy", "roc_auc", "tar_at_far_1e-3", "rank1", "recall_at_5", "map"}) {
     const double v = JsonNumber(eval.out, key);
     EXPECT_GE(v, 0.0) << key << " in " << eval.out;
     EXPECT_LE(v, 1.0) << key;
@@ -102,14 +103,16 @@ TEST(TrainerToolsTest, TrainWithConfigFileThenEvaluateWithPlots) {
 
   // On the run's held-out dogs, dogsearch-eval reproduces the validation figures the trainer
   // recorded in the manifest.
-  const Result held = RunTool(absl::StrCat(EVAL_PATH, " --checkpoint ", best, " --data ",
-                                           tmp.File("dogs"), " --holdout_fraction 0.25",
-                                           " --holdout_seed 4 --seed 4"), tmp);
+  const Result held =
+      RunTool(absl::StrCat(EVAL_PATH, " --checkpoint ", best, " --data ", tmp.File("dogs"),
+                           " --holdout_fraction 0.25", " --holdout_seed 4 --seed 4"),
+              tmp);
   ASSERT_EQ(held.exit_code, 0) << held.err;
   absl::StatusOr<model::CheckpointManifest> m = model::ReadManifest(best);
   ASSERT_TRUE(m.ok());
   EXPECT_EQ(JsonNumber(held.out, "dogs"), 4);
-  EXPECT_NEAR(JsonNumber(held.out, "verification_accuracy"), m->metrics.verification_accuracy, 1e-4);
+  EXPECT_NEAR(JsonNumber(held.out, "verification_accuracy"), m->metrics.verification_accuracy,
+              1e-4);
   EXPECT_NEAR(JsonNumber(held.out, "roc_auc"), m->metrics.roc_auc, 1e-4);
   EXPECT_NEAR(JsonNumber(held.out, "rank1"), m->metrics.rank1, 1e-4);
 }
@@ -119,13 +122,15 @@ TEST(TrainerToolsTest, ClearErrorsAndExitCodes) {
   Result r = RunTool(absl::StrCat(EVAL_PATH, " --checkpoint ", tmp.path()), tmp);
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("--data is required"), std::string::npos) << r.err;
-  r = RunTool(absl::StrCat(EVAL_PATH, " --checkpoint ", tmp.File("none"), " --data ", tmp.path()), tmp);
+  r = RunTool(absl::StrCat(EVAL_PATH, " --checkpoint ", tmp.File("none"), " --data ", tmp.path()),
+              tmp);
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("NOT_FOUND"), std::string::npos) << r.err;
   r = RunTool(absl::StrCat(EVAL_PATH, " --models_root ", tmp.path(), " --data ", tmp.path()), tmp);
   EXPECT_NE(r.err.find("no default model"), std::string::npos) << r.err;
   r = RunTool(absl::StrCat(TRAIN_PATH, " --data ", tmp.path(), " --out ", tmp.File("o"),
-                       " --epochs 1 --mining hardest"), tmp);
+                           " --epochs 1 --mining hardest"),
+              tmp);
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("mining 'hardest'"), std::string::npos) << r.err;
   r = RunTool(absl::StrCat(TRAIN_PATH, " --data ", tmp.path(), " --out ", tmp.File("o")), tmp);
@@ -136,10 +141,29 @@ TEST(TrainerToolsTest, ClearErrorsAndExitCodes) {
 TEST(TrainerToolsTest, SigtermStopsBetweenStepsKeepingTheLastCheckpoint) {
   testing::TempDir tmp;
   testing::WriteSyntheticDogs(tmp.File("dogs"), 16, 5, 32, 3);
-  auto proc = testing::Subprocess::Start(
-      {TRAIN_PATH, "--data", tmp.File("dogs"), "--out", tmp.File("run"), "--epochs", "100000",
-       "--p", "4", "--k", "3", "--input_size", "32", "--stage_widths", "8,16", "--embedding_dim",
-       "16", "--val_fraction", "0.25", "--threads", "1", "--progress_every", "60"});
+  auto proc = testing::Subprocess::Start({TRAIN_PATH,
+                                          "--data",
+                                          tmp.File("dogs"),
+                                          "--out",
+                                          tmp.File("run"),
+                                          "--epochs",
+                                          "100000",
+                                          "--p",
+                                          "4",
+                                          "--k",
+                                          "3",
+                                          "--input_size",
+                                          "32",
+                                          "--stage_widths",
+                                          "8,16",
+                                          "--embedding_dim",
+                                          "16",
+                                          "--val_fraction",
+                                          "0.25",
+                                          "--threads",
+                                          "1",
+                                          "--progress_every",
+                                          "60"});
   ASSERT_TRUE(proc.ok()) << proc.status();
   const std::string state = tmp.File("run/state/run_state.txt");
   for (int i = 0; i < 600 && !fs::exists(state); ++i) usleep(100'000);
@@ -187,8 +211,9 @@ TEST(TrainerToolsTest, DefaultModelOnTheRealDogFaceNetPhotos) {
     GTEST_SKIP() << "no default model under " << DEFAULT_MODELS_DIR;
   }
   testing::TempDir tmp;
-  const Result r = RunTool(absl::StrCat(EVAL_PATH, " --models_root ", DEFAULT_MODELS_DIR, " --data ",
-                                    DOGFACENET_DIR), tmp);
+  const Result r = RunTool(
+      absl::StrCat(EVAL_PATH, " --models_root ", DEFAULT_MODELS_DIR, " --data ", DOGFACENET_DIR),
+      tmp);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(JsonNumber(r.out, "dogs"), 1250);
   EXPECT_EQ(JsonNumber(r.out, "photos"), 7475);
@@ -208,8 +233,8 @@ TEST(TrainerToolsTest, DefaultModelsConfidenceIsCalibratedOnHeldOutDogs) {
                  << " (tools/fetch_dogfacenet.sh fetches them)";
   }
   testing::TempDir tmp;
-  const Result r = RunTool(absl::StrCat(EVAL_PATH, " --models_root ", DEFAULT_MODELS_DIR, " --data ",
-                                        DOGFACENET_DIR, " --holdout_fraction 0.1"),
+  const Result r = RunTool(absl::StrCat(EVAL_PATH, " --models_root ", DEFAULT_MODELS_DIR,
+                                        " --data ", DOGFACENET_DIR, " --holdout_fraction 0.1"),
                            tmp);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(JsonNumber(r.out, "dogs"), 125);

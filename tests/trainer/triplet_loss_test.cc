@@ -2,12 +2,12 @@
 // losses against their definitions, and the gradients against central finite differences.
 #include "services/trainer/core/triplet_loss.h"
 
+#include <gtest/gtest.h>
+
 #include <cmath>
 #include <map>
 #include <set>
 #include <tuple>
-
-#include <gtest/gtest.h>
 
 namespace dogsearch::trainer {
 namespace {
@@ -155,8 +155,8 @@ TEST(LossTest, ValuesAndStatsMatchTheirDefinitions) {
         dp += b.d[a][p];
         dn += b.d[a][n];
       }
-      const double want = (m == MiningKind::kBatchAll && !soft) ? sum / std::max(1.0, active)
-                                                                : sum / t.size();
+      const double want =
+          (m == MiningKind::kBatchAll && !soft) ? sum / std::max(1.0, active) : sum / t.size();
       const TripletLossResult r = TripletLoss(b.emb, b.labels, o);
       EXPECT_NEAR(r.loss.item<double>(), want, 1e-9) << static_cast<int>(m) << soft;
       EXPECT_EQ(r.triplets, static_cast<int64_t>(t.size()));

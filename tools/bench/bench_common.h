@@ -1,9 +1,12 @@
 // Shared pieces of the index benchmarks: the clustered data set, exact ground truth, recall,
-// memory and CPU time of a process, a timed multi-pass query runner and the result tables. Header-only and free of hnswlib, so that the service
-// benchmark and the raw-hnswlib benchmark (separate binaries: hnswlib 0.6.2's header can be
-// compiled into only one object of a program) use the same data.
+// memory and CPU time of a process, a timed multi-pass query runner and the result tables.
+// Header-only and free of hnswlib, so that the service benchmark and the raw-hnswlib benchmark
+// (separate binaries: hnswlib 0.6.2's header can be compiled into only one object of a program) use
+// the same data.
 #ifndef DOGSEARCH_TOOLS_BENCH_BENCH_COMMON_H_
 #define DOGSEARCH_TOOLS_BENCH_BENCH_COMMON_H_
+
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -19,8 +22,6 @@
 #include <unordered_set>
 #include <vector>
 
-#include <unistd.h>
-
 #include "absl/time/clock.h"
 #include "common/base/process_stats.h"
 
@@ -34,7 +35,8 @@ inline Vectors Clustered(size_t n, int dim, int clusters, uint32_t seed) {
   std::mt19937 rng(seed);
   std::normal_distribution<float> g;
   Vectors centres(clusters, std::vector<float>(dim));
-  for (auto& c : centres) for (float& x : c) x = g(rng);
+  for (auto& c : centres)
+    for (float& x : c) x = g(rng);
   Vectors out(n, std::vector<float>(dim));
   for (auto& v : out) {
     const auto& c = centres[rng() % clusters];
@@ -61,7 +63,7 @@ void ParallelFor(int threads, size_t n, Fn fn) {
 
 // Exact top-k by brute force; also times it (queries/s with `threads`).
 inline std::vector<std::vector<uint32_t>> BruteForce(const Vectors& data, const Vectors& queries,
-                                              int threads, double* qps) {
+                                                     int threads, double* qps) {
   std::vector<std::vector<uint32_t>> truth(queries.size());
   const absl::Time start = absl::Now();
   ParallelFor(threads, queries.size(), [&](int, size_t q) {
@@ -79,7 +81,7 @@ inline std::vector<std::vector<uint32_t>> BruteForce(const Vectors& data, const 
 }
 
 inline double Recall(const std::vector<std::vector<uint32_t>>& truth,
-              const std::vector<std::vector<uint32_t>>& got) {
+                     const std::vector<std::vector<uint32_t>>& got) {
   size_t hit = 0;
   for (size_t q = 0; q < truth.size(); ++q) {
     std::unordered_set<uint32_t> t(truth[q].begin(), truth[q].end());
@@ -98,7 +100,8 @@ inline void MakeDataSet(int n, int queries, int dim, int clusters, Vectors* data
 
 // CPU seconds (user + system) that process `pid` (0: this one) has used, from /proc.
 inline double CpuSeconds(int pid = 0) {
-  std::ifstream f(pid == 0 ? std::string("/proc/self/stat") : "/proc/" + std::to_string(pid) + "/stat");
+  std::ifstream f(pid == 0 ? std::string("/proc/self/stat")
+                           : "/proc/" + std::to_string(pid) + "/stat");
   std::string stat((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
   const size_t paren = stat.rfind(')');  // The command name may hold spaces.
   if (paren == std::string::npos) return 0;
@@ -225,9 +228,10 @@ inline std::map<uint32_t, Baseline> ReadBaseline(const std::string& path) {
 }
 
 inline void PrintRowsHeader() {
-  std::printf("| search | ef | recall@10 | queries/s, 1 thread or client | queries/s, 2 threads or "
-              "8 clients | CPU µs per query (gRPC: server + client) | queries/s ratio to hnswlib | CPU "
-              "ratio: hnswlib ÷ server |\n|---|---|---|---|---|---|---|---|\n");
+  std::printf(
+      "| search | ef | recall@10 | queries/s, 1 thread or client | queries/s, 2 threads or "
+      "8 clients | CPU µs per query (gRPC: server + client) | queries/s ratio to hnswlib | CPU "
+      "ratio: hnswlib ÷ server |\n|---|---|---|---|---|---|---|---|\n");
 }
 
 inline void PrintRows(const std::vector<Row>& rows, const std::map<uint32_t, Baseline>& base) {

@@ -21,9 +21,9 @@
 #include "absl/time/clock.h"
 #include "common/base/log.h"
 #include "common/image/image_decoder.h"
-#include "common/torch_model/checkpoint.h"
 #include "common/rpc/channel.h"
 #include "common/rpc/grpc_server.h"
+#include "common/torch_model/checkpoint.h"
 #include "services/embedding/core/torch_model.h"
 #include "services/embedding/embedding_service.h"
 #include "tests/testing/test_images.h"
@@ -135,16 +135,19 @@ int Main() {
   }
   auto m = *LoadTorchModel(dir + "/bench", {"cpu", false, 4, 2, std::nullopt});
   std::vector<std::string> photos;
-  for (int i = 0; i < 32; ++i) photos.push_back(testing::MakeJpeg(spec.input.width, spec.input.height, i));
+  for (int i = 0; i < 32; ++i)
+    photos.push_back(testing::MakeJpeg(spec.input.width, spec.input.height, i));
   const absl::Duration budget = absl::Seconds(absl::GetFlag(FLAGS_seconds));
   const int max_batch = absl::GetFlag(FLAGS_max_batch);
 
-  std::printf("model %s%s %dx%d%s, %d LibTorch threads, %u cores, service max_batch %d, max_delay "
-              "%d ms\n\n",
-              absl::GetFlag(FLAGS_checkpoint).empty() ? "" : (absl::GetFlag(FLAGS_checkpoint) + ": ").c_str(),
-              spec.architecture.c_str(), spec.input.width, spec.input.height,
-              spec.flip_average ? " with test-time flip" : "", threads,
-              std::thread::hardware_concurrency(), max_batch, absl::GetFlag(FLAGS_max_delay_ms));
+  std::printf(
+      "model %s%s %dx%d%s, %d LibTorch threads, %u cores, service max_batch %d, max_delay "
+      "%d ms\n\n",
+      absl::GetFlag(FLAGS_checkpoint).empty() ? ""
+                                              : (absl::GetFlag(FLAGS_checkpoint) + ": ").c_str(),
+      spec.architecture.c_str(), spec.input.width, spec.input.height,
+      spec.flip_average ? " with test-time flip" : "", threads, std::thread::hardware_concurrency(),
+      max_batch, absl::GetFlag(FLAGS_max_delay_ms));
   std::printf("| path | clients / batch | photos/s | p50 ms | p99 ms |\n|---|---|---|---|---|\n");
   for (int batch : {1, max_batch}) {
     Result r = InProcess(*m, photos, batch, budget);
@@ -152,8 +155,11 @@ int Main() {
                 r.photos_per_second, r.p50_ms, r.p99_ms);
   }
 
-  ModelRepository repo([dir](const std::string& v) { return LoadTorchModel(dir + "/" + v, {"cpu", false, 4, 1, std::nullopt}); },
-                       {});
+  ModelRepository repo(
+      [dir](const std::string& v) {
+        return LoadTorchModel(dir + "/" + v, {"cpu", false, 4, 1, std::nullopt});
+      },
+      {});
   repo.StartLoad("bench", true).IgnoreError();
   repo.WaitUntilLoaded("bench", absl::Minutes(5)).IgnoreError();
   BatcherOptions bo;
@@ -166,7 +172,8 @@ int Main() {
   EmbeddingService service({&repo, &batcher, &decode, &admin, dir, &registry}, {},
                            rpc::TokenAuthenticator("", false));
   auto server = *rpc::GrpcServer::Start({}, {&service});
-  auto stub = v1::Embedding::NewStub(*rpc::CreateChannel(absl::StrCat("127.0.0.1:", server->port()), {}));
+  auto stub =
+      v1::Embedding::NewStub(*rpc::CreateChannel(absl::StrCat("127.0.0.1:", server->port()), {}));
   for (int clients : {1, 8, 32}) {
     Result r = OverGrpc(*stub, photos, clients, budget);
     std::printf("| embedding service over gRPC | %d clients | %.1f | %.1f | %.1f |\n", clients,

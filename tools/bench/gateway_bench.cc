@@ -19,6 +19,7 @@
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "common/base/file_util.h"
@@ -28,7 +29,6 @@
 #include "dogsearch/v1/embedding.grpc.pb.h"
 #include "dogsearch/v1/index.grpc.pb.h"
 #include "services/gateway/core/gallery_store.h"
-#include "absl/strings/numbers.h"
 #include "tools/bench/bench_common.h"
 
 ABSL_FLAG(std::string, phase, "query", "fill or query");
@@ -69,8 +69,8 @@ int Fill() {
     up.set_collection(collection);
     up.set_model_version(version);
     for (int64_t i = first; i < std::min(n, first + 1000); i += kPerDog) {
-      gateway::DogRow dog{absl::StrCat("bench", i / kPerDog), absl::StrCat("Bench dog ", i / kPerDog),
-                          "", 0, {}};
+      gateway::DogRow dog{
+          absl::StrCat("bench", i / kPerDog), absl::StrCat("Bench dog ", i / kPerDog), "", 0, {}};
       for (int64_t j = i; j < std::min(n, i + kPerDog); ++j) {
         const std::string id = Sha256::Hex(absl::StrCat("bench photo ", j));
         dog.photos.push_back({id, dog.dog_id, "bench.jpg", 96, 96, 1000, 0});
@@ -201,5 +201,6 @@ int Query() {
 
 int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
-  return absl::GetFlag(FLAGS_phase) == "fill" ? dogsearch::bench::Fill() : dogsearch::bench::Query();
+  return absl::GetFlag(FLAGS_phase) == "fill" ? dogsearch::bench::Fill()
+                                              : dogsearch::bench::Query();
 }

@@ -32,10 +32,11 @@ void InProcessHnsw(const Vectors& data, const Vectors& queries,
     std::vector<std::vector<uint32_t>> got;
     rows->push_back(MeasureRow("in-process hnswlib (baseline)", ef, 2, 1, min_seconds, 0, truth,
                                &got, [&](size_t q, size_t, bool record) {
-      auto res = graph.searchKnn(queries[q].data(), kK);
-      if (!record) return;
-      for (; !res.empty(); res.pop()) got[q].push_back(static_cast<uint32_t>(res.top().second));
-    }));
+                                 auto res = graph.searchKnn(queries[q].data(), kK);
+                                 if (!record) return;
+                                 for (; !res.empty(); res.pop())
+                                   got[q].push_back(static_cast<uint32_t>(res.top().second));
+                               }));
   }
 }
 

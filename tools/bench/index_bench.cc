@@ -144,9 +144,10 @@ void PrintCallFloor(v1::Index::Stub& stub, int pid, int dim, double min_seconds)
     v1::VectorSearchResponse resp;
     Check(stub.Search(&ctx, req, &resp), "Search");
   });
-  std::printf("\nPer-call floor (unary Search of a one-record collection, 8 clients): %.0f calls/s, "
-              "CPU per call %.0f µs server + %.0f µs client\n\n",
-              t.qps, t.server_cpu_us, t.cpu_us);
+  std::printf(
+      "\nPer-call floor (unary Search of a one-record collection, 8 clients): %.0f calls/s, "
+      "CPU per call %.0f µs server + %.0f µs client\n\n",
+      t.qps, t.server_cpu_us, t.cpu_us);
 }
 
 void ServicePhase(const Vectors& data, const Vectors& queries,
@@ -157,9 +158,10 @@ void ServicePhase(const Vectors& data, const Vectors& queries,
   CreateCollection(*stub, kCollection, static_cast<int>(data[0].size()), v1::SYNC_POLICY_NONE);
   const absl::Time start = absl::Now();
   Ingest(*stub, kCollection, data, data.size(), 1000, 2);
-  std::printf("| dogsearch index server (separate process) | %.1f s (Upserts of 1,000 from 2 "
-              "clients, sync NONE) | %.0f MiB (server RSS growth) |\n",
-              absl::ToDoubleSeconds(absl::Now() - start), RssMiBOf(pid) - rss0);
+  std::printf(
+      "| dogsearch index server (separate process) | %.1f s (Upserts of 1,000 from 2 "
+      "clients, sync NONE) | %.0f MiB (server RSS growth) |\n",
+      absl::ToDoubleSeconds(absl::Now() - start), RssMiBOf(pid) - rss0);
   const double min_seconds = absl::GetFlag(FLAGS_min_seconds);
   PrintCallFloor(*stub, pid, static_cast<int>(data[0].size()), min_seconds);
   for (uint32_t ef : Efs()) {
@@ -168,8 +170,8 @@ void ServicePhase(const Vectors& data, const Vectors& queries,
       rows->push_back(MeasureRow(batch ? "gRPC BatchSearch, 64 per call" : "gRPC Search", ef, 8,
                                  batch ? kBatch : 1, min_seconds, pid, truth, &got,
                                  [&](size_t first, size_t last, bool record) {
-        SearchOnce(*stub, queries, ef, batch, first, last, record, &got);
-      }));
+                                   SearchOnce(*stub, queries, ef, batch, first, last, record, &got);
+                                 }));
     }
   }
   v1::SnapshotRequest req;  // So that phase core opens the collection without a WAL replay.
@@ -182,7 +184,11 @@ void ServicePhase(const Vectors& data, const Vectors& queries,
 void IngestRates(v1::Index::Stub& stub, const Vectors& data) {
   const size_t n = std::min<size_t>(absl::GetFlag(FLAGS_ingest_records), data.size());
   std::printf("\n| ingest (1 record per Upsert, %zu records) | records/s |\n|---|---|\n", n);
-  struct Case { const char* what; v1::SyncPolicy policy; int clients; };
+  struct Case {
+    const char* what;
+    v1::SyncPolicy policy;
+    int clients;
+  };
   for (const Case& c : {Case{"fsync every write, 1 client", v1::SYNC_POLICY_ALWAYS, 1},
                         Case{"fsync, group commit, 8 clients", v1::SYNC_POLICY_ALWAYS, 8},
                         Case{"no sync, 8 clients", v1::SYNC_POLICY_NONE, 8}}) {
@@ -208,13 +214,13 @@ void CorePhase(const Vectors& queries, const std::vector<std::vector<uint32_t>>&
     std::vector<std::vector<uint32_t>> got;
     rows->push_back(MeasureRow("index core in-process, no gRPC", ef, 2, 1, min_seconds, 0, truth,
                                &got, [&](size_t q, size_t, bool record) {
-      SearchParams p;
-      p.k = kK;
-      p.ef = ef;
-      auto hits = coll->Search(queries[q], p);
-      if (!record) return;
-      for (const auto& h : *hits) got[q].push_back(std::stoul(h.id));
-    }));
+                                 SearchParams p;
+                                 p.k = kK;
+                                 p.ef = ef;
+                                 auto hits = coll->Search(queries[q], p);
+                                 if (!record) return;
+                                 for (const auto& h : *hits) got[q].push_back(std::stoul(h.id));
+                               }));
   }
 }
 
@@ -225,7 +231,8 @@ int Main() {
     std::fprintf(stderr, "--phase must be service or core\n");
     return 2;
   }
-  if (phase == "service" && (absl::GetFlag(FLAGS_index).empty() || absl::GetFlag(FLAGS_server_pid) <= 0)) {
+  if (phase == "service" &&
+      (absl::GetFlag(FLAGS_index).empty() || absl::GetFlag(FLAGS_server_pid) <= 0)) {
     std::fprintf(stderr, "--phase=service needs --index and --server_pid\n");
     return 2;
   }

@@ -36,7 +36,8 @@ void Phase(const char* name, pb::Trainer::Stub* stub, const std::string& id, int
     pb::Job job;
     const auto t0 = std::chrono::steady_clock::now();
     (void)stub->GetJob(&ctx, req, &job);
-    ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+    ms.push_back(
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   std::sort(ms.begin(), ms.end());
@@ -61,7 +62,8 @@ int Main() {
   TrainerService service(&jobs, store.get(), &hub, feed.get(), rpc::TokenAuthenticator("", false),
                          &registry);
   auto server = *rpc::GrpcServer::Start(rpc::GrpcServerOptions{}, {&service});
-  auto stub = pb::Trainer::NewStub(*rpc::CreateChannel(absl::StrCat("127.0.0.1:", server->port()), {}));
+  auto stub =
+      pb::Trainer::NewStub(*rpc::CreateChannel(absl::StrCat("127.0.0.1:", server->port()), {}));
   pb::StartTrainingRequest req;
   req.mutable_config()->set_dataset(absl::GetFlag(FLAGS_dataset));
   req.mutable_config()->set_time_budget_seconds(600);
@@ -76,7 +78,8 @@ int Main() {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   Phase("training", stub.get(), job->id(), absl::GetFlag(FLAGS_calls));
-  std::printf("{\"training_photos_per_s\":%.1f}\n", store->Get(job->id())->progress().photos_per_second());
+  std::printf("{\"training_photos_per_s\":%.1f}\n",
+              store->Get(job->id())->progress().photos_per_second());
   hub.Close();
   feed->Close();
   server->Shutdown(absl::Seconds(2));

@@ -11,12 +11,12 @@
 //       trains the seed's way for a time budget, printing validation metrics as it goes
 //       (time-to-accuracy against dogsearch-train's metrics.jsonl).
 // Results: docs/BENCHMARKS.md.
+#include <torch/torch.h>
+
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <random>
-
-#include <torch/torch.h>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
@@ -39,7 +39,9 @@ namespace dogsearch::trainer {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-double Since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+double Since(Clock::time_point t) {
+  return std::chrono::duration<double>(Clock::now() - t).count();
+}
 
 struct Totals : TrainingObserver {
   void OnStep(const StepReport& r) override {
@@ -65,11 +67,12 @@ void OurWay(const TrainOptions& base, double seconds, size_t train_photos) {
     std::exit(1);
   }
   const double photos = t.steps * o.p * o.k;
-  std::printf("{\"way\":\"in_batch_semi_hard_pk16x4\",\"steps\":%.0f,\"images_per_s\":%.1f,"
-              "\"anchors_per_s\":%.1f,\"mining_share\":%.4f,\"data_wait_share\":%.4f,"
-              "\"epoch_seconds\":%.1f}\n",
-              t.steps, photos / t.seconds, photos / t.seconds, t.loss_seconds / t.seconds,
-              t.wait_seconds / t.seconds, train_photos / (photos / t.seconds));
+  std::printf(
+      "{\"way\":\"in_batch_semi_hard_pk16x4\",\"steps\":%.0f,\"images_per_s\":%.1f,"
+      "\"anchors_per_s\":%.1f,\"mining_share\":%.4f,\"data_wait_share\":%.4f,"
+      "\"epoch_seconds\":%.1f}\n",
+      t.steps, photos / t.seconds, photos / t.seconds, t.loss_seconds / t.seconds,
+      t.wait_seconds / t.seconds, train_photos / (photos / t.seconds));
 }
 
 // The seed's training, reimplemented: 20 triplets per step, mined per anchor.
@@ -85,7 +88,9 @@ class SeedWay {
     for (size_t i = 0; i < photos.size(); ++i) {
       image::WriteInputCHW(cache_.image(photos[i]), in, buf.data() + i * n);
     }
-    return torch::from_blob(buf.data(), {static_cast<int64_t>(photos.size()), 3, in.height, in.width}).clone();
+    return torch::from_blob(buf.data(),
+                            {static_cast<int64_t>(photos.size()), 3, in.height, in.width})
+        .clone();
   }
 
   // Returns (mining seconds, step seconds).
@@ -97,8 +102,12 @@ class SeedWay {
       const int32_t anchor = Pick(cache_.size());
       const auto& own = cache_.photos_of()[cache_.label(anchor)];
       std::vector<int32_t> pos, neg;
-      for (int32_t x : own) if (x != anchor) pos.push_back(x);
-      if (pos.empty()) { --t; continue; }
+      for (int32_t x : own)
+        if (x != anchor) pos.push_back(x);
+      if (pos.empty()) {
+        --t;
+        continue;
+      }
       while (neg.size() < 100) {
         const int32_t x = Pick(cache_.size());
         if (cache_.label(x) != cache_.label(anchor)) neg.push_back(x);
@@ -173,11 +182,12 @@ int Main() {
       total += s;
       ++steps;
     }
-    std::printf("{\"way\":\"seed_20_triplets_p0.4_mining\",\"steps\":%.0f,\"images_per_s\":%.1f,"
-                "\"anchors_per_s\":%.2f,\"mining_share\":%.4f,\"mining_s_per_mined_anchor\":%.4f,"
-                "\"epoch_seconds\":%.1f}\n",
-                steps, steps * 60 / total, steps * 20 / total, mining / total,
-                mining / (steps * 20 * 0.4), train.size() / (steps * 20 / total));
+    std::printf(
+        "{\"way\":\"seed_20_triplets_p0.4_mining\",\"steps\":%.0f,\"images_per_s\":%.1f,"
+        "\"anchors_per_s\":%.2f,\"mining_share\":%.4f,\"mining_s_per_mined_anchor\":%.4f,"
+        "\"epoch_seconds\":%.1f}\n",
+        steps, steps * 60 / total, steps * 20 / total, mining / total, mining / (steps * 20 * 0.4),
+        train.size() / (steps * 20 / total));
     return 0;
   }
   const double every = absl::GetFlag(FLAGS_eval_every);
@@ -190,10 +200,11 @@ int Main() {
       next_eval += every;
       const auto r = Evaluate(EmbedCache(*net, val, {}), {});
       if (!r.ok()) return 1;
-      std::printf("{\"way\":\"seed_recipe\",\"train_seconds\":%.0f,\"steps\":%llu,"
-                  "\"verification_accuracy\":%.4f,\"roc_auc\":%.4f,\"rank1\":%.4f}\n",
-                  trained, static_cast<unsigned long long>(steps), r->metrics.verification_accuracy,
-                  r->metrics.roc_auc, r->metrics.rank1);
+      std::printf(
+          "{\"way\":\"seed_recipe\",\"train_seconds\":%.0f,\"steps\":%llu,"
+          "\"verification_accuracy\":%.4f,\"roc_auc\":%.4f,\"rank1\":%.4f}\n",
+          trained, static_cast<unsigned long long>(steps), r->metrics.verification_accuracy,
+          r->metrics.roc_auc, r->metrics.rank1);
       std::fflush(stdout);
     }
   }

@@ -2,14 +2,14 @@
 #include <cstdio>
 #include <filesystem>
 
-#include "common/base/proto_json.h"
 #include "absl/flags/flag.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "common/base/file_util.h"
-#include "google/protobuf/util/json_util.h"
 #include "absl/time/clock.h"
+#include "common/base/file_util.h"
+#include "common/base/proto_json.h"
+#include "google/protobuf/util/json_util.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "tools/cli/cli.h"
 
@@ -28,17 +28,23 @@ int Fail(const grpc::Status& status, const std::string& what) {
                absl::StatusCodeToString(static_cast<absl::StatusCode>(status.error_code())).c_str(),
                status.error_message().c_str());
   switch (status.error_code()) {
-    case grpc::StatusCode::NOT_FOUND: return kExitNotFound;
+    case grpc::StatusCode::NOT_FOUND:
+      return kExitNotFound;
     case grpc::StatusCode::INVALID_ARGUMENT:
-    case grpc::StatusCode::OUT_OF_RANGE: return kExitInvalid;
+    case grpc::StatusCode::OUT_OF_RANGE:
+      return kExitInvalid;
     case grpc::StatusCode::UNAUTHENTICATED:
-    case grpc::StatusCode::PERMISSION_DENIED: return kExitAuth;
+    case grpc::StatusCode::PERMISSION_DENIED:
+      return kExitAuth;
     case grpc::StatusCode::UNAVAILABLE:
     case grpc::StatusCode::DEADLINE_EXCEEDED:
-    case grpc::StatusCode::RESOURCE_EXHAUSTED: return kExitUnavailable;
+    case grpc::StatusCode::RESOURCE_EXHAUSTED:
+      return kExitUnavailable;
     case grpc::StatusCode::ALREADY_EXISTS:
-    case grpc::StatusCode::ABORTED: return kExitConflict;
-    default: return kExitFailure;
+    case grpc::StatusCode::ABORTED:
+      return kExitConflict;
+    default:
+      return kExitFailure;
   }
 }
 
@@ -84,18 +90,19 @@ void PrintSearchAnswer(const v1::SearchResponse& resp) {
       std::printf("No enrolled dog is close enough: this dog may not be enrolled.\n");
       break;
   }
-  const bool named = resp.answer() == v1::SEARCH_ANSWER_MATCH ||
-                     resp.answer() == v1::SEARCH_ANSWER_POSSIBLE_MATCH;
+  const bool named =
+      resp.answer() == v1::SEARCH_ANSWER_MATCH || resp.answer() == v1::SEARCH_ANSWER_POSSIBLE_MATCH;
   std::printf(named ? "Also similar:\n" : "Most similar enrolled dogs:\n");
   for (const v1::DogMatch& m : resp.matches()) {
     if (named && m.rank() == 1) continue;
-    std::printf("%2u. %-24s %-20s distance %.3f\n", m.rank(), m.name().c_str(),
-                m.dog_id().c_str(), m.distance());
+    std::printf("%2u. %-24s %-20s distance %.3f\n", m.rank(), m.name().c_str(), m.dog_id().c_str(),
+                m.distance());
   }
-  std::printf("(match below distance %.3f: at most %.0f%% of searches for a dog that is not "
-              "enrolled get a match, gallery of %llu photos)\n",
-              resp.match_threshold(), 100.0 * resp.target_fpir(),
-              static_cast<unsigned long long>(resp.gallery_photos()));
+  std::printf(
+      "(match below distance %.3f: at most %.0f%% of searches for a dog that is not "
+      "enrolled get a match, gallery of %llu photos)\n",
+      resp.match_threshold(), 100.0 * resp.target_fpir(),
+      static_cast<unsigned long long>(resp.gallery_photos()));
 }
 
 int CmdSearch(const Cli& cli, const std::vector<std::string>& args) {
@@ -203,8 +210,8 @@ int CmdStatus(const Cli& cli, const std::vector<std::string>& args) {
     PrintJson(st);
     return kExitOk;
   }
-  std::printf("Serving model: %s\n", st.serving_version().empty() ? "(none yet)"
-                                                                   : st.serving_version().c_str());
+  std::printf("Serving model: %s\n",
+              st.serving_version().empty() ? "(none yet)" : st.serving_version().c_str());
   if (st.metrics().verification_accuracy() > 0) {
     std::printf("  verification %.3f, rank-1 %.3f, same-dog threshold %.3f\n",
                 st.metrics().verification_accuracy(), st.metrics().rank1(),
@@ -214,9 +221,11 @@ int CmdStatus(const Cli& cli, const std::vector<std::string>& args) {
               static_cast<unsigned long long>(st.photos()));
   const v1::UpgradeProgress& u = st.upgrade();
   std::string upgrade = v1::UpgradeState_Name(u.state()).substr(strlen("UPGRADE_STATE_"));
-  if (!u.to_version().empty()) absl::StrAppend(&upgrade, " (", u.from_version(), " -> ", u.to_version(), ")");
+  if (!u.to_version().empty())
+    absl::StrAppend(&upgrade, " (", u.from_version(), " -> ", u.to_version(), ")");
   if (u.state() == v1::UPGRADE_STATE_REEMBEDDING) {
-    absl::StrAppend(&upgrade, absl::StrFormat(", %llu/%llu photos", u.photos_done(), u.photos_total()));
+    absl::StrAppend(&upgrade,
+                    absl::StrFormat(", %llu/%llu photos", u.photos_done(), u.photos_total()));
   }
   if (!u.state_reason().empty()) absl::StrAppend(&upgrade, ": ", u.state_reason());
   std::printf("Latest upgrade: %s\n", upgrade.c_str());
@@ -224,7 +233,8 @@ int CmdStatus(const Cli& cli, const std::vector<std::string>& args) {
   if (r.state() != v1::ROLLOUT_STATE_UNSPECIFIED) {
     std::string line = absl::StrCat(
         "Trainer promotes: ", r.promoted_version().empty() ? "(nothing)" : r.promoted_version(),
-        " (", absl::AsciiStrToLower(v1::RolloutState_Name(r.state()).substr(strlen("ROLLOUT_STATE_"))),
+        " (",
+        absl::AsciiStrToLower(v1::RolloutState_Name(r.state()).substr(strlen("ROLLOUT_STATE_"))),
         r.behind_seconds() > 0 ? absl::StrCat(", behind for ", r.behind_seconds(), " s") : "", ")");
     if (!r.detail().empty()) absl::StrAppend(&line, ": ", r.detail());
     std::printf("%s\n", line.c_str());

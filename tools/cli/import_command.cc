@@ -71,7 +71,8 @@ struct Importer {
     for (size_t i = from; i < list.size(); i += kMaxPerCall) {
       v1::AddPhotosRequest req;
       req.set_dog_id(id);
-      for (size_t j = i; j < std::min(list.size(), i + kMaxPerCall); ++j) *req.add_photos() = list[j];
+      for (size_t j = i; j < std::min(list.size(), i + kMaxPerCall); ++j)
+        *req.add_photos() = list[j];
       v1::AddPhotosResponse resp;
       grpc::Status s = Retry([&] {
         grpc::ClientContext ctx;
@@ -160,7 +161,8 @@ int CmdImport(const Cli& cli, const std::vector<std::string>& args) {
     if (!job.photos.empty()) jobs.push_back(std::move(job));
   }
   std::sort(jobs.begin(), jobs.end(), [](const DogJob& a, const DogJob& b) { return a.id < b.id; });
-  if (const int max = absl::GetFlag(FLAGS_max_dogs); max > 0 && jobs.size() > static_cast<size_t>(max)) {
+  if (const int max = absl::GetFlag(FLAGS_max_dogs);
+      max > 0 && jobs.size() > static_cast<size_t>(max)) {
     jobs.resize(max);
   }
 
@@ -173,7 +175,8 @@ int CmdImport(const Cli& cli, const std::vector<std::string>& args) {
     const double secs = std::max(1e-3, absl::ToDoubleSeconds(absl::Now() - start));
     const int width = 30;
     const int filled = jobs.empty() ? width : static_cast<int>(width * d / jobs.size());
-    std::fprintf(stderr, "%s[%s%s] %zu/%zu dogs: %d enrolled, %d updated, %d up to date, "
+    std::fprintf(stderr,
+                 "%s[%s%s] %zu/%zu dogs: %d enrolled, %d updated, %d up to date, "
                  "%d failed (%.1f dogs/s)%s",
                  tty ? "\r" : "", std::string(filled, '#').c_str(),
                  std::string(width - filled, '.').c_str(), d, jobs.size(), imp.enrolled.load(),
@@ -187,9 +190,15 @@ int CmdImport(const Cli& cli, const std::vector<std::string>& args) {
       for (size_t i = next++; i < jobs.size(); i = next++) {
         grpc::Status err;
         switch (imp.Run(jobs[i], &err)) {
-          case Outcome::kEnrolled: ++imp.enrolled; break;
-          case Outcome::kAdded: ++imp.added; break;
-          case Outcome::kUpToDate: ++imp.up_to_date; break;
+          case Outcome::kEnrolled:
+            ++imp.enrolled;
+            break;
+          case Outcome::kAdded:
+            ++imp.added;
+            break;
+          case Outcome::kUpToDate:
+            ++imp.up_to_date;
+            break;
           case Outcome::kFailed: {
             ++imp.failed;
             std::lock_guard<std::mutex> l(imp.mu);
@@ -208,17 +217,19 @@ int CmdImport(const Cli& cli, const std::vector<std::string>& args) {
   }
   for (auto& t : workers) t.join();
   if (cli.json) {
-    std::printf("{\"dogs\":%zu,\"enrolled\":%d,\"updated\":%d,\"up_to_date\":%d,\"failed\":%d,"
-                "\"photos_added\":%d,\"skipped_folders\":%d,\"seconds\":%.3f}\n",
-                jobs.size(), imp.enrolled.load(), imp.added.load(), imp.up_to_date.load(),
-                imp.failed.load(), imp.photos.load(), skipped_names,
-                absl::ToDoubleSeconds(absl::Now() - start));
+    std::printf(
+        "{\"dogs\":%zu,\"enrolled\":%d,\"updated\":%d,\"up_to_date\":%d,\"failed\":%d,"
+        "\"photos_added\":%d,\"skipped_folders\":%d,\"seconds\":%.3f}\n",
+        jobs.size(), imp.enrolled.load(), imp.added.load(), imp.up_to_date.load(),
+        imp.failed.load(), imp.photos.load(), skipped_names,
+        absl::ToDoubleSeconds(absl::Now() - start));
   } else {
     progress(true);
-    std::printf("Imported %zu dogs from %s: %d enrolled, %d updated, %d already up to date, "
-                "%d failed; %d photos added.\n",
-                jobs.size(), args[0].c_str(), imp.enrolled.load(), imp.added.load(),
-                imp.up_to_date.load(), imp.failed.load(), imp.photos.load());
+    std::printf(
+        "Imported %zu dogs from %s: %d enrolled, %d updated, %d already up to date, "
+        "%d failed; %d photos added.\n",
+        jobs.size(), args[0].c_str(), imp.enrolled.load(), imp.added.load(), imp.up_to_date.load(),
+        imp.failed.load(), imp.photos.load());
   }
   return imp.failed.load() > 0 ? imp.first_code : kExitOk;
 }

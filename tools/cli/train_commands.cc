@@ -7,10 +7,12 @@
 #include "google/protobuf/util/json_util.h"
 #include "tools/cli/cli.h"
 
-ABSL_FLAG(std::string, dataset, "", "train start: dataset folder name under the trainer's data root");
+ABSL_FLAG(std::string, dataset, "",
+          "train start: dataset folder name under the trainer's data root");
 ABSL_FLAG(int, epochs, 0, "train start: epochs (0 = trainer default)");
 ABSL_FLAG(int, time_budget, 0, "train start: wall-clock budget in seconds (0 = none)");
-ABSL_FLAG(bool, auto_promote, false, "train start: promote the result if it beats the serving model");
+ABSL_FLAG(bool, auto_promote, false,
+          "train start: promote the result if it beats the serving model");
 ABSL_FLAG(std::string, label, "", "train start: free-form label");
 ABSL_FLAG(std::string, config, "", "train start: TrainingConfig JSON file (flags override it)");
 ABSL_FLAG(std::string, parent, "", "train start: fine-tune from this checkpoint version");
@@ -18,9 +20,7 @@ ABSL_FLAG(std::string, parent, "", "train start: fine-tune from this checkpoint 
 namespace dogsearch::cli {
 namespace {
 
-std::string State(v1::JobState s) {
-  return v1::JobState_Name(s).substr(strlen("JOB_STATE_"));
-}
+std::string State(v1::JobState s) { return v1::JobState_Name(s).substr(strlen("JOB_STATE_")); }
 
 void PrintJob(const v1::Job& job) {
   const v1::JobProgress& p = job.progress();
@@ -54,8 +54,9 @@ int Start(const Cli& cli) {
   }
   if (!absl::GetFlag(FLAGS_parent).empty()) config->set_parent_version(absl::GetFlag(FLAGS_parent));
   if (config->dataset().empty()) {
-    return Usage("usage: dogsearch train start --dataset=NAME [--config=FILE.json] [--epochs=N] "
-                 "[--time_budget=S] [--auto_promote]");
+    return Usage(
+        "usage: dogsearch train start --dataset=NAME [--config=FILE.json] [--epochs=N] "
+        "[--time_budget=S] [--auto_promote]");
   }
   req.set_auto_promote(absl::GetFlag(FLAGS_auto_promote));
   req.set_label(absl::GetFlag(FLAGS_label));

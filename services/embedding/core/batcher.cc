@@ -56,9 +56,9 @@ absl::Status DynamicBatcher::Enqueue(std::vector<BatchItem> items) {
     std::lock_guard<std::mutex> lock(mu_);
     if (stopping_) return absl::UnavailableError("embedding service is shutting down");
     if (queue_.size() + items.size() > options_.max_queued_photos) {
-      return absl::ResourceExhaustedError(absl::StrCat(
-          "embedding queue is full (", queue_.size(), " photos waiting, limit ",
-          options_.max_queued_photos, "); retry later"));
+      return absl::ResourceExhaustedError(
+          absl::StrCat("embedding queue is full (", queue_.size(), " photos waiting, limit ",
+                       options_.max_queued_photos, "); retry later"));
     }
     const absl::Time now = clock_->Now();
     for (BatchItem& item : items) {
@@ -116,7 +116,8 @@ void DynamicBatcher::Work() {
     if (n > 0) {
       std::vector<BatchItem> batch;
       for (size_t p : positions) batch.push_back(std::move(queue_[p]));
-      for (auto it = positions.rbegin(); it != positions.rend(); ++it) queue_.erase(queue_.begin() + *it);
+      for (auto it = positions.rbegin(); it != positions.rend(); ++it)
+        queue_.erase(queue_.begin() + *it);
       lock.unlock();
       for (BatchItem& d : dropped) {
         d.done(absl::DeadlineExceededError("deadline passed or request cancelled while queued"));
@@ -152,7 +153,8 @@ void DynamicBatcher::Run(std::vector<BatchItem> batch, absl::Time started) {
     max_wait = std::max(max_wait, started - batch[i].enqueued);
   }
   const absl::Time t0 = clock_->Now();
-  absl::StatusOr<std::vector<float>> out = model.Embed(inputs.data(), static_cast<int>(batch.size()));
+  absl::StatusOr<std::vector<float>> out =
+      model.Embed(inputs.data(), static_cast<int>(batch.size()));
   const absl::Duration compute = clock_->Now() - t0;
   if (observer_.on_batch) {
     observer_.on_batch(static_cast<int>(batch.size()), max_wait, compute, model.version());

@@ -5,8 +5,8 @@
 
 namespace dogsearch::embedding {
 
-DirectoryWatcher::DirectoryWatcher(std::string dir, ModelRepository* repository,
-                                   bool make_default, absl::Duration interval)
+DirectoryWatcher::DirectoryWatcher(std::string dir, ModelRepository* repository, bool make_default,
+                                   absl::Duration interval)
     : dir_(std::move(dir)), repository_(repository), make_default_(make_default) {
   auto existing = model::ListCheckpoints(dir_);
   if (existing.ok()) {
@@ -14,8 +14,8 @@ DirectoryWatcher::DirectoryWatcher(std::string dir, ModelRepository* repository,
     for (const auto& m : *existing) seen_.insert(m.version);
   }
   if (interval > absl::ZeroDuration()) {
-    thread_ = std::make_unique<PeriodicThread>(interval, [this] { Poll(); },
-                                               PeriodicThread::FirstRun::kNow);
+    thread_ = std::make_unique<PeriodicThread>(
+        interval, [this] { Poll(); }, PeriodicThread::FirstRun::kNow);
   }
 }
 

@@ -1,9 +1,9 @@
 // Watches a checkpoint directory and asks the repository to load every complete checkpoint
 // (a directory with a valid manifest; temporaries are ignored) that appears after the watcher
 // started, optionally making it the default. Checkpoints already there at start are not
-// loaded by the watcher: the server chooses which of those to serve. Polls every interval on its own thread; Poll() does one pass
-// (tests call it directly). A version that failed to load is not retried until it reappears
-// under a new name. Thread-safe. Lock discipline: mu_ guards seen_.
+// loaded by the watcher: the server chooses which of those to serve. Polls every interval on its
+// own thread; Poll() does one pass (tests call it directly). A version that failed to load is not
+// retried until it reappears under a new name. Thread-safe. Lock discipline: mu_ guards seen_.
 #ifndef DOGSEARCH_SERVICES_EMBEDDING_CORE_DIRECTORY_WATCHER_H_
 #define DOGSEARCH_SERVICES_EMBEDDING_CORE_DIRECTORY_WATCHER_H_
 

@@ -8,8 +8,8 @@ namespace dogsearch::embedding {
 
 absl::Status CheckProbeOutput(const std::vector<float>& out, int n, uint32_t dimension) {
   if (out.size() != size_t{dimension} * n) {
-    return absl::FailedPreconditionError(absl::StrCat("probe produced ", out.size(),
-                                                      " values, expected ", n, " x ", dimension));
+    return absl::FailedPreconditionError(
+        absl::StrCat("probe produced ", out.size(), " values, expected ", n, " x ", dimension));
   }
   for (int i = 0; i < n; ++i) {
     double norm2 = 0;
@@ -21,8 +21,9 @@ absl::Status CheckProbeOutput(const std::vector<float>& out, int n, uint32_t dim
       norm2 += double{v} * v;
     }
     if (std::fabs(std::sqrt(norm2) - 1.0) > 1e-3) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "probe output ", i, " has L2 norm ", std::sqrt(norm2), ", not 1 (model not normalised?)"));
+      return absl::FailedPreconditionError(absl::StrCat("probe output ", i, " has L2 norm ",
+                                                        std::sqrt(norm2),
+                                                        ", not 1 (model not normalised?)"));
     }
   }
   return absl::OkStatus();

@@ -32,9 +32,7 @@ class EmbeddingModel {
   const std::string& version() const { return manifest().version; }
   uint32_t dimension() const { return manifest().model.embedding_dim; }
   const model::InputSpec& input_spec() const { return manifest().model.input; }
-  size_t input_floats() const {
-    return size_t{3} * input_spec().width * input_spec().height;
-  }
+  size_t input_floats() const { return size_t{3} * input_spec().width * input_spec().height; }
 
   // Photos embedded by this model (statistics only).
   mutable std::atomic<uint64_t> photos_embedded{0};

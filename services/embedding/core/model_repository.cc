@@ -44,13 +44,12 @@ absl::Status ModelRepository::StartLoad(const std::string& version, bool make_de
     if (stopping_) return absl::UnavailableError("shutting down");
     auto it = entries_.find(version);
     if (it != entries_.end() && it->second.state != ModelState::kFailed) {
-      return absl::AlreadyExistsError(absl::StrCat("model ", version, " is already ",
-                                                   it->second.state == ModelState::kReady
-                                                       ? "loaded"
-                                                       : "loading"));
+      return absl::AlreadyExistsError(
+          absl::StrCat("model ", version, " is already ",
+                       it->second.state == ModelState::kReady ? "loaded" : "loading"));
     }
-    entries_[version] = ModelStatus{version, ModelState::kLoading, "queued for loading", false,
-                                    nullptr, 0};
+    entries_[version] =
+        ModelStatus{version, ModelState::kLoading, "queued for loading", false, nullptr, 0};
     pending_.emplace_back(version, make_default);
     announced_.erase(version);
   }
@@ -82,7 +81,9 @@ void ModelRepository::Load(const std::string& version, bool make_default) {
     for (auto& [v, entry] : entries_) entry.is_default = v == default_;
   }
   if (model.ok()) {
-    DS_LOG(kInfo, "model_ready").Kv("version", version).Kv("default", default_version())
+    DS_LOG(kInfo, "model_ready")
+        .Kv("version", version)
+        .Kv("default", default_version())
         .Kv("seconds", absl::ToDoubleSeconds(absl::Now() - start));
   } else {
     DS_LOG(kError, "model_load_failed").Kv("version", version).Kv("status", model.status());
@@ -116,7 +117,7 @@ void ModelRepository::RetireExtra(std::vector<std::shared_ptr<const EmbeddingMod
 }
 
 absl::StatusOr<ModelStatus> ModelRepository::WaitUntilLoaded(const std::string& version,
-                                                              absl::Duration timeout) {
+                                                             absl::Duration timeout) {
   std::unique_lock<std::mutex> lock(mu_);
   loaded_cv_.wait_for(lock, absl::ToChronoNanoseconds(timeout), [&] {
     auto it = entries_.find(version);

@@ -15,9 +15,9 @@
 #include <deque>
 #include <functional>
 #include <map>
-#include <set>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -40,8 +40,8 @@ struct ModelStatus {
   uint64_t ready_order = 0;  // Increases with each model that becomes READY.
 };
 
-using ModelLoader =
-    std::function<absl::StatusOr<std::shared_ptr<const EmbeddingModel>>(const std::string& version)>;
+using ModelLoader = std::function<absl::StatusOr<std::shared_ptr<const EmbeddingModel>>(
+    const std::string& version)>;
 
 struct RepositoryOptions {
   // READY versions kept at most; loading one more retires the oldest non-default one.

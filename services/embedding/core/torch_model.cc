@@ -19,7 +19,10 @@ namespace {
 class TorchModel final : public EmbeddingModel {
  public:
   TorchModel(model::LoadedCheckpoint ckpt, torch::Device device, bool half)
-      : manifest_(std::move(ckpt.manifest)), net_(std::move(ckpt.net)), device_(device), half_(half) {
+      : manifest_(std::move(ckpt.manifest)),
+        net_(std::move(ckpt.net)),
+        device_(device),
+        half_(half) {
     if (half_) net_->to(torch::kHalf);
   }
 
@@ -57,8 +60,8 @@ class TorchModel final : public EmbeddingModel {
       std::memcpy(out.data(), y.data_ptr<float>(), out.size() * sizeof(float));
       return out;
     } catch (const std::exception& e) {
-      return absl::InternalError(absl::StrCat("inference with model ", version(), " failed: ",
-                                              e.what()));
+      return absl::InternalError(
+          absl::StrCat("inference with model ", version(), " failed: ", e.what()));
     }
   }
 
@@ -116,9 +119,11 @@ absl::StatusOr<std::shared_ptr<const EmbeddingModel>> LoadTorchModel(const std::
   DS_ASSIGN_OR_RETURN(model::LoadedCheckpoint ckpt, model::LoadCheckpoint(dir, device));
   auto m = std::make_shared<TorchModel>(std::move(ckpt), device, options.half && device.is_cuda());
   constexpr int kProbe = 4;
-  DS_ASSIGN_OR_RETURN(std::vector<float> probe, m->Embed(ProbeBatch(m->input_spec(), kProbe).data(), kProbe));
+  DS_ASSIGN_OR_RETURN(std::vector<float> probe,
+                      m->Embed(ProbeBatch(m->input_spec(), kProbe).data(), kProbe));
   if (absl::Status s = CheckProbeOutput(probe, kProbe, m->dimension()); !s.ok()) {
-    return absl::FailedPreconditionError(absl::StrCat("checkpoint ", dir, " refused: ", s.message()));
+    return absl::FailedPreconditionError(
+        absl::StrCat("checkpoint ", dir, " refused: ", s.message()));
   }
   const std::vector<float> warm = ProbeBatch(m->input_spec(), options.warmup_batch);
   for (int i = 0; i < options.warmup_passes; ++i) {

@@ -136,9 +136,8 @@ class Transaction {
 
 absl::StatusOr<std::unique_ptr<GalleryStore>> GalleryStore::Open(const std::string& path) {
   sqlite3* db = nullptr;
-  const int rc = sqlite3_open_v2(path.c_str(), &db,
-                                 SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                                 nullptr);
+  const int rc = sqlite3_open_v2(
+      path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
   if (rc != SQLITE_OK) {
     std::string msg = db ? sqlite3_errmsg(db) : "out of memory";
     sqlite3_close(db);
@@ -176,16 +175,16 @@ absl::Status GalleryStore::InsertPhotosLocked(const std::string& dog_id,
     if (owner.Row()) {
       const std::string other = owner.Text(0);
       if (other != dog_id) {
-        return absl::AlreadyExistsError(absl::StrCat("photo '", p.name, "' (", p.photo_id,
-                                                     ") is already enrolled for dog '", other,
-                                                     "'"));
+        return absl::AlreadyExistsError(absl::StrCat(
+            "photo '", p.name, "' (", p.photo_id, ") is already enrolled for dog '", other, "'"));
       }
       if (duplicates) duplicates->push_back(p.photo_id);
       continue;
     }
     DS_RETURN_IF_ERROR(owner.Done());
-    Stmt ins(db_, "INSERT INTO photos (photo_id, dog_id, name, width, height, bytes, added) "
-                  "VALUES (?, ?, ?, ?, ?, ?, ?)");
+    Stmt ins(db_,
+             "INSERT INTO photos (photo_id, dog_id, name, width, height, bytes, added) "
+             "VALUES (?, ?, ?, ?, ?, ?, ?)");
     DS_RETURN_IF_ERROR(ins.status());
     ins.Bind(1, p.photo_id).Bind(2, dog_id).Bind(3, p.name).Bind(4, int64_t{p.width});
     ins.Bind(5, int64_t{p.height}).Bind(6, static_cast<int64_t>(p.bytes));
@@ -213,8 +212,7 @@ absl::Status GalleryStore::InsertDog(const DogRow& dog) {
   return tx.Commit();
 }
 
-absl::Status GalleryStore::AddPhotos(const std::string& dog_id,
-                                     const std::vector<PhotoRow>& photos,
+absl::Status GalleryStore::AddPhotos(const std::string& dog_id, const std::vector<PhotoRow>& photos,
                                      std::vector<std::string>* added,
                                      std::vector<std::string>* duplicates) {
   std::lock_guard<std::mutex> lock(mu_);
@@ -243,8 +241,7 @@ absl::Status GalleryStore::RemovePhoto(const std::string& dog_id, const std::str
   const int64_t has = count.Int(1);
   if (n == 0) return absl::NotFoundError(absl::StrCat("dog '", dog_id, "' is not enrolled"));
   if (has == 0) {
-    return absl::NotFoundError(
-        absl::StrCat("dog '", dog_id, "' has no photo with id ", photo_id));
+    return absl::NotFoundError(absl::StrCat("dog '", dog_id, "' has no photo with id ", photo_id));
   }
   if (n == 1) {
     return absl::FailedPreconditionError(absl::StrCat(
@@ -302,8 +299,9 @@ absl::StatusOr<DogRow> GalleryStore::GetDog(const std::string& dog_id) const {
 absl::StatusOr<std::vector<DogRow>> GalleryStore::ListDogs(const std::string& after_id,
                                                            int limit) const {
   std::lock_guard<std::mutex> lock(mu_);
-  Stmt s(db_, "SELECT dog_id, name, notes, created FROM dogs WHERE dog_id > ? "
-              "ORDER BY dog_id LIMIT ?");
+  Stmt s(db_,
+         "SELECT dog_id, name, notes, created FROM dogs WHERE dog_id > ? "
+         "ORDER BY dog_id LIMIT ?");
   DS_RETURN_IF_ERROR(s.status());
   s.Bind(1, after_id).Bind(2, int64_t{limit});
   std::vector<DogRow> out;
@@ -359,8 +357,9 @@ std::map<std::string, std::pair<PhotoRow, std::string>> GalleryStore::LookupPhot
   std::lock_guard<std::mutex> lock(mu_);
   std::map<std::string, std::pair<PhotoRow, std::string>> out;
   // One statement prepared once and re-bound per id (a search looks up ~50 hits).
-  Stmt q(db_, "SELECT p.photo_id, p.dog_id, p.name, p.width, p.height, p.bytes, p.added, "
-              "d.name FROM photos p JOIN dogs d ON d.dog_id = p.dog_id WHERE p.photo_id = ?");
+  Stmt q(db_,
+         "SELECT p.photo_id, p.dog_id, p.name, p.width, p.height, p.bytes, p.added, "
+         "d.name FROM photos p JOIN dogs d ON d.dog_id = p.dog_id WHERE p.photo_id = ?");
   if (!q.status().ok()) return out;
   for (const std::string& id : photo_ids) {
     if (out.count(id)) continue;
@@ -397,8 +396,9 @@ absl::Status GalleryStore::SetMeta(const std::map<std::string, std::string>& val
   Transaction tx(db_);
   DS_RETURN_IF_ERROR(tx.status());
   for (const auto& [key, value] : values) {
-    Stmt s(db_, "INSERT INTO meta (key, value) VALUES (?, ?) "
-                "ON CONFLICT(key) DO UPDATE SET value = excluded.value");
+    Stmt s(db_,
+           "INSERT INTO meta (key, value) VALUES (?, ?) "
+           "ON CONFLICT(key) DO UPDATE SET value = excluded.value");
     DS_RETURN_IF_ERROR(s.status());
     s.Bind(1, key).BindBlob(2, value);
     DS_RETURN_IF_ERROR(s.Run());

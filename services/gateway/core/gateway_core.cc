@@ -65,8 +65,7 @@ absl::Status GatewayCore::RestoreServing() {
   v1::SetAliasRequest alias;
   alias.set_alias(options_.alias);
   alias.set_collection(target.collection);
-  DS_RETURN_IF_ERROR(
-      deps_.index->SetAlias(alias, absl::Now() + options_.backend_timeout).status());
+  DS_RETURN_IF_ERROR(deps_.index->SetAlias(alias, absl::Now() + options_.backend_timeout).status());
   if (bootstrap) DS_RETURN_IF_ERROR(deps_.store->SetMeta({{kMetaServingVersion, *version}}));
   DS_LOG(kInfo, "gateway_serving")
       .Kv("version", target.version)
@@ -79,7 +78,8 @@ absl::Status GatewayCore::RestoreServing() {
 
 absl::Status GatewayCore::RebuildIfLost(const ModelTarget& serving) {
   if (upgrader_->running()) return absl::OkStatus();
-  auto info = deps_.index->GetCollection(serving.collection, absl::Now() + options_.backend_timeout);
+  auto info =
+      deps_.index->GetCollection(serving.collection, absl::Now() + options_.backend_timeout);
   if (info.ok() || !absl::IsNotFound(info.status())) return info.status();
   // The index lost the gallery's collection (data wiped or restored from an old backup): the
   // photos are still here, so re-embed them all into a new one.
@@ -102,7 +102,8 @@ void GatewayCore::Supervise() {
       s = RestoreServing();
     } else {
       // The embedding service may have restarted without our pinned version: load it again.
-      auto info = deps_.embedding->GetModel(serving->version, absl::Now() + options_.backend_timeout);
+      auto info =
+          deps_.embedding->GetModel(serving->version, absl::Now() + options_.backend_timeout);
       if (!info.ok() && absl::IsNotFound(info.status())) {
         s = PrepareModel(deps_.embedding, serving->version, options_.setup, &cancel_).status();
       }
@@ -170,9 +171,9 @@ absl::StatusOr<GatewayCore::CheckedUpload> GatewayCore::CheckUploads(
     DS_ASSIGN_OR_RETURN(CheckedPhoto c, CheckPhoto(p.data(), p.name(), label, lim));
     pixels += uint64_t{c.width} * c.height;
     if (pixels > lim.max_request_pixels) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "the photos add up to more than ", lim.max_request_pixels, " pixels at ", label,
-          "; send fewer or smaller photos per request"));
+      return absl::InvalidArgumentError(absl::StrCat("the photos add up to more than ",
+                                                     lim.max_request_pixels, " pixels at ", label,
+                                                     "; send fewer or smaller photos per request"));
     }
     if (!seen.insert(c.photo_id).second) continue;
     out.photos.push_back(PhotoBytes{c.photo_id, dog_id, c.name, p.data()});
@@ -231,15 +232,19 @@ absl::StatusOr<v1::Dog> GatewayCore::Enroll(const v1::EnrollRequest& req, absl::
   for (const PhotoRow& r : up.rows) {
     if (auto owner = deps_.store->FindPhoto(r.photo_id)) {
       return absl::AlreadyExistsError(absl::StrCat("photo '", r.name, "' (", r.photo_id,
-                                                   ") is already enrolled for dog '",
-                                                   owner->dog_id, "'"));
+                                                   ") is already enrolled for dog '", owner->dog_id,
+                                                   "'"));
     }
   }
   DogRow dog{req.dog_id(), req.name(), req.notes(), absl::ToUnixSeconds(absl::Now()), up.rows};
   DS_RETURN_IF_ERROR(
       WriteGallery(up.photos, deadline, [&] { return deps_.store->InsertDog(dog); }));
   DS_LOG(kInfo, "gateway_enrolled").Kv("dog_id", dog.dog_id).Kv("photos", up.rows.size());
-  return GetDog([&] { v1::GetDogRequest g; g.set_dog_id(dog.dog_id); return g; }());
+  return GetDog([&] {
+    v1::GetDogRequest g;
+    g.set_dog_id(dog.dog_id);
+    return g;
+  }());
 }
 
 absl::StatusOr<v1::AddPhotosResponse> GatewayCore::AddPhotos(const v1::AddPhotosRequest& req,
@@ -257,10 +262,9 @@ absl::StatusOr<v1::AddPhotosResponse> GatewayCore::AddPhotos(const v1::AddPhotos
       continue;
     }
     if (owner) {
-      return absl::AlreadyExistsError(absl::StrCat("photo '", up.rows[i].name, "' (",
-                                                   up.rows[i].photo_id,
-                                                   ") is already enrolled for dog '",
-                                                   owner->dog_id, "'"));
+      return absl::AlreadyExistsError(
+          absl::StrCat("photo '", up.rows[i].name, "' (", up.rows[i].photo_id,
+                       ") is already enrolled for dog '", owner->dog_id, "'"));
     }
     fresh.photos.push_back(up.photos[i]);
     fresh.rows.push_back(up.rows[i]);
@@ -291,8 +295,8 @@ absl::StatusOr<v1::Dog> GatewayCore::RemovePhoto(const v1::RemovePhotoRequest& r
   }
   if (dog.photos.size() == 1) {
     return absl::FailedPreconditionError(absl::StrCat("photo ", req.photo_id(),
-                                                      " is the last photo of dog '",
-                                                      req.dog_id(), "'; delete the dog instead"));
+                                                      " is the last photo of dog '", req.dog_id(),
+                                                      "'; delete the dog instead"));
   }
   DS_RETURN_IF_ERROR(RemoveFromGallery({req.photo_id()}, deadline, [&] {
     return deps_.store->RemovePhoto(req.dog_id(), req.photo_id());
@@ -323,8 +327,8 @@ absl::StatusOr<v1::Dog> GatewayCore::GetDog(const v1::GetDogRequest& req) const 
 absl::StatusOr<v1::ListDogsResponse> GatewayCore::ListDogs(const v1::ListDogsRequest& req) const {
   const uint32_t size = req.page_size() == 0 ? 50 : req.page_size();
   if (size > options_.limits.max_page_size) {
-    return absl::InvalidArgumentError(absl::StrCat("page_size ", size, " is above the limit of ",
-                                                   options_.limits.max_page_size));
+    return absl::InvalidArgumentError(
+        absl::StrCat("page_size ", size, " is above the limit of ", options_.limits.max_page_size));
   }
   if (!req.page_token().empty() && !CheckDogId(req.page_token(), options_.limits).ok()) {
     return absl::InvalidArgumentError("page_token is not one this service returned");

@@ -88,8 +88,8 @@ class GatewayCore {
     std::vector<PhotoBytes> photos;  // Deduplicated, in request order.
     std::vector<PhotoRow> rows;
   };
-  absl::StatusOr<CheckedUpload> CheckUploads(const google::protobuf::RepeatedPtrField<v1::Photo>& photos,
-                                             const std::string& dog_id) const;
+  absl::StatusOr<CheckedUpload> CheckUploads(
+      const google::protobuf::RepeatedPtrField<v1::Photo>& photos, const std::string& dog_id) const;
   // Embeds `photos` for every write target, then under the write mutex stores the files,
   // upserts the vectors and runs `commit` (the SQLite change).
   absl::Status WriteGallery(const std::vector<PhotoBytes>& photos, absl::Time deadline,

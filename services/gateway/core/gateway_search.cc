@@ -22,10 +22,11 @@ float GatewayCore::Confidence(float distance, const ModelTarget& target) const {
 
 absl::StatusOr<Vector> GatewayCore::EmbedQuery(const TargetPtr& target, const v1::Photo& photo,
                                                absl::string_view label, absl::Time deadline) {
-  DS_ASSIGN_OR_RETURN(CheckedPhoto c, CheckPhoto(photo.data(), photo.name(), label,
-                                                 options_.limits));
+  DS_ASSIGN_OR_RETURN(CheckedPhoto c,
+                      CheckPhoto(photo.data(), photo.name(), label, options_.limits));
   std::vector<PhotoBytes> one{PhotoBytes{c.photo_id, "", c.name, photo.data()}};
-  DS_ASSIGN_OR_RETURN(std::vector<Vector> v, EmbedPhotos(deps_.embedding, *target, one, Cap(deadline)));
+  DS_ASSIGN_OR_RETURN(std::vector<Vector> v,
+                      EmbedPhotos(deps_.embedding, *target, one, Cap(deadline)));
   return std::move(v[0]);
 }
 
@@ -48,8 +49,8 @@ absl::StatusOr<v1::SearchResponse> GatewayCore::Search(const v1::SearchRequest& 
         absl::StrCat("k must be 1..", options_.limits.max_k, ", got ", k));
   }
   if (per_dog > options_.limits.max_photos_per_dog_in_results) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "photos_per_dog must be 1..", options_.limits.max_photos_per_dog_in_results));
+    return absl::InvalidArgumentError(
+        absl::StrCat("photos_per_dog must be 1..", options_.limits.max_photos_per_dog_in_results));
   }
   DS_ASSIGN_OR_RETURN(TargetPtr target, ServingOrError());
   const absl::Time t0 = absl::Now();
@@ -184,8 +185,8 @@ absl::StatusOr<std::vector<MapPoint>> GatewayCore::EmbeddingMap(size_t max_point
   for (size_t i = 0; i < ids.size(); ++i) {
     auto it = names.find(ids[i]);
     if (it == names.end()) continue;
-    out.push_back(MapPoint{ids[i], it->second.first.dog_id, it->second.second, xy[i].first,
-                           xy[i].second});
+    out.push_back(
+        MapPoint{ids[i], it->second.first.dog_id, it->second.second, xy[i].first, xy[i].second});
   }
   return out;
 }

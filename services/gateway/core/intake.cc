@@ -96,17 +96,16 @@ absl::StatusOr<CheckedPhoto> CheckPhoto(absl::string_view data, absl::string_vie
                                         absl::string_view label, const IntakeLimits& limits) {
   if (data.empty()) return absl::InvalidArgumentError(absl::StrCat(label, " is empty"));
   if (data.size() > limits.max_photo_bytes) {
-    return absl::InvalidArgumentError(absl::StrCat(label, " is ", data.size(),
-                                                   " bytes; the limit is ",
-                                                   limits.max_photo_bytes));
+    return absl::InvalidArgumentError(
+        absl::StrCat(label, " is ", data.size(), " bytes; the limit is ", limits.max_photo_bytes));
   }
   auto header = image::ReadImageHeader(data);
   if (!header.ok()) {
     return absl::InvalidArgumentError(absl::StrCat(label, ": ", header.status().message()));
   }
   if (header->width == 0 || header->height == 0) {
-    return absl::InvalidArgumentError(absl::StrCat(label, " has no pixels (", header->width,
-                                                   "x", header->height, ")"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(label, " has no pixels (", header->width, "x", header->height, ")"));
   }
   const uint64_t pixels = uint64_t{header->width} * header->height;
   if (pixels > limits.max_pixels) {

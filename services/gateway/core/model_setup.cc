@@ -21,7 +21,8 @@ absl::StatusOr<ModelTarget> PrepareModel(EmbeddingBackend* embedding, const std:
   auto info = embedding->GetModel(version, absl::Now() + options.call_timeout);
   if (!info.ok() && absl::IsNotFound(info.status())) {
     DS_LOG(kInfo, "gateway_loading_model").Kv("version", version);
-    info = embedding->LoadModel(version, false, std::min(give_up, absl::Now() + options.call_timeout));
+    info =
+        embedding->LoadModel(version, false, std::min(give_up, absl::Now() + options.call_timeout));
     if (!info.ok() && absl::IsAlreadyExists(info.status())) {
       info = embedding->GetModel(version, absl::Now() + options.call_timeout);
     }
@@ -29,8 +30,8 @@ absl::StatusOr<ModelTarget> PrepareModel(EmbeddingBackend* embedding, const std:
   while (info.ok() && info->state() == v1::MODEL_STATE_LOADING) {
     if (cancel && cancel->load()) return absl::CancelledError("stopping");
     if (absl::Now() > give_up) {
-      return absl::DeadlineExceededError(
-          absl::StrCat("model ", version, " still loading after ", absl::FormatDuration(options.load_timeout)));
+      return absl::DeadlineExceededError(absl::StrCat("model ", version, " still loading after ",
+                                                      absl::FormatDuration(options.load_timeout)));
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
     info = embedding->GetModel(version, absl::Now() + options.call_timeout);
@@ -47,7 +48,7 @@ absl::StatusOr<ModelTarget> PrepareModel(EmbeddingBackend* embedding, const std:
   t.spec = info->spec();
   t.metrics = info->metrics();
   t.threshold = info->metrics().threshold() > 0 ? static_cast<float>(info->metrics().threshold())
-                                                 : options.default_threshold;
+                                                : options.default_threshold;
   t.confidence_center = static_cast<float>(info->metrics().confidence_center());
   t.confidence_scale = static_cast<float>(info->metrics().confidence_scale());
   t.identification = model::MetricsFromProto(info->metrics()).identification;

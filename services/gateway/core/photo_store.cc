@@ -40,8 +40,8 @@ absl::StatusOr<std::string> PhotoStore::Get(const std::string& photo_id) const {
     return data.status();
   }
   if (Sha256::Hex(*data) != photo_id) {
-    return absl::DataLossError(absl::StrCat("stored photo ", PathOf(photo_id),
-                                            " does not match its SHA-256"));
+    return absl::DataLossError(
+        absl::StrCat("stored photo ", PathOf(photo_id), " does not match its SHA-256"));
   }
   return data;
 }

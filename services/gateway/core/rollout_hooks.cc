@@ -31,11 +31,21 @@ v1::Rollout ToProto(const rollout::RolloutStatus& s, absl::Time now) {
   r.set_promoted_version(s.promoted);
   r.set_detail(s.detail);
   switch (s.state) {
-    case rollout::RolloutState::kUnknown: r.set_state(v1::ROLLOUT_STATE_UNKNOWN); break;
-    case rollout::RolloutState::kNoPromotion: r.set_state(v1::ROLLOUT_STATE_NO_PROMOTION); break;
-    case rollout::RolloutState::kConverged: r.set_state(v1::ROLLOUT_STATE_CONVERGED); break;
-    case rollout::RolloutState::kRollingOut: r.set_state(v1::ROLLOUT_STATE_ROLLING_OUT); break;
-    case rollout::RolloutState::kFailed: r.set_state(v1::ROLLOUT_STATE_FAILED); break;
+    case rollout::RolloutState::kUnknown:
+      r.set_state(v1::ROLLOUT_STATE_UNKNOWN);
+      break;
+    case rollout::RolloutState::kNoPromotion:
+      r.set_state(v1::ROLLOUT_STATE_NO_PROMOTION);
+      break;
+    case rollout::RolloutState::kConverged:
+      r.set_state(v1::ROLLOUT_STATE_CONVERGED);
+      break;
+    case rollout::RolloutState::kRollingOut:
+      r.set_state(v1::ROLLOUT_STATE_ROLLING_OUT);
+      break;
+    case rollout::RolloutState::kFailed:
+      r.set_state(v1::ROLLOUT_STATE_FAILED);
+      break;
     case rollout::RolloutState::kTrainerUnreachable:
       r.set_state(v1::ROLLOUT_STATE_TRAINER_UNREACHABLE);
       break;

@@ -15,8 +15,8 @@
 namespace dogsearch::gateway {
 
 // `core` must outlive the hooks; `promoted` reads the trainer's promoted version.
-rollout::ReconcilerHooks GatewayRolloutHooks(
-    GatewayCore* core, std::function<absl::StatusOr<std::string>()> promoted);
+rollout::ReconcilerHooks GatewayRolloutHooks(GatewayCore* core,
+                                             std::function<absl::StatusOr<std::string>()> promoted);
 // ModelStatus.rollout from a reconciler's status.
 v1::Rollout ToProto(const rollout::RolloutStatus& s, absl::Time now);
 

@@ -15,8 +15,8 @@
 namespace dogsearch::gateway {
 
 struct AnswerPolicy {
-  double target_fpir = 0.05;    // A stranger gets MATCH in at most this share of searches.
-  double possible_fpir = 0.5;   // ... and at least POSSIBLE_MATCH in at most this share.
+  double target_fpir = 0.05;   // A stranger gets MATCH in at most this share of searches.
+  double possible_fpir = 0.5;  // ... and at least POSSIBLE_MATCH in at most this share.
 };
 
 struct SearchDecision {

@@ -82,8 +82,8 @@ absl::StatusOr<v1::CollectionInfo> ShardedIndex::CreateCollection(
                         absl::StrCat("index shard ", i, ": ", out[i].status().message()));
   }
   if (!all_ok && any_exists) {
-    return absl::AlreadyExistsError(absl::StrCat("collection ", request.name(),
-                                                 " exists on some or all index shards"));
+    return absl::AlreadyExistsError(
+        absl::StrCat("collection ", request.name(), " exists on some or all index shards"));
   }
   return out[0];
 }
@@ -99,9 +99,9 @@ absl::StatusOr<v1::CollectionInfo> ShardedIndex::GetCollection(const std::string
   for (size_t i = 1; i < infos.size(); ++i) {
     if (infos[i].model_version() != merged.model_version() ||
         infos[i].dimension() != merged.dimension()) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "collection ", name, " differs between index shards 0 and ", i, " (",
-          merged.model_version(), " vs ", infos[i].model_version(), ")"));
+      return absl::FailedPreconditionError(
+          absl::StrCat("collection ", name, " differs between index shards 0 and ", i, " (",
+                       merged.model_version(), " vs ", infos[i].model_version(), ")"));
     }
     merged.set_record_count(merged.record_count() + infos[i].record_count());
   }
@@ -126,8 +126,7 @@ absl::Status ShardedIndex::DropCollection(const std::string& name, absl::Time de
 template <typename Req, typename Resp>
 absl::StatusOr<std::vector<Resp>> ShardedIndex::Scatter(
     const std::vector<Req>& parts, int (Req::*size)() const,
-    absl::StatusOr<Resp> (IndexBackend::*call)(const Req&, absl::Time),
-    absl::Time deadline) const {
+    absl::StatusOr<Resp> (IndexBackend::*call)(const Req&, absl::Time), absl::Time deadline) const {
   std::vector<size_t> which;
   for (size_t i = 0; i < parts.size(); ++i) {
     if ((parts[i].*size)() > 0) which.push_back(i);
@@ -148,8 +147,8 @@ absl::StatusOr<v1::UpsertResponse> ShardedIndex::Upsert(const v1::UpsertRequest&
     p.set_model_version(request.model_version());
   }
   for (const v1::Record& r : request.records()) *parts[ShardOf(r.id())].add_records() = r;
-  DS_ASSIGN_OR_RETURN(auto resp, Scatter(parts, &v1::UpsertRequest::records_size,
-                                         &IndexBackend::Upsert, deadline));
+  DS_ASSIGN_OR_RETURN(
+      auto resp, Scatter(parts, &v1::UpsertRequest::records_size, &IndexBackend::Upsert, deadline));
   v1::UpsertResponse total;
   for (const auto& r : resp) {
     total.set_inserted(total.inserted() + r.inserted());
@@ -164,8 +163,8 @@ absl::StatusOr<v1::DeleteResponse> ShardedIndex::Delete(const v1::DeleteRequest&
   std::vector<v1::DeleteRequest> parts(shards_.size());
   for (auto& p : parts) p.set_collection(request.collection());
   for (const std::string& id : request.ids()) parts[ShardOf(id)].add_ids(id);
-  DS_ASSIGN_OR_RETURN(auto resp, Scatter(parts, &v1::DeleteRequest::ids_size,
-                                         &IndexBackend::Delete, deadline));
+  DS_ASSIGN_OR_RETURN(
+      auto resp, Scatter(parts, &v1::DeleteRequest::ids_size, &IndexBackend::Delete, deadline));
   v1::DeleteResponse total;
   for (const auto& r : resp) {
     total.set_deleted(total.deleted() + r.deleted());
@@ -183,8 +182,8 @@ absl::StatusOr<v1::GetResponse> ShardedIndex::Get(const v1::GetRequest& request,
     p.set_include_vectors(request.include_vectors());
   }
   for (const std::string& id : request.ids()) parts[ShardOf(id)].add_ids(id);
-  DS_ASSIGN_OR_RETURN(auto resp, Scatter(parts, &v1::GetRequest::ids_size, &IndexBackend::Get,
-                                         deadline));
+  DS_ASSIGN_OR_RETURN(auto resp,
+                      Scatter(parts, &v1::GetRequest::ids_size, &IndexBackend::Get, deadline));
   v1::GetResponse merged;
   for (auto& r : resp) {
     for (auto& rec : *r.mutable_records()) *merged.add_records() = std::move(rec);
@@ -204,10 +203,10 @@ absl::StatusOr<v1::VectorSearchResponse> ShardedIndex::Search(
   for (auto& r : resp) {
     for (auto& h : *r.mutable_hits()) hits.push_back(&h);
   }
-  std::stable_sort(hits.begin(), hits.end(), [](const v1::VectorSearchHit* a,
-                                                const v1::VectorSearchHit* b) {
-    return a->distance() < b->distance();
-  });
+  std::stable_sort(hits.begin(), hits.end(),
+                   [](const v1::VectorSearchHit* a, const v1::VectorSearchHit* b) {
+                     return a->distance() < b->distance();
+                   });
   v1::VectorSearchResponse merged;
   merged.set_collection(resp[0].collection());
   merged.set_model_version(resp[0].model_version());

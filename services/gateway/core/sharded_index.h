@@ -50,10 +50,10 @@ class ShardedIndex : public IndexBackend {
                          const std::function<absl::Status(size_t)>& fn) const;
   std::vector<size_t> All() const;
   template <typename Req, typename Resp>
-  absl::StatusOr<std::vector<Resp>> Scatter(
-      const std::vector<Req>& parts, int (Req::*size)() const,
-      absl::StatusOr<Resp> (IndexBackend::*call)(const Req&, absl::Time),
-      absl::Time deadline) const;
+  absl::StatusOr<std::vector<Resp>> Scatter(const std::vector<Req>& parts, int (Req::*size)() const,
+                                            absl::StatusOr<Resp> (IndexBackend::*call)(const Req&,
+                                                                                       absl::Time),
+                                            absl::Time deadline) const;
 
   const std::vector<IndexBackend*> shards_;
 };

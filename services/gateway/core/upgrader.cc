@@ -66,13 +66,14 @@ void Upgrader::Update(const std::function<void(v1::UpgradeProgress*)>& change) {
 absl::Status Upgrader::CheckIdleLocked() const {
   if (stopping_) return absl::UnavailableError("the gateway is shutting down");
   if (running_) {
-    return absl::AbortedError(absl::StrCat("an upgrade to ", progress_.to_version(),
-                                           " is already running"));
+    return absl::AbortedError(
+        absl::StrCat("an upgrade to ", progress_.to_version(), " is already running"));
   }
   if (retiring_) {
-    return absl::AbortedError(absl::StrCat("the previous upgrade is still in its grace period "
-                                           "before retiring model ", progress_.from_version(),
-                                           "; retry shortly"));
+    return absl::AbortedError(
+        absl::StrCat("the previous upgrade is still in its grace period "
+                     "before retiring model ",
+                     progress_.from_version(), "; retry shortly"));
   }
   return absl::OkStatus();
 }

@@ -26,24 +26,22 @@ absl::Status EmbedCall(EmbeddingBackend* embedding, const ModelTarget& target,
   auto resp = embedding->Embed(req, deadline);
   if (!resp.ok()) {
     if (absl::IsNotFound(resp.status())) {
-      return absl::UnavailableError(absl::StrCat("the embedding service does not have model ",
-                                                 target.version, " loaded (reloading it): ",
-                                                 resp.status().message()));
+      return absl::UnavailableError(
+          absl::StrCat("the embedding service does not have model ", target.version,
+                       " loaded (reloading it): ", resp.status().message()));
     }
     return resp.status();
   }
   if (resp->model_version() != target.version ||
       resp->embeddings_size() != static_cast<int>(count)) {
-    return absl::InternalError(absl::StrCat("embedding service answered ",
-                                            resp->embeddings_size(), " vectors from model ",
-                                            resp->model_version(), " for ", count,
-                                            " photos pinned to ", target.version));
+    return absl::InternalError(absl::StrCat("embedding service answered ", resp->embeddings_size(),
+                                            " vectors from model ", resp->model_version(), " for ",
+                                            count, " photos pinned to ", target.version));
   }
   for (const v1::EmbeddingVector& e : resp->embeddings()) {
     if (e.values_size() != static_cast<int>(target.dimension)) {
       return absl::InternalError(absl::StrCat("embedding service answered a ", e.values_size(),
-                                              "-d vector for a ", target.dimension,
-                                              "-d model"));
+                                              "-d vector for a ", target.dimension, "-d model"));
     }
     out->emplace_back(e.values().begin(), e.values().end());
   }

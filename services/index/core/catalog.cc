@@ -77,15 +77,17 @@ absl::StatusOr<std::shared_ptr<DurableCollection>> Catalog::CreateCollection(
   // Creating a collection does disk I/O; the lock keeps two creates of one name apart.
   std::lock_guard<std::mutex> lock(mu_);
   if (collections_.count(options.name) || aliases_.count(options.name)) {
-    return absl::AlreadyExistsError(absl::StrCat("'", options.name,
-                                                 "' is already a collection or an alias"));
+    return absl::AlreadyExistsError(
+        absl::StrCat("'", options.name, "' is already a collection or an alias"));
   }
   DS_ASSIGN_OR_RETURN(std::unique_ptr<DurableCollection> created,
                       DurableCollection::Create(CollectionDir(options.name), options));
   std::shared_ptr<DurableCollection> coll = std::move(created);
   collections_[options.name] = coll;
-  DS_LOG(kInfo, "collection_created").Kv("collection", options.name)
-      .Kv("dimension", options.dimension).Kv("model_version", options.model_version);
+  DS_LOG(kInfo, "collection_created")
+      .Kv("collection", options.name)
+      .Kv("dimension", options.dimension)
+      .Kv("model_version", options.model_version);
   return coll;
 }
 
@@ -158,9 +160,9 @@ absl::Status Catalog::SetAlias(const std::string& alias, const std::string& coll
     return absl::FailedPreconditionError(absl::StrCat("alias '", alias, "' already exists"));
   }
   if (!expected.empty() && expected != "-" && (cur == aliases_.end() || cur->second != expected)) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "alias '", alias, "' points at '", cur == aliases_.end() ? "" : cur->second,
-        "', not at the expected '", expected, "'"));
+    return absl::FailedPreconditionError(absl::StrCat("alias '", alias, "' points at '",
+                                                      cur == aliases_.end() ? "" : cur->second,
+                                                      "', not at the expected '", expected, "'"));
   }
   std::map<std::string, std::string> next = aliases_;
   next[alias] = collection;

@@ -61,8 +61,8 @@ absl::StatusOr<std::unique_ptr<DurableCollection>> DurableCollection::Open(
       index = *std::move(loaded);
       manifest = *m;
     } else if (!recovery.repair) {
-      return absl::DataLossError(absl::StrCat("snapshot ", snap, " is unusable: ",
-                                              loaded.status().message(),
+      return absl::DataLossError(absl::StrCat("snapshot ", snap,
+                                              " is unusable: ", loaded.status().message(),
                                               "; refusing to start (--repair falls back to an "
                                               "older snapshot if the WAL reaches back to it)"));
     } else {
@@ -79,8 +79,10 @@ absl::StatusOr<std::unique_ptr<DurableCollection>> DurableCollection::Open(
   DS_ASSIGN_OR_RETURN(std::vector<uint64_t> wals, ListWalFiles(dir));
   DS_ASSIGN_OR_RETURN(uint64_t valid_bytes, c->Replay(wals, recovery));
   DS_RETURN_IF_ERROR(c->OpenWalForAppend(wals, valid_bytes, WalOptionsFor(o)));
-  DS_LOG(kInfo, "collection_recovered").Kv("collection", o.name)
-      .Kv("snapshot_sequence", manifest.sequence).Kv("last_sequence", c->last_sequence_)
+  DS_LOG(kInfo, "collection_recovered")
+      .Kv("collection", o.name)
+      .Kv("snapshot_sequence", manifest.sequence)
+      .Kv("last_sequence", c->last_sequence_)
       .Kv("records", c->index_->live_count());
   return c;
 }
@@ -95,7 +97,8 @@ absl::Status DurableCollection::ApplyLogRecord(const LogRecord& rec, const std::
     if (!batch.ok()) return where(batch.status().message());
     seq = batch->sequence;
     if (seq <= last_sequence_) return absl::OkStatus();  // Covered by the snapshot.
-    if (seq != last_sequence_ + 1) return where(absl::StrCat("sequence gap: ", last_sequence_, " -> ", seq));
+    if (seq != last_sequence_ + 1)
+      return where(absl::StrCat("sequence gap: ", last_sequence_, " -> ", seq));
     auto applied = index_->ReplayUpsert(std::move(batch->records));
     if (!applied.ok()) return where(applied.status().message());
   } else {
@@ -103,7 +106,8 @@ absl::Status DurableCollection::ApplyLogRecord(const LogRecord& rec, const std::
     if (!batch.ok()) return where(batch.status().message());
     seq = batch->sequence;
     if (seq <= last_sequence_) return absl::OkStatus();
-    if (seq != last_sequence_ + 1) return where(absl::StrCat("sequence gap: ", last_sequence_, " -> ", seq));
+    if (seq != last_sequence_ + 1)
+      return where(absl::StrCat("sequence gap: ", last_sequence_, " -> ", seq));
     index_->ApplyDelete(batch->ids);
   }
   last_sequence_ = seq;
@@ -129,12 +133,14 @@ absl::StatusOr<uint64_t> DurableCollection::Replay(const std::vector<uint64_t>& 
     }
     const bool last = i + 1 == wals.size();
     if (reader.torn_tail_offset() >= 0 && !last && !recovery.repair) {
-      return absl::DataLossError(absl::StrCat(file, ": damaged at offset ", reader.torn_tail_offset(),
+      return absl::DataLossError(absl::StrCat(file, ": damaged at offset ",
+                                              reader.torn_tail_offset(),
                                               " but newer WAL files follow it"));
     }
     valid_bytes = reader.valid_bytes();
     if (reader.torn_tail_offset() >= 0) {
-      DS_LOG(kWarning, "wal_torn_tail_dropped").Kv("file", file)
+      DS_LOG(kWarning, "wal_torn_tail_dropped")
+          .Kv("file", file)
           .Kv("offset", reader.torn_tail_offset());
     }
   }
@@ -144,22 +150,22 @@ absl::StatusOr<uint64_t> DurableCollection::Replay(const std::vector<uint64_t>& 
 absl::Status DurableCollection::OpenWalForAppend(const std::vector<uint64_t>& wals,
                                                  uint64_t valid_bytes, const WalOptions& opts) {
   if (!wals.empty() && valid_bytes >= kWalFileHeaderSize) {
-    DS_ASSIGN_OR_RETURN(wal_, Wal::OpenForAppend(PathIn(dir_, WalFileName(wals.back())),
-                                                 valid_bytes, opts));
+    DS_ASSIGN_OR_RETURN(
+        wal_, Wal::OpenForAppend(PathIn(dir_, WalFileName(wals.back())), valid_bytes, opts));
     return absl::OkStatus();
   }
   // No WAL, or the last one died before its header was written: start a fresh file.
   if (!wals.empty()) std::filesystem::remove(PathIn(dir_, WalFileName(wals.back())));
-  DS_ASSIGN_OR_RETURN(wal_, Wal::Create(PathIn(dir_, WalFileName(last_sequence_ + 1)),
-                                        last_sequence_ + 1, opts));
+  DS_ASSIGN_OR_RETURN(
+      wal_, Wal::Create(PathIn(dir_, WalFileName(last_sequence_ + 1)), last_sequence_ + 1, opts));
   return absl::OkStatus();
 }
 
 absl::StatusOr<WriteResult> DurableCollection::Upsert(std::vector<Record> records) {
   if (records.empty()) return absl::InvalidArgumentError("upsert has no records");
   if (records.size() > kMaxRecordsPerUpsert) {
-    return absl::InvalidArgumentError(absl::StrCat("upsert has ", records.size(),
-                                                   " records, more than ", kMaxRecordsPerUpsert));
+    return absl::InvalidArgumentError(
+        absl::StrCat("upsert has ", records.size(), " records, more than ", kMaxRecordsPerUpsert));
   }
   std::vector<std::string> ids;
   for (size_t i = 0; i < records.size(); ++i) {
@@ -176,19 +182,18 @@ absl::StatusOr<WriteResult> DurableCollection::Upsert(std::vector<Record> record
     std::lock_guard<std::mutex> lock(write_mu_);
     DS_RETURN_IF_ERROR(broken_);
     if (index_->live_count() + index_->CountNew(ids) > options().max_records) {
-      return absl::ResourceExhaustedError(absl::StrCat(
-          "collection '", options().name, "' would exceed its limit of ", options().max_records,
-          " records"));
+      return absl::ResourceExhaustedError(absl::StrCat("collection '", options().name,
+                                                       "' would exceed its limit of ",
+                                                       options().max_records, " records"));
     }
     DS_RETURN_IF_ERROR(index_->Reserve(records.size()));
     result.sequence = last_sequence_ + 1;
     ticket = wal_->Enqueue(RecordType::kUpsert, EncodeUpsert(result.sequence, records));
     auto applied = index_->ApplyUpsert(records);
     if (!applied.ok()) {
-      broken_ = absl::InternalError(absl::StrCat("collection '", options().name,
-                                                 "' is read-only after a failed insert (",
-                                                 applied.status().message(),
-                                                 "); restart to recover from the WAL"));
+      broken_ = absl::InternalError(
+          absl::StrCat("collection '", options().name, "' is read-only after a failed insert (",
+                       applied.status().message(), "); restart to recover from the WAL"));
       return broken_;
     }
     result.stats = *applied;
@@ -204,8 +209,8 @@ absl::StatusOr<WriteResult> DurableCollection::Upsert(std::vector<Record> record
 absl::StatusOr<WriteResult> DurableCollection::Delete(const std::vector<std::string>& ids) {
   if (ids.empty()) return absl::InvalidArgumentError("delete has no ids");
   if (ids.size() > kMaxIdsPerRequest) {
-    return absl::InvalidArgumentError(absl::StrCat("delete has ", ids.size(), " ids, more than ",
-                                                   kMaxIdsPerRequest));
+    return absl::InvalidArgumentError(
+        absl::StrCat("delete has ", ids.size(), " ids, more than ", kMaxIdsPerRequest));
   }
   for (size_t i = 0; i < ids.size(); ++i) {
     if (absl::Status s = ValidateRecordId(ids[i]); !s.ok()) {
@@ -242,7 +247,8 @@ std::vector<std::optional<Record>> DurableCollection::Get(const std::vector<std:
 
 absl::StatusOr<SnapshotResult> DurableCollection::Snapshot() {
   if (snapshotting_.exchange(true)) {
-    return absl::AbortedError(absl::StrCat("a snapshot of '", options().name, "' is already running"));
+    return absl::AbortedError(
+        absl::StrCat("a snapshot of '", options().name, "' is already running"));
   }
   struct Reset {
     std::atomic<bool>& flag;
@@ -265,8 +271,8 @@ absl::StatusOr<SnapshotResult> DurableCollection::Snapshot() {
   DS_RETURN_IF_ERROR(SyncPath(tmp));
   DS_RETURN_IF_ERROR(RenameDurably(tmp, final_dir));
   // New writes go to a new WAL; the old ones are covered by the snapshot.
-  DS_ASSIGN_OR_RETURN(wal_, Wal::Create(PathIn(dir_, WalFileName(seq + 1)), seq + 1,
-                                        WalOptionsFor(options())));
+  DS_ASSIGN_OR_RETURN(
+      wal_, Wal::Create(PathIn(dir_, WalFileName(seq + 1)), seq + 1, WalOptionsFor(options())));
   snapshot_sequence_ = seq;
   snapshot_unix_seconds_ = m.created_unix_seconds;
   RemoveObsoleteFiles(seq);

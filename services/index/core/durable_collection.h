@@ -57,8 +57,8 @@ struct CollectionStats {
 class DurableCollection {
  public:
   // Creates `dir` (must not exist or be empty) for a new collection.
-  static absl::StatusOr<std::unique_ptr<DurableCollection>> Create(const std::string& dir,
-                                                                   const CollectionOptions& options);
+  static absl::StatusOr<std::unique_ptr<DurableCollection>> Create(
+      const std::string& dir, const CollectionOptions& options);
   // Recovers an existing collection. DATA_LOSS naming the file and offset on corruption.
   static absl::StatusOr<std::unique_ptr<DurableCollection>> Open(const std::string& dir,
                                                                  const RecoveryOptions& recovery);

@@ -131,7 +131,7 @@ class Walk {
 
 template <typename Eligible>
 inline std::vector<DistId> Walk::SearchBaseLayer(DistId start, size_t ef, const void* flags,
-                                          Eligible eligible) {
+                                                 Eligible eligible) {
   std::vector<DistId> top_storage, frontier_storage;
   top_storage.reserve(ef + 1);
   frontier_storage.reserve(4 * ef);

@@ -15,9 +15,10 @@ absl::Status ValidateName(absl::string_view kind, absl::string_view name) {
                             " characters of [A-Za-z0-9_.-] not starting with '.'"));
   }
   for (char c : name) {
-    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-          c == '_' || c == '.' || c == '-')) {
-      return Bad(absl::StrCat(kind, " name '", name, "' contains a character outside [A-Za-z0-9_.-]"));
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+          c == '.' || c == '-')) {
+      return Bad(
+          absl::StrCat(kind, " name '", name, "' contains a character outside [A-Za-z0-9_.-]"));
     }
   }
   return absl::OkStatus();
@@ -41,8 +42,8 @@ absl::Status ValidateCollectionOptions(const CollectionOptions& o) {
     return Bad(absl::StrCat("hnsw.ef_search ", o.ef_search, " is outside 1..", kMaxEf));
   }
   if (o.max_records < 1 || o.max_records > kMaxRecordsPerCollection) {
-    return Bad(absl::StrCat("max_records ", o.max_records, " is outside 1..",
-                            kMaxRecordsPerCollection));
+    return Bad(
+        absl::StrCat("max_records ", o.max_records, " is outside 1..", kMaxRecordsPerCollection));
   }
   if (o.sync_policy == SyncPolicy::kInterval &&
       (o.sync_interval_ms < 1 || o.sync_interval_ms > 60000)) {
@@ -62,7 +63,8 @@ absl::Status ValidatePayload(const Payload& p) {
   size_t bytes = p.dog_id.size() + p.photo_id.size();
   for (const auto& [k, v] : p.attributes) {
     if (k.empty() || k.size() > kMaxAttributeKeyBytes) {
-      return Bad(absl::StrCat("payload attribute key must be 1..", kMaxAttributeKeyBytes, " bytes"));
+      return Bad(
+          absl::StrCat("payload attribute key must be 1..", kMaxAttributeKeyBytes, " bytes"));
     }
     bytes += k.size() + v.size();
   }

@@ -72,9 +72,9 @@ absl::StatusOr<bool> LogReader::Next(LogRecord* record) {
   }
   if (!RecordValidAt(at)) {
     if (ValidRecordAfter(at)) {
-      return absl::DataLossError(absl::StrCat(
-          path_, ": corrupt WAL record at offset ", at,
-          " with valid records after it; refusing to start (see --repair_wal)"));
+      return absl::DataLossError(
+          absl::StrCat(path_, ": corrupt WAL record at offset ", at,
+                       " with valid records after it; refusing to start (see --repair_wal)"));
     }
     torn_tail_offset_ = static_cast<int64_t>(at);
     return false;

@@ -14,17 +14,22 @@ int SnapshotScheduler::RunOnce() {
   for (const auto& c : catalog_->Collections()) {
     const CollectionStats s = c->Stats();
     if (s.last_sequence == s.snapshot_sequence) continue;
-    const int64_t since = s.snapshot_unix_seconds ? s.snapshot_unix_seconds
-                                                  : c->options().created_unix_seconds;
+    const int64_t since =
+        s.snapshot_unix_seconds ? s.snapshot_unix_seconds : c->options().created_unix_seconds;
     const bool old = now - since >= absl::ToInt64Seconds(policy_.max_age);
     if (s.wal_bytes < policy_.wal_bytes && !old) continue;
     auto r = c->Snapshot();
     if (r.ok()) {
       ++taken;
-      DS_LOG(kInfo, "snapshot_taken").Kv("collection", c->options().name)
-          .Kv("sequence", r->sequence).Kv("bytes", r->bytes).Kv("seconds", r->seconds);
+      DS_LOG(kInfo, "snapshot_taken")
+          .Kv("collection", c->options().name)
+          .Kv("sequence", r->sequence)
+          .Kv("bytes", r->bytes)
+          .Kv("seconds", r->seconds);
     } else if (r.status().code() != absl::StatusCode::kAborted) {
-      DS_LOG(kError, "snapshot_failed").Kv("collection", c->options().name).Kv("status", r.status());
+      DS_LOG(kError, "snapshot_failed")
+          .Kv("collection", c->options().name)
+          .Kv("status", r.status());
     }
   }
   return taken;

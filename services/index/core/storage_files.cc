@@ -35,8 +35,8 @@ std::string SealFile(absl::string_view magic, absl::string_view body) {
 absl::StatusOr<std::string> UnsealFile(const std::string& path, const std::string& data,
                                        absl::string_view magic) {
   if (data.size() < magic.size() + 8 || !absl::StartsWith(data, magic)) {
-    return absl::DataLossError(absl::StrCat(path, ": bad magic or too short (", data.size(),
-                                            " bytes)"));
+    return absl::DataLossError(
+        absl::StrCat(path, ": bad magic or too short (", data.size(), " bytes)"));
   }
   uint32_t stored;
   std::memcpy(&stored, data.data() + data.size() - 4, 4);
@@ -54,8 +54,7 @@ absl::StatusOr<std::string> UnsealFile(const std::string& path, const std::strin
 
 namespace {
 
-absl::StatusOr<std::vector<uint64_t>> ListNumbered(const std::string& dir,
-                                                   absl::string_view prefix,
+absl::StatusOr<std::vector<uint64_t>> ListNumbered(const std::string& dir, absl::string_view prefix,
                                                    absl::string_view suffix) {
   std::vector<uint64_t> out;
   std::error_code ec;
@@ -138,8 +137,10 @@ absl::StatusOr<SnapshotManifest> WriteSnapshotManifest(const std::string& snap_d
   SnapshotManifest m;
   m.sequence = sequence;
   m.created_unix_seconds = absl::ToUnixSeconds(absl::Now());
-  DS_ASSIGN_OR_RETURN(m.graph_crc, FileCrc(absl::StrCat(snap_dir, "/", kGraphFile), &m.graph_bytes));
-  DS_ASSIGN_OR_RETURN(m.slots_crc, FileCrc(absl::StrCat(snap_dir, "/", kSlotsFile), &m.slots_bytes));
+  DS_ASSIGN_OR_RETURN(m.graph_crc,
+                      FileCrc(absl::StrCat(snap_dir, "/", kGraphFile), &m.graph_bytes));
+  DS_ASSIGN_OR_RETURN(m.slots_crc,
+                      FileCrc(absl::StrCat(snap_dir, "/", kSlotsFile), &m.slots_bytes));
   std::string body;
   Encoder e(&body);
   e.U64(m.sequence);
@@ -172,10 +173,11 @@ absl::StatusOr<SnapshotManifest> VerifySnapshot(const std::string& snap_dir) {
     const std::string file = absl::StrCat(snap_dir, "/", name);
     uint64_t size = 0;
     auto got = FileCrc(file, &size);
-    if (!got.ok()) return absl::DataLossError(absl::StrCat("snapshot file ", got.status().message()));
+    if (!got.ok())
+      return absl::DataLossError(absl::StrCat("snapshot file ", got.status().message()));
     if (size != bytes) {
-      return absl::DataLossError(absl::StrCat(file, " is ", size, " bytes, the snapshot manifest says ",
-                                              bytes, " (truncated)"));
+      return absl::DataLossError(absl::StrCat(
+          file, " is ", size, " bytes, the snapshot manifest says ", bytes, " (truncated)"));
     }
     if (*got != crc) return absl::DataLossError(absl::StrCat(file, ": checksum mismatch"));
   }

@@ -28,8 +28,8 @@ absl::StatusOr<std::string> UnsealFile(const std::string& path, const std::strin
 absl::Status WriteOptionsFile(const std::string& dir, const CollectionOptions& options);
 absl::StatusOr<CollectionOptions> ReadOptionsFile(const std::string& dir);
 
-std::string WalFileName(uint64_t first_sequence);       // wal-<20 digits>.log
-std::string SnapshotDirName(uint64_t sequence);         // snap-<20 digits>
+std::string WalFileName(uint64_t first_sequence);  // wal-<20 digits>.log
+std::string SnapshotDirName(uint64_t sequence);    // snap-<20 digits>
 
 // Sequence numbers of WAL files / snapshot directories in `dir`, ascending.
 absl::StatusOr<std::vector<uint64_t>> ListWalFiles(const std::string& dir);

@@ -4,14 +4,12 @@
 // translation unit of the project may include it: this one.
 #include <hnswlib/hnswlib.h>
 
-#include "services/index/core/hnsw_walk.h"
-
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <mutex>
 #include <optional>
 #include <queue>
-#include <mutex>
 #include <string_view>
 #include <system_error>
 #include <thread>
@@ -20,14 +18,14 @@
 #include "absl/strings/str_cat.h"
 #include "common/base/file_util.h"
 #include "common/base/status_macros.h"
+#include "services/index/core/hnsw_walk.h"
 #include "services/index/core/limits.h"
 #include "services/index/core/record_codec.h"
 
 namespace dogsearch::index {
 
 VectorIndex::VectorIndex(const CollectionOptions& options)
-    : options_(options),
-      insert_threads_(std::max<size_t>(1, std::thread::hardware_concurrency())) {
+    : options_(options), insert_threads_(std::max<size_t>(1, std::thread::hardware_concurrency())) {
   if (options.metric == Metric::kL2) {
     space_ = std::make_unique<hnswlib::L2Space>(options.dimension);
   } else {
@@ -42,8 +40,8 @@ absl::Status VectorIndex::InitGraph(uint64_t capacity) {
     graph_ = std::make_unique<hnswlib::HierarchicalNSW<float>>(space_.get(), capacity, options_.m,
                                                                options_.ef_construction);
   } catch (const std::exception& e) {
-    return absl::ResourceExhaustedError(absl::StrCat("cannot allocate an HNSW graph of ",
-                                                     capacity, " records: ", e.what()));
+    return absl::ResourceExhaustedError(
+        absl::StrCat("cannot allocate an HNSW graph of ", capacity, " records: ", e.what()));
   }
   capacity_ = capacity;
   slots_.resize(capacity);
@@ -56,8 +54,8 @@ absl::Status VectorIndex::InitGraph(uint64_t capacity) {
 absl::StatusOr<std::unique_ptr<VectorIndex>> VectorIndex::Create(const CollectionOptions& o) {
   DS_RETURN_IF_ERROR(ValidateCollectionOptions(o));
   std::unique_ptr<VectorIndex> index(new VectorIndex(o));
-  DS_RETURN_IF_ERROR(index->InitGraph(std::max<uint64_t>(16, std::min(o.initial_capacity,
-                                                                       o.max_records))));
+  DS_RETURN_IF_ERROR(
+      index->InitGraph(std::max<uint64_t>(16, std::min(o.initial_capacity, o.max_records))));
   return index;
 }
 
@@ -69,9 +67,8 @@ absl::Status VectorIndex::PrepareRecord(Record* r) const {
 
 absl::Status VectorIndex::PrepareQuery(std::vector<float>* v) const {
   if (v->size() != options_.dimension) {
-    return absl::InvalidArgumentError(absl::StrCat("vector has ", v->size(),
-                                                   " values, the collection's dimension is ",
-                                                   options_.dimension));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "vector has ", v->size(), " values, the collection's dimension is ", options_.dimension));
   }
   double norm2 = 0;
   for (size_t i = 0; i < v->size(); ++i) {
@@ -96,16 +93,15 @@ absl::Status VectorIndex::Grow() {
   const uint64_t limit = options_.max_records + kMaxRecordsPerUpsert;
   const uint64_t target = std::min<uint64_t>(std::max<uint64_t>(capacity_ * 2, 1024), limit);
   if (target <= capacity_) {
-    return absl::ResourceExhaustedError(
-        absl::StrCat("collection '", options_.name, "' is full (", options_.max_records,
-                     " records)"));
+    return absl::ResourceExhaustedError(absl::StrCat("collection '", options_.name, "' is full (",
+                                                     options_.max_records, " records)"));
   }
   std::unique_lock<WriterPriorityRwLock> lock(structure_mu_);
   try {
     graph_->resizeIndex(target);
   } catch (const std::exception& e) {
-    return absl::ResourceExhaustedError(absl::StrCat("cannot grow to ", target, " records: ",
-                                                     e.what()));
+    return absl::ResourceExhaustedError(
+        absl::StrCat("cannot grow to ", target, " records: ", e.what()));
   }
   slots_.resize(target);
   std::unique_ptr<std::atomic<uint8_t>[]> flags(new std::atomic<uint8_t>[target]);
@@ -209,8 +205,8 @@ uint64_t VectorIndex::CountNew(const std::vector<std::string>& ids) const {
 absl::StatusOr<ApplyStats> VectorIndex::ReplayUpsert(std::vector<Record> records) {
   for (Record& r : records) {
     if (absl::Status s = PrepareRecord(&r); !s.ok()) {
-      return absl::DataLossError(absl::StrCat("WAL holds an invalid record '", r.id, "': ",
-                                              s.message()));
+      return absl::DataLossError(
+          absl::StrCat("WAL holds an invalid record '", r.id, "': ", s.message()));
     }
   }
   DS_RETURN_IF_ERROR(Reserve(records.size()));
@@ -395,8 +391,8 @@ absl::Status VectorIndex::Save(const std::string& graph_path, const std::string&
 }
 
 absl::StatusOr<std::unique_ptr<VectorIndex>> VectorIndex::Load(const CollectionOptions& o,
-                                                              const std::string& graph_path,
-                                                              const std::string& slots_path) {
+                                                               const std::string& graph_path,
+                                                               const std::string& slots_path) {
   DS_RETURN_IF_ERROR(ValidateCollectionOptions(o));
   std::unique_ptr<VectorIndex> index(new VectorIndex(o));
   DS_ASSIGN_OR_RETURN(std::string slots, ReadFile(slots_path));
@@ -433,7 +429,6 @@ absl::StatusOr<std::unique_ptr<VectorIndex>> VectorIndex::Load(const CollectionO
   index->used_slots_.store(used);
   return index;
 }
-
 
 // --- Search (safe beside concurrent inserts; see the lock discipline in the header). ---
 using hnsw_walk::DistId;

@@ -28,9 +28,9 @@
 //  - A large batch is linked by several threads at once (hnswlib's concurrent insert; see
 //    LinkAll); ids are pointed at their new slots only after all are linked (Publish).
 //
-// Lock discipline: structure_mu_ (writer-preferring rw lock): shared for Search/Get/insert, exclusive for
-// resize and slot reuse. map_mu_ (shared_mutex) guards id_to_slot_ and free_slots_ and
-// live_count_; taken after structure_mu_, never the other way round. Writers: one at a time;
+// Lock discipline: structure_mu_ (writer-preferring rw lock): shared for Search/Get/insert,
+// exclusive for resize and slot reuse. map_mu_ (shared_mutex) guards id_to_slot_ and free_slots_
+// and live_count_; taken after structure_mu_, never the other way round. Writers: one at a time;
 // REQUIRES that the caller serialises ApplyUpsert/ApplyDelete/Save (DurableCollection's
 // write mutex does). The writer's helper threads in LinkAll only call LinkNew, which writes
 // the slot hnswlib handed it and nothing shared besides.
@@ -69,8 +69,8 @@ class VectorIndex {
   static absl::StatusOr<std::unique_ptr<VectorIndex>> Create(const CollectionOptions& options);
   // Loads graph + slot table written by Save into `dir`. The caller has verified checksums.
   static absl::StatusOr<std::unique_ptr<VectorIndex>> Load(const CollectionOptions& options,
-                                                          const std::string& graph_path,
-                                                          const std::string& slots_path);
+                                                           const std::string& graph_path,
+                                                           const std::string& slots_path);
   ~VectorIndex();
 
   // Checks and, for cosine, normalises a record in place. INVALID_ARGUMENT naming the problem.

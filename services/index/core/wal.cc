@@ -39,7 +39,8 @@ std::string FrameRecord(RecordType type, absl::string_view payload) {
 
 Wal::Wal(std::string path, int fd, uint64_t size, const WalOptions& options)
     : path_(std::move(path)), fd_(fd), options_(options), size_(size) {
-  if (options_.policy == SyncPolicy::kInterval) syncer_ = std::thread([this] { IntervalSyncLoop(); });
+  if (options_.policy == SyncPolicy::kInterval)
+    syncer_ = std::thread([this] { IntervalSyncLoop(); });
 }
 
 absl::StatusOr<std::unique_ptr<Wal>> Wal::Create(const std::string& path, uint64_t first_sequence,

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-
 #include <opencv2/imgproc.hpp>
 
 #include "common/image/image_decoder.h"
@@ -17,8 +16,8 @@ float Uniform(std::mt19937_64& rng, float lo, float hi) {
 // Affine map from source pixels to output pixels (OpenCV's convention: pixel centres at
 // integer coordinates): the crop of size cw x ch centred at (cx, cy) of the source,
 // rotated by `degrees` about its centre and optionally mirrored, fills the w x h output.
-cv::Mat CropRotateFlip(double cx, double cy, double cw, double ch, double degrees, bool flip,
-                       int w, int h) {
+cv::Mat CropRotateFlip(double cx, double cy, double cw, double ch, double degrees, bool flip, int w,
+                       int h) {
   const double a = degrees * M_PI / 180.0;
   const double sx = w / cw * (flip ? -1.0 : 1.0), sy = h / ch;
   const double c = std::cos(a), s = std::sin(a);
@@ -58,7 +57,8 @@ void AugmentToCHW(const cv::Mat& rgb, const model::InputSpec& input, const Augme
   const float area_max = std::clamp(options.crop_area_max, 0.05f, 4.f);
   const double area = Uniform(rng, std::clamp(options.crop_area_min, 0.05f, area_max), area_max);
   const double log_a = std::log(std::max(1.f, options.crop_aspect));
-  const double aspect = std::exp(Uniform(rng, static_cast<float>(-log_a), static_cast<float>(log_a)));
+  const double aspect =
+      std::exp(Uniform(rng, static_cast<float>(-log_a), static_cast<float>(log_a)));
   // Zooming in, the crop stays inside the photo; zooming out, the photo inside the crop.
   const double side_max = area_max > 1 ? std::sqrt(area_max) : 1.0;
   const double cw = std::min<double>(side_max * rgb.cols, std::sqrt(area * aspect) * rgb.cols);
@@ -95,8 +95,8 @@ void AugmentToCHW(const cv::Mat& rgb, const model::InputSpec& input, const Augme
       const float gray = 0.299f * px[0] + 0.587f * px[1] + 0.114f * px[2];
       const size_t i = static_cast<size_t>(y) * w + x;
       for (int c = 0; c < 3; ++c) {
-        float v = gray + (px[c] - gray) * sat;   // Saturation around the pixel's grey.
-        v = mean + (v - mean) * contrast;        // Contrast around the image's mean grey.
+        float v = gray + (px[c] - gray) * sat;  // Saturation around the pixel's grey.
+        v = mean + (v - mean) * contrast;       // Contrast around the image's mean grey.
         out[c * plane + i] = std::clamp(v, 0.f, 255.f) * scale[c] + offset[c];
       }
     }
@@ -111,7 +111,8 @@ void AugmentToCHW(const cv::Mat& rgb, const model::InputSpec& input, const Augme
     for (int c = 0; c < 3; ++c) {
       for (int y = y0; y < y0 + eh; ++y) {
         for (int x = x0; x < x0 + ew; ++x) {
-          out[c * plane + static_cast<size_t>(y) * w + x] = Uniform(rng, 0.f, 255.f) * scale[c] + offset[c];
+          out[c * plane + static_cast<size_t>(y) * w + x] =
+              Uniform(rng, 0.f, 255.f) * scale[c] + offset[c];
         }
       }
     }

@@ -6,9 +6,8 @@
 #ifndef DOGSEARCH_SERVICES_TRAINER_CORE_AUGMENT_H_
 #define DOGSEARCH_SERVICES_TRAINER_CORE_AUGMENT_H_
 
-#include <random>
-
 #include <opencv2/core.hpp>
+#include <random>
 
 #include "common/model/model_spec.h"
 #include "services/trainer/core/augment_options.h"

@@ -12,9 +12,9 @@ struct AugmentOptions {
   // Above 1 the crop is larger than the photo (zoom out: the face smaller, the border
   // reflected), as in a looser crop of a real photo.
   float crop_area_max = 1.f;
-  float crop_aspect = 4.f / 3; // Aspect ratio in [1/a, a] (log-uniform).
+  float crop_aspect = 4.f / 3;    // Aspect ratio in [1/a, a] (log-uniform).
   float rotation_degrees = 10.f;  // Uniform in [-r, r].
-  float brightness = 0.2f;     // Factors uniform in [1 - x, 1 + x].
+  float brightness = 0.2f;        // Factors uniform in [1 - x, 1 + x].
   float contrast = 0.2f;
   float saturation = 0.2f;
   // Random erasing (Zhong et al.): with this probability, one rectangle of 2%..25% of the

@@ -79,7 +79,8 @@ absl::StatusOr<pb::CheckpointInfo> CheckpointFeed::Publish(const std::string& di
     return absl::FailedPreconditionError(absl::StrCat("not a checkpoint: ", m.status().message()));
   }
   if (fs::exists(root_ + "/" + m->version)) {
-    return absl::AlreadyExistsError(absl::StrCat("checkpoint ", m->version, " is already published"));
+    return absl::AlreadyExistsError(
+        absl::StrCat("checkpoint ", m->version, " is already published"));
   }
   std::vector<std::pair<std::string, std::string>> files;
   for (const std::string& file : {std::string(model::kManifestFile), m->weights_file}) {
@@ -88,7 +89,8 @@ absl::StatusOr<pb::CheckpointInfo> CheckpointFeed::Publish(const std::string& di
   }
   absl::Status s = PublishDirectory(root_, m->version, files);
   if (absl::IsAlreadyExists(s)) {
-    return absl::AlreadyExistsError(absl::StrCat("checkpoint ", m->version, " is already published"));
+    return absl::AlreadyExistsError(
+        absl::StrCat("checkpoint ", m->version, " is already published"));
   }
   DS_RETURN_IF_ERROR(s);
   pb::CheckpointInfo info = Info(*m, absl::ToUnixSeconds(absl::Now()));
@@ -169,7 +171,8 @@ void CheckpointFeed::Close() {
 
 absl::Status PublishFinishedJob(CheckpointFeed* feed, const ::dogsearch::v1::Job& job,
                                 const std::string& best_checkpoint_dir, double margin) {
-  absl::StatusOr<::dogsearch::v1::CheckpointInfo> info = feed->Publish(best_checkpoint_dir, job.id());
+  absl::StatusOr<::dogsearch::v1::CheckpointInfo> info =
+      feed->Publish(best_checkpoint_dir, job.id());
   if (!info.ok()) {
     DS_LOG(kError, "checkpoint_publish_failed").Kv("job", job.id()).Kv("reason", info.status());
     return info.status();

@@ -24,7 +24,8 @@ absl::StatusOr<std::string> ResolveDataset(const std::string& root, const std::s
   if (ec) return absl::NotFoundError(absl::StrCat("data root '", root, "' does not exist"));
   const fs::path real = fs::canonical(real_root / rel, ec);
   if (ec || !fs::is_directory(real, ec)) {
-    return absl::NotFoundError(absl::StrCat("dataset '", dataset, "' not found under the data root"));
+    return absl::NotFoundError(
+        absl::StrCat("dataset '", dataset, "' not found under the data root"));
   }
   const std::string r = real_root.string(), p = real.string();
   if (p != r && !absl::StartsWith(p, r + "/")) return bad("resolves outside the data root");

@@ -102,8 +102,8 @@ std::string DatasetFingerprint(const Dataset& dataset) {
   std::string listing;
   for (const Identity& id : dataset.identities) {
     for (const Photo& p : id.photos) {
-      absl::StrAppend(&listing, id.name, "/", fs::path(p.path).filename().string(), " ",
-                      p.bytes, "\n");
+      absl::StrAppend(&listing, id.name, "/", fs::path(p.path).filename().string(), " ", p.bytes,
+                      "\n");
     }
   }
   return Sha256::Hex(listing);

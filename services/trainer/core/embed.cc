@@ -25,8 +25,8 @@ EmbeddingTable EmbedCache(model::EmbeddingNet& net, const PhotoCache& cache,
     for (size_t i = 0; i < n; ++i) {
       image::WriteInputCHW(cache.image(start + i), input, pixels.data() + i * photo_floats);
     }
-    torch::Tensor x = torch::from_blob(pixels.data(), {static_cast<int64_t>(n), 3, h, w})
-                          .to(options.device);
+    torch::Tensor x =
+        torch::from_blob(pixels.data(), {static_cast<int64_t>(n), 3, h, w}).to(options.device);
     torch::Tensor e = net.forward(x);
     if (options.flip_average) {
       e = torch::nn::functional::normalize(

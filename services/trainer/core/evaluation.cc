@@ -74,7 +74,8 @@ std::vector<RocPoint> RocCurve(const std::vector<ScoredPair>& pairs) {
   for (size_t i = 0; i < sorted.size(); ++i) {
     (sorted[i].same ? tp : fp)++;
     if (i % stride == stride - 1 || i + 1 == sorted.size()) {
-      roc.push_back({neg ? static_cast<double>(fp) / neg : 0, pos ? static_cast<double>(tp) / pos : 0});
+      roc.push_back(
+          {neg ? static_cast<double>(fp) / neg : 0, pos ? static_cast<double>(tp) / pos : 0});
     }
   }
   return roc;
@@ -102,7 +103,8 @@ std::vector<ScoredPair> BalancedPairs(const EmbeddingTable& t, const EvalOptions
   std::vector<ScoredPair> out;
   out.reserve(pos.size() * 2);
   for (const auto& [a, b] : pos) out.push_back({a, b, true, L2Distance(t.row(a), t.row(b), t.dim)});
-  for (const auto& [a, b] : neg) out.push_back({a, b, false, L2Distance(t.row(a), t.row(b), t.dim)});
+  for (const auto& [a, b] : neg)
+    out.push_back({a, b, false, L2Distance(t.row(a), t.row(b), t.dim)});
   return out;
 }
 
@@ -214,7 +216,7 @@ Identification Identify(const EmbeddingTable& t, uint64_t seed, uint32_t gallery
   const uint32_t per_dog = std::max<uint32_t>(1, gallery_per_dog);
   std::vector<uint32_t> gallery;
   std::vector<bool> in_gallery(t.size(), false);
-  std::vector<int32_t> dogs;  // Label of each gallery dog, in order.
+  std::vector<int32_t> dogs;                   // Label of each gallery dog, in order.
   std::vector<std::vector<uint32_t>> rows_of;  // Gallery rows of each dog.
   for (const auto& [label, photos] : by_label) {
     std::vector<uint32_t> chosen;
@@ -240,7 +242,8 @@ Identification Identify(const EmbeddingTable& t, uint64_t seed, uint32_t gallery
     float d_true = 0;
     for (size_t g = 0; g < dogs.size(); ++g) {
       float best = 1e30f;
-      for (uint32_t row : rows_of[g]) best = std::min(best, L2Distance(t.row(q), t.row(row), t.dim));
+      for (uint32_t row : rows_of[g])
+        best = std::min(best, L2Distance(t.row(q), t.row(row), t.dim));
       d[g] = best;
       if (dogs[g] == t.labels[q]) d_true = best;
     }

@@ -64,7 +64,7 @@ struct CalibrationCheck {
 
 struct EvalResult {
   model::EvalMetrics metrics;
-  std::vector<RocPoint> roc;  // Of the balanced pairs, far ascending, at most ~500 points.
+  std::vector<RocPoint> roc;           // Of the balanced pairs, far ascending, at most ~500 points.
   CalibrationCheck calibration_check;  // Cross-fitted bins of the top-answer confidence.
   // At the gateway's 5%-FPIR threshold (open_set.h): observed FPIR and DIR.
   double model_fpir_5e2 = 0, model_dir_5e2 = 0;

@@ -24,7 +24,9 @@ class JobObserver : public TrainingObserver {
  public:
   JobObserver(pb::Job* job, std::function<void(bool persist)> record,
               std::function<void(const std::string&)> on_checkpoint, uint32_t epochs)
-      : job_(job), record_(std::move(record)), on_checkpoint_(std::move(on_checkpoint)),
+      : job_(job),
+        record_(std::move(record)),
+        on_checkpoint_(std::move(on_checkpoint)),
         epochs_(epochs) {}
   void OnStart(uint32_t, uint32_t, uint32_t, uint32_t, uint32_t batches_per_epoch) override {
     job_->mutable_progress()->set_total_steps(uint64_t{epochs_} * batches_per_epoch);
@@ -126,7 +128,8 @@ absl::StatusOr<TrainOptions> JobManager::OptionsFor(const pb::Job& job) const {
 }
 
 absl::StatusOr<pb::Job> JobManager::Submit(const pb::StartTrainingRequest& request) {
-  if (request.label().size() > 128) return absl::InvalidArgumentError("label: longer than 128 bytes");
+  if (request.label().size() > 128)
+    return absl::InvalidArgumentError("label: longer than 128 bytes");
   pb::Job job;
   job.set_id(store_->NewId());
   job.set_label(request.label());

@@ -37,7 +37,7 @@ struct JobManagerOptions {
   std::string runs_dir;     // Run folders of jobs.
   std::string models_root;  // Where parent checkpoints (parent_version) are found.
   size_t max_queued = 8;
-  int threads = 0;          // Intra-op threads for training (0 = all cores).
+  int threads = 0;  // Intra-op threads for training (0 = all cores).
   std::string device = "auto";
 };
 

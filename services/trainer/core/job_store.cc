@@ -1,4 +1,3 @@
-#include "common/base/proto_json.h"
 #include "services/trainer/core/job_store.h"
 
 #include <google/protobuf/util/json_util.h>
@@ -13,6 +12,7 @@
 #include "absl/time/clock.h"
 #include "common/base/file_util.h"
 #include "common/base/log.h"
+#include "common/base/proto_json.h"
 #include "common/base/status_macros.h"
 #include "common/model/checkpoint_manifest.h"
 

@@ -37,8 +37,7 @@ torch::Tensor MarginHeadImpl::Cosines(const torch::Tensor& embeddings) {
   return cos.clamp(-1.0, 1.0);
 }
 
-torch::Tensor MarginHeadImpl::Logits(const torch::Tensor& embeddings,
-                                     const torch::Tensor& labels) {
+torch::Tensor MarginHeadImpl::Logits(const torch::Tensor& embeddings, const torch::Tensor& labels) {
   return LogitsFromCosines(Cosines(embeddings), labels);
 }
 
@@ -64,8 +63,8 @@ MarginLossResult MarginLoss(MarginHead& head, const torch::Tensor& embeddings,
   MarginLossResult r;
   const torch::Tensor cos_with_grad = head->Cosines(embeddings);  // Once per step.
   const torch::Tensor target = labels.to(torch::kLong);
-  r.loss = torch::nn::functional::cross_entropy(head->LogitsFromCosines(cos_with_grad, labels),
-                                                target);
+  r.loss =
+      torch::nn::functional::cross_entropy(head->LogitsFromCosines(cos_with_grad, labels), target);
   torch::NoGradGuard no_grad;
   const torch::Tensor cos = cos_with_grad.detach();
   r.accuracy = cos.argmax(1).eq(target).to(torch::kDouble).mean().item<double>();

@@ -14,9 +14,9 @@
 #ifndef DOGSEARCH_SERVICES_TRAINER_CORE_MARGIN_LOSS_H_
 #define DOGSEARCH_SERVICES_TRAINER_CORE_MARGIN_LOSS_H_
 
-#include <cstdint>
-
 #include <torch/torch.h>
+
+#include <cstdint>
 
 #include "absl/status/status.h"
 

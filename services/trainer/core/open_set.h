@@ -62,8 +62,7 @@ CalibrationCheck CheckCalibration(const std::vector<SimulatedSearch>& searches,
 // simulated searches, and its ECE cross-fitted (coefficients fitted on one half of the dogs,
 // checked on the other, both ways, for 3 seeded halvings). `check` (optional) receives the
 // cross-fitted bins.
-model::IdentificationCalibration CalibrateIdentification(const EmbeddingTable& table,
-                                                         uint64_t seed,
+model::IdentificationCalibration CalibrateIdentification(const EmbeddingTable& table, uint64_t seed,
                                                          CalibrationCheck* check = nullptr);
 
 // Solves the logistic regression y ~ sigmoid(x . w) by Newton's method with a small ridge;

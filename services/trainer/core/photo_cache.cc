@@ -10,8 +10,8 @@
 
 namespace dogsearch::trainer {
 
-absl::StatusOr<PhotoCache> PhotoCache::Load(const Dataset& dataset,
-                                            const model::InputSpec& input, int threads) {
+absl::StatusOr<PhotoCache> PhotoCache::Load(const Dataset& dataset, const model::InputSpec& input,
+                                            int threads) {
   struct Job {
     const Photo* photo;
     int32_t identity;
@@ -62,9 +62,8 @@ absl::StatusOr<PhotoCache> PhotoCache::Load(const Dataset& dataset,
     cache.paths_.push_back(jobs[i].photo->path);
   }
   if (cache.images_.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat("no photo of '", dataset.root,
-                                                   "' could be decoded; first error: ",
-                                                   cache.first_error_));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "no photo of '", dataset.root, "' could be decoded; first error: ", cache.first_error_));
   }
   return cache;
 }

@@ -7,10 +7,9 @@
 #define DOGSEARCH_SERVICES_TRAINER_CORE_PHOTO_CACHE_H_
 
 #include <cstdint>
+#include <opencv2/core.hpp>
 #include <string>
 #include <vector>
-
-#include <opencv2/core.hpp>
 
 #include "absl/status/statusor.h"
 #include "common/model/model_spec.h"

@@ -18,8 +18,8 @@ uint64_t Mix(uint64_t a, uint64_t b) {
 
 }  // namespace
 
-absl::StatusOr<PkSampler> PkSampler::Create(std::vector<std::vector<int32_t>> photos_of,
-                                            uint32_t p, uint32_t k, uint64_t seed) {
+absl::StatusOr<PkSampler> PkSampler::Create(std::vector<std::vector<int32_t>> photos_of, uint32_t p,
+                                            uint32_t k, uint64_t seed) {
   if (p < 2 || k < 2) {
     return absl::InvalidArgumentError(
         absl::StrCat("PK sampling needs P >= 2 and K >= 2 (got P=", p, ", K=", k, ")"));
@@ -64,9 +64,9 @@ PkBatch PkSampler::Batch(uint32_t epoch, uint32_t b) const {
     std::vector<int32_t> pool = photos_of_[id];
     std::shuffle(pool.begin(), pool.end(), rng);
     for (uint32_t i = 0; i < k_; ++i) {
-      const int32_t photo = i < pool.size()
-                                ? pool[i]
-                                : pool[std::uniform_int_distribution<size_t>(0, pool.size() - 1)(rng)];
+      const int32_t photo =
+          i < pool.size() ? pool[i]
+                          : pool[std::uniform_int_distribution<size_t>(0, pool.size() - 1)(rng)];
       batch.photos.push_back(photo);
       batch.labels.push_back(static_cast<int32_t>(id));
     }

@@ -20,17 +20,17 @@ namespace dogsearch::trainer {
 
 struct PkBatch {
   uint32_t epoch = 0;
-  uint32_t index = 0;             // Batch number within the epoch.
-  std::vector<int32_t> photos;    // P*K photo ids, grouped by identity.
-  std::vector<int32_t> labels;    // Identity index of each photo.
+  uint32_t index = 0;           // Batch number within the epoch.
+  std::vector<int32_t> photos;  // P*K photo ids, grouped by identity.
+  std::vector<int32_t> labels;  // Identity index of each photo.
 };
 
 class PkSampler {
  public:
   // photos_of[i] = photo ids of identity i. INVALID_ARGUMENT if P < 2, K < 2, or fewer than P
   // identities have 2 or more photos.
-  static absl::StatusOr<PkSampler> Create(std::vector<std::vector<int32_t>> photos_of,
-                                          uint32_t p, uint32_t k, uint64_t seed);
+  static absl::StatusOr<PkSampler> Create(std::vector<std::vector<int32_t>> photos_of, uint32_t p,
+                                          uint32_t k, uint64_t seed);
 
   uint32_t batches_per_epoch() const { return batches_per_epoch_; }
   uint32_t skipped_identities() const { return skipped_; }

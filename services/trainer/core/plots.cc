@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <map>
-
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
@@ -24,7 +23,8 @@ cv::Scalar ColourOf(size_t i) {
 absl::Status WritePng(const cv::Mat& bgr, const std::string& path) {
   std::vector<uchar> png;
   if (!cv::imencode(".png", bgr, png)) return absl::InternalError("PNG encoding failed");
-  return WriteFileAtomic(path, absl::string_view(reinterpret_cast<const char*>(png.data()), png.size()));
+  return WriteFileAtomic(path,
+                         absl::string_view(reinterpret_cast<const char*>(png.data()), png.size()));
 }
 
 }  // namespace
@@ -38,14 +38,16 @@ std::vector<cv::Point2f> PcaProject(const EmbeddingTable& t, const std::vector<s
   cv::Mat projected = pca.project(data);
   std::vector<cv::Point2f> out;
   for (int r = 0; r < projected.rows; ++r) {
-    out.emplace_back(projected.at<float>(r, 0), projected.cols > 1 ? projected.at<float>(r, 1) : 0.f);
+    out.emplace_back(projected.at<float>(r, 0),
+                     projected.cols > 1 ? projected.at<float>(r, 1) : 0.f);
   }
   return out;
 }
 
 absl::Status WritePcaPlot(const EmbeddingTable& t, const std::vector<cv::Mat>& thumbs,
                           const PcaPlotOptions& o, const std::string& path) {
-  if (t.size() < 3 || t.dim < 2) return absl::InvalidArgumentError("PCA plot needs 3 or more embeddings");
+  if (t.size() < 3 || t.dim < 2)
+    return absl::InvalidArgumentError("PCA plot needs 3 or more embeddings");
   if (o.thumbnails && thumbs.size() != t.size()) {
     return absl::InvalidArgumentError("PCA plot: one thumbnail per embedding is needed");
   }
@@ -78,7 +80,8 @@ absl::Status WritePcaPlot(const EmbeddingTable& t, const std::vector<cv::Mat>& t
     const cv::Point c = at(pts[i]);
     if (o.thumbnails) {
       cv::Mat small, bgr;
-      cv::resize(thumbs[rows[i]], small, cv::Size(o.thumbnail_size, o.thumbnail_size), 0, 0, cv::INTER_AREA);
+      cv::resize(thumbs[rows[i]], small, cv::Size(o.thumbnail_size, o.thumbnail_size), 0, 0,
+                 cv::INTER_AREA);
       cv::cvtColor(small, bgr, cv::COLOR_RGB2BGR);
       const int h = o.thumbnail_size / 2;
       cv::Rect r(c.x - h, c.y - h, o.thumbnail_size, o.thumbnail_size);
@@ -91,8 +94,11 @@ absl::Status WritePcaPlot(const EmbeddingTable& t, const std::vector<cv::Mat>& t
       cv::circle(canvas, c, 6, ColourOf(colour[i]), cv::FILLED, cv::LINE_AA);
     }
   }
-  cv::putText(canvas, absl::StrCat("PCA of embeddings: ", std::min<size_t>(order.size(), o.max_dogs), " dogs, ", rows.size(), " photos"),
-              cv::Point(margin, 30), cv::FONT_HERSHEY_SIMPLEX, 0.7, cv::Scalar(0, 0, 0), 1, cv::LINE_AA);
+  cv::putText(canvas,
+              absl::StrCat("PCA of embeddings: ", std::min<size_t>(order.size(), o.max_dogs),
+                           " dogs, ", rows.size(), " photos"),
+              cv::Point(margin, 30), cv::FONT_HERSHEY_SIMPLEX, 0.7, cv::Scalar(0, 0, 0), 1,
+              cv::LINE_AA);
   return WritePng(canvas, path);
 }
 
@@ -102,7 +108,8 @@ absl::Status WriteRocPlot(const std::vector<RocPoint>& roc, double auc, const st
   const int margin = 70, span = size - 2 * margin;
   cv::Mat canvas(size, size, CV_8UC3, cv::Scalar(255, 255, 255));
   auto at = [&](double far, double tar) {
-    return cv::Point(margin + static_cast<int>(far * span), size - margin - static_cast<int>(tar * span));
+    return cv::Point(margin + static_cast<int>(far * span),
+                     size - margin - static_cast<int>(tar * span));
   };
   cv::rectangle(canvas, at(0, 1), at(1, 0), cv::Scalar(0, 0, 0), 1);
   cv::line(canvas, at(0, 0), at(1, 1), cv::Scalar(180, 180, 180), 1, cv::LINE_AA);
@@ -119,10 +126,11 @@ absl::Status WriteRocPlot(const std::vector<RocPoint>& roc, double auc, const st
   }
   cv::putText(canvas, "false accept rate", cv::Point(size / 2 - 80, size - 20),
               cv::FONT_HERSHEY_SIMPLEX, 0.6, cv::Scalar(0, 0, 0), 1, cv::LINE_AA);
-  cv::putText(canvas, "true accept rate", cv::Point(5, margin - 20), cv::FONT_HERSHEY_SIMPLEX,
-              0.6, cv::Scalar(0, 0, 0), 1, cv::LINE_AA);
-  cv::putText(canvas, absl::StrFormat("ROC, AUC = %.4f", auc), cv::Point(size / 2 - 40, size / 2 + 60),
-              cv::FONT_HERSHEY_SIMPLEX, 0.8, cv::Scalar(200, 80, 0), 2, cv::LINE_AA);
+  cv::putText(canvas, "true accept rate", cv::Point(5, margin - 20), cv::FONT_HERSHEY_SIMPLEX, 0.6,
+              cv::Scalar(0, 0, 0), 1, cv::LINE_AA);
+  cv::putText(canvas, absl::StrFormat("ROC, AUC = %.4f", auc),
+              cv::Point(size / 2 - 40, size / 2 + 60), cv::FONT_HERSHEY_SIMPLEX, 0.8,
+              cv::Scalar(200, 80, 0), 2, cv::LINE_AA);
   return WritePng(canvas, path);
 }
 

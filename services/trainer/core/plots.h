@@ -4,10 +4,9 @@
 #ifndef DOGSEARCH_SERVICES_TRAINER_CORE_PLOTS_H_
 #define DOGSEARCH_SERVICES_TRAINER_CORE_PLOTS_H_
 
+#include <opencv2/core.hpp>
 #include <string>
 #include <vector>
-
-#include <opencv2/core.hpp>
 
 #include "absl/status/status.h"
 #include "services/trainer/core/evaluation.h"
@@ -15,8 +14,8 @@
 namespace dogsearch::trainer {
 
 struct PcaPlotOptions {
-  int size = 900;       // Square canvas, pixels.
-  int max_dogs = 20;    // The dogs with the most photos are drawn (PCA fitted on them).
+  int size = 900;     // Square canvas, pixels.
+  int max_dogs = 20;  // The dogs with the most photos are drawn (PCA fitted on them).
   bool thumbnails = false;
   int thumbnail_size = 32;
 };
@@ -29,8 +28,8 @@ absl::Status WritePcaPlot(const EmbeddingTable& table, const std::vector<cv::Mat
 // The 2-D PCA coordinates of `rows` of the table (exposed for tests).
 std::vector<cv::Point2f> PcaProject(const EmbeddingTable& table, const std::vector<size_t>& rows);
 
-absl::Status WriteRocPlot(const std::vector<RocPoint>& roc, double auc,
-                          const std::string& png_path, int size = 700);
+absl::Status WriteRocPlot(const std::vector<RocPoint>& roc, double auc, const std::string& png_path,
+                          int size = 700);
 
 }  // namespace dogsearch::trainer
 

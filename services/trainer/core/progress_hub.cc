@@ -59,9 +59,8 @@ absl::StatusOr<ProgressHub::Snapshot> ProgressHub::WaitNewer(const std::string& 
                                                              absl::Duration timeout) {
   std::unique_lock<std::mutex> lock(mu_);
   if (!entries_.count(job_id)) return absl::NotFoundError(absl::StrCat("no job ", job_id));
-  const bool changed = cv_.wait_for(lock, absl::ToChronoMilliseconds(timeout), [&] {
-    return closed_ || entries_[job_id].version > after;
-  });
+  const bool changed = cv_.wait_for(lock, absl::ToChronoMilliseconds(timeout),
+                                    [&] { return closed_ || entries_[job_id].version > after; });
   if (closed_) return absl::UnavailableError("trainer shutting down");
   if (!changed) return absl::DeadlineExceededError("no change");
   return entries_[job_id];

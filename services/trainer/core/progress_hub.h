@@ -2,9 +2,10 @@
 // watcher gets the current progress at once, then every change it has not seen (a slow watcher
 // skips intermediate steps but always sees the newest state, and always the final one).
 // Thread-safe. Lock discipline: mu_ guards entries_ and closed_; cv_ is notified on every
-// Publish and on Close; it also guards running_jobs_. With a metrics registry, Publish also keeps the trainer's gauges (jobs
-// running; step, epoch, speed, loss and validation rank-1 of the job that published last) and
-// counts jobs reaching each final state; the metric objects are the registry's (thread-safe).
+// Publish and on Close; it also guards running_jobs_. With a metrics registry, Publish also keeps
+// the trainer's gauges (jobs running; step, epoch, speed, loss and validation rank-1 of the job
+// that published last) and counts jobs reaching each final state; the metric objects are the
+// registry's (thread-safe).
 #ifndef DOGSEARCH_SERVICES_TRAINER_CORE_PROGRESS_HUB_H_
 #define DOGSEARCH_SERVICES_TRAINER_CORE_PROGRESS_HUB_H_
 

@@ -28,9 +28,8 @@ absl::StatusOr<RunState> LoadRunState(const std::string& output_dir) {
   const std::string path = StateDir(output_dir) + "/" + kFile;
   absl::StatusOr<std::string> text = ReadFile(path, 1 << 16);
   if (!text.ok()) {
-    return absl::Status(text.status().code(),
-                        absl::StrCat("no resumable run in '", output_dir, "': ",
-                                     text.status().message()));
+    return absl::Status(text.status().code(), absl::StrCat("no resumable run in '", output_dir,
+                                                           "': ", text.status().message()));
   }
   std::map<std::string, std::string> kv;
   for (absl::string_view line : absl::StrSplit(*text, '\n', absl::SkipEmpty())) {

@@ -1,4 +1,3 @@
-#include "common/base/proto_json.h"
 #include "services/trainer/core/train_options.h"
 
 #include <google/protobuf/util/json_util.h>
@@ -6,6 +5,7 @@
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
+#include "common/base/proto_json.h"
 #include "common/base/status_macros.h"
 #include "common/model/checkpoint_manifest.h"
 #include "common/model/model_spec_proto.h"
@@ -41,7 +41,8 @@ absl::Status ValidateTrainOptions(const TrainOptions& o) {
     }
     const float max_margin = o.loss == LossKind::kArcFace ? 1.5f : 1.f;
     const float m = EffectiveHeadMargin(o);
-    if (!(m > 0 && m < max_margin)) return bad("head_margin ", m, " is outside (0, ", max_margin, ")");
+    if (!(m > 0 && m < max_margin))
+      return bad("head_margin ", m, " is outside (0, ", max_margin, ")");
     if (o.head_subcenters < 1 || o.head_subcenters > 16) {
       return bad("head_subcenters ", o.head_subcenters, " is outside 1..16");
     }
@@ -153,8 +154,8 @@ void ToTrainingConfig(const TrainOptions& o, pb::TrainingConfig* c) {
   c->set_seed(o.seed);
   c->set_threads(static_cast<uint32_t>(o.threads));
   c->set_loss(o.loss == LossKind::kArcFace   ? pb::LOSS_KIND_ARCFACE
-               : o.loss == LossKind::kCosFace ? pb::LOSS_KIND_COSFACE
-                                              : pb::LOSS_KIND_TRIPLET);
+              : o.loss == LossKind::kCosFace ? pb::LOSS_KIND_COSFACE
+                                             : pb::LOSS_KIND_TRIPLET);
   if (o.loss != LossKind::kTriplet) {
     c->set_head_scale(o.head_scale);
     c->set_head_margin(EffectiveHeadMargin(o));

@@ -44,14 +44,14 @@ struct TrainOptions {
   double gradient_clip_norm = 0;
   double validation_fraction = 0.1;
   uint64_t seed = 0;
-  int threads = 0;  // Intra-op threads; 0 = all cores.
+  int threads = 0;                // Intra-op threads; 0 = all cores.
   std::string parent_checkpoint;  // Checkpoint directory to fine-tune from ("" = scratch).
 
   // How it runs.
-  std::string output_dir;         // Run folder: checkpoints/, state/, metrics.jsonl.
-  std::string run_name = "run";   // Checkpoint versions are <run_name>-s<step>.
-  std::string device = "auto";    // "auto", "cpu", "cuda", "cuda:N".
-  bool resume = false;            // Continue the run saved in output_dir.
+  std::string output_dir;        // Run folder: checkpoints/, state/, metrics.jsonl.
+  std::string run_name = "run";  // Checkpoint versions are <run_name>-s<step>.
+  std::string device = "auto";   // "auto", "cpu", "cuda", "cuda:N".
+  bool resume = false;           // Continue the run saved in output_dir.
   int loader_threads = 1;
   int prefetch_batches = 4;
   AugmentOptions augment;

@@ -1,5 +1,7 @@
 #include "services/trainer/core/trainer.h"
 
+#include <torch/torch.h>
+
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -7,8 +9,6 @@
 #include <memory>
 #include <optional>
 #include <thread>
-
-#include <torch/torch.h>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -65,10 +65,11 @@ std::string StepJson(const StepReport& r) {
   return absl::StrFormat(
       "{\"type\":\"step\",\"epoch\":%d,\"step\":%d,\"loss\":%.6f,\"active_fraction\":%.4f,"
       "\"mean_positive\":%.4f,\"mean_negative\":%.4f,\"lr\":%.6g,\"triplets\":%d,"
-      "\"head_accuracy\":%.4f,\"step_s\":%.4f,\"data_wait_s\":%.4f,\"loss_s\":%.4f,\"images_per_s\":%.1f,"
+      "\"head_accuracy\":%.4f,\"step_s\":%.4f,\"data_wait_s\":%.4f,\"loss_s\":%.4f,\"images_per_"
+      "s\":%.1f,"
       "\"elapsed_s\":%.1f}",
-      r.epoch, r.step, r.loss, r.active_fraction, r.mean_positive, r.mean_negative,
-      r.learning_rate, r.triplets, r.head_accuracy, r.step_seconds, r.data_wait_seconds, r.loss_seconds,
+      r.epoch, r.step, r.loss, r.active_fraction, r.mean_positive, r.mean_negative, r.learning_rate,
+      r.triplets, r.head_accuracy, r.step_seconds, r.data_wait_seconds, r.loss_seconds,
       r.images_per_second, r.elapsed_seconds);
 }
 
@@ -81,11 +82,10 @@ std::string EpochJson(const EpochReport& r) {
       "\"full_gallery_top1\":%.4f,\"full_gallery_mrr\":%.4f,\"rank1_3_enrolled\":%.4f,"
       "\"dir_at_fpir_0.05\":%.4f,\"confidence_ece\":%.4f,"
       "\"threshold\":%.4f,\"checkpoint\":\"%s\",\"best\":%s}",
-      r.epoch, r.step, r.elapsed_seconds, r.validated ? "true" : "false",
-      m.verification_accuracy, m.verification_accuracy_std, m.roc_auc, m.tar_at_far_1e3,
-      m.rank1, m.recall_at_5, m.mean_average_precision, m.full_gallery_top1, m.full_gallery_mrr,
-      m.rank1_3_enrolled, m.dir_at_fpir_5e2, m.identification.confidence_ece, m.threshold,
-      r.checkpoint_version,
+      r.epoch, r.step, r.elapsed_seconds, r.validated ? "true" : "false", m.verification_accuracy,
+      m.verification_accuracy_std, m.roc_auc, m.tar_at_far_1e3, m.rank1, m.recall_at_5,
+      m.mean_average_precision, m.full_gallery_top1, m.full_gallery_mrr, m.rank1_3_enrolled,
+      m.dir_at_fpir_5e2, m.identification.confidence_ece, m.threshold, r.checkpoint_version,
       r.best ? "true" : "false");
 }
 
@@ -154,12 +154,16 @@ absl::Status TrainingRun::LoadData() {
   }
   const size_t failed = train_->failed() + (val_ ? val_->failed() : 0);
   if (failed > 0) {
-    DS_LOG(kWarning, "photos_skipped").Kv("count", failed).Kv("first_error", train_->failed() ? train_->first_error() : val_->first_error());
+    DS_LOG(kWarning, "photos_skipped")
+        .Kv("count", failed)
+        .Kv("first_error", train_->failed() ? train_->first_error() : val_->first_error());
   }
-  DS_ASSIGN_OR_RETURN(PkSampler sampler, PkSampler::Create(train_->photos_of(), o_.p, o_.k, o_.seed));
+  DS_ASSIGN_OR_RETURN(PkSampler sampler,
+                      PkSampler::Create(train_->photos_of(), o_.p, o_.k, o_.seed));
   sampler_.emplace(std::move(sampler));
   if (sampler_->skipped_identities() > 0) {
-    DS_LOG(kInfo, "identities_with_one_photo_not_sampled").Kv("count", sampler_->skipped_identities());
+    DS_LOG(kInfo, "identities_with_one_photo_not_sampled")
+        .Kv("count", sampler_->skipped_identities());
   }
   return absl::OkStatus();
 }
@@ -178,8 +182,8 @@ absl::Status TrainingRun::BuildModel() {
   } else {
     DS_ASSIGN_OR_RETURN(model::LoadedCheckpoint ckpt, model::LoadCheckpoint(from, device_));
     if (o_.resume && !(ckpt.manifest.model == o_.model)) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "checkpoint ", from, " has a different model spec than this run's options"));
+      return absl::FailedPreconditionError(
+          absl::StrCat("checkpoint ", from, " has a different model spec than this run's options"));
     }
     // Fine-tuning adopts the parent's architecture and input.
     o_.model = ckpt.manifest.model;
@@ -230,19 +234,20 @@ void TrainingRun::BuildOptimizer() {
     optimizer_ = std::make_unique<torch::optim::Adam>(
         params, torch::optim::AdamOptions(o_.learning_rate).weight_decay(o_.weight_decay));
   } else {
-    optimizer_ = std::make_unique<torch::optim::SGD>(
-        params, torch::optim::SGDOptions(o_.learning_rate)
-                    .momentum(0.9)
-                    .nesterov(true)
-                    .weight_decay(o_.weight_decay));
+    optimizer_ =
+        std::make_unique<torch::optim::SGD>(params, torch::optim::SGDOptions(o_.learning_rate)
+                                                        .momentum(0.9)
+                                                        .nesterov(true)
+                                                        .weight_decay(o_.weight_decay));
   }
 }
 
 absl::Status TrainingRun::Setup() {
   DS_RETURN_IF_ERROR(ValidateTrainOptions(o_));
   DS_ASSIGN_OR_RETURN(device_, model::ParseDevice(o_.device));
-  at::set_num_threads(o_.threads > 0 ? o_.threads
-                                     : static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
+  at::set_num_threads(o_.threads > 0
+                          ? o_.threads
+                          : static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
   torch::manual_seed(o_.seed);
   DS_RETURN_IF_ERROR(MakeDirs(CheckpointRoot(o_.output_dir)));
   if (!o_.resume && LoadRunState(o_.output_dir).ok()) {
@@ -272,7 +277,8 @@ absl::Status TrainingRun::Setup() {
 double TrainingRun::LearningRate(uint64_t step, double elapsed) const {
   double progress = 0;
   if (o_.epochs > 0) {
-    progress = static_cast<double>(step) / (static_cast<double>(o_.epochs) * sampler_->batches_per_epoch());
+    progress = static_cast<double>(step) /
+               (static_cast<double>(o_.epochs) * sampler_->batches_per_epoch());
   }
   if (o_.time_budget_seconds > 0) progress = std::max(progress, elapsed / o_.time_budget_seconds);
   progress = std::clamp(progress, 0.0, 1.0);
@@ -286,8 +292,8 @@ StepReport TrainingRun::Step(const LoadedBatch& batch, uint64_t step, double ela
   const model::InputSpec& in = o_.model.input;
   torch::Tensor x = torch::from_blob(const_cast<float*>(batch.pixels.data()),
                                      {n, 3, int64_t{in.height}, int64_t{in.width}});
-  torch::Tensor labels = torch::from_blob(const_cast<int32_t*>(batch.batch.labels.data()), {n},
-                                          torch::kInt32);
+  torch::Tensor labels =
+      torch::from_blob(const_cast<int32_t*>(batch.batch.labels.data()), {n}, torch::kInt32);
   if (device_.is_cuda()) {
     x = x.pin_memory().to(device_, /*non_blocking=*/true);
     labels = labels.pin_memory().to(device_, /*non_blocking=*/true);
@@ -333,8 +339,8 @@ torch::Tensor TrainingRun::Loss(const torch::Tensor& emb, const torch::Tensor& l
   return m.loss;
 }
 
-absl::StatusOr<std::string> TrainingRun::Publish(const model::EvalMetrics& metrics,
-                                                 uint32_t epoch, uint64_t steps) {
+absl::StatusOr<std::string> TrainingRun::Publish(const model::EvalMetrics& metrics, uint32_t epoch,
+                                                 uint64_t steps) {
   model::CheckpointManifest m;
   m.version = absl::StrCat(o_.run_name, "-s", steps);
   m.model = o_.model;
@@ -501,7 +507,8 @@ absl::StatusOr<TrainResult> TrainingRun::Run() {
       rep.images_per_second = rate;
       rep.elapsed_seconds = prior + Since(start);
       const double steps_per_s = rate / batch.batch.photos.size();
-      double eta = o_.epochs > 0 ? (static_cast<double>(o_.epochs) * per_epoch - steps) / steps_per_s : 0;
+      double eta =
+          o_.epochs > 0 ? (static_cast<double>(o_.epochs) * per_epoch - steps) / steps_per_s : 0;
       if (o_.time_budget_seconds > 0) {
         const double left = o_.time_budget_seconds - rep.elapsed_seconds;
         eta = eta > 0 ? std::min(eta, left) : left;

@@ -36,13 +36,13 @@ struct StepReport {
   double loss = 0, active_fraction = 0, mean_positive = 0, mean_negative = 0;
   double learning_rate = 0;
   int64_t triplets = 0;
-  double head_accuracy = 0;       // Margin losses: share of the batch classified right.
-  double step_seconds = 0;        // Wall time of this step, data wait included.
-  double data_wait_seconds = 0;   // Blocked on the loader.
-  double loss_seconds = 0;        // Distance matrix + mining + loss (forward only).
-  double images_per_second = 0;   // Smoothed over recent steps.
-  double elapsed_seconds = 0;     // Training time of the run so far (resumes included).
-  double eta_seconds = 0;         // Until the epoch or time limit, whichever comes first.
+  double head_accuracy = 0;      // Margin losses: share of the batch classified right.
+  double step_seconds = 0;       // Wall time of this step, data wait included.
+  double data_wait_seconds = 0;  // Blocked on the loader.
+  double loss_seconds = 0;       // Distance matrix + mining + loss (forward only).
+  double images_per_second = 0;  // Smoothed over recent steps.
+  double elapsed_seconds = 0;    // Training time of the run so far (resumes included).
+  double eta_seconds = 0;        // Until the epoch or time limit, whichever comes first.
 };
 
 struct EpochReport {

@@ -13,7 +13,8 @@ struct Masks {
 Masks LabelMasks(const torch::Tensor& labels) {
   torch::Tensor l = labels.view({-1});
   torch::Tensor same = l.unsqueeze(1) == l.unsqueeze(0);
-  torch::Tensor eye = torch::eye(l.size(0), torch::TensorOptions().dtype(torch::kBool).device(l.device()));
+  torch::Tensor eye =
+      torch::eye(l.size(0), torch::TensorOptions().dtype(torch::kBool).device(l.device()));
   return Masks{same & ~eye, ~same};
 }
 
@@ -99,9 +100,9 @@ TripletLossResult TripletLoss(const torch::Tensor& embeddings, const torch::Tens
       r.loss = hinge.mean();
     }
   }
-  torch::Tensor stats =
-      torch::stack({active.to(d_ap.scalar_type()).mean(), d_ap.detach().mean(), d_an.detach().mean()})
-          .to(torch::kCPU, torch::kDouble);
+  torch::Tensor stats = torch::stack({active.to(d_ap.scalar_type()).mean(), d_ap.detach().mean(),
+                                      d_an.detach().mean()})
+                            .to(torch::kCPU, torch::kDouble);
   r.active_fraction = stats[0].item<double>();
   r.mean_positive = stats[1].item<double>();
   r.mean_negative = stats[2].item<double>();

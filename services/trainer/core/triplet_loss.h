@@ -20,7 +20,6 @@
 
 namespace dogsearch::trainer {
 
-
 struct TripletLossOptions {
   MiningKind mining = MiningKind::kSemiHard;
   float margin = 0.2f;

@@ -2,4 +2,5 @@
 // in its dogsearch_library(), so it may not include gRPC or generated service stubs, directly
 // or through a header it includes. Cores use protobuf messages at most; the gRPC adapters
 // (services, clients) declare the use.
-#error "dogsearch layering: a core library includes a gRPC header (see docs/ARCHITECTURE.md, Layering)"
+#error \
+    "dogsearch layering: a core library includes a gRPC header (see docs/ARCHITECTURE.md, Layering)"
