@@ -24,10 +24,11 @@ BUILD_PACKAGES=(
   openssl ca-certificates
   curl unzip
 )
-# Tests only: the web page's browser test (tests/web), the deployment checks (tests/deploy) and
+# Tests only: the formatting check (tools/check_format.sh), the web page's browser test (tests/web), the deployment checks (tests/deploy) and
 # the client libraries' tests (tests/clients: Debian's grpcio and protobuf for Python, and pip,
 # setuptools and wheel to install the Python client as a user would).
 TEST_PACKAGES=(
+  clang-format
   chromium fonts-dejavu-core
   docker-compose python3-yaml
   python3-grpcio python3-protobuf python3-pip python3-setuptools python3-wheel
