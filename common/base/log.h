@@ -61,9 +61,9 @@ class LogLine {
 
 }  // namespace dogsearch
 
-#define DS_LOG(level, event)                                     \
-  if (!::dogsearch::ShouldLog(::dogsearch::LogLevel::level)) {   \
-  } else                                                         \
+#define DS_LOG(level, event)                                   \
+  if (!::dogsearch::ShouldLog(::dogsearch::LogLevel::level)) { \
+  } else                                                       \
     ::dogsearch::LogLine(::dogsearch::LogLevel::level, event)
 
 #endif  // DOGSEARCH_COMMON_BASE_LOG_H_

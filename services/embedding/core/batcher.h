@@ -19,6 +19,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
@@ -88,8 +89,8 @@ class DynamicBatcher {
   const BatchObserver observer_;
   mutable std::mutex mu_;
   std::condition_variable cv_;
-  std::deque<BatchItem> queue_;
-  bool stopping_ = false;
+  std::deque<BatchItem> queue_ ABSL_GUARDED_BY(mu_);
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::vector<std::thread> workers_;
 };
 

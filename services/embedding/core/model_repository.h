@@ -22,6 +22,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "services/embedding/core/embedding_model.h"
@@ -81,15 +82,16 @@ class ModelRepository {
   const RepositoryOptions options_;
   mutable std::mutex mu_;
   std::condition_variable loaded_cv_;
-  std::map<std::string, ModelStatus> entries_;
-  std::string default_;
-  uint64_t ready_count_ = 0;
+  std::map<std::string, ModelStatus> entries_ ABSL_GUARDED_BY(mu_);
+  std::string default_ ABSL_GUARDED_BY(mu_);
+  uint64_t ready_count_ ABSL_GUARDED_BY(mu_) = 0;
   // Versions whose load finished AND whose on_change has run: WaitUntilLoaded returns only
   // then, so a caller told "READY" also sees the health and metrics that follow from it.
-  std::set<std::string> announced_;
+  std::set<std::string> announced_ ABSL_GUARDED_BY(mu_);
   std::condition_variable work_cv_;
-  std::deque<std::pair<std::string, bool>> pending_;  // (version, make_default) to load.
-  bool stopping_ = false;
+  std::deque<std::pair<std::string, bool>> pending_
+      ABSL_GUARDED_BY(mu_);  // (version, make_default) to load.
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::thread loader_thread_;  // Last member: starts after everything it uses.
 };
 

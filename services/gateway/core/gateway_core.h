@@ -124,7 +124,7 @@ class GatewayCore {
 
   std::mutex mu_;
   std::condition_variable cv_;
-  bool stopping_ = false;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::thread supervisor_;
   // Set once by SetRolloutReporter; read by GetModelStatus.
   mutable std::mutex rollout_mu_;

@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "common/model/checkpoint_manifest.h"
 #include "dogsearch/v1/model.pb.h"
 
@@ -71,8 +72,8 @@ class ServingState {
 
  private:
   mutable std::mutex mu_;
-  TargetPtr serving_;
-  TargetPtr staging_;
+  TargetPtr serving_ ABSL_GUARDED_BY(mu_);
+  TargetPtr staging_ ABSL_GUARDED_BY(mu_);
   std::mutex write_mu_;
 };
 

@@ -26,6 +26,7 @@
 #include <string>
 #include <thread>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "dogsearch/v1/dogsearch.pb.h"
 #include "services/gateway/core/options.h"
@@ -76,10 +77,11 @@ class Upgrader {
 
   mutable std::mutex mu_;
   std::condition_variable cv_;
-  v1::UpgradeProgress progress_;
-  bool running_ = false;
-  bool retiring_ = false;  // Waiting out the grace period before retiring the old version.
-  bool stopping_ = false;
+  v1::UpgradeProgress progress_ ABSL_GUARDED_BY(mu_);
+  bool running_ ABSL_GUARDED_BY(mu_) = false;
+  bool retiring_ ABSL_GUARDED_BY(mu_) =
+      false;  // Waiting out the grace period before retiring the old version.
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::thread worker_;
 };
 

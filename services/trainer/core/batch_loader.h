@@ -17,6 +17,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "services/trainer/core/augment.h"
 #include "services/trainer/core/photo_cache.h"
 #include "services/trainer/core/pk_sampler.h"
@@ -58,10 +59,10 @@ class BatchLoader {
 
   std::mutex mu_;
   std::condition_variable work_cv_, ready_cv_;
-  uint64_t next_claim_ = 0;
-  uint64_t consumed_ = 0;
-  std::map<uint64_t, LoadedBatch> ready_;
-  bool stopping_ = false;
+  uint64_t next_claim_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t consumed_ ABSL_GUARDED_BY(mu_) = 0;
+  std::map<uint64_t, LoadedBatch> ready_ ABSL_GUARDED_BY(mu_);
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::vector<std::thread> workers_;
 };
 

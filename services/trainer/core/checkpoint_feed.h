@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "dogsearch/v1/trainer.pb.h"
@@ -58,9 +59,9 @@ class CheckpointFeed {
   const std::string root_;
   mutable std::mutex mu_;
   std::condition_variable cv_;
-  std::vector<::dogsearch::v1::CheckpointEvent> events_;
-  std::string promoted_;
-  bool closed_ = false;
+  std::vector<::dogsearch::v1::CheckpointEvent> events_ ABSL_GUARDED_BY(mu_);
+  std::string promoted_ ABSL_GUARDED_BY(mu_);
+  bool closed_ ABSL_GUARDED_BY(mu_) = false;
 };
 
 // The job that wrote a version named "<job id>-s<step>" ("" for other names).

@@ -24,6 +24,7 @@
 #include <string>
 #include <thread>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "dogsearch/v1/trainer.pb.h"
 #include "services/trainer/core/job_store.h"
@@ -84,10 +85,10 @@ class JobManager {
 
   std::mutex mu_;
   std::condition_variable cv_;
-  std::deque<std::string> queue_;  // Job ids, oldest first.
-  std::string running_;
+  std::deque<std::string> queue_ ABSL_GUARDED_BY(mu_);  // Job ids, oldest first.
+  std::string running_ ABSL_GUARDED_BY(mu_);
   std::atomic<bool> cancel_running_{false};
-  bool stopping_ = false;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::thread worker_;
 };
 

@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "dogsearch/v1/trainer.pb.h"
 
@@ -43,8 +44,8 @@ class JobStore {
 
   const std::string root_;
   mutable std::mutex mu_;
-  std::map<std::string, ::dogsearch::v1::Job> jobs_;
-  std::vector<std::string> interrupted_;
+  std::map<std::string, ::dogsearch::v1::Job> jobs_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::string> interrupted_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace dogsearch::trainer

@@ -15,6 +15,7 @@
 #include <string>
 #include <utility>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "common/metrics/metrics.h"
@@ -60,9 +61,10 @@ class ProgressHub {
 
   std::mutex mu_;
   std::condition_variable cv_;
-  std::map<std::string, Snapshot> entries_;
-  int running_jobs_ = 0;  // Entries whose state is RUNNING (kept only with a registry).
-  bool closed_ = false;
+  std::map<std::string, Snapshot> entries_ ABSL_GUARDED_BY(mu_);
+  int running_jobs_ ABSL_GUARDED_BY(mu_) =
+      0;  // Entries whose state is RUNNING (kept only with a registry).
+  bool closed_ ABSL_GUARDED_BY(mu_) = false;
 };
 
 }  // namespace dogsearch::trainer

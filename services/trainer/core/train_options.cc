@@ -88,18 +88,6 @@ absl::Status ValidateTrainOptions(const TrainOptions& o) {
   return absl::OkStatus();
 }
 
-const char* MiningName(MiningKind m) {
-  switch (m) {
-    case MiningKind::kBatchHard:
-      return "batch_hard";
-    case MiningKind::kSemiHard:
-      return "semi_hard";
-    case MiningKind::kBatchAll:
-      return "batch_all";
-  }
-  return "?";
-}
-
 const char* LossName(LossKind loss) {
   switch (loss) {
     case LossKind::kTriplet:

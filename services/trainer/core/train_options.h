@@ -70,7 +70,6 @@ absl::Status ApplyTrainingConfig(const ::dogsearch::v1::TrainingConfig& config,
                                  TrainOptions* options);
 std::string TrainingConfigJson(const TrainOptions& options);
 
-const char* MiningName(MiningKind mining);
 const char* LossName(LossKind loss);
 absl::StatusOr<LossKind> ParseLoss(const std::string& name);
 // head_margin with its default filled in.
