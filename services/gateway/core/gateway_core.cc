@@ -18,18 +18,20 @@ GatewayCore::~GatewayCore() { Stop(); }
 
 void GatewayCore::Start() {
   std::lock_guard<std::mutex> lock(mu_);
-  if (supervisor_.joinable() || stopping_) return;
-  supervisor_ = std::thread([this] { Supervise(); });
+  if (supervisor_ || stopping_) return;
+  supervisor_ = std::make_unique<PeriodicThread>(
+      options_.supervise_interval, [this] { SuperviseOnce(); }, PeriodicThread::FirstRun::kNow);
 }
 
 void GatewayCore::Stop() {
+  std::unique_ptr<PeriodicThread> supervisor;
   {
     std::lock_guard<std::mutex> lock(mu_);
     stopping_ = true;
+    supervisor = std::move(supervisor_);
   }
   cancel_ = true;
-  cv_.notify_all();
-  if (supervisor_.joinable()) supervisor_.join();
+  if (supervisor) supervisor->Stop();  // Joins after a pass in progress returns.
   upgrader_->Stop();
 }
 
@@ -92,36 +94,26 @@ absl::Status GatewayCore::RebuildIfLost(const ModelTarget& serving) {
   return upgrader_->Start(serving.version, /*rebuild=*/true).status();
 }
 
-void GatewayCore::Supervise() {
-  bool resumed = false;
-  absl::Status last = absl::OkStatus();
-  while (true) {
-    TargetPtr serving = state_.serving();
-    absl::Status s;
-    if (!serving) {
-      s = RestoreServing();
-    } else {
-      // The embedding service may have restarted without our pinned version: load it again.
-      auto info =
-          deps_.embedding->GetModel(serving->version, absl::Now() + options_.backend_timeout);
-      if (!info.ok() && absl::IsNotFound(info.status())) {
-        s = PrepareModel(deps_.embedding, serving->version, options_.setup, &cancel_).status();
-      }
-      if (s.ok() && resumed) s = RebuildIfLost(*serving);
+void GatewayCore::SuperviseOnce() {
+  TargetPtr serving = state_.serving();
+  absl::Status s;
+  if (!serving) {
+    s = RestoreServing();
+  } else {
+    // The embedding service may have restarted without our pinned version: load it again.
+    auto info = deps_.embedding->GetModel(serving->version, absl::Now() + options_.backend_timeout);
+    if (!info.ok() && absl::IsNotFound(info.status())) {
+      s = PrepareModel(deps_.embedding, serving->version, options_.setup, &cancel_).status();
     }
-    if (!s.ok() && s.ToString() != last.ToString()) {
-      DS_LOG(kWarning, "gateway_supervisor").Kv("status", s);
-    }
-    last = s;
-    if (state_.serving() && !resumed) {
-      resumed = true;
-      upgrader_->ResumeIfInterrupted();
-    }
-    std::unique_lock<std::mutex> lock(mu_);
-    if (cv_.wait_for(lock, absl::ToChronoNanoseconds(options_.supervise_interval),
-                     [this] { return stopping_; })) {
-      return;
-    }
+    if (s.ok() && supervised_resumed_) s = RebuildIfLost(*serving);
+  }
+  if (!s.ok() && s.ToString() != supervised_last_.ToString()) {
+    DS_LOG(kWarning, "gateway_supervisor").Kv("status", s);
+  }
+  supervised_last_ = s;
+  if (state_.serving() && !supervised_resumed_) {
+    supervised_resumed_ = true;
+    upgrader_->ResumeIfInterrupted();
   }
 }
 

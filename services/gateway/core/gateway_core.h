@@ -12,7 +12,7 @@
 // Threading: every public method is thread-safe. A supervisor thread (Start/Stop) restores or
 // bootstraps the serving model, reloads it into the embedding service when that restarted,
 // resumes an upgrade interrupted by a restart, and rebuilds the gallery's collection from the
-// stored photos when the index has lost it. mu_ guards stopping_ (cv_ wakes the supervisor).
+// stored photos when the index has lost it. mu_ guards stopping_ and the supervisor thread.
 #ifndef DOGSEARCH_SERVICES_GATEWAY_CORE_GATEWAY_CORE_H_
 #define DOGSEARCH_SERVICES_GATEWAY_CORE_GATEWAY_CORE_H_
 
@@ -25,6 +25,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "common/base/periodic_thread.h"
 #include "dogsearch/v1/dogsearch.pb.h"
 #include "services/gateway/core/options.h"
 #include "services/gateway/core/serving_state.h"
@@ -103,7 +104,9 @@ class GatewayCore {
                                     absl::string_view label, absl::Time deadline);
   v1::Dog ToProto(const DogRow& row) const;
 
-  void Supervise();
+  // One pass of the supervisor (on its PeriodicThread): restore or re-pin the serving model,
+  // rebuild a lost collection, resume an interrupted upgrade once serving.
+  void SuperviseOnce();
   absl::Status RestoreServing();
   // Starts a rebuild of the serving collection when the index no longer has it.
   absl::Status RebuildIfLost(const ModelTarget& serving);
@@ -123,9 +126,11 @@ class GatewayCore {
   absl::Time gallery_counted_ ABSL_GUARDED_BY(gallery_mu_) = absl::InfinitePast();
 
   std::mutex mu_;
-  std::condition_variable cv_;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
-  std::thread supervisor_;
+  std::unique_ptr<PeriodicThread> supervisor_ ABSL_GUARDED_BY(mu_);
+  // The supervisor thread's own state (touched by SuperviseOnce only).
+  bool supervised_resumed_ = false;
+  absl::Status supervised_last_;
   // Set once by SetRolloutReporter; read by GetModelStatus.
   mutable std::mutex rollout_mu_;
   std::function<v1::Rollout()> rollout_ ABSL_GUARDED_BY(rollout_mu_);

@@ -39,8 +39,9 @@ std::string FrameRecord(RecordType type, absl::string_view payload) {
 
 Wal::Wal(std::string path, int fd, uint64_t size, const WalOptions& options)
     : path_(std::move(path)), fd_(fd), options_(options), size_(size) {
-  if (options_.policy == SyncPolicy::kInterval)
-    syncer_ = std::thread([this] { IntervalSyncLoop(); });
+  if (options_.policy == SyncPolicy::kInterval) {
+    syncer_ = std::make_unique<PeriodicThread>(options_.interval, [this] { IntervalSync(); });
+  }
 }
 
 absl::StatusOr<std::unique_ptr<Wal>> Wal::Create(const std::string& path, uint64_t first_sequence,
@@ -68,12 +69,7 @@ absl::StatusOr<std::unique_ptr<Wal>> Wal::OpenForAppend(const std::string& path,
 }
 
 Wal::~Wal() {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    stopping_ = true;
-  }
-  cv_.notify_all();
-  if (syncer_.joinable()) syncer_.join();
+  if (syncer_) syncer_->Stop();
   (void)Sync();
   ::close(fd_);
 }
@@ -130,18 +126,14 @@ absl::Status Wal::FlushUpTo(uint64_t ticket, bool force_sync) {
   }
 }
 
-void Wal::IntervalSyncLoop() {
+void Wal::IntervalSync() {
   std::unique_lock<std::mutex> lock(mu_);
-  while (!stopping_) {
-    cv_.wait_for(lock, absl::ToChronoNanoseconds(options_.interval));
-    if (stopping_) break;
-    const uint64_t target = written_;
-    if (synced_ >= target) continue;
-    lock.unlock();
-    const bool ok = ::fdatasync(fd_) == 0;
-    lock.lock();
-    if (ok && target > synced_) synced_ = target;
-  }
+  const uint64_t target = written_;
+  if (synced_ >= target) return;
+  lock.unlock();
+  const bool ok = ::fdatasync(fd_) == 0;
+  lock.lock();
+  if (ok && target > synced_) synced_ = target;
 }
 
 uint64_t Wal::bytes() const {

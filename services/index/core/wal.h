@@ -27,6 +27,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "common/base/periodic_thread.h"
 #include "services/index/core/log_format.h"
 #include "services/index/core/types.h"
 
@@ -67,7 +68,8 @@ class Wal {
  private:
   Wal(std::string path, int fd, uint64_t size, const WalOptions& options);
   absl::Status FlushUpTo(uint64_t ticket, bool force_sync);
-  void IntervalSyncLoop();
+  // One pass of the kInterval syncer (its PeriodicThread): fdatasync what was written.
+  void IntervalSync();
 
   const std::string path_;
   const int fd_;
@@ -82,8 +84,7 @@ class Wal {
   bool writing_ ABSL_GUARDED_BY(mu_) = false;   // A leader is doing I/O.
   absl::Status failed_ ABSL_GUARDED_BY(mu_);
   uint64_t size_ ABSL_GUARDED_BY(mu_) = 0;
-  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
-  std::thread syncer_;  // kInterval only.
+  std::unique_ptr<PeriodicThread> syncer_;  // kInterval only; last: it calls IntervalSync.
 };
 
 // Frames one record (exposed for tests that build WAL files by hand).
