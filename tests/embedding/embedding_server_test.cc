@@ -10,6 +10,7 @@
 #include "dogsearch/v1/embedding.grpc.pb.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "gtest/gtest.h"
+#include "tests/testing/eventually.h"
 #include "tests/testing/random_checkpoints.h"
 #include "tests/testing/subprocess.h"
 #include "tests/testing/temp_dir.h"
@@ -60,11 +61,11 @@ TEST(EmbeddingServerTest, ServesTheNewestCheckpointWatchesForNewOnesAndStopsOnSi
   EXPECT_EQ(resp.embeddings(0).values_size(), 32);
 
   Publish(dir.path(), "newest", 300);  // Dropped in while serving: the watcher takes it.
-  for (int i = 0; i < 600; ++i) {
-    ASSERT_TRUE(embed(&resp).ok());
-    if (resp.model_version() == "newest") break;
-    absl::SleepFor(absl::Milliseconds(50));
-  }
+  grpc::Status embedded;
+  (void)dogsearch::testing::Eventually(
+      [&] { return !(embedded = embed(&resp)).ok() || resp.model_version() == "newest"; },
+      absl::Seconds(30), absl::Milliseconds(50));
+  ASSERT_TRUE(embedded.ok()) << embedded.error_message();
   EXPECT_EQ(resp.model_version(), "newest");
 
   (*server)->Kill(SIGTERM);

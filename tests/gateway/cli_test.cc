@@ -191,10 +191,13 @@ TEST_F(CliTest, EverySubcommandAndTheRetrainPromoteLoop) {
   EXPECT_NE(final_status.out.find("SUCCEEDED (base -> " + trained + ")"), std::string::npos)
       << final_status.out;
   // The gateway follows the trainer: the promoted version next to the served one, converged.
-  for (int i = 0; i < 150 && final_status.out.find("(converged)") == std::string::npos; ++i) {
-    absl::SleepFor(absl::Milliseconds(100));
-    final_status = Cli({"status"});
-  }
+  (void)dogsearch::testing::Eventually(
+      [&] {
+        if (final_status.out.find("(converged)") != std::string::npos) return true;
+        final_status = Cli({"status"});
+        return final_status.out.find("(converged)") != std::string::npos;
+      },
+      absl::Seconds(15), absl::Milliseconds(100));
   EXPECT_NE(final_status.out.find("Trainer promotes: " + trained + " (converged)"),
             std::string::npos)
       << final_status.out;

@@ -75,11 +75,12 @@ class GatewayCoreTest : public ::testing::Test {
   }
   v1::UpgradeProgress WaitUpgrade() {
     v1::UpgradeProgress p;
-    for (int i = 0; i < 1000; ++i) {
-      p = core_->GetModelStatus().upgrade();
-      if (p.state() == v1::UPGRADE_STATE_SUCCEEDED || p.state() == v1::UPGRADE_STATE_FAILED) break;
-      absl::SleepFor(absl::Milliseconds(10));
-    }
+    (void)dogsearch::testing::Eventually(
+        [&] {
+          p = core_->GetModelStatus().upgrade();
+          return p.state() == v1::UPGRADE_STATE_SUCCEEDED || p.state() == v1::UPGRADE_STATE_FAILED;
+        },
+        absl::Seconds(10));
     return p;
   }
 
@@ -473,11 +474,9 @@ TEST_F(GatewayCoreTest, RestartMidUpgradeResumesFromTheCursor) {
   ASSERT_TRUE(core_->StartModelUpgrade(up).ok());
   // Stop the gateway part-way through re-embedding.
   uint64_t done = 0;
-  for (int i = 0; i < 500; ++i) {
-    done = core_->GetModelStatus().upgrade().photos_done();
-    if (done >= 10) break;
-    absl::SleepFor(absl::Milliseconds(5));
-  }
+  (void)dogsearch::testing::Eventually(
+      [&] { return (done = core_->GetModelStatus().upgrade().photos_done()) >= 10; },
+      absl::Milliseconds(2500), absl::Milliseconds(5));
   core_->Stop();
   const v1::UpgradeProgress interrupted = core_->GetModelStatus().upgrade();
   EXPECT_EQ(interrupted.state(), v1::UPGRADE_STATE_REEMBEDDING);
@@ -501,11 +500,12 @@ TEST_F(GatewayCoreTest, AGalleryCollectionTheIndexLostIsRebuiltFromTheStoredPhot
   index_.Wipe();
   EXPECT_FALSE(Search(3, 5).ok());  // NOT_FOUND from the index until the rebuild starts.
   v1::UpgradeProgress p;
-  for (int i = 0; i < 500; ++i) {
-    p = core_->GetModelStatus().upgrade();
-    if (p.state() == v1::UPGRADE_STATE_SUCCEEDED) break;
-    absl::SleepFor(absl::Milliseconds(10));
-  }
+  (void)dogsearch::testing::Eventually(
+      [&] {
+        p = core_->GetModelStatus().upgrade();
+        return p.state() == v1::UPGRADE_STATE_SUCCEEDED;
+      },
+      absl::Seconds(5));
   EXPECT_EQ(p.state(), v1::UPGRADE_STATE_SUCCEEDED) << p.state_reason();
   EXPECT_EQ(p.from_version(), "v1");
   EXPECT_EQ(p.to_version(), "v1");
@@ -619,11 +619,9 @@ class RolloutTest : public GatewayCoreTest {
   // Steps (as the reconciler's thread would, every 10 ms here) until converged or 10 s.
   rollout::RolloutStatus StepUntilConverged() {
     rollout::RolloutStatus s;
-    for (int i = 0; i < 1000; ++i) {
-      s = reconciler_->Step();
-      if (s.state == rollout::RolloutState::kConverged) break;
-      absl::SleepFor(absl::Milliseconds(10));
-    }
+    (void)dogsearch::testing::Eventually(
+        [&] { return (s = reconciler_->Step()).state == rollout::RolloutState::kConverged; },
+        absl::Seconds(10));
     return s;
   }
 

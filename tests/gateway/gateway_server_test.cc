@@ -116,12 +116,13 @@ class GatewayServerTest : public ::testing::Test {
   // Polls (up to 60 s) until the latest upgrade has SUCCEEDED or FAILED.
   v1::ModelStatus WaitForUpgradeEnd() {
     v1::ModelStatus st;
-    for (int i = 0; i < 600; ++i) {
-      st = Status();
-      const auto s = st.upgrade().state();
-      if (s == v1::UPGRADE_STATE_SUCCEEDED || s == v1::UPGRADE_STATE_FAILED) break;
-      absl::SleepFor(absl::Milliseconds(100));
-    }
+    (void)dogsearch::testing::Eventually(
+        [&] {
+          st = Status();
+          const auto s = st.upgrade().state();
+          return s == v1::UPGRADE_STATE_SUCCEEDED || s == v1::UPGRADE_STATE_FAILED;
+        },
+        absl::Seconds(60), absl::Milliseconds(100));
     return st;
   }
   v1::ModelStatus Status() {
@@ -193,12 +194,14 @@ TEST_F(GatewayServerTest, EnrollSearchVerifyOverGrpc) {
     auto health = grpc::health::v1::Health::NewStub(
         *rpc::CreateChannel(absl::StrCat("127.0.0.1:", grpc_port_), {}));
     grpc::health::v1::HealthCheckResponse h;
-    for (int i = 0; i < 50 && h.status() != h.SERVING; ++i) {
-      grpc::ClientContext ctx;
-      rpc::PrepareContext(&ctx, {});
-      (void)health->Check(&ctx, grpc::health::v1::HealthCheckRequest(), &h);
-      absl::SleepFor(absl::Milliseconds(100));
-    }
+    (void)dogsearch::testing::Eventually(
+        [&] {
+          grpc::ClientContext ctx;
+          rpc::PrepareContext(&ctx, {});
+          (void)health->Check(&ctx, grpc::health::v1::HealthCheckRequest(), &h);
+          return h.status() == h.SERVING;
+        },
+        absl::Seconds(5), absl::Milliseconds(100));
     EXPECT_EQ(h.status(), grpc::health::v1::HealthCheckResponse::SERVING);
   }
   EXPECT_EQ(Enroll(1, 2, /*with_token=*/false).error_code(), grpc::StatusCode::UNAUTHENTICATED);
@@ -371,10 +374,8 @@ TEST_F(GatewayServerTest, EmbeddingDownFailsFastAndRecoversWithoutGatewayRestart
             << absl::FormatDuration(absl::Now() - t0) << "\n";
   StartEmbedding(absl::StrCat("127.0.0.1:", port));
   grpc::Status back = grpc::Status::CANCELLED;
-  for (int i = 0; i < 100 && !back.ok(); ++i) {
-    back = Search(PhotoOf(1, 0), &r);
-    if (!back.ok()) absl::SleepFor(absl::Milliseconds(200));
-  }
+  (void)dogsearch::testing::Eventually([&] { return (back = Search(PhotoOf(1, 0), &r)).ok(); },
+                                       absl::Seconds(20), absl::Milliseconds(200));
   ASSERT_TRUE(back.ok()) << back.error_message();
   EXPECT_EQ(r.matches(0).dog_id(), "dog1");
 }
@@ -433,11 +434,9 @@ TEST_F(GatewayServerTest, UpgradeWhileEightClientsSearch) {
   EXPECT_EQ(versions, (std::set<std::string>{"m1", "m2"}));
   // The old collection and model are retired after the 1 s grace period.
   std::vector<std::string> names;
-  for (int i = 0; i < 100; ++i) {
-    names = Collections();
-    if (names == std::vector<std::string>{"gallery__m2"}) break;
-    absl::SleepFor(absl::Milliseconds(100));
-  }
+  (void)dogsearch::testing::Eventually(
+      [&] { return (names = Collections()) == std::vector<std::string>{"gallery__m2"}; },
+      absl::Seconds(10), absl::Milliseconds(100));
   EXPECT_EQ(names, std::vector<std::string>{"gallery__m2"});
   // A restarted gateway keeps serving the upgraded gallery.
   StartGateway();
@@ -525,10 +524,8 @@ TEST_F(GatewayServerTest, IndexShardsSpreadTheGalleryAndSurviveARestart) {
   again[1] = absl::StrCat("--address=127.0.0.1:", second_port);
   second = StartServer(again, "index listening on port", &second_port);
   grpc::Status back = grpc::Status::CANCELLED;
-  for (int i = 0; i < 100 && !back.ok(); ++i) {
-    back = Search(PhotoOf(3, 1), &r);
-    if (!back.ok()) absl::SleepFor(absl::Milliseconds(200));
-  }
+  (void)dogsearch::testing::Eventually([&] { return (back = Search(PhotoOf(3, 1), &r)).ok(); },
+                                       absl::Seconds(20), absl::Milliseconds(200));
   ASSERT_TRUE(back.ok()) << back.error_message();
   EXPECT_EQ(r.matches(0).dog_id(), "dog3");
   EXPECT_EQ(count_on(second_port), on_second);
@@ -594,12 +591,13 @@ TEST_F(GatewayServerTest, GatewayKilledMidUpgradeResumesAfterRestart) {
   StartGateway({"--reembed_batch=1"});
   ASSERT_TRUE(StartUpgrade("m2").ok());
   v1::ModelStatus st;
-  for (int i = 0; i < 2000; ++i) {
-    st = Status();
-    if (st.upgrade().photos_done() >= 10 || st.upgrade().state() == v1::UPGRADE_STATE_SUCCEEDED)
-      break;
-    absl::SleepFor(absl::Milliseconds(2));
-  }
+  (void)dogsearch::testing::Eventually(
+      [&] {
+        st = Status();
+        return st.upgrade().photos_done() >= 10 ||
+               st.upgrade().state() == v1::UPGRADE_STATE_SUCCEEDED;
+      },
+      absl::Seconds(4), absl::Milliseconds(2));
   gateway_->Kill(SIGKILL);
   gateway_->Wait();
   ASSERT_EQ(st.upgrade().state(), v1::UPGRADE_STATE_REEMBEDDING)

@@ -182,11 +182,12 @@ TEST_F(GatewayServiceTest, ConcurrentClientsOnBothDoorsDuringAnUpgrade) {
   up.set_version("v2");
   ASSERT_TRUE(core_->StartModelUpgrade(up).ok());
   v1::UpgradeProgress p;
-  for (int i = 0; i < 1000; ++i) {
-    p = core_->GetModelStatus().upgrade();
-    if (p.state() == v1::UPGRADE_STATE_SUCCEEDED || p.state() == v1::UPGRADE_STATE_FAILED) break;
-    absl::SleepFor(absl::Milliseconds(10));
-  }
+  (void)dogsearch::testing::Eventually(
+      [&] {
+        p = core_->GetModelStatus().upgrade();
+        return p.state() == v1::UPGRADE_STATE_SUCCEEDED || p.state() == v1::UPGRADE_STATE_FAILED;
+      },
+      absl::Seconds(10));
   absl::SleepFor(absl::Milliseconds(100));
   stop = true;
   for (auto& t : clients) t.join();

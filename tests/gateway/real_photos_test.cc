@@ -20,6 +20,7 @@
 #include "common/rpc/channel.h"
 #include "dogsearch/v1/dogsearch.grpc.pb.h"
 #include "gtest/gtest.h"
+#include "tests/testing/eventually.h"
 #include "tests/testing/subprocess.h"
 #include "tests/testing/temp_dir.h"
 
@@ -66,13 +67,14 @@ struct Stack {
                      absl::StrCat("--index_address=127.0.0.1:", index_port), "--log_level=warning"},
                     "gateway listening on port", &gateway_port);
     gateway = absl::StrCat("127.0.0.1:", gateway_port);
-    int code = 0;
-    for (int i = 0; i < 300; ++i) {
-      const std::string status =
-          RunCommand(absl::StrCat(DOGSEARCH_CLI_PATH, " --gateway=", gateway, " status"), &code);
-      if (status.find("Serving model: (none") == std::string::npos && code == 0) break;
-      absl::SleepFor(absl::Milliseconds(100));
-    }
+    (void)dogsearch::testing::Eventually(
+        [&] {
+          int code = 0;
+          const std::string status = RunCommand(
+              absl::StrCat(DOGSEARCH_CLI_PATH, " --gateway=", gateway, " status"), &code);
+          return status.find("Serving model: (none") == std::string::npos && code == 0;
+        },
+        absl::Seconds(30), absl::Milliseconds(100));
   }
   std::unique_ptr<Subprocess> index, embedding, server;
   std::string gateway;

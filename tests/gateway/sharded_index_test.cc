@@ -139,11 +139,12 @@ TEST(ShardedIndexTest, GatewayOverThreeShardsRebuildsAShardThatLostItsData) {
   for (int d = 0; d < 30; ++d) EXPECT_EQ(search(d)->matches(0).dog_id(), absl::StrCat("dog", d));
   b.Wipe();  // One index shard loses its disk.
   v1::UpgradeProgress p;
-  for (int i = 0; i < 500; ++i) {
-    p = core.GetModelStatus().upgrade();
-    if (p.state() == v1::UPGRADE_STATE_SUCCEEDED) break;
-    absl::SleepFor(absl::Milliseconds(10));
-  }
+  (void)dogsearch::testing::Eventually(
+      [&] {
+        p = core.GetModelStatus().upgrade();
+        return p.state() == v1::UPGRADE_STATE_SUCCEEDED;
+      },
+      absl::Seconds(5));
   EXPECT_EQ(p.state(), v1::UPGRADE_STATE_SUCCEEDED) << p.state_reason();
   EXPECT_EQ(a.Count("gallery__v1") + b.Count("gallery__v1") + c.Count("gallery__v1"), 60u);
   EXPECT_GT(b.Count("gallery__v1"), 0u);
