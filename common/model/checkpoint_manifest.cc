@@ -16,12 +16,11 @@
 namespace dogsearch::model {
 namespace {
 
-namespace pb = ::dogsearch::v1;
 constexpr uint64_t kMaxManifestBytes = 1 << 20;
 
 }  // namespace
 
-void MetricsToProto(const EvalMetrics& m, pb::EvalMetrics* p) {
+void MetricsToProto(const EvalMetrics& m, v1::EvalMetrics* p) {
   p->set_verification_accuracy(m.verification_accuracy);
   p->set_verification_accuracy_std(m.verification_accuracy_std);
   p->set_roc_auc(m.roc_auc);
@@ -43,7 +42,7 @@ void MetricsToProto(const EvalMetrics& m, pb::EvalMetrics* p) {
   p->set_dir_at_fpir_1e1(m.dir_at_fpir_1e1);
   const IdentificationCalibration& c = m.identification;
   if (c.calibrated()) {
-    pb::IdentificationCalibration* q = p->mutable_identification();
+    v1::IdentificationCalibration* q = p->mutable_identification();
     for (double f : c.fmr_fraction) q->add_fmr_fraction(f);
     for (float d : c.fmr_distance) q->add_fmr_distance(d);
     q->set_tail_intercept(c.tail_intercept);
@@ -57,7 +56,7 @@ void MetricsToProto(const EvalMetrics& m, pb::EvalMetrics* p) {
   }
 }
 
-EvalMetrics MetricsFromProto(const pb::EvalMetrics& p) {
+EvalMetrics MetricsFromProto(const v1::EvalMetrics& p) {
   EvalMetrics m;
   m.verification_accuracy = p.verification_accuracy();
   m.verification_accuracy_std = p.verification_accuracy_std();
@@ -79,7 +78,7 @@ EvalMetrics MetricsFromProto(const pb::EvalMetrics& p) {
   m.dir_at_fpir_5e2 = p.dir_at_fpir_5e2();
   m.dir_at_fpir_1e1 = p.dir_at_fpir_1e1();
   if (p.has_identification()) {
-    const pb::IdentificationCalibration& q = p.identification();
+    const v1::IdentificationCalibration& q = p.identification();
     IdentificationCalibration& c = m.identification;
     c.fmr_fraction.assign(q.fmr_fraction().begin(), q.fmr_fraction().end());
     c.fmr_distance.assign(q.fmr_distance().begin(), q.fmr_distance().end());
@@ -99,7 +98,7 @@ absl::Status Invalid(absl::string_view what) {
   return absl::FailedPreconditionError(absl::StrCat("invalid checkpoint manifest: ", what));
 }
 
-void ModelSpecToProto(const ModelSpec& s, pb::ModelSpec* p) {
+void ModelSpecToProto(const ModelSpec& s, v1::ModelSpec* p) {
   p->set_architecture(s.architecture);
   p->mutable_input()->set_width(s.input.width);
   p->mutable_input()->set_height(s.input.height);
@@ -115,7 +114,7 @@ void ModelSpecToProto(const ModelSpec& s, pb::ModelSpec* p) {
   p->set_flip_average(s.flip_average);
 }
 
-absl::StatusOr<ModelSpec> ModelSpecFromProto(const pb::ModelSpec& p) {
+absl::StatusOr<ModelSpec> ModelSpecFromProto(const v1::ModelSpec& p) {
   ModelSpec s;
   s.architecture = p.architecture();
   s.input.width = p.input().width();
@@ -152,7 +151,7 @@ absl::Status ValidateVersionName(absl::string_view v) {
 }
 
 std::string ManifestToJson(const CheckpointManifest& m) {
-  pb::CheckpointManifest p;
+  v1::CheckpointManifest p;
   p.set_format(kCheckpointFormat);
   p.set_format_version(kCheckpointFormatVersion);
   p.set_version(m.version);
@@ -176,7 +175,7 @@ std::string ManifestToJson(const CheckpointManifest& m) {
 }
 
 absl::StatusOr<CheckpointManifest> ManifestFromJson(absl::string_view json) {
-  pb::CheckpointManifest p;
+  v1::CheckpointManifest p;
   auto st = google::protobuf::util::JsonStringToMessage(
       google::protobuf::StringPiece(json.data(), json.size()), &p);
   if (!st.ok()) return Invalid(absl::StrCat("not valid JSON for the manifest: ", st.ToString()));

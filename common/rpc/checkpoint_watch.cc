@@ -5,11 +5,10 @@
 #include "common/base/log.h"
 
 namespace dogsearch::rpc {
-namespace pb = ::dogsearch::v1;
 
 CheckpointWatch::CheckpointWatch(std::shared_ptr<grpc::Channel> channel,
                                  CheckpointWatchOptions options, Handler handler)
-    : stub_(pb::Trainer::NewStub(std::move(channel))),
+    : stub_(v1::Trainer::NewStub(std::move(channel))),
       options_(std::move(options)),
       handler_(std::move(handler)) {}
 
@@ -53,7 +52,7 @@ bool CheckpointWatch::RunStream() {
   grpc::ClientContext context;
   // A watch stream lives as long as the trainer does: a year's deadline (it reconnects after).
   PrepareContext(&context, options_.channel, absl::Hours(24 * 365));
-  pb::WatchCheckpointsRequest request;
+  v1::WatchCheckpointsRequest request;
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (stopping_) return false;
@@ -61,9 +60,9 @@ bool CheckpointWatch::RunStream() {
     ++connections_;
     request.set_after_unix_seconds(std::max<int64_t>(0, last_seen_ - 1));
   }
-  std::unique_ptr<grpc::ClientReader<pb::CheckpointEvent>> reader =
+  std::unique_ptr<grpc::ClientReader<v1::CheckpointEvent>> reader =
       stub_->WatchCheckpoints(&context, request);
-  pb::CheckpointEvent event;
+  v1::CheckpointEvent event;
   bool received = false;
   while (reader->Read(&event)) {
     received = true;

@@ -4,7 +4,6 @@
 #include "common/model/checkpoint_manifest.h"
 
 namespace dogsearch::embedding {
-namespace pb = ::dogsearch::v1;
 
 rollout::ReconcilerHooks RepositoryRolloutHooks(
     ModelRepository* repository, std::function<absl::StatusOr<std::string>()> promoted) {
@@ -54,7 +53,7 @@ CheckpointSubscriber::CheckpointSubscriber(std::shared_ptr<grpc::Channel> channe
           RepositoryRolloutHooks(repository, [this] { return promotions_.PromotedVersion(); }),
           options_.reconcile),
       watch_(std::move(channel), options_.watch,
-             [this](const pb::CheckpointEvent& event) { Apply(event); }) {}
+             [this](const v1::CheckpointEvent& event) { Apply(event); }) {}
 
 CheckpointSubscriber::~CheckpointSubscriber() { Stop(); }
 
@@ -73,12 +72,12 @@ uint64_t CheckpointSubscriber::applied_events() const {
   return applied_.size();
 }
 
-void CheckpointSubscriber::Apply(const pb::CheckpointEvent& event) {
-  if (event.kind() == pb::CheckpointEvent::KIND_PROMOTED) {
+void CheckpointSubscriber::Apply(const v1::CheckpointEvent& event) {
+  if (event.kind() == v1::CheckpointEvent::KIND_PROMOTED) {
     reconciler_.Nudge();  // The reconciler reads the promotion from the trainer itself.
     return;
   }
-  if (event.kind() != pb::CheckpointEvent::KIND_PUBLISHED) return;
+  if (event.kind() != v1::CheckpointEvent::KIND_PUBLISHED) return;
   const std::string& version = event.checkpoint().manifest().version();
   if (!model::ValidateVersionName(version).ok()) {
     DS_LOG(kWarning, "trainer_event_ignored")

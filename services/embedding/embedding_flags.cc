@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "absl/flags/flag.h"
+#include "common/base/log.h"
 #include "common/base/process_stats.h"
 #include "common/model/checkpoint_manifest.h"
 
@@ -14,7 +15,10 @@ ABSL_FLAG(std::string, trainer_address, "",
           "host:port of the trainer: follow its WatchCheckpoints stream (empty = off)");
 ABSL_FLAG(bool, trainer_make_default, false,
           "Make each checkpoint the trainer publishes the default (promotions always do)");
-ABSL_FLAG(std::string, trainer_token, "", "Bearer token for the trainer");
+ABSL_FLAG(std::string, backend_token, "",
+          "Bearer token sent to the backends this server calls (the trainer), as the gateway's "
+          "--backend_token");
+ABSL_FLAG(std::string, trainer_token, "", "Deprecated name of --backend_token");
 ABSL_FLAG(std::string, trainer_tls_ca, "", "PEM CA to verify the trainer (enables TLS)");
 ABSL_FLAG(std::string, device, "auto", "auto, cpu, cuda or cuda:N");
 ABSL_FLAG(bool, half, false, "Half precision on CUDA");
@@ -70,7 +74,16 @@ EmbeddingConfig EmbeddingConfigFromFlags() {
   c.watch_make_default = absl::GetFlag(FLAGS_watch_make_default);
   c.watch_interval = absl::Seconds(absl::GetFlag(FLAGS_watch_interval_seconds));
   c.trainer_address = absl::GetFlag(FLAGS_trainer_address);
-  c.subscriber.watch.channel.bearer_token = absl::GetFlag(FLAGS_trainer_token);
+  c.subscriber.watch.channel.bearer_token = absl::GetFlag(FLAGS_backend_token);
+  if (!absl::GetFlag(FLAGS_trainer_token).empty()) {
+    DS_LOG(kWarning, "deprecated_flag")
+        .Kv("flag", "trainer_token")
+        .Kv("use", "backend_token")
+        .Kv("applied", c.subscriber.watch.channel.bearer_token.empty());
+    if (c.subscriber.watch.channel.bearer_token.empty()) {
+      c.subscriber.watch.channel.bearer_token = absl::GetFlag(FLAGS_trainer_token);
+    }
+  }
   c.subscriber.watch.channel.tls.ca_file = absl::GetFlag(FLAGS_trainer_tls_ca);
   c.subscriber.make_default_on_publish = absl::GetFlag(FLAGS_trainer_make_default);
   return c;

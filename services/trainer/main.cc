@@ -22,7 +22,6 @@ ABSL_FLAG(double, auto_promote_margin, 0.005,
 
 namespace dogsearch::trainer {
 namespace {
-namespace pb = ::dogsearch::v1;
 
 int Main(rpc::ServerShell& shell) {
   const std::string state = absl::GetFlag(FLAGS_state_dir);
@@ -42,12 +41,12 @@ int Main(rpc::ServerShell& shell) {
   jo.threads = absl::GetFlag(FLAGS_threads);
   jo.device = absl::GetFlag(FLAGS_device);
   JobManager jobs(store->get(), &hub, jo);
-  jobs.on_finished = [&](const pb::Job& job, const std::string& best_dir) {
+  jobs.on_finished = [&](const v1::Job& job, const std::string& best_dir) {
     (void)PublishFinishedJob(feed->get(), job, best_dir, absl::GetFlag(FLAGS_auto_promote_margin));
   };
   TrainerService service(&jobs, store->get(), &hub, feed->get(), shell.auth(),
                          &metrics::MetricsRegistry::Default());
-  if (absl::Status s = shell.Serve({&service}, {{pb::Trainer::service_full_name()}, {}, 0});
+  if (absl::Status s = shell.Serve({&service}, {{v1::Trainer::service_full_name()}, {}, 0});
       !s.ok()) {
     return shell.Fail(s);
   }

@@ -4,7 +4,6 @@
 #include "absl/strings/str_cat.h"
 
 namespace dogsearch::trainer {
-namespace pb = ::dogsearch::v1;
 namespace {
 
 constexpr absl::Duration kStreamPoll = absl::Milliseconds(500);
@@ -20,22 +19,22 @@ TrainerService::TrainerService(JobManager* jobs, JobStore* store, ProgressHub* h
       store_(store),
       hub_(hub),
       feed_(feed),
-      handlers_(pb::Trainer::service_full_name(), "dogsearch_trainer", std::move(auth), metrics) {}
+      handlers_(v1::Trainer::service_full_name(), "dogsearch_trainer", std::move(auth), metrics) {}
 
 grpc::Status TrainerService::StartTraining(grpc::ServerContext* ctx,
-                                           const pb::StartTrainingRequest* req, pb::Job* resp) {
+                                           const v1::StartTrainingRequest* req, v1::Job* resp) {
   return handlers_.Run(ctx, "StartTraining",
                        [&](absl::Time) { return rpc::Into(jobs_->Submit(*req), resp); });
 }
 
-grpc::Status TrainerService::GetJob(grpc::ServerContext* ctx, const pb::GetJobRequest* req,
-                                    pb::Job* resp) {
+grpc::Status TrainerService::GetJob(grpc::ServerContext* ctx, const v1::GetJobRequest* req,
+                                    v1::Job* resp) {
   return handlers_.Run(ctx, "GetJob",
                        [&](absl::Time) { return rpc::Into(store_->Get(req->job_id()), resp); });
 }
 
-grpc::Status TrainerService::ListJobs(grpc::ServerContext* ctx, const pb::ListJobsRequest* req,
-                                      pb::ListJobsResponse* resp) {
+grpc::Status TrainerService::ListJobs(grpc::ServerContext* ctx, const v1::ListJobsRequest* req,
+                                      v1::ListJobsResponse* resp) {
   return handlers_.Run(ctx, "ListJobs", [&](absl::Time) {
     const uint32_t size = req->page_size() == 0 ? 50 : req->page_size();
     if (size > 500) return absl::InvalidArgumentError("page_size: at most 500");
@@ -43,27 +42,27 @@ grpc::Status TrainerService::ListJobs(grpc::ServerContext* ctx, const pb::ListJo
     if (!req->page_token().empty() && !absl::SimpleAtoi(req->page_token(), &start)) {
       return absl::InvalidArgumentError("page_token: not one this server gave");
     }
-    const std::vector<pb::Job> all = store_->List();
+    const std::vector<v1::Job> all = store_->List();
     for (size_t i = start; i < all.size() && i < start + size; ++i) *resp->add_jobs() = all[i];
     if (start + size < all.size()) resp->set_next_page_token(std::to_string(start + size));
     return absl::OkStatus();
   });
 }
 
-grpc::Status TrainerService::CancelJob(grpc::ServerContext* ctx, const pb::CancelJobRequest* req,
-                                       pb::Job* resp) {
+grpc::Status TrainerService::CancelJob(grpc::ServerContext* ctx, const v1::CancelJobRequest* req,
+                                       v1::Job* resp) {
   return handlers_.Run(ctx, "CancelJob",
                        [&](absl::Time) { return rpc::Into(jobs_->Cancel(req->job_id()), resp); });
 }
 
-grpc::Status TrainerService::ResumeJob(grpc::ServerContext* ctx, const pb::ResumeJobRequest* req,
-                                       pb::Job* resp) {
+grpc::Status TrainerService::ResumeJob(grpc::ServerContext* ctx, const v1::ResumeJobRequest* req,
+                                       v1::Job* resp) {
   return handlers_.Run(ctx, "ResumeJob",
                        [&](absl::Time) { return rpc::Into(jobs_->Resume(req->job_id()), resp); });
 }
 
-grpc::Status TrainerService::WatchJob(grpc::ServerContext* ctx, const pb::WatchJobRequest* req,
-                                      grpc::ServerWriter<pb::JobProgress>* writer) {
+grpc::Status TrainerService::WatchJob(grpc::ServerContext* ctx, const v1::WatchJobRequest* req,
+                                      grpc::ServerWriter<v1::JobProgress>* writer) {
   return handlers_.Run(ctx, "WatchJob", [&](absl::Time) -> absl::Status {
     uint64_t version = 0;
     for (;;) {
@@ -80,10 +79,10 @@ grpc::Status TrainerService::WatchJob(grpc::ServerContext* ctx, const pb::WatchJ
 }
 
 grpc::Status TrainerService::ListCheckpoints(grpc::ServerContext* ctx,
-                                             const pb::ListCheckpointsRequest* req,
-                                             pb::ListCheckpointsResponse* resp) {
+                                             const v1::ListCheckpointsRequest* req,
+                                             v1::ListCheckpointsResponse* resp) {
   return handlers_.Run(ctx, "ListCheckpoints", [&](absl::Time) {
-    for (pb::CheckpointInfo& info : feed_->List(req->job_id())) {
+    for (v1::CheckpointInfo& info : feed_->List(req->job_id())) {
       *resp->add_checkpoints() = std::move(info);
     }
     resp->set_promoted_version(feed_->promoted());
@@ -92,16 +91,16 @@ grpc::Status TrainerService::ListCheckpoints(grpc::ServerContext* ctx,
 }
 
 grpc::Status TrainerService::WatchCheckpoints(grpc::ServerContext* ctx,
-                                              const pb::WatchCheckpointsRequest* req,
-                                              grpc::ServerWriter<pb::CheckpointEvent>* writer) {
+                                              const v1::WatchCheckpointsRequest* req,
+                                              grpc::ServerWriter<v1::CheckpointEvent>* writer) {
   return handlers_.Run(ctx, "WatchCheckpoints", [&](absl::Time) -> absl::Status {
     size_t next = feed_->FirstAfter(req->after_unix_seconds());
     for (;;) {
       if (ctx->IsCancelled()) return StreamCancelled();
-      absl::StatusOr<std::vector<pb::CheckpointEvent>> events =
+      absl::StatusOr<std::vector<v1::CheckpointEvent>> events =
           feed_->Wait(next, &next, kStreamPoll);
       if (!events.ok()) return events.status();
-      for (const pb::CheckpointEvent& e : *events) {
+      for (const v1::CheckpointEvent& e : *events) {
         if (!writer->Write(e)) return StreamCancelled();
       }
     }
@@ -109,8 +108,8 @@ grpc::Status TrainerService::WatchCheckpoints(grpc::ServerContext* ctx,
 }
 
 grpc::Status TrainerService::PromoteCheckpoint(grpc::ServerContext* ctx,
-                                               const pb::PromoteCheckpointRequest* req,
-                                               pb::CheckpointInfo* resp) {
+                                               const v1::PromoteCheckpointRequest* req,
+                                               v1::CheckpointInfo* resp) {
   return handlers_.Run(ctx, "PromoteCheckpoint",
                        [&](absl::Time) { return rpc::Into(feed_->Promote(req->version()), resp); });
 }

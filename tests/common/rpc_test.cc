@@ -28,13 +28,12 @@
 namespace dogsearch::rpc {
 namespace {
 
-namespace pb = ::dogsearch::v1;
 using ::grpc::health::v1::HealthCheckRequest;
 using ::grpc::health::v1::HealthCheckResponse;
 
 // A stand-in Embedding service: ListModels is a read, LoadModel a mutation, GetModel fails
 // with UNAVAILABLE a configurable number of times, Embed waits until released.
-class FakeEmbedding final : public pb::Embedding::CallbackService {
+class FakeEmbedding final : public v1::Embedding::CallbackService {
  public:
   explicit FakeEmbedding(TokenAuthenticator auth) : auth_(std::move(auth)) {}
   ~FakeEmbedding() override {
@@ -47,8 +46,8 @@ class FakeEmbedding final : public pb::Embedding::CallbackService {
   }
 
   grpc::ServerUnaryReactor* ListModels(grpc::CallbackServerContext* ctx,
-                                       const pb::ListModelsRequest*,
-                                       pb::ListModelsResponse* resp) override {
+                                       const v1::ListModelsRequest*,
+                                       v1::ListModelsResponse* resp) override {
     absl::Status s = auth_.Check(*ctx, RpcKind::kRead);
     if (s.ok()) resp->set_default_version("v1");
     auto* r = ctx->DefaultReactor();
@@ -57,8 +56,8 @@ class FakeEmbedding final : public pb::Embedding::CallbackService {
   }
 
   grpc::ServerUnaryReactor* LoadModel(grpc::CallbackServerContext* ctx,
-                                      const pb::LoadModelRequest* req,
-                                      pb::ModelInfo* resp) override {
+                                      const v1::LoadModelRequest* req,
+                                      v1::ModelInfo* resp) override {
     absl::Status s = auth_.Check(*ctx, RpcKind::kMutating);
     if (s.ok()) resp->set_version(req->version());
     auto* r = ctx->DefaultReactor();
@@ -66,8 +65,8 @@ class FakeEmbedding final : public pb::Embedding::CallbackService {
     return r;
   }
 
-  grpc::ServerUnaryReactor* GetModel(grpc::CallbackServerContext* ctx, const pb::GetModelRequest*,
-                                     pb::ModelInfo* resp) override {
+  grpc::ServerUnaryReactor* GetModel(grpc::CallbackServerContext* ctx, const v1::GetModelRequest*,
+                                     v1::ModelInfo* resp) override {
     auto* r = ctx->DefaultReactor();
     if (get_model_calls_.fetch_add(1) < fail_get_model_) {
       r->Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE, "warming up"));
@@ -78,8 +77,8 @@ class FakeEmbedding final : public pb::Embedding::CallbackService {
     return r;
   }
 
-  grpc::ServerUnaryReactor* Embed(grpc::CallbackServerContext* ctx, const pb::EmbedRequest*,
-                                  pb::EmbedResponse* resp) override {
+  grpc::ServerUnaryReactor* Embed(grpc::CallbackServerContext* ctx, const v1::EmbedRequest*,
+                                  v1::EmbedResponse* resp) override {
     auto* r = ctx->DefaultReactor();
     arrived_.Notify();
     waiters_.emplace_back([this, r, resp] {
@@ -108,32 +107,32 @@ class RpcTest : public ::testing::Test {
     GrpcServerOptions opts;
     opts.tls = std::move(tls);
     opts.auth = std::move(early);
-    opts.health_service_names = {pb::Embedding::service_full_name()};
+    opts.health_service_names = {v1::Embedding::service_full_name()};
     auto s = GrpcServer::Start(opts, {service_.get()});
     ASSERT_TRUE(s.ok()) << s.status();
     server_ = *std::move(s);
     target_ = absl::StrCat("127.0.0.1:", server_->port());
   }
 
-  std::unique_ptr<pb::Embedding::Stub> Stub(const ChannelOptions& opts = {}) {
+  std::unique_ptr<v1::Embedding::Stub> Stub(const ChannelOptions& opts = {}) {
     auto ch = CreateChannel(target_, opts);
     EXPECT_TRUE(ch.ok()) << ch.status();
-    return pb::Embedding::NewStub(*ch);
+    return v1::Embedding::NewStub(*ch);
   }
 
-  grpc::Status ListModels(pb::Embedding::Stub& stub, const ChannelOptions& opts = {}) {
+  grpc::Status ListModels(v1::Embedding::Stub& stub, const ChannelOptions& opts = {}) {
     grpc::ClientContext ctx;
     PrepareContext(&ctx, opts, absl::Seconds(5));
-    pb::ListModelsResponse resp;
+    v1::ListModelsResponse resp;
     return stub.ListModels(&ctx, {}, &resp);
   }
 
-  grpc::Status LoadModel(pb::Embedding::Stub& stub, const ChannelOptions& opts) {
+  grpc::Status LoadModel(v1::Embedding::Stub& stub, const ChannelOptions& opts) {
     grpc::ClientContext ctx;
     PrepareContext(&ctx, opts, absl::Seconds(5));
-    pb::LoadModelRequest req;
+    v1::LoadModelRequest req;
     req.set_version("v2");
-    pb::ModelInfo resp;
+    v1::ModelInfo resp;
     return stub.LoadModel(&ctx, req, &resp);
   }
 
@@ -266,9 +265,9 @@ TEST_F(RpcTest, TheTokenIsCheckedOnHeadersBeforeTheMessageIsRead) {
   // Embed is a read: a large message without the token never reaches the handler.
   grpc::ClientContext ctx;
   ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
-  pb::EmbedRequest big;
+  v1::EmbedRequest big;
   big.add_photos()->set_data(std::string(32 << 20, 'x'));
-  pb::EmbedResponse resp;
+  v1::EmbedResponse resp;
   EXPECT_EQ(stub->Embed(&ctx, big, &resp).error_code(), grpc::StatusCode::UNAUTHENTICATED);
   EXPECT_FALSE(service_->arrived_.HasBeenNotified());
   // Reflection follows the read rule.
@@ -281,9 +280,9 @@ TEST_F(RpcTest, TheTokenIsCheckedOnHeadersBeforeTheMessageIsRead) {
 
 TEST(EarlyAuthTest, EveryReadMethodExistsAndTheRuleFollowsTheKind) {
   // Linking each contract in registers its services with the generated pool.
-  ASSERT_NE(pb::SearchRequest::descriptor(), nullptr);
-  ASSERT_NE(pb::VectorSearchRequest::descriptor(), nullptr);
-  ASSERT_NE(pb::GetJobRequest::descriptor(), nullptr);
+  ASSERT_NE(v1::SearchRequest::descriptor(), nullptr);
+  ASSERT_NE(v1::VectorSearchRequest::descriptor(), nullptr);
+  ASSERT_NE(v1::GetJobRequest::descriptor(), nullptr);
   const auto* pool = google::protobuf::DescriptorPool::generated_pool();
   for (const std::string& path : ReadMethods()) {
     const std::string full = path.substr(1);  // "dogsearch.v1.Index/Search"
@@ -344,7 +343,7 @@ TEST_F(RpcTest, IdempotentMethodsAreRetriedOnUnavailable) {
   auto stub = Stub(retrying);
   grpc::ClientContext ctx;
   PrepareContext(&ctx, retrying);
-  pb::ModelInfo info;
+  v1::ModelInfo info;
   grpc::Status s = stub->GetModel(&ctx, {}, &info);
   EXPECT_TRUE(s.ok()) << s.error_message();
   EXPECT_EQ(service_->get_model_calls_.load(), 3);
@@ -356,7 +355,7 @@ TEST_F(RpcTest, MethodsNotDeclaredIdempotentAreNotRetried) {
   auto stub = Stub();
   grpc::ClientContext ctx;
   PrepareContext(&ctx, {});
-  pb::ModelInfo info;
+  v1::ModelInfo info;
   EXPECT_EQ(stub->GetModel(&ctx, {}, &info).error_code(), grpc::StatusCode::UNAVAILABLE);
   EXPECT_EQ(service_->get_model_calls_.load(), 1);
 }
@@ -385,7 +384,7 @@ TEST_F(RpcTest, DeadlineFromOptionsEndsASlowCall) {
   auto stub = Stub(opts);
   grpc::ClientContext ctx;
   PrepareContext(&ctx, opts);
-  pb::EmbedResponse resp;
+  v1::EmbedResponse resp;
   EXPECT_EQ(stub->Embed(&ctx, {}, &resp).error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
 }
 
@@ -405,7 +404,7 @@ TEST_F(RpcTest, GracefulShutdownLetsInFlightCallsFinish) {
   std::thread caller([&] {
     grpc::ClientContext ctx;
     PrepareContext(&ctx, {}, absl::Seconds(10));
-    pb::EmbedResponse resp;
+    v1::EmbedResponse resp;
     embed_status = stub->Embed(&ctx, {}, &resp);
   });
   service_->arrived_.WaitForNotification();

@@ -16,11 +16,10 @@
 
 namespace dogsearch::embedding {
 namespace {
-namespace pb = ::dogsearch::v1;
 
-pb::CheckpointEvent Event(pb::CheckpointEvent::Kind kind, const std::string& version,
+v1::CheckpointEvent Event(v1::CheckpointEvent::Kind kind, const std::string& version,
                           int64_t published) {
-  pb::CheckpointEvent e;
+  v1::CheckpointEvent e;
   e.set_kind(kind);
   e.mutable_checkpoint()->mutable_manifest()->set_version(version);
   e.mutable_checkpoint()->set_published_unix_seconds(published);
@@ -30,10 +29,10 @@ pb::CheckpointEvent Event(pb::CheckpointEvent::Kind kind, const std::string& ver
 // Streams every stored event newer than the request's after_unix_seconds, then new ones as
 // they are pushed. DropStreams() ends the open streams with UNAVAILABLE.
 // Lock discipline: mu_ guards everything below it; cv_ signals pushes and drops.
-class FakeTrainer final : public pb::Trainer::Service {
+class FakeTrainer final : public v1::Trainer::Service {
  public:
-  grpc::Status WatchCheckpoints(grpc::ServerContext* ctx, const pb::WatchCheckpointsRequest* req,
-                                grpc::ServerWriter<pb::CheckpointEvent>* writer) override {
+  grpc::Status WatchCheckpoints(grpc::ServerContext* ctx, const v1::WatchCheckpointsRequest* req,
+                                grpc::ServerWriter<v1::CheckpointEvent>* writer) override {
     std::unique_lock<std::mutex> lock(mu_);
     requests_.push_back(req->after_unix_seconds());
     tokens_.clear();
@@ -47,7 +46,7 @@ class FakeTrainer final : public pb::Trainer::Service {
       for (; next < events_.size(); ++next) {
         if (events_[next].checkpoint().published_unix_seconds() <= req->after_unix_seconds())
           continue;
-        const pb::CheckpointEvent e = events_[next];
+        const v1::CheckpointEvent e = events_[next];
         lock.unlock();
         const bool ok = writer->Write(e);
         lock.lock();
@@ -59,16 +58,16 @@ class FakeTrainer final : public pb::Trainer::Service {
   }
   // The promoted version is what ListCheckpoints reports: the latest KIND_PROMOTED pushed,
   // or one set without any event (a missed event).
-  grpc::Status ListCheckpoints(grpc::ServerContext*, const pb::ListCheckpointsRequest*,
-                               pb::ListCheckpointsResponse* resp) override {
+  grpc::Status ListCheckpoints(grpc::ServerContext*, const v1::ListCheckpointsRequest*,
+                               v1::ListCheckpointsResponse* resp) override {
     std::lock_guard<std::mutex> lock(mu_);
     resp->set_promoted_version(promoted_);
     return grpc::Status::OK;
   }
-  void Push(const pb::CheckpointEvent& e) {
+  void Push(const v1::CheckpointEvent& e) {
     std::lock_guard<std::mutex> lock(mu_);
     events_.push_back(e);
-    if (e.kind() == pb::CheckpointEvent::KIND_PROMOTED) {
+    if (e.kind() == v1::CheckpointEvent::KIND_PROMOTED) {
       promoted_ = e.checkpoint().manifest().version();
     }
     cv_.notify_all();
@@ -94,7 +93,7 @@ class FakeTrainer final : public pb::Trainer::Service {
  private:
   std::mutex mu_;
   std::condition_variable cv_;
-  std::vector<pb::CheckpointEvent> events_;
+  std::vector<v1::CheckpointEvent> events_;
   std::vector<int64_t> requests_;
   std::vector<std::string> tokens_;
   uint64_t drops_ = 0;
@@ -142,15 +141,15 @@ class SubscriberTest : public ::testing::Test {
 TEST_F(SubscriberTest, LoadsPublishedAndMakesPromotedTheDefault) {
   ASSERT_TRUE(repo_.StartLoad("base", /*make_default=*/true).ok());
   ASSERT_TRUE(Eventually([&] { return IsDefault("base"); }));
-  trainer_.Push(Event(pb::CheckpointEvent::KIND_PUBLISHED, "v1", 100));
+  trainer_.Push(Event(v1::CheckpointEvent::KIND_PUBLISHED, "v1", 100));
   CheckpointSubscriber sub(channel_, &repo_, options_);
   sub.Start();
   ASSERT_TRUE(Eventually([&] { return Ready("v1"); }));
   EXPECT_FALSE(IsDefault("v1"));  // Published is not promoted.
-  trainer_.Push(Event(pb::CheckpointEvent::KIND_PROMOTED, "v1", 100));
+  trainer_.Push(Event(v1::CheckpointEvent::KIND_PROMOTED, "v1", 100));
   EXPECT_TRUE(Eventually([&] { return IsDefault("v1"); }));
   // Promoting one it has not loaded yet loads it and makes it the default.
-  trainer_.Push(Event(pb::CheckpointEvent::KIND_PROMOTED, "v2", 101));
+  trainer_.Push(Event(v1::CheckpointEvent::KIND_PROMOTED, "v2", 101));
   EXPECT_TRUE(Eventually([&] { return IsDefault("v2"); }));
   EXPECT_EQ(trainer_.tokens(), std::vector<std::string>{"Bearer s3cret"});
   EXPECT_EQ(trainer_.requests().front(), 0);
@@ -160,16 +159,16 @@ TEST_F(SubscriberTest, LoadsPublishedAndMakesPromotedTheDefault) {
 // Issue #17: A, then B, then A again: the default ends on A, the trainer's last promotion.
 TEST_F(SubscriberTest, TheDefaultConvergesToTheLastPromotionWhateverTheOrder) {
   for (const char* v : {"a", "b"}) {
-    trainer_.Push(Event(pb::CheckpointEvent::KIND_PUBLISHED, v, 100));
+    trainer_.Push(Event(v1::CheckpointEvent::KIND_PUBLISHED, v, 100));
   }
   CheckpointSubscriber sub(channel_, &repo_, options_);
   sub.Start();
   ASSERT_TRUE(Eventually([&] { return Ready("a") && Ready("b"); }));
-  trainer_.Push(Event(pb::CheckpointEvent::KIND_PROMOTED, "a", 101));
+  trainer_.Push(Event(v1::CheckpointEvent::KIND_PROMOTED, "a", 101));
   ASSERT_TRUE(Eventually([&] { return IsDefault("a"); }));
-  trainer_.Push(Event(pb::CheckpointEvent::KIND_PROMOTED, "b", 102));
+  trainer_.Push(Event(v1::CheckpointEvent::KIND_PROMOTED, "b", 102));
   ASSERT_TRUE(Eventually([&] { return IsDefault("b"); }));
-  trainer_.Push(Event(pb::CheckpointEvent::KIND_PROMOTED, "a", 103));  // Seen before.
+  trainer_.Push(Event(v1::CheckpointEvent::KIND_PROMOTED, "a", 103));  // Seen before.
   EXPECT_TRUE(Eventually([&] { return IsDefault("a"); }));
   // A promotion whose event never arrives, and a default changed by hand: both converge.
   trainer_.PromoteWithoutEvent("b");
@@ -181,13 +180,13 @@ TEST_F(SubscriberTest, TheDefaultConvergesToTheLastPromotionWhateverTheOrder) {
 }
 
 TEST_F(SubscriberTest, ReconnectsAndCatchesUpOnWhatWasPublishedWhileDisconnected) {
-  trainer_.Push(Event(pb::CheckpointEvent::KIND_PUBLISHED, "v1", 100));
+  trainer_.Push(Event(v1::CheckpointEvent::KIND_PUBLISHED, "v1", 100));
   options_.watch.initial_backoff = absl::Milliseconds(300);  // A window to publish into.
   CheckpointSubscriber sub(channel_, &repo_, options_);
   sub.Start();
   ASSERT_TRUE(Eventually([&] { return Ready("v1"); }));
   trainer_.DropStreams();
-  trainer_.Push(Event(pb::CheckpointEvent::KIND_PUBLISHED, "v2", 105));
+  trainer_.Push(Event(v1::CheckpointEvent::KIND_PUBLISHED, "v2", 105));
   ASSERT_TRUE(Eventually([&] { return Ready("v2"); }));
   EXPECT_GE(sub.connections(), 2u);
   const std::vector<int64_t> after = trainer_.requests();
@@ -210,8 +209,8 @@ TEST_F(SubscriberTest, KeepsRetryingWhileTheTrainerIsDownAndStopsPromptly) {
 }
 
 TEST_F(SubscriberTest, IgnoresEventsWithUnsafeVersionNames) {
-  trainer_.Push(Event(pb::CheckpointEvent::KIND_PUBLISHED, "../etc", 100));
-  trainer_.Push(Event(pb::CheckpointEvent::KIND_PUBLISHED, "ok", 101));
+  trainer_.Push(Event(v1::CheckpointEvent::KIND_PUBLISHED, "../etc", 100));
+  trainer_.Push(Event(v1::CheckpointEvent::KIND_PUBLISHED, "ok", 101));
   CheckpointSubscriber sub(channel_, &repo_, options_);
   sub.Start();
   ASSERT_TRUE(Eventually([&] { return Ready("ok"); }));

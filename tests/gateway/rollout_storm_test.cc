@@ -61,7 +61,7 @@ class RolloutStormTest : public ::testing::Test {
         Start({EMBEDDING_SERVER_PATH, "--address=127.0.0.1:0", "--model_dir=" + dir_.File("models"),
                "--default_model=c1", "--watch_interval_seconds=0", "--auth_token=tok",
                "--threads=2", absl::StrCat("--trainer_address=127.0.0.1:", trainer_port_),
-               "--trainer_token=tok", "--log_level=warning"},
+               "--backend_token=tok", "--log_level=warning"},
               "embedding listening on port", &embedding_port_);
     gateway_port_ = dogsearch::testing::FreeLoopbackPort();
     StartGateway();

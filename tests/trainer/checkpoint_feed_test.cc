@@ -13,7 +13,6 @@
 namespace dogsearch::trainer {
 namespace {
 namespace fs = std::filesystem;
-namespace pb = ::dogsearch::v1;
 
 // A checkpoint directory as the training loop leaves it (manifest + weights bytes).
 std::string FakeCheckpoint(const testing::TempDir& dir, const std::string& version, int64_t created,
@@ -39,7 +38,7 @@ TEST(CheckpointFeedTest, PublishesAtomicallyPromotesAndFeedsWatchers) {
   EXPECT_TRUE((*feed)->Wait(0, &next, absl::Milliseconds(10))->empty());
 
   const std::string src = FakeCheckpoint(dir, "job-1-abc-s30", 100, 0.9);
-  absl::StatusOr<pb::CheckpointInfo> info = (*feed)->Publish(src, "job-1-abc");
+  absl::StatusOr<v1::CheckpointInfo> info = (*feed)->Publish(src, "job-1-abc");
   ASSERT_TRUE(info.ok()) << info.status();
   EXPECT_EQ(info->manifest().version(), "job-1-abc-s30");
   EXPECT_EQ(info->job_id(), "job-1-abc");
@@ -51,9 +50,9 @@ TEST(CheckpointFeedTest, PublishesAtomicallyPromotesAndFeedsWatchers) {
     EXPECT_NE(e.path().filename().string()[0], '.') << "temporary left behind";
   }
 
-  std::vector<pb::CheckpointEvent> events = *(*feed)->Wait(0, &next, absl::Seconds(1));
+  std::vector<v1::CheckpointEvent> events = *(*feed)->Wait(0, &next, absl::Seconds(1));
   ASSERT_EQ(events.size(), 1u);
-  EXPECT_EQ(events[0].kind(), pb::CheckpointEvent::KIND_PUBLISHED);
+  EXPECT_EQ(events[0].kind(), v1::CheckpointEvent::KIND_PUBLISHED);
   EXPECT_EQ(next, 1u);
 
   // A watcher blocked in Wait is woken by a promotion.
@@ -62,7 +61,7 @@ TEST(CheckpointFeedTest, PublishesAtomicallyPromotesAndFeedsWatchers) {
     auto got = (*feed)->Wait(1, &n2, absl::Seconds(10));
     ASSERT_TRUE(got.ok());
     ASSERT_EQ(got->size(), 1u);
-    EXPECT_EQ((*got)[0].kind(), pb::CheckpointEvent::KIND_PROMOTED);
+    EXPECT_EQ((*got)[0].kind(), v1::CheckpointEvent::KIND_PROMOTED);
   });
   std::this_thread::sleep_for(std::chrono::milliseconds(50));
   ASSERT_TRUE((*feed)->Promote("job-1-abc-s30").ok());
@@ -71,7 +70,7 @@ TEST(CheckpointFeedTest, PublishesAtomicallyPromotesAndFeedsWatchers) {
   EXPECT_DOUBLE_EQ((*feed)->promoted_accuracy(), 0.9);
   EXPECT_EQ((*feed)->Promote("job-9-s1").status().code(), absl::StatusCode::kNotFound);
   EXPECT_EQ((*feed)->Promote("../x").status().code(), absl::StatusCode::kInvalidArgument);
-  const std::vector<pb::CheckpointInfo> list = (*feed)->List("");
+  const std::vector<v1::CheckpointInfo> list = (*feed)->List("");
   ASSERT_EQ(list.size(), 1u);
   EXPECT_TRUE(list[0].promoted());
   EXPECT_TRUE((*feed)->List("job-other").empty());
@@ -88,7 +87,7 @@ TEST(CheckpointFeedTest, RebuildsFromDiskAndCatchesUpByTime) {
   fs::create_directories(dir.File("models/.tmp-job-3-c-s5-1234"));  // A crashed publish.
   auto feed = *CheckpointFeed::Open(dir.File("models"));
   EXPECT_EQ(feed->promoted(), "job-2-b-s20");
-  const std::vector<pb::CheckpointInfo> list = feed->List("");
+  const std::vector<v1::CheckpointInfo> list = feed->List("");
   ASSERT_EQ(list.size(), 2u);
   EXPECT_EQ(list[0].manifest().version(), "job-1-a-s10");  // Oldest first (created time).
   EXPECT_EQ(list[1].job_id(), "job-2-b");
@@ -97,7 +96,7 @@ TEST(CheckpointFeedTest, RebuildsFromDiskAndCatchesUpByTime) {
   size_t next = 0;
   const auto events = *feed->Wait(feed->FirstAfter(150), &next, absl::Seconds(1));
   ASSERT_EQ(events.size(), 2u);  // job-2's publication and its promotion.
-  EXPECT_EQ(events[1].kind(), pb::CheckpointEvent::KIND_PROMOTED);
+  EXPECT_EQ(events[1].kind(), v1::CheckpointEvent::KIND_PROMOTED);
   feed->Close();
   EXPECT_EQ(feed->Wait(next, &next, absl::Seconds(10)).status().code(),
             absl::StatusCode::kUnavailable);

@@ -13,7 +13,6 @@
 
 namespace dogsearch::trainer {
 namespace {
-namespace pb = ::dogsearch::v1;
 
 class JobManagerTest : public ::testing::Test {
  protected:
@@ -33,18 +32,18 @@ class JobManagerTest : public ::testing::Test {
     hub_ = std::make_unique<ProgressHub>();
     manager_ = std::make_unique<JobManager>(store_.get(), hub_.get(), options_);
   }
-  pb::StartTrainingRequest Request(uint32_t epochs) {
-    pb::StartTrainingRequest r;
+  v1::StartTrainingRequest Request(uint32_t epochs) {
+    v1::StartTrainingRequest r;
     *r.mutable_config() = testing::TinyTrainingConfig("dogs", epochs);
     r.set_label("test");
     return r;
   }
   // Follows the job through the hub until a final state; returns it.
-  pb::JobProgress WaitFinal(const std::string& id, std::vector<pb::JobProgress>* seen = nullptr) {
+  v1::JobProgress WaitFinal(const std::string& id, std::vector<v1::JobProgress>* seen = nullptr) {
     uint64_t version = 0;
     for (;;) {
       auto s = hub_->WaitNewer(id, version, absl::Seconds(120));
-      if (!s.ok()) return pb::JobProgress();
+      if (!s.ok()) return v1::JobProgress();
       version = s->version;
       if (seen != nullptr) seen->push_back(s->progress);
       if (IsFinalState(s->progress.state())) return s->progress;
@@ -71,16 +70,16 @@ class JobManagerTest : public ::testing::Test {
 
 TEST_F(JobManagerTest, RunsAJobToSuccessWithProgressAndARecord) {
   std::vector<std::string> checkpoints;
-  manager_->on_checkpoint = [&](const pb::Job&, const std::string& dir) {
+  manager_->on_checkpoint = [&](const v1::Job&, const std::string& dir) {
     checkpoints.push_back(dir);
   };
   manager_->Start();
-  absl::StatusOr<pb::Job> job = manager_->Submit(Request(3));
+  absl::StatusOr<v1::Job> job = manager_->Submit(Request(3));
   ASSERT_TRUE(job.ok()) << job.status();
-  EXPECT_EQ(job->progress().state(), pb::JOB_STATE_QUEUED);
-  std::vector<pb::JobProgress> seen;
-  const pb::JobProgress final = WaitFinal(job->id(), &seen);
-  ASSERT_EQ(final.state(), pb::JOB_STATE_SUCCEEDED) << final.state_reason();
+  EXPECT_EQ(job->progress().state(), v1::JOB_STATE_QUEUED);
+  std::vector<v1::JobProgress> seen;
+  const v1::JobProgress final = WaitFinal(job->id(), &seen);
+  ASSERT_EQ(final.state(), v1::JOB_STATE_SUCCEEDED) << final.state_reason();
   EXPECT_EQ(final.step(), 9u);
   EXPECT_EQ(final.total_steps(), 9u);
   EXPECT_EQ(final.epoch(), 3u);
@@ -90,16 +89,16 @@ TEST_F(JobManagerTest, RunsAJobToSuccessWithProgressAndARecord) {
   EXPECT_EQ(checkpoints.size(), 3u);
   EXPECT_TRUE(model::LoadCheckpoint(checkpoints.back()).ok());
   bool saw_running = false;
-  for (const pb::JobProgress& p : seen) saw_running |= p.state() == pb::JOB_STATE_RUNNING;
+  for (const v1::JobProgress& p : seen) saw_running |= p.state() == v1::JOB_STATE_RUNNING;
   EXPECT_TRUE(saw_running);
-  const pb::Job stored = *store_->Get(job->id());
-  EXPECT_EQ(stored.progress().state(), pb::JOB_STATE_SUCCEEDED);
+  const v1::Job stored = *store_->Get(job->id());
+  EXPECT_EQ(stored.progress().state(), v1::JOB_STATE_SUCCEEDED);
   EXPECT_GT(stored.finished_unix_seconds(), 0);
   EXPECT_EQ(stored.label(), "test");
 }
 
 TEST_F(JobManagerTest, RefusesBadRequestsBeforeQueueing) {
-  pb::StartTrainingRequest r = Request(1);
+  v1::StartTrainingRequest r = Request(1);
   r.mutable_config()->set_dataset("../outside");
   EXPECT_EQ(manager_->Submit(r).status().code(), absl::StatusCode::kInvalidArgument);
   r = Request(1);
@@ -118,39 +117,39 @@ TEST_F(JobManagerTest, RefusesBadRequestsBeforeQueueing) {
 
 TEST_F(JobManagerTest, BoundedQueueAndCancelQueuedAndRunning) {
   manager_->Start();
-  absl::StatusOr<pb::Job> a = manager_->Submit(Request(100000));
+  absl::StatusOr<v1::Job> a = manager_->Submit(Request(100000));
   ASSERT_TRUE(a.ok());
   ASSERT_TRUE(WaitCheckpoint(a->id()));  // A is running.
-  absl::StatusOr<pb::Job> b = manager_->Submit(Request(1));
-  absl::StatusOr<pb::Job> c = manager_->Submit(Request(1));
+  absl::StatusOr<v1::Job> b = manager_->Submit(Request(1));
+  absl::StatusOr<v1::Job> c = manager_->Submit(Request(1));
   ASSERT_TRUE(b.ok() && c.ok());
   EXPECT_EQ(manager_->Submit(Request(1)).status().code(), absl::StatusCode::kResourceExhausted);
-  absl::StatusOr<pb::Job> cb = manager_->Cancel(b->id());
+  absl::StatusOr<v1::Job> cb = manager_->Cancel(b->id());
   ASSERT_TRUE(cb.ok());
-  EXPECT_EQ(cb->progress().state(), pb::JOB_STATE_CANCELLED);
+  EXPECT_EQ(cb->progress().state(), v1::JOB_STATE_CANCELLED);
   EXPECT_EQ(manager_->Cancel(b->id()).status().code(), absl::StatusCode::kFailedPrecondition);
   ASSERT_TRUE(manager_->Cancel(a->id()).ok());
-  const pb::JobProgress fa = WaitFinal(a->id());
-  EXPECT_EQ(fa.state(), pb::JOB_STATE_CANCELLED);
+  const v1::JobProgress fa = WaitFinal(a->id());
+  EXPECT_EQ(fa.state(), v1::JOB_STATE_CANCELLED);
   EXPECT_FALSE(fa.last_checkpoint_version().empty());
-  EXPECT_EQ(WaitFinal(c->id()).state(), pb::JOB_STATE_SUCCEEDED);  // The queue moved on.
+  EXPECT_EQ(WaitFinal(c->id()).state(), v1::JOB_STATE_SUCCEEDED);  // The queue moved on.
   EXPECT_EQ(manager_->Cancel("job-none").status().code(), absl::StatusCode::kNotFound);
 }
 
 TEST_F(JobManagerTest, ShutdownInterruptsAndANewManagerResumesToCompletion) {
   manager_->Start();
-  absl::StatusOr<pb::Job> job = manager_->Submit(Request(40));  // 120 steps.
+  absl::StatusOr<v1::Job> job = manager_->Submit(Request(40));  // 120 steps.
   ASSERT_TRUE(job.ok());
   ASSERT_TRUE(WaitCheckpoint(job->id()));
   manager_->Shutdown();
-  EXPECT_EQ(store_->Get(job->id())->progress().state(), pb::JOB_STATE_INTERRUPTED);
+  EXPECT_EQ(store_->Get(job->id())->progress().state(), v1::JOB_STATE_INTERRUPTED);
   Reopen();
   EXPECT_EQ(manager_->Resume("job-none").status().code(), absl::StatusCode::kNotFound);
   manager_->Start();
-  absl::StatusOr<pb::Job> resumed = manager_->Resume(job->id());
+  absl::StatusOr<v1::Job> resumed = manager_->Resume(job->id());
   ASSERT_TRUE(resumed.ok()) << resumed.status();
-  const pb::JobProgress final = WaitFinal(job->id());
-  ASSERT_EQ(final.state(), pb::JOB_STATE_SUCCEEDED) << final.state_reason();
+  const v1::JobProgress final = WaitFinal(job->id());
+  ASSERT_EQ(final.state(), v1::JOB_STATE_SUCCEEDED) << final.state_reason();
   EXPECT_EQ(final.step(), 120u);
   EXPECT_EQ(manager_->Resume(job->id()).status().code(), absl::StatusCode::kFailedPrecondition);
 }

@@ -14,10 +14,9 @@
 namespace dogsearch::trainer {
 namespace {
 namespace fs = std::filesystem;
-namespace pb = ::dogsearch::v1;
 
-pb::Job MakeJob(const std::string& id, pb::JobState state, int64_t created) {
-  pb::Job j;
+v1::Job MakeJob(const std::string& id, v1::JobState state, int64_t created) {
+  v1::Job j;
   j.set_id(id);
   j.set_label("label " + id);
   j.set_created_unix_seconds(created);
@@ -34,29 +33,29 @@ TEST(JobStoreTest, RecordsSurviveReopenAndRunningBecomesInterrupted) {
   {
     auto store = JobStore::Open(dir.path());
     ASSERT_TRUE(store.ok()) << store.status();
-    ASSERT_TRUE((*store)->Put(MakeJob("a", pb::JOB_STATE_SUCCEEDED, 10)).ok());
-    ASSERT_TRUE((*store)->Put(MakeJob("b", pb::JOB_STATE_RUNNING, 20)).ok());
-    ASSERT_TRUE((*store)->Put(MakeJob("c", pb::JOB_STATE_QUEUED, 30)).ok());
-    pb::Job b = *(*store)->Get("b");
+    ASSERT_TRUE((*store)->Put(MakeJob("a", v1::JOB_STATE_SUCCEEDED, 10)).ok());
+    ASSERT_TRUE((*store)->Put(MakeJob("b", v1::JOB_STATE_RUNNING, 20)).ok());
+    ASSERT_TRUE((*store)->Put(MakeJob("c", v1::JOB_STATE_QUEUED, 30)).ok());
+    v1::Job b = *(*store)->Get("b");
     b.mutable_progress()->set_step(43);  // Replaced, not appended.
     ASSERT_TRUE((*store)->Put(b).ok());
   }  // "Crash": nothing else is written.
   auto store = JobStore::Open(dir.path());
   ASSERT_TRUE(store.ok());
   EXPECT_EQ((*store)->interrupted_at_open(), std::vector<std::string>{"b"});
-  const pb::Job b = *(*store)->Get("b");
-  EXPECT_EQ(b.progress().state(), pb::JOB_STATE_INTERRUPTED);
+  const v1::Job b = *(*store)->Get("b");
+  EXPECT_EQ(b.progress().state(), v1::JOB_STATE_INTERRUPTED);
   EXPECT_NE(b.progress().state_reason().find("ResumeJob"), std::string::npos);
   EXPECT_EQ(b.progress().step(), 43u);
   EXPECT_EQ(b.config().identities_per_batch(), 16u);
-  EXPECT_EQ((*store)->Get("c")->progress().state(), pb::JOB_STATE_QUEUED);
-  const std::vector<pb::Job> all = (*store)->List();
+  EXPECT_EQ((*store)->Get("c")->progress().state(), v1::JOB_STATE_QUEUED);
+  const std::vector<v1::Job> all = (*store)->List();
   ASSERT_EQ(all.size(), 3u);
   EXPECT_EQ(all[0].id(), "c");  // Newest first.
   EXPECT_EQ(all[2].id(), "a");
   // The interruption itself was persisted.
   auto again = JobStore::Open(dir.path());
-  EXPECT_EQ((*again)->Get("b")->progress().state(), pb::JOB_STATE_INTERRUPTED);
+  EXPECT_EQ((*again)->Get("b")->progress().state(), v1::JOB_STATE_INTERRUPTED);
   EXPECT_TRUE((*again)->interrupted_at_open().empty());
 }
 
@@ -67,20 +66,20 @@ TEST(JobStoreTest, BadRecordsAndIdsAreRefusedNotFatal) {
   auto store = JobStore::Open(dir.path());
   ASSERT_TRUE(store.ok());
   EXPECT_TRUE((*store)->List().empty());
-  EXPECT_EQ((*store)->Put(MakeJob("../evil", pb::JOB_STATE_QUEUED, 1)).code(),
+  EXPECT_EQ((*store)->Put(MakeJob("../evil", v1::JOB_STATE_QUEUED, 1)).code(),
             absl::StatusCode::kInvalidArgument);
   EXPECT_EQ((*store)->Get("nope").status().code(), absl::StatusCode::kNotFound);
   const std::string id1 = (*store)->NewId();
   EXPECT_EQ(id1.rfind("job-", 0), 0u);
-  ASSERT_TRUE((*store)->Put(MakeJob(id1, pb::JOB_STATE_QUEUED, 1)).ok());
+  ASSERT_TRUE((*store)->Put(MakeJob(id1, v1::JOB_STATE_QUEUED, 1)).ok());
   EXPECT_NE((*store)->NewId(), id1);
 }
 
 TEST(ProgressHubTest, WatchersSeeCurrentStateFirstThenChangesToTheFinalOne) {
   ProgressHub hub;
-  pb::JobProgress p;
+  v1::JobProgress p;
   p.set_job_id("j");
-  p.set_state(pb::JOB_STATE_RUNNING);
+  p.set_state(v1::JOB_STATE_RUNNING);
   p.set_step(1);
   hub.Publish(p);
   EXPECT_EQ(hub.WaitNewer("nope", 0, absl::Milliseconds(1)).status().code(),
@@ -104,7 +103,7 @@ TEST(ProgressHubTest, WatchersSeeCurrentStateFirstThenChangesToTheFinalOne) {
   }
   std::thread late(watch, &seen_late);
   p.set_step(51);
-  p.set_state(pb::JOB_STATE_SUCCEEDED);
+  p.set_state(v1::JOB_STATE_SUCCEEDED);
   hub.Publish(p);
   early.join();
   late.join();
@@ -118,7 +117,7 @@ TEST(ProgressHubTest, WatchersSeeCurrentStateFirstThenChangesToTheFinalOne) {
 
 TEST(ProgressHubTest, TimeoutAndCloseWakeWaiters) {
   ProgressHub hub;
-  pb::JobProgress p;
+  v1::JobProgress p;
   p.set_job_id("j");
   hub.Publish(p);
   EXPECT_EQ(hub.WaitNewer("j", 1, absl::Milliseconds(20)).status().code(),
@@ -145,16 +144,16 @@ TEST(ProgressHubTest, KeepsTrainingGaugesAndCountsEachFinishedJobOnce) {
   auto finished = [&](const char* state) {
     return value(std::string("dogsearch_trainer_jobs_finished_total{state=\"") + state + "\"}");
   };
-  pb::JobProgress p;
+  v1::JobProgress p;
   p.set_job_id("a");
-  p.set_state(pb::JOB_STATE_RUNNING);
+  p.set_state(v1::JOB_STATE_RUNNING);
   p.set_epoch(2);
   p.set_step(40);
   p.set_steps_per_second(3.5);
   p.set_photos_per_second(224);
   p.mutable_last_step()->set_loss(0.31);
   hub.Publish(p);
-  pb::JobProgress other = p;
+  v1::JobProgress other = p;
   other.set_job_id("b");
   hub.Publish(other);
   EXPECT_EQ(gauge("dogsearch_trainer_jobs_running"), 2);
@@ -164,12 +163,12 @@ TEST(ProgressHubTest, KeepsTrainingGaugesAndCountsEachFinishedJobOnce) {
   EXPECT_DOUBLE_EQ(gauge("dogsearch_trainer_photos_per_second"), 224);
   EXPECT_DOUBLE_EQ(gauge("dogsearch_trainer_loss"), 0.31);
 
-  p.set_state(pb::JOB_STATE_SUCCEEDED);
+  p.set_state(v1::JOB_STATE_SUCCEEDED);
   p.set_step(90);
   p.mutable_validation()->set_rank1(0.62);
   hub.Publish(p);
   hub.Publish(p);  // A repeated final state is not a second finish.
-  other.set_state(pb::JOB_STATE_FAILED);
+  other.set_state(v1::JOB_STATE_FAILED);
   hub.Publish(other);
   EXPECT_EQ(gauge("dogsearch_trainer_jobs_running"), 0);
   EXPECT_EQ(gauge("dogsearch_trainer_step"), 40);  // b reported last.
@@ -177,9 +176,9 @@ TEST(ProgressHubTest, KeepsTrainingGaugesAndCountsEachFinishedJobOnce) {
   EXPECT_EQ(finished("JOB_STATE_SUCCEEDED"), 1);
   EXPECT_EQ(finished("JOB_STATE_FAILED"), 1);
 
-  p.set_state(pb::JOB_STATE_RUNNING);  // Resumed (as after INTERRUPTED), then done again.
+  p.set_state(v1::JOB_STATE_RUNNING);  // Resumed (as after INTERRUPTED), then done again.
   hub.Publish(p);
-  p.set_state(pb::JOB_STATE_SUCCEEDED);
+  p.set_state(v1::JOB_STATE_SUCCEEDED);
   hub.Publish(p);
   EXPECT_EQ(finished("JOB_STATE_SUCCEEDED"), 2);
 }

@@ -22,7 +22,6 @@
 
 namespace dogsearch::trainer {
 namespace {
-namespace pb = ::dogsearch::v1;
 
 class TrainerServerTest : public ::testing::Test {
  protected:
@@ -44,28 +43,28 @@ class TrainerServerTest : public ::testing::Test {
     ASSERT_TRUE(line.ok()) << line.status();
     port_ = *testing::PortFromLine(*line);
     options_.bearer_token = "tok";
-    stub_ = pb::Trainer::NewStub(*rpc::CreateChannel(absl::StrCat("127.0.0.1:", port_), options_));
+    stub_ = v1::Trainer::NewStub(*rpc::CreateChannel(absl::StrCat("127.0.0.1:", port_), options_));
   }
-  pb::StartTrainingRequest Request(uint32_t epochs) {
-    pb::StartTrainingRequest r;
+  v1::StartTrainingRequest Request(uint32_t epochs) {
+    v1::StartTrainingRequest r;
     *r.mutable_config() = testing::TinyTrainingConfig("dogs", epochs);
     r.set_auto_promote(true);
     return r;
   }
-  grpc::Status Start(const pb::StartTrainingRequest& r, pb::Job* job) {
+  grpc::Status Start(const v1::StartTrainingRequest& r, v1::Job* job) {
     grpc::ClientContext ctx;
     rpc::PrepareContext(&ctx, options_);
     return stub_->StartTraining(&ctx, r, job);
   }
-  pb::Job Get(const std::string& id) {
+  v1::Job Get(const std::string& id) {
     grpc::ClientContext ctx;
     rpc::PrepareContext(&ctx, options_);
-    pb::Job job;
+    v1::Job job;
     EXPECT_TRUE(stub_
                     ->GetJob(
                         &ctx,
                         [&] {
-                          pb::GetJobRequest q;
+                          v1::GetJobRequest q;
                           q.set_job_id(id);
                           return q;
                         }(),
@@ -74,14 +73,14 @@ class TrainerServerTest : public ::testing::Test {
     return job;
   }
   // Follows WatchJob to its end; returns every progress message.
-  std::vector<pb::JobProgress> Watch(const std::string& id) {
+  std::vector<v1::JobProgress> Watch(const std::string& id) {
     grpc::ClientContext ctx;
     rpc::PrepareContext(&ctx, options_, absl::Seconds(120));
-    pb::WatchJobRequest req;
+    v1::WatchJobRequest req;
     req.set_job_id(id);
     auto reader = stub_->WatchJob(&ctx, req);
-    std::vector<pb::JobProgress> seen;
-    pb::JobProgress p;
+    std::vector<v1::JobProgress> seen;
+    v1::JobProgress p;
     while (reader->Read(&p)) seen.push_back(p);
     EXPECT_TRUE(reader->Finish().ok());
     return seen;
@@ -91,11 +90,12 @@ class TrainerServerTest : public ::testing::Test {
   std::unique_ptr<testing::Subprocess> trainer_;
   int port_ = 0, metrics_port_ = 0;
   rpc::ChannelOptions options_;
-  std::unique_ptr<pb::Trainer::Stub> stub_;
+  std::unique_ptr<v1::Trainer::Stub> stub_;
 };
 
 TEST_F(TrainerServerTest, JobToServedModelWithTwoWatchersAndCheckpointStream) {
   StartTrainer();
+  // --trainer_token: the deprecated name of --backend_token, which must keep working.
   auto embedder = testing::Subprocess::Start(
       {EMBEDDING_SERVER_PATH, "--address=127.0.0.1:0", "--model_dir=" + dir_.File("models"),
        "--trainer_address=127.0.0.1:" + std::to_string(port_), "--trainer_token=tok",
@@ -103,25 +103,25 @@ TEST_F(TrainerServerTest, JobToServedModelWithTwoWatchersAndCheckpointStream) {
   ASSERT_TRUE(embedder.ok());
   auto eline = (*embedder)->WaitForLine("embedding listening on port", absl::Seconds(60));
   ASSERT_TRUE(eline.ok());
-  auto estub = pb::Embedding::NewStub(
+  auto estub = v1::Embedding::NewStub(
       *rpc::CreateChannel(absl::StrCat("127.0.0.1:", *testing::PortFromLine(*eline)), {}));
 
   // A third client follows the checkpoint stream.
-  std::vector<pb::CheckpointEvent> events;
+  std::vector<v1::CheckpointEvent> events;
   grpc::ClientContext watch_ctx;
   rpc::PrepareContext(&watch_ctx, options_, absl::Seconds(120));
-  auto checkpoints = stub_->WatchCheckpoints(&watch_ctx, pb::WatchCheckpointsRequest());
+  auto checkpoints = stub_->WatchCheckpoints(&watch_ctx, v1::WatchCheckpointsRequest());
   std::thread stream([&] {
-    pb::CheckpointEvent e;
+    v1::CheckpointEvent e;
     while (checkpoints->Read(&e)) {
       events.push_back(e);
-      if (e.kind() == pb::CheckpointEvent::KIND_PROMOTED) break;
+      if (e.kind() == v1::CheckpointEvent::KIND_PROMOTED) break;
     }
   });
 
-  pb::Job job;
+  v1::Job job;
   ASSERT_TRUE(Start(Request(30), &job).ok());
-  std::vector<pb::JobProgress> early, late;
+  std::vector<v1::JobProgress> early, late;
   std::thread w1([&] { early = Watch(job.id()); });
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   std::thread w2([&] { late = Watch(job.id()); });
@@ -129,8 +129,8 @@ TEST_F(TrainerServerTest, JobToServedModelWithTwoWatchersAndCheckpointStream) {
   w2.join();
   ASSERT_FALSE(early.empty());
   ASSERT_FALSE(late.empty());
-  EXPECT_EQ(early.back().state(), pb::JOB_STATE_SUCCEEDED) << early.back().state_reason();
-  EXPECT_EQ(late.back().state(), pb::JOB_STATE_SUCCEEDED);
+  EXPECT_EQ(early.back().state(), v1::JOB_STATE_SUCCEEDED) << early.back().state_reason();
+  EXPECT_EQ(late.back().state(), v1::JOB_STATE_SUCCEEDED);
   EXPECT_EQ(early.back().step(), 90u);
   EXPECT_GT(early.size(), late.size() / 2);
   {  // /metrics tells an operator the same.
@@ -152,7 +152,7 @@ TEST_F(TrainerServerTest, JobToServedModelWithTwoWatchersAndCheckpointStream) {
   stream.join();
   watch_ctx.TryCancel();
   ASSERT_GE(events.size(), 2u);
-  EXPECT_EQ(events[0].kind(), pb::CheckpointEvent::KIND_PUBLISHED);
+  EXPECT_EQ(events[0].kind(), v1::CheckpointEvent::KIND_PUBLISHED);
   const std::string version = events[0].checkpoint().manifest().version();
   EXPECT_EQ(events[0].checkpoint().job_id(), job.id());
   EXPECT_EQ(version, early.back().best_checkpoint_version());
@@ -162,9 +162,9 @@ TEST_F(TrainerServerTest, JobToServedModelWithTwoWatchersAndCheckpointStream) {
   for (int i = 0; i < 600 && !served; ++i) {
     grpc::ClientContext ctx;
     rpc::PrepareContext(&ctx, {}, absl::Seconds(30));
-    pb::EmbedRequest req;
+    v1::EmbedRequest req;
     req.add_photos()->set_data(testing::MakeJpeg(64, 64));
-    pb::EmbedResponse resp;
+    v1::EmbedResponse resp;
     served = estub->Embed(&ctx, req, &resp).ok() && resp.model_version() == version;
     if (!served) std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
@@ -174,8 +174,8 @@ TEST_F(TrainerServerTest, JobToServedModelWithTwoWatchersAndCheckpointStream) {
   {
     grpc::ClientContext ctx;
     rpc::PrepareContext(&ctx, options_);
-    pb::ListCheckpointsResponse list;
-    ASSERT_TRUE(stub_->ListCheckpoints(&ctx, pb::ListCheckpointsRequest(), &list).ok());
+    v1::ListCheckpointsResponse list;
+    ASSERT_TRUE(stub_->ListCheckpoints(&ctx, v1::ListCheckpointsRequest(), &list).ok());
     ASSERT_EQ(list.checkpoints_size(), 1);
     EXPECT_TRUE(list.checkpoints(0).promoted());
     EXPECT_EQ(list.promoted_version(), version);
@@ -183,17 +183,17 @@ TEST_F(TrainerServerTest, JobToServedModelWithTwoWatchersAndCheckpointStream) {
   {
     grpc::ClientContext ctx;
     rpc::PrepareContext(&ctx, options_);
-    pb::PromoteCheckpointRequest req;
+    v1::PromoteCheckpointRequest req;
     req.set_version("job-0-none-s1");
-    pb::CheckpointInfo info;
+    v1::CheckpointInfo info;
     EXPECT_EQ(stub_->PromoteCheckpoint(&ctx, req, &info).error_code(), grpc::StatusCode::NOT_FOUND);
   }
   {
     grpc::ClientContext ctx;
     rpc::PrepareContext(&ctx, options_);
-    pb::PromoteCheckpointRequest req;
+    v1::PromoteCheckpointRequest req;
     req.set_version(version);
-    pb::CheckpointInfo info;
+    v1::CheckpointInfo info;
     ASSERT_TRUE(stub_->PromoteCheckpoint(&ctx, req, &info).ok());
     EXPECT_TRUE(info.promoted());
     EXPECT_EQ(info.manifest().version(), version);
@@ -202,8 +202,8 @@ TEST_F(TrainerServerTest, JobToServedModelWithTwoWatchersAndCheckpointStream) {
 
 TEST_F(TrainerServerTest, RefusedConfigsCancelAndTokens) {
   StartTrainer();
-  pb::Job job;
-  pb::StartTrainingRequest r = Request(1);
+  v1::Job job;
+  v1::StartTrainingRequest r = Request(1);
   r.mutable_config()->set_dataset("../../etc");
   grpc::Status s = Start(r, &job);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
@@ -224,19 +224,19 @@ TEST_F(TrainerServerTest, RefusedConfigsCancelAndTokens) {
   }
   grpc::ClientContext ctx;
   rpc::PrepareContext(&ctx, options_);
-  pb::CancelJobRequest cq;
+  v1::CancelJobRequest cq;
   cq.set_job_id(job.id());
-  pb::Job cancelled;
+  v1::Job cancelled;
   ASSERT_TRUE(stub_->CancelJob(&ctx, cq, &cancelled).ok());
-  const std::vector<pb::JobProgress> seen = Watch(job.id());
+  const std::vector<v1::JobProgress> seen = Watch(job.id());
   ASSERT_FALSE(seen.empty());
-  EXPECT_EQ(seen.back().state(), pb::JOB_STATE_CANCELLED);
+  EXPECT_EQ(seen.back().state(), v1::JOB_STATE_CANCELLED);
   EXPECT_FALSE(seen.back().last_checkpoint_version().empty());
 }
 
 TEST_F(TrainerServerTest, KilledMidJobComesBackInterruptedAndResumes) {
   StartTrainer();
-  pb::Job job;
+  v1::Job job;
   ASSERT_TRUE(Start(Request(60), &job).ok());  // 180 steps.
   for (int i = 0; i < 600 && Get(job.id()).progress().last_checkpoint_version().empty(); ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
@@ -244,16 +244,16 @@ TEST_F(TrainerServerTest, KilledMidJobComesBackInterruptedAndResumes) {
   trainer_->Kill(SIGKILL);
   trainer_->Wait();
   StartTrainer();
-  EXPECT_EQ(Get(job.id()).progress().state(), pb::JOB_STATE_INTERRUPTED);
+  EXPECT_EQ(Get(job.id()).progress().state(), v1::JOB_STATE_INTERRUPTED);
   grpc::ClientContext ctx;
   rpc::PrepareContext(&ctx, options_);
-  pb::ResumeJobRequest rq;
+  v1::ResumeJobRequest rq;
   rq.set_job_id(job.id());
-  pb::Job resumed;
+  v1::Job resumed;
   ASSERT_TRUE(stub_->ResumeJob(&ctx, rq, &resumed).ok());
-  const std::vector<pb::JobProgress> seen = Watch(job.id());
+  const std::vector<v1::JobProgress> seen = Watch(job.id());
   ASSERT_FALSE(seen.empty());
-  EXPECT_EQ(seen.back().state(), pb::JOB_STATE_SUCCEEDED) << seen.back().state_reason();
+  EXPECT_EQ(seen.back().state(), v1::JOB_STATE_SUCCEEDED) << seen.back().state_reason();
   EXPECT_EQ(seen.back().step(), 180u);
 }
 
@@ -265,21 +265,21 @@ TEST_F(TrainerServerTest, KillsWhilePublishingNeverLeaveAPartialCheckpoint) {
   int torn_publishes = 0;
   for (int round = 0; round < 6; ++round) {
     StartTrainer();
-    pb::Job job;
+    v1::Job job;
     if (job_id.empty()) {
       ASSERT_TRUE(Start(Request(100000), &job).ok());
       job_id = job.id();
-    } else if (Get(job_id).progress().state() == pb::JOB_STATE_INTERRUPTED) {
+    } else if (Get(job_id).progress().state() == v1::JOB_STATE_INTERRUPTED) {
       grpc::ClientContext ctx;
       rpc::PrepareContext(&ctx, options_);
-      pb::ResumeJobRequest rq;
+      v1::ResumeJobRequest rq;
       rq.set_job_id(job_id);
       ASSERT_TRUE(stub_->ResumeJob(&ctx, rq, &job).ok());
     } else {
       // Killed after ResumeJob queued it but before it ran: it comes back QUEUED and runs
       // again by itself, continuing from its checkpoint.
-      const pb::JobState st = Get(job_id).progress().state();
-      EXPECT_TRUE(st == pb::JOB_STATE_QUEUED || st == pb::JOB_STATE_RUNNING) << st;
+      const v1::JobState st = Get(job_id).progress().state();
+      EXPECT_TRUE(st == v1::JOB_STATE_QUEUED || st == v1::JOB_STATE_RUNNING) << st;
     }
     // Odd rounds: kill at a random moment. Even rounds: kill the instant a publish has begun
     // (a temporary directory appears), to land inside the write-fsync-rename window.
@@ -325,9 +325,9 @@ TEST_F(TrainerServerTest, KillsWhilePublishingNeverLeaveAPartialCheckpoint) {
 TEST_F(TrainerServerTest, ListJobsPages) {
   StartTrainer();
   for (int i = 0; i < 3; ++i) {
-    pb::StartTrainingRequest r = Request(1);
+    v1::StartTrainingRequest r = Request(1);
     r.set_label("job" + std::to_string(i));
-    pb::Job job;
+    v1::Job job;
     ASSERT_TRUE(Start(r, &job).ok());
   }
   std::vector<std::string> labels;
@@ -335,21 +335,21 @@ TEST_F(TrainerServerTest, ListJobsPages) {
   do {
     grpc::ClientContext ctx;
     rpc::PrepareContext(&ctx, options_);
-    pb::ListJobsRequest req;
+    v1::ListJobsRequest req;
     req.set_page_size(2);
     req.set_page_token(token);
-    pb::ListJobsResponse resp;
+    v1::ListJobsResponse resp;
     ASSERT_TRUE(stub_->ListJobs(&ctx, req, &resp).ok());
     EXPECT_LE(resp.jobs_size(), 2);
-    for (const pb::Job& j : resp.jobs()) labels.push_back(j.label());
+    for (const v1::Job& j : resp.jobs()) labels.push_back(j.label());
     token = resp.next_page_token();
   } while (!token.empty());
   EXPECT_EQ(labels.size(), 3u);
   grpc::ClientContext ctx;
   rpc::PrepareContext(&ctx, options_);
-  pb::ListJobsRequest bad;
+  v1::ListJobsRequest bad;
   bad.set_page_token("xyz");
-  pb::ListJobsResponse resp;
+  v1::ListJobsResponse resp;
   EXPECT_EQ(stub_->ListJobs(&ctx, bad, &resp).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
 }
 

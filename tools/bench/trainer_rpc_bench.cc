@@ -24,16 +24,15 @@ ABSL_FLAG(std::string, scratch, "/tmp/dogsearch_trainer_rpc_bench", "Scratch sta
 
 namespace dogsearch::trainer {
 namespace {
-namespace pb = ::dogsearch::v1;
 
-void Phase(const char* name, pb::Trainer::Stub* stub, const std::string& id, int calls) {
+void Phase(const char* name, v1::Trainer::Stub* stub, const std::string& id, int calls) {
   std::vector<double> ms;
   for (int i = 0; i < calls; ++i) {
     grpc::ClientContext ctx;
     rpc::PrepareContext(&ctx, {});
-    pb::GetJobRequest req;
+    v1::GetJobRequest req;
     req.set_job_id(id);
-    pb::Job job;
+    v1::Job job;
     const auto t0 = std::chrono::steady_clock::now();
     (void)stub->GetJob(&ctx, req, &job);
     ms.push_back(
@@ -63,8 +62,8 @@ int Main() {
                          &registry);
   auto server = *rpc::GrpcServer::Start(rpc::GrpcServerOptions{}, {&service});
   auto stub =
-      pb::Trainer::NewStub(*rpc::CreateChannel(absl::StrCat("127.0.0.1:", server->port()), {}));
-  pb::StartTrainingRequest req;
+      v1::Trainer::NewStub(*rpc::CreateChannel(absl::StrCat("127.0.0.1:", server->port()), {}));
+  v1::StartTrainingRequest req;
   req.mutable_config()->set_dataset(absl::GetFlag(FLAGS_dataset));
   req.mutable_config()->set_time_budget_seconds(600);
   auto job = jobs.Submit(req);

@@ -17,14 +17,13 @@
 
 namespace dogsearch::trainer {
 namespace fs = std::filesystem;
-namespace pb = ::dogsearch::v1;
 namespace {
 
 constexpr char kPromotedFile[] = "PROMOTED";
 constexpr uint64_t kMaxWeightsBytes = 2ull << 30;
 
-pb::CheckpointInfo Info(const model::CheckpointManifest& m, int64_t published) {
-  pb::CheckpointInfo info;
+v1::CheckpointInfo Info(const model::CheckpointManifest& m, int64_t published) {
+  v1::CheckpointInfo info;
   (void)google::protobuf::util::JsonStringToMessage(model::ManifestToJson(m),
                                                     info.mutable_manifest());
   info.set_job_id(JobOfVersion(m.version));
@@ -32,8 +31,8 @@ pb::CheckpointInfo Info(const model::CheckpointManifest& m, int64_t published) {
   return info;
 }
 
-pb::CheckpointEvent Event(pb::CheckpointEvent::Kind kind, pb::CheckpointInfo info) {
-  pb::CheckpointEvent e;
+v1::CheckpointEvent Event(v1::CheckpointEvent::Kind kind, v1::CheckpointInfo info) {
+  v1::CheckpointEvent e;
   e.set_kind(kind);
   *e.mutable_checkpoint() = std::move(info);
   return e;
@@ -53,26 +52,26 @@ absl::StatusOr<std::unique_ptr<CheckpointFeed>> CheckpointFeed::Open(const std::
   DS_ASSIGN_OR_RETURN(std::vector<model::CheckpointManifest> all, model::ListCheckpoints(root));
   std::lock_guard<std::mutex> lock(feed->mu_);
   for (const model::CheckpointManifest& m : all) {
-    feed->AddLocked(Event(pb::CheckpointEvent::KIND_PUBLISHED, Info(m, m.created_unix_seconds)));
+    feed->AddLocked(Event(v1::CheckpointEvent::KIND_PUBLISHED, Info(m, m.created_unix_seconds)));
   }
   absl::StatusOr<std::string> promoted = ReadFile(root + "/" + kPromotedFile, 256);
   if (promoted.ok()) {
     feed->promoted_ = std::string(absl::StripAsciiWhitespace(*promoted));
     for (const model::CheckpointManifest& m : all) {
       if (m.version == feed->promoted_) {
-        feed->AddLocked(Event(pb::CheckpointEvent::KIND_PROMOTED, Info(m, m.created_unix_seconds)));
+        feed->AddLocked(Event(v1::CheckpointEvent::KIND_PROMOTED, Info(m, m.created_unix_seconds)));
       }
     }
   }
   return feed;
 }
 
-void CheckpointFeed::AddLocked(pb::CheckpointEvent event) {
+void CheckpointFeed::AddLocked(v1::CheckpointEvent event) {
   events_.push_back(std::move(event));
   cv_.notify_all();
 }
 
-absl::StatusOr<pb::CheckpointInfo> CheckpointFeed::Publish(const std::string& dir,
+absl::StatusOr<v1::CheckpointInfo> CheckpointFeed::Publish(const std::string& dir,
                                                            const std::string& job_id) {
   absl::StatusOr<model::CheckpointManifest> m = model::ReadManifest(dir);
   if (!m.ok()) {
@@ -93,33 +92,33 @@ absl::StatusOr<pb::CheckpointInfo> CheckpointFeed::Publish(const std::string& di
         absl::StrCat("checkpoint ", m->version, " is already published"));
   }
   DS_RETURN_IF_ERROR(s);
-  pb::CheckpointInfo info = Info(*m, absl::ToUnixSeconds(absl::Now()));
+  v1::CheckpointInfo info = Info(*m, absl::ToUnixSeconds(absl::Now()));
   info.set_job_id(job_id);
   std::lock_guard<std::mutex> lock(mu_);
-  AddLocked(Event(pb::CheckpointEvent::KIND_PUBLISHED, info));
+  AddLocked(Event(v1::CheckpointEvent::KIND_PUBLISHED, info));
   return info;
 }
 
-absl::StatusOr<pb::CheckpointInfo> CheckpointFeed::Promote(const std::string& version) {
+absl::StatusOr<v1::CheckpointInfo> CheckpointFeed::Promote(const std::string& version) {
   if (absl::Status s = model::ValidateVersionName(version); !s.ok()) {
     return absl::InvalidArgumentError(absl::StrCat("version: ", s.message()));
   }
   absl::StatusOr<model::CheckpointManifest> m = model::ReadManifest(root_ + "/" + version);
   if (!m.ok()) return absl::NotFoundError(absl::StrCat("no published checkpoint ", version));
   DS_RETURN_IF_ERROR(WriteFileAtomic(root_ + "/" + kPromotedFile, version + "\n"));
-  pb::CheckpointInfo info = Info(*m, absl::ToUnixSeconds(absl::Now()));
+  v1::CheckpointInfo info = Info(*m, absl::ToUnixSeconds(absl::Now()));
   info.set_promoted(true);
   std::lock_guard<std::mutex> lock(mu_);
   promoted_ = version;
-  AddLocked(Event(pb::CheckpointEvent::KIND_PROMOTED, info));
+  AddLocked(Event(v1::CheckpointEvent::KIND_PROMOTED, info));
   return info;
 }
 
-std::vector<pb::CheckpointInfo> CheckpointFeed::List(const std::string& job_id) const {
+std::vector<v1::CheckpointInfo> CheckpointFeed::List(const std::string& job_id) const {
   std::lock_guard<std::mutex> lock(mu_);
-  std::vector<pb::CheckpointInfo> out;
-  for (const pb::CheckpointEvent& e : events_) {
-    if (e.kind() != pb::CheckpointEvent::KIND_PUBLISHED) continue;
+  std::vector<v1::CheckpointInfo> out;
+  for (const v1::CheckpointEvent& e : events_) {
+    if (e.kind() != v1::CheckpointEvent::KIND_PUBLISHED) continue;
     if (!job_id.empty() && e.checkpoint().job_id() != job_id) continue;
     out.push_back(e.checkpoint());
     out.back().set_promoted(e.checkpoint().manifest().version() == promoted_);
@@ -134,7 +133,7 @@ std::string CheckpointFeed::promoted() const {
 
 double CheckpointFeed::promoted_accuracy() const {
   std::lock_guard<std::mutex> lock(mu_);
-  for (const pb::CheckpointEvent& e : events_) {
+  for (const v1::CheckpointEvent& e : events_) {
     if (e.checkpoint().manifest().version() == promoted_ && !promoted_.empty()) {
       return e.checkpoint().manifest().metrics().verification_accuracy();
     }
@@ -151,13 +150,13 @@ size_t CheckpointFeed::FirstAfter(int64_t unix_seconds) const {
   return events_.size();
 }
 
-absl::StatusOr<std::vector<pb::CheckpointEvent>> CheckpointFeed::Wait(size_t from, size_t* next,
+absl::StatusOr<std::vector<v1::CheckpointEvent>> CheckpointFeed::Wait(size_t from, size_t* next,
                                                                       absl::Duration timeout) {
   std::unique_lock<std::mutex> lock(mu_);
   cv_.wait_for(lock, absl::ToChronoMilliseconds(timeout),
                [&] { return closed_ || events_.size() > from; });
   if (closed_) return absl::UnavailableError("trainer shutting down");
-  std::vector<pb::CheckpointEvent> out;
+  std::vector<v1::CheckpointEvent> out;
   for (size_t i = from; i < events_.size(); ++i) out.push_back(events_[i]);
   *next = std::max(from, events_.size());
   return out;

@@ -14,7 +14,6 @@
 
 namespace dogsearch::trainer {
 namespace fs = std::filesystem;
-namespace pb = ::dogsearch::v1;
 namespace {
 
 int64_t NowSeconds() { return absl::ToUnixSeconds(absl::Now()); }
@@ -22,7 +21,7 @@ int64_t NowSeconds() { return absl::ToUnixSeconds(absl::Now()); }
 // Turns the library's reports into the job's progress.
 class JobObserver : public TrainingObserver {
  public:
-  JobObserver(pb::Job* job, std::function<void(bool persist)> record,
+  JobObserver(v1::Job* job, std::function<void(bool persist)> record,
               std::function<void(const std::string&)> on_checkpoint, uint32_t epochs)
       : job_(job),
         record_(std::move(record)),
@@ -32,14 +31,14 @@ class JobObserver : public TrainingObserver {
     job_->mutable_progress()->set_total_steps(uint64_t{epochs_} * batches_per_epoch);
   }
   void OnStep(const StepReport& r) override {
-    pb::JobProgress* p = job_->mutable_progress();
+    v1::JobProgress* p = job_->mutable_progress();
     p->set_epoch(r.epoch + 1);
     p->set_step(r.step);
     p->set_photos_per_second(r.images_per_second);
     p->set_steps_per_second(r.step_seconds > 0 ? 1.0 / r.step_seconds : 0);
     p->set_eta_seconds(r.eta_seconds);
     p->set_elapsed_seconds(r.elapsed_seconds);
-    pb::StepStats* s = p->mutable_last_step();
+    v1::StepStats* s = p->mutable_last_step();
     s->set_loss(r.loss);
     s->set_active_triplet_fraction(r.active_fraction);
     s->set_mean_positive_distance(r.mean_positive);
@@ -48,7 +47,7 @@ class JobObserver : public TrainingObserver {
     record_(false);
   }
   void OnEpoch(const EpochReport& r) override {
-    pb::JobProgress* p = job_->mutable_progress();
+    v1::JobProgress* p = job_->mutable_progress();
     if (r.validated) model::MetricsToProto(r.metrics, p->mutable_validation());
     if (r.best) {
       model::MetricsToProto(r.metrics, p->mutable_best_validation());
@@ -60,7 +59,7 @@ class JobObserver : public TrainingObserver {
   }
 
  private:
-  pb::Job* job_;
+  v1::Job* job_;
   std::function<void(bool)> record_;
   std::function<void(const std::string&)> on_checkpoint_;
   uint32_t epochs_;
@@ -70,10 +69,10 @@ class JobObserver : public TrainingObserver {
 
 JobManager::JobManager(JobStore* store, ProgressHub* hub, JobManagerOptions options)
     : store_(store), hub_(hub), options_(std::move(options)) {
-  std::vector<pb::Job> jobs = store_->List();
+  std::vector<v1::Job> jobs = store_->List();
   for (auto it = jobs.rbegin(); it != jobs.rend(); ++it) {  // Oldest first.
     hub_->Publish(it->progress());
-    if (it->progress().state() == pb::JOB_STATE_QUEUED) queue_.push_back(it->id());
+    if (it->progress().state() == v1::JOB_STATE_QUEUED) queue_.push_back(it->id());
   }
 }
 
@@ -94,14 +93,14 @@ void JobManager::Shutdown() {
   if (worker_.joinable()) worker_.join();
 }
 
-void JobManager::Record(pb::Job& job) {
+void JobManager::Record(v1::Job& job) {
   if (absl::Status s = store_->Put(job); !s.ok()) {
     DS_LOG(kError, "job_record_failed").Kv("job", job.id()).Kv("reason", s);
   }
   hub_->Publish(job.progress());
 }
 
-absl::StatusOr<TrainOptions> JobManager::OptionsFor(const pb::Job& job) const {
+absl::StatusOr<TrainOptions> JobManager::OptionsFor(const v1::Job& job) const {
   TrainOptions o;
   if (absl::Status s = ApplyTrainingConfig(job.config(), &o); !s.ok()) {
     return absl::InvalidArgumentError(absl::StrCat("model: ", s.message()));
@@ -127,10 +126,10 @@ absl::StatusOr<TrainOptions> JobManager::OptionsFor(const pb::Job& job) const {
   return o;
 }
 
-absl::StatusOr<pb::Job> JobManager::Submit(const pb::StartTrainingRequest& request) {
+absl::StatusOr<v1::Job> JobManager::Submit(const v1::StartTrainingRequest& request) {
   if (request.label().size() > 128)
     return absl::InvalidArgumentError("label: longer than 128 bytes");
-  pb::Job job;
+  v1::Job job;
   job.set_id(store_->NewId());
   job.set_label(request.label());
   *job.mutable_config() = request.config();
@@ -139,7 +138,7 @@ absl::StatusOr<pb::Job> JobManager::Submit(const pb::StartTrainingRequest& reque
   absl::StatusOr<TrainOptions> o = OptionsFor(job);
   if (!o.ok()) return o.status();
   job.mutable_progress()->set_job_id(job.id());
-  job.mutable_progress()->set_state(pb::JOB_STATE_QUEUED);
+  job.mutable_progress()->set_state(v1::JOB_STATE_QUEUED);
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (stopping_) return absl::UnavailableError("trainer shutting down");
@@ -155,8 +154,8 @@ absl::StatusOr<pb::Job> JobManager::Submit(const pb::StartTrainingRequest& reque
   return job;
 }
 
-absl::StatusOr<pb::Job> JobManager::Cancel(const std::string& id) {
-  absl::StatusOr<pb::Job> job = store_->Get(id);
+absl::StatusOr<v1::Job> JobManager::Cancel(const std::string& id) {
+  absl::StatusOr<v1::Job> job = store_->Get(id);
   if (!job.ok()) return job.status();
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -170,17 +169,17 @@ absl::StatusOr<pb::Job> JobManager::Cancel(const std::string& id) {
     }
     queue_.erase(it);
   }
-  job->mutable_progress()->set_state(pb::JOB_STATE_CANCELLED);
+  job->mutable_progress()->set_state(v1::JOB_STATE_CANCELLED);
   job->mutable_progress()->set_state_reason("cancelled while queued");
   job->set_finished_unix_seconds(NowSeconds());
   Record(*job);
   return job;
 }
 
-absl::StatusOr<pb::Job> JobManager::Resume(const std::string& id) {
-  absl::StatusOr<pb::Job> job = store_->Get(id);
+absl::StatusOr<v1::Job> JobManager::Resume(const std::string& id) {
+  absl::StatusOr<v1::Job> job = store_->Get(id);
   if (!job.ok()) return job.status();
-  if (job->progress().state() != pb::JOB_STATE_INTERRUPTED) {
+  if (job->progress().state() != v1::JOB_STATE_INTERRUPTED) {
     return absl::FailedPreconditionError(absl::StrCat("job ", id, " is not interrupted"));
   }
   {
@@ -191,7 +190,7 @@ absl::StatusOr<pb::Job> JobManager::Resume(const std::string& id) {
     }
     queue_.push_back(id);
   }
-  job->mutable_progress()->set_state(pb::JOB_STATE_QUEUED);
+  job->mutable_progress()->set_state(v1::JOB_STATE_QUEUED);
   job->mutable_progress()->set_state_reason("resumed");
   Record(*job);
   cv_.notify_all();
@@ -210,18 +209,18 @@ void JobManager::Work() {
       running_ = next;
       cancel_running_.store(false);
     }
-    absl::StatusOr<pb::Job> job = store_->Get(next);
+    absl::StatusOr<v1::Job> job = store_->Get(next);
     if (job.ok()) RunJob(*job, &cancel_running_);
     std::lock_guard<std::mutex> lock(mu_);
     running_.clear();
   }
 }
 
-void JobManager::RunJob(pb::Job job, std::atomic<bool>* cancel) {
-  pb::JobProgress* p = job.mutable_progress();
+void JobManager::RunJob(v1::Job job, std::atomic<bool>* cancel) {
+  v1::JobProgress* p = job.mutable_progress();
   absl::StatusOr<TrainOptions> o = OptionsFor(job);
   if (!o.ok()) {
-    p->set_state(pb::JOB_STATE_FAILED);
+    p->set_state(v1::JOB_STATE_FAILED);
     p->set_state_reason(std::string(o.status().message()));
     job.set_finished_unix_seconds(NowSeconds());
     Record(job);
@@ -234,7 +233,7 @@ void JobManager::RunJob(pb::Job job, std::atomic<bool>* cancel) {
     std::error_code ec;
     fs::remove_all(o->output_dir, ec);
   }
-  p->set_state(pb::JOB_STATE_RUNNING);
+  p->set_state(v1::JOB_STATE_RUNNING);
   p->set_state_reason("");
   if (job.started_unix_seconds() == 0) job.set_started_unix_seconds(NowSeconds());
   Record(job);
@@ -258,23 +257,23 @@ void JobManager::RunJob(pb::Job job, std::atomic<bool>* cancel) {
     shutting_down = stopping_;
   }
   if (!r.ok()) {
-    p->set_state(pb::JOB_STATE_FAILED);
+    p->set_state(v1::JOB_STATE_FAILED);
     p->set_state_reason(std::string(r.status().message()));
   } else if (r->cancelled) {
-    p->set_state(shutting_down ? pb::JOB_STATE_INTERRUPTED : pb::JOB_STATE_CANCELLED);
+    p->set_state(shutting_down ? v1::JOB_STATE_INTERRUPTED : v1::JOB_STATE_CANCELLED);
     p->set_state_reason(shutting_down ? "the trainer shut down; ResumeJob continues it"
                                       : "cancelled; the last checkpoint is kept");
   } else {
-    p->set_state(pb::JOB_STATE_SUCCEEDED);
+    p->set_state(v1::JOB_STATE_SUCCEEDED);
   }
-  if (p->state() != pb::JOB_STATE_INTERRUPTED) job.set_finished_unix_seconds(NowSeconds());
+  if (p->state() != v1::JOB_STATE_INTERRUPTED) job.set_finished_unix_seconds(NowSeconds());
   // Publish before announcing SUCCEEDED: a client that watches the job to its end and then
   // lists (or promotes) the checkpoints must find the new one there.
-  if (p->state() == pb::JOB_STATE_SUCCEEDED && on_finished && !r->best_version.empty()) {
+  if (p->state() == v1::JOB_STATE_SUCCEEDED && on_finished && !r->best_version.empty()) {
     on_finished(job, CheckpointRoot(o->output_dir) + "/" + r->best_version);
   }
   Record(job);
-  DS_LOG(kInfo, "job_finished").Kv("job", job.id()).Kv("state", pb::JobState_Name(p->state()));
+  DS_LOG(kInfo, "job_finished").Kv("job", job.id()).Kv("state", v1::JobState_Name(p->state()));
 }
 
 }  // namespace dogsearch::trainer

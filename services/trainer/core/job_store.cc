@@ -18,7 +18,6 @@
 
 namespace dogsearch::trainer {
 namespace fs = std::filesystem;
-namespace pb = ::dogsearch::v1;
 
 absl::StatusOr<std::unique_ptr<JobStore>> JobStore::Open(const std::string& root) {
   DS_RETURN_IF_ERROR(MakeDirs(root));
@@ -28,14 +27,14 @@ absl::StatusOr<std::unique_ptr<JobStore>> JobStore::Open(const std::string& root
     const std::string name = e.path().filename().string();
     if (name.empty() || name[0] == '.' || !absl::EndsWith(name, ".json")) continue;
     absl::StatusOr<std::string> text = ReadFile(e.path().string(), 1 << 20);
-    pb::Job job;
+    v1::Job job;
     if (!text.ok() || !google::protobuf::util::JsonStringToMessage(*text, &job).ok() ||
         job.id() + ".json" != name) {
       DS_LOG(kWarning, "job_record_skipped").Kv("file", e.path().string());
       continue;
     }
-    if (job.progress().state() == pb::JOB_STATE_RUNNING) {
-      job.mutable_progress()->set_state(pb::JOB_STATE_INTERRUPTED);
+    if (job.progress().state() == v1::JOB_STATE_RUNNING) {
+      job.mutable_progress()->set_state(v1::JOB_STATE_INTERRUPTED);
       job.mutable_progress()->set_state_reason(
           "the trainer stopped while this job was running; ResumeJob continues it from its "
           "last checkpoint");
@@ -60,13 +59,13 @@ std::string JobStore::NewId() {
   }
 }
 
-absl::Status JobStore::WriteLocked(const pb::Job& job) {
+absl::Status JobStore::WriteLocked(const v1::Job& job) {
   absl::StatusOr<std::string> json = ProtoToJson(job);
   if (!json.ok()) return absl::InternalError("cannot encode job " + job.id());
   return WriteFileAtomic(root_ + "/" + job.id() + ".json", *json);
 }
 
-absl::Status JobStore::Put(const pb::Job& job) {
+absl::Status JobStore::Put(const v1::Job& job) {
   if (absl::Status s = model::ValidateVersionName(job.id()); !s.ok()) {
     return absl::InvalidArgumentError(absl::StrCat("job id: ", s.message()));
   }
@@ -76,20 +75,20 @@ absl::Status JobStore::Put(const pb::Job& job) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<pb::Job> JobStore::Get(const std::string& id) const {
+absl::StatusOr<v1::Job> JobStore::Get(const std::string& id) const {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = jobs_.find(id);
   if (it == jobs_.end()) return absl::NotFoundError(absl::StrCat("no job ", id));
   return it->second;
 }
 
-std::vector<pb::Job> JobStore::List() const {
-  std::vector<pb::Job> out;
+std::vector<v1::Job> JobStore::List() const {
+  std::vector<v1::Job> out;
   {
     std::lock_guard<std::mutex> lock(mu_);
     for (const auto& [id, job] : jobs_) out.push_back(job);
   }
-  std::sort(out.begin(), out.end(), [](const pb::Job& a, const pb::Job& b) {
+  std::sort(out.begin(), out.end(), [](const v1::Job& a, const v1::Job& b) {
     if (a.created_unix_seconds() != b.created_unix_seconds()) {
       return a.created_unix_seconds() > b.created_unix_seconds();
     }

@@ -3,11 +3,10 @@
 #include "absl/strings/str_cat.h"
 
 namespace dogsearch::trainer {
-namespace pb = ::dogsearch::v1;
 
-bool IsFinalState(pb::JobState s) {
-  return s == pb::JOB_STATE_SUCCEEDED || s == pb::JOB_STATE_FAILED ||
-         s == pb::JOB_STATE_CANCELLED || s == pb::JOB_STATE_INTERRUPTED;
+bool IsFinalState(v1::JobState s) {
+  return s == v1::JOB_STATE_SUCCEEDED || s == v1::JOB_STATE_FAILED ||
+         s == v1::JOB_STATE_CANCELLED || s == v1::JOB_STATE_INTERRUPTED;
 }
 
 ProgressHub::ProgressHub(metrics::MetricsRegistry* registry) : registry_(registry) {
@@ -25,11 +24,11 @@ ProgressHub::ProgressHub(metrics::MetricsRegistry* registry) : registry_(registr
                             "Validation rank-1 of the latest finished epoch reported");
 }
 
-void ProgressHub::Publish(const pb::JobProgress& progress) {
+void ProgressHub::Publish(const v1::JobProgress& progress) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     Snapshot& s = entries_[progress.job_id()];
-    const pb::JobState before = s.progress.state();
+    const v1::JobState before = s.progress.state();
     s.progress = progress;
     ++s.version;
     if (registry_ != nullptr) UpdateMetrics(before, progress);
@@ -37,8 +36,8 @@ void ProgressHub::Publish(const pb::JobProgress& progress) {
   cv_.notify_all();
 }
 
-void ProgressHub::UpdateMetrics(pb::JobState before, const pb::JobProgress& now) {
-  running_jobs_ += (now.state() == pb::JOB_STATE_RUNNING) - (before == pb::JOB_STATE_RUNNING);
+void ProgressHub::UpdateMetrics(v1::JobState before, const v1::JobProgress& now) {
+  running_jobs_ += (now.state() == v1::JOB_STATE_RUNNING) - (before == v1::JOB_STATE_RUNNING);
   running_->Set(running_jobs_);
   step_->Set(static_cast<double>(now.step()));
   epoch_->Set(now.epoch());
@@ -49,7 +48,7 @@ void ProgressHub::UpdateMetrics(pb::JobState before, const pb::JobProgress& now)
   if (IsFinalState(now.state()) && !IsFinalState(before)) {
     registry_
         ->GetCounter("dogsearch_trainer_jobs_finished_total", "Jobs that reached a final state",
-                     {{"state", pb::JobState_Name(now.state())}})
+                     {{"state", v1::JobState_Name(now.state())}})
         ->Increment();
   }
 }

@@ -11,7 +11,6 @@
 #include "common/model/model_spec_proto.h"
 
 namespace dogsearch::trainer {
-namespace pb = ::dogsearch::v1;
 
 model::ModelSpec TrainOptions::DefaultModelSpec() {
   model::ModelSpec s;
@@ -121,19 +120,19 @@ absl::StatusOr<MiningKind> ParseMining(const std::string& name) {
       absl::StrCat("mining '", name, "' is not one of batch_hard, semi_hard, batch_all"));
 }
 
-void ToTrainingConfig(const TrainOptions& o, pb::TrainingConfig* c) {
+void ToTrainingConfig(const TrainOptions& o, v1::TrainingConfig* c) {
   c->set_dataset(o.data_dir);
   model::ModelSpecToProto(o.model, c->mutable_model());
-  c->set_mining(o.mining == MiningKind::kBatchHard  ? pb::MINING_STRATEGY_BATCH_HARD
-                : o.mining == MiningKind::kSemiHard ? pb::MINING_STRATEGY_SEMI_HARD
-                                                    : pb::MINING_STRATEGY_BATCH_ALL);
+  c->set_mining(o.mining == MiningKind::kBatchHard  ? v1::MINING_STRATEGY_BATCH_HARD
+                : o.mining == MiningKind::kSemiHard ? v1::MINING_STRATEGY_SEMI_HARD
+                                                    : v1::MINING_STRATEGY_BATCH_ALL);
   c->set_margin(o.margin);
   c->set_soft_margin(o.soft_margin);
   c->set_identities_per_batch(o.p);
   c->set_photos_per_identity(o.k);
   c->set_epochs(o.epochs);
   c->set_time_budget_seconds(static_cast<uint32_t>(o.time_budget_seconds));
-  c->set_optimizer(o.optimizer == OptimizerKind::kAdam ? pb::OPTIMIZER_ADAM : pb::OPTIMIZER_SGD);
+  c->set_optimizer(o.optimizer == OptimizerKind::kAdam ? v1::OPTIMIZER_ADAM : v1::OPTIMIZER_SGD);
   c->set_learning_rate(static_cast<float>(o.learning_rate));
   c->set_weight_decay(static_cast<float>(o.weight_decay));
   c->set_warmup_steps(o.warmup_steps);
@@ -141,9 +140,9 @@ void ToTrainingConfig(const TrainOptions& o, pb::TrainingConfig* c) {
   c->set_validation_fraction(static_cast<float>(o.validation_fraction));
   c->set_seed(o.seed);
   c->set_threads(static_cast<uint32_t>(o.threads));
-  c->set_loss(o.loss == LossKind::kArcFace   ? pb::LOSS_KIND_ARCFACE
-              : o.loss == LossKind::kCosFace ? pb::LOSS_KIND_COSFACE
-                                             : pb::LOSS_KIND_TRIPLET);
+  c->set_loss(o.loss == LossKind::kArcFace   ? v1::LOSS_KIND_ARCFACE
+              : o.loss == LossKind::kCosFace ? v1::LOSS_KIND_COSFACE
+                                             : v1::LOSS_KIND_TRIPLET);
   if (o.loss != LossKind::kTriplet) {
     c->set_head_scale(o.head_scale);
     c->set_head_margin(EffectiveHeadMargin(o));
@@ -152,19 +151,19 @@ void ToTrainingConfig(const TrainOptions& o, pb::TrainingConfig* c) {
   }
 }
 
-absl::Status ApplyTrainingConfig(const pb::TrainingConfig& c, TrainOptions* o) {
+absl::Status ApplyTrainingConfig(const v1::TrainingConfig& c, TrainOptions* o) {
   if (!c.dataset().empty()) o->data_dir = c.dataset();
   if (c.has_model()) {
     DS_ASSIGN_OR_RETURN(o->model, model::ModelSpecFromProto(c.model()));
   }
   switch (c.mining()) {
-    case pb::MINING_STRATEGY_BATCH_HARD:
+    case v1::MINING_STRATEGY_BATCH_HARD:
       o->mining = MiningKind::kBatchHard;
       break;
-    case pb::MINING_STRATEGY_SEMI_HARD:
+    case v1::MINING_STRATEGY_SEMI_HARD:
       o->mining = MiningKind::kSemiHard;
       break;
-    case pb::MINING_STRATEGY_BATCH_ALL:
+    case v1::MINING_STRATEGY_BATCH_ALL:
       o->mining = MiningKind::kBatchAll;
       break;
     default:
@@ -176,8 +175,8 @@ absl::Status ApplyTrainingConfig(const pb::TrainingConfig& c, TrainOptions* o) {
   if (c.photos_per_identity() != 0) o->k = c.photos_per_identity();
   if (c.epochs() != 0) o->epochs = c.epochs();
   if (c.time_budget_seconds() != 0) o->time_budget_seconds = c.time_budget_seconds();
-  if (c.optimizer() == pb::OPTIMIZER_SGD) o->optimizer = OptimizerKind::kSgd;
-  if (c.optimizer() == pb::OPTIMIZER_ADAM) o->optimizer = OptimizerKind::kAdam;
+  if (c.optimizer() == v1::OPTIMIZER_SGD) o->optimizer = OptimizerKind::kSgd;
+  if (c.optimizer() == v1::OPTIMIZER_ADAM) o->optimizer = OptimizerKind::kAdam;
   if (c.learning_rate() != 0) o->learning_rate = c.learning_rate();
   if (c.weight_decay() != 0) o->weight_decay = c.weight_decay();
   if (c.warmup_steps() != 0) o->warmup_steps = c.warmup_steps();
@@ -186,13 +185,13 @@ absl::Status ApplyTrainingConfig(const pb::TrainingConfig& c, TrainOptions* o) {
   if (c.seed() != 0) o->seed = c.seed();
   if (c.threads() != 0) o->threads = static_cast<int>(c.threads());
   switch (c.loss()) {
-    case pb::LOSS_KIND_ARCFACE:
+    case v1::LOSS_KIND_ARCFACE:
       o->loss = LossKind::kArcFace;
       break;
-    case pb::LOSS_KIND_COSFACE:
+    case v1::LOSS_KIND_COSFACE:
       o->loss = LossKind::kCosFace;
       break;
-    case pb::LOSS_KIND_TRIPLET:
+    case v1::LOSS_KIND_TRIPLET:
       o->loss = LossKind::kTriplet;
       break;
     default:
@@ -206,7 +205,7 @@ absl::Status ApplyTrainingConfig(const pb::TrainingConfig& c, TrainOptions* o) {
 }
 
 std::string TrainingConfigJson(const TrainOptions& o) {
-  pb::TrainingConfig c;
+  v1::TrainingConfig c;
   ToTrainingConfig(o, &c);
   return ProtoToJson(c).value_or("{}");
 }
