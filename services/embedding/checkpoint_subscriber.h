@@ -22,8 +22,8 @@
 
 #include "absl/time/time.h"
 #include "common/rollout/reconciler.h"
-#include "common/rpc/checkpoint_watch.h"
-#include "common/rpc/trainer_promotions.h"
+#include "common/trainer_client/checkpoint_watch.h"
+#include "common/trainer_client/trainer_promotions.h"
 #include "services/embedding/core/model_repository.h"
 
 namespace dogsearch::embedding {

@@ -14,8 +14,8 @@
 #include <memory>
 
 #include "common/rollout/reconciler.h"
-#include "common/rpc/checkpoint_watch.h"
-#include "common/rpc/trainer_promotions.h"
+#include "common/trainer_client/checkpoint_watch.h"
+#include "common/trainer_client/trainer_promotions.h"
 #include "services/gateway/core/gateway_core.h"
 
 namespace dogsearch::gateway {

@@ -1,4 +1,4 @@
-#include "common/rpc/trainer_promotions.h"
+#include "common/trainer_client/trainer_promotions.h"
 
 #include "common/rpc/status_util.h"
 

@@ -1,4 +1,4 @@
-#include "common/rpc/checkpoint_watch.h"
+#include "common/trainer_client/checkpoint_watch.h"
 
 #include <algorithm>
 

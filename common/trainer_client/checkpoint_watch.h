@@ -11,8 +11,8 @@
 // Threading: one background thread runs the stream and calls the handler. Lock discipline: mu_
 // guards context_ (the call in flight, so Stop() can cancel it), stopping_, started_,
 // last_seen_ and connections_; cv_ wakes the backoff sleep.
-#ifndef DOGSEARCH_COMMON_RPC_CHECKPOINT_WATCH_H_
-#define DOGSEARCH_COMMON_RPC_CHECKPOINT_WATCH_H_
+#ifndef DOGSEARCH_COMMON_TRAINER_CLIENT_CHECKPOINT_WATCH_H_
+#define DOGSEARCH_COMMON_TRAINER_CLIENT_CHECKPOINT_WATCH_H_
 
 #include <grpcpp/grpcpp.h>
 
@@ -74,4 +74,4 @@ class CheckpointWatch {
 
 }  // namespace dogsearch::rpc
 
-#endif  // DOGSEARCH_COMMON_RPC_CHECKPOINT_WATCH_H_
+#endif  // DOGSEARCH_COMMON_TRAINER_CLIENT_CHECKPOINT_WATCH_H_

@@ -1,7 +1,7 @@
 // The trainer's promoted version right now (Trainer.ListCheckpoints), read by the followers
 // that converge to it (common/rollout). Thread-safe (a gRPC stub).
-#ifndef DOGSEARCH_COMMON_RPC_TRAINER_PROMOTIONS_H_
-#define DOGSEARCH_COMMON_RPC_TRAINER_PROMOTIONS_H_
+#ifndef DOGSEARCH_COMMON_TRAINER_CLIENT_TRAINER_PROMOTIONS_H_
+#define DOGSEARCH_COMMON_TRAINER_CLIENT_TRAINER_PROMOTIONS_H_
 
 #include <grpcpp/grpcpp.h>
 
@@ -30,4 +30,4 @@ class TrainerPromotions {
 
 }  // namespace dogsearch::rpc
 
-#endif  // DOGSEARCH_COMMON_RPC_TRAINER_PROMOTIONS_H_
+#endif  // DOGSEARCH_COMMON_TRAINER_CLIENT_TRAINER_PROMOTIONS_H_
