@@ -3,7 +3,17 @@
 namespace dogsearch {
 
 PeriodicThread::PeriodicThread(absl::Duration interval, std::function<void()> fn, FirstRun first)
-    : interval_(interval), fn_(std::move(fn)), thread_([this, first] { Loop(first); }) {}
+    : interval_(interval),
+      fn_([fn = std::move(fn), interval] {
+        fn();
+        return interval;
+      }),
+      thread_([this, first] { Loop(first); }) {}
+
+PeriodicThread::PeriodicThread(std::function<absl::Duration()> fn)
+    : interval_(absl::ZeroDuration()),
+      fn_(std::move(fn)),
+      thread_([this] { Loop(FirstRun::kNow); }) {}
 
 PeriodicThread::~PeriodicThread() { Stop(); }
 
@@ -28,13 +38,13 @@ void PeriodicThread::Loop(FirstRun first) {
   std::unique_lock<std::mutex> lock(mu_);
   bool run = first == FirstRun::kNow;
   while (!stopping_) {
+    absl::Duration wait = interval_;
     if (run) {
       lock.unlock();
-      fn_();
+      wait = fn_();
       lock.lock();
     }
-    cv_.wait_for(lock, absl::ToChronoNanoseconds(interval_),
-                 [this] { return stopping_ || woken_; });
+    cv_.wait_for(lock, absl::ToChronoNanoseconds(wait), [this] { return stopping_ || woken_; });
     woken_ = false;
     run = true;
   }

@@ -46,43 +46,34 @@ Reconciler::Reconciler(ReconcilerHooks hooks, ReconcilerOptions options)
 Reconciler::~Reconciler() { Stop(); }
 
 void Reconciler::Start() {
-  thread_ = std::thread([this] { Loop(); });
+  std::lock_guard<std::mutex> lock(mu_);
+  if (thread_ || stopped_) return;
+  thread_ = std::make_unique<PeriodicThread>([this] {
+    const RolloutStatus s = Step();
+    return s.state == RolloutState::kConverged || s.state == RolloutState::kNoPromotion
+               ? options_.converged_interval
+               : options_.busy_interval;
+  });
 }
 
 void Reconciler::Stop() {
+  std::unique_ptr<PeriodicThread> thread;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    stopping_ = true;
+    stopped_ = true;
+    thread = std::move(thread_);
   }
-  cv_.notify_all();
-  if (thread_.joinable()) thread_.join();
+  if (thread) thread->Stop();  // Joins after a step in progress.
 }
 
 void Reconciler::Nudge() {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    nudged_ = true;
-  }
-  cv_.notify_all();
+  std::lock_guard<std::mutex> lock(mu_);
+  if (thread_) thread_->Wake();
 }
 
 RolloutStatus Reconciler::status() const {
   std::lock_guard<std::mutex> lock(mu_);
   return status_;
-}
-
-void Reconciler::Loop() {
-  while (true) {
-    const RolloutStatus s = Step();
-    const absl::Duration wait =
-        s.state == RolloutState::kConverged || s.state == RolloutState::kNoPromotion
-            ? options_.converged_interval
-            : options_.busy_interval;
-    std::unique_lock<std::mutex> lock(mu_);
-    cv_.wait_for(lock, absl::ToChronoNanoseconds(wait), [this] { return stopping_ || nudged_; });
-    if (stopping_) return;
-    nudged_ = false;
-  }
 }
 
 RolloutStatus Reconciler::Step(absl::Time now) {

@@ -17,14 +17,14 @@
 // gauge dogsearch_rollout_behind_seconds{follower} (0 when converged) is always current.
 //
 // Threading: Start() runs Step() on its own thread; Step() may also be called directly when
-// the reconciler is not started (tests). Hooks run on that thread only. Lock discipline: mu_
-// guards status_, nudged_ and stopping_; cv_ wakes the thread. failed_version_/retry_at_/
-// last_alarm_ belong to the stepping thread.
+// the reconciler is not started (tests). Hooks run on that thread only (a PeriodicThread whose
+// wait follows the state; Nudge() wakes it). Lock discipline: mu_ guards status_, stopped_ and
+// the thread pointer. failed_version_/retry_at_/last_alarm_ belong to the stepping thread.
 #ifndef DOGSEARCH_COMMON_ROLLOUT_RECONCILER_H_
 #define DOGSEARCH_COMMON_ROLLOUT_RECONCILER_H_
 
-#include <condition_variable>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -34,6 +34,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "common/base/periodic_thread.h"
 
 namespace dogsearch::metrics {
 class Gauge;
@@ -97,7 +98,6 @@ class Reconciler {
   RolloutStatus status() const;
 
  private:
-  void Loop();
   RolloutStatus Decide(absl::Time now, RolloutStatus s);
 
   const ReconcilerHooks hooks_;
@@ -109,11 +109,10 @@ class Reconciler {
   absl::Time last_alarm_ = absl::InfinitePast();
 
   mutable std::mutex mu_;
-  std::condition_variable cv_;
   RolloutStatus status_ ABSL_GUARDED_BY(mu_);
-  bool nudged_ ABSL_GUARDED_BY(mu_) = false;
-  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
-  std::thread thread_;
+  bool stopped_ ABSL_GUARDED_BY(mu_) = false;
+  // Steps on its own (Start); Nudge() wakes it early. Last: its runs use the members above.
+  std::unique_ptr<PeriodicThread> thread_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace dogsearch::rollout

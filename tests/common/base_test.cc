@@ -174,6 +174,20 @@ TEST(PeriodicThreadTest, RunsEveryIntervalWakesEarlyAndStopsPromptly) {
   EXPECT_LT(absl::Now() - t0, absl::Seconds(1));
 }
 
+TEST(PeriodicThreadTest, EachRunChoosesTheNextWait) {
+  std::atomic<int> runs{0};
+  // Fast until the third run, then an hour: only Wake() brings a fourth.
+  PeriodicThread t([&] { return ++runs < 3 ? absl::Milliseconds(5) : absl::Hours(1); });
+  EXPECT_TRUE(testing::Eventually([&] { return runs.load() == 3; }, absl::Seconds(5)));
+  absl::SleepFor(absl::Milliseconds(50));
+  EXPECT_EQ(runs.load(), 3);
+  t.Wake();
+  EXPECT_TRUE(testing::Eventually([&] { return runs.load() == 4; }, absl::Seconds(5)));
+  const absl::Time t0 = absl::Now();
+  t.Stop();
+  EXPECT_LT(absl::Now() - t0, absl::Seconds(1));
+}
+
 TEST(FileUtilTest, DirNameHandlesEdgeCases) {
   EXPECT_EQ(DirName("/a/b/c"), "/a/b");
   EXPECT_EQ(DirName("/a/b/"), "/a");
