@@ -20,7 +20,7 @@ constexpr uint64_t kMaxManifestBytes = 1 << 20;
 
 }  // namespace
 
-void MetricsToProto(const EvalMetrics& m, v1::EvalMetrics* p) {
+void ToProto(const EvalMetrics& m, v1::EvalMetrics* p) {
   p->set_verification_accuracy(m.verification_accuracy);
   p->set_verification_accuracy_std(m.verification_accuracy_std);
   p->set_roc_auc(m.roc_auc);
@@ -56,7 +56,7 @@ void MetricsToProto(const EvalMetrics& m, v1::EvalMetrics* p) {
   }
 }
 
-EvalMetrics MetricsFromProto(const v1::EvalMetrics& p) {
+EvalMetrics FromProto(const v1::EvalMetrics& p) {
   EvalMetrics m;
   m.verification_accuracy = p.verification_accuracy();
   m.verification_accuracy_std = p.verification_accuracy_std();
@@ -98,7 +98,7 @@ absl::Status Invalid(absl::string_view what) {
   return absl::FailedPreconditionError(absl::StrCat("invalid checkpoint manifest: ", what));
 }
 
-void ModelSpecToProto(const ModelSpec& s, v1::ModelSpec* p) {
+void ToProto(const ModelSpec& s, v1::ModelSpec* p) {
   p->set_architecture(s.architecture);
   p->mutable_input()->set_width(s.input.width);
   p->mutable_input()->set_height(s.input.height);
@@ -114,7 +114,7 @@ void ModelSpecToProto(const ModelSpec& s, v1::ModelSpec* p) {
   p->set_flip_average(s.flip_average);
 }
 
-absl::StatusOr<ModelSpec> ModelSpecFromProto(const v1::ModelSpec& p) {
+absl::StatusOr<ModelSpec> FromProto(const v1::ModelSpec& p) {
   ModelSpec s;
   s.architecture = p.architecture();
   s.input.width = p.input().width();
@@ -155,14 +155,14 @@ std::string ManifestToJson(const CheckpointManifest& m) {
   p.set_format(kCheckpointFormat);
   p.set_format_version(kCheckpointFormatVersion);
   p.set_version(m.version);
-  ModelSpecToProto(m.model, p.mutable_model());
+  ToProto(m.model, p.mutable_model());
   if (!m.training_config_json.empty()) {
     // The trainer produced this JSON from the same message type; a parse failure would be a
     // programming error, and the manifest is still useful without it.
     (void)google::protobuf::util::JsonStringToMessage(m.training_config_json, p.mutable_training());
   }
   p.set_dataset_fingerprint(m.dataset_fingerprint);
-  MetricsToProto(m.metrics, p.mutable_metrics());
+  ToProto(m.metrics, p.mutable_metrics());
   p.set_parent_version(m.parent_version);
   p.set_weights_file(m.weights_file);
   p.set_weights_sha256(m.weights_sha256);
@@ -190,13 +190,13 @@ absl::StatusOr<CheckpointManifest> ManifestFromJson(absl::string_view json) {
   CheckpointManifest m;
   m.version = p.version();
   if (absl::Status s = ValidateVersionName(m.version); !s.ok()) return Invalid(s.message());
-  DS_ASSIGN_OR_RETURN(m.model, ModelSpecFromProto(p.model()));
+  DS_ASSIGN_OR_RETURN(m.model, FromProto(p.model()));
   if (absl::Status s = ValidateModelSpec(m.model); !s.ok()) return Invalid(s.message());
   if (p.has_training()) {
     m.training_config_json = ProtoToJson(p.training()).value_or("{}");
   }
   m.dataset_fingerprint = p.dataset_fingerprint();
-  m.metrics = MetricsFromProto(p.metrics());
+  m.metrics = FromProto(p.metrics());
   if (absl::Status s = ValidateIdentificationCalibration(m.metrics.identification); !s.ok()) {
     return Invalid(s.message());
   }

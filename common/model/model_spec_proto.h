@@ -10,12 +10,12 @@
 
 namespace dogsearch::model {
 
-void ModelSpecToProto(const ModelSpec& spec, ::dogsearch::v1::ModelSpec* proto);
+void ToProto(const ModelSpec& spec, ::dogsearch::v1::ModelSpec* proto);
 // FAILED_PRECONDITION if mean/std do not have 3 values (or none). Does not validate the spec.
-absl::StatusOr<ModelSpec> ModelSpecFromProto(const ::dogsearch::v1::ModelSpec& proto);
+absl::StatusOr<ModelSpec> FromProto(const ::dogsearch::v1::ModelSpec& proto);
 
-void MetricsToProto(const EvalMetrics& metrics, ::dogsearch::v1::EvalMetrics* proto);
-EvalMetrics MetricsFromProto(const ::dogsearch::v1::EvalMetrics& proto);
+void ToProto(const EvalMetrics& metrics, ::dogsearch::v1::EvalMetrics* proto);
+EvalMetrics FromProto(const ::dogsearch::v1::EvalMetrics& proto);
 
 }  // namespace dogsearch::model
 

@@ -6,8 +6,8 @@
 #include "absl/time/clock.h"
 #include "common/base/status_macros.h"
 #include "common/image_header/image_header.h"
-#include "common/model/model_spec_proto.h"
 #include "services/embedding/core/photo_prep.h"
+#include "services/embedding/proto_convert.h"
 
 namespace dogsearch::embedding {
 
@@ -117,25 +117,6 @@ void EmbeddingService::DecodeAndQueue(Ctx* ctx, const v1::EmbedRequest* req,
       ->GetCounter("dogsearch_embedding_photos_total", "Photos accepted for embedding.",
                    {{"version", model->version()}})
       ->Increment(static_cast<double>(n));
-}
-
-void EmbeddingService::ToProto(const ModelStatus& s, v1::ModelInfo* out) {
-  out->set_version(s.version);
-  out->set_state(s.state == ModelState::kReady     ? v1::MODEL_STATE_READY
-                 : s.state == ModelState::kLoading ? v1::MODEL_STATE_LOADING
-                                                   : v1::MODEL_STATE_FAILED);
-  out->set_state_reason(s.reason);
-  out->set_is_default(s.is_default);
-  out->set_ready_unix_seconds(s.ready_unix_seconds);
-  if (!s.model) return;
-  const model::CheckpointManifest& m = s.model->manifest();
-  model::ModelSpecToProto(m.model, out->mutable_spec());
-  out->set_device(s.model->device());
-  out->set_half_precision(s.model->half_precision());
-  model::MetricsToProto(m.metrics, out->mutable_metrics());
-  out->set_parent_version(m.parent_version);
-  out->set_weights_sha256(m.weights_sha256);
-  out->set_photos_embedded(s.model->photos_embedded.load());
 }
 
 EmbeddingService::Reactor* EmbeddingService::ListModels(Ctx* ctx, const v1::ListModelsRequest*,

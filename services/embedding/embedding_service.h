@@ -52,9 +52,6 @@ class EmbeddingService final : public v1::Embedding::CallbackService {
   Reactor* UnloadModel(Ctx*, const v1::UnloadModelRequest*, v1::UnloadModelResponse*) override;
   Reactor* SetDefaultModel(Ctx*, const v1::SetDefaultModelRequest*, v1::ModelInfo*) override;
 
-  // Fills a ModelInfo from a repository status (exposed for tests).
-  static void ToProto(const ModelStatus& s, v1::ModelInfo* out);
-
  private:
   absl::Status Validate(const v1::EmbedRequest& req) const;
   // Ends the call through `finish` (never through ctx->DefaultReactor() a second time: gRPC

@@ -132,7 +132,7 @@ absl::Status BuildOptions(TrainOptions* o) {
       return absl::InvalidArgumentError(
           absl::StrCat("--config ", absl::GetFlag(FLAGS_config), ": ", st.ToString()));
     }
-    if (absl::Status s = ApplyTrainingConfig(c, o); !s.ok()) return s;
+    if (absl::Status s = FromProto(c, o); !s.ok()) return s;
   }
   model::ModelSpec& m = o->model;
   if (Given("architecture")) m.architecture = absl::GetFlag(FLAGS_architecture);

@@ -140,7 +140,7 @@ TEST_F(GatewayCoreTest, AMatchNeedsACloserDogAsTheGalleryGrows) {
   // The same query distance that is a confident match in a small gallery is only a possible
   // match in a large one: the 1:N threshold follows the gallery's size.
   const model::IdentificationCalibration c =
-      model::MetricsFromProto(embedding_.GetModel("v1", kNoDeadline)->metrics()).identification;
+      model::FromProto(embedding_.GetModel("v1", kNoDeadline)->metrics()).identification;
   AnswerPolicy policy;
   const float d = 0.5f;  // FMR ~ 2.5e-5 on the fake calibration.
   EXPECT_EQ(DecideAnswer(c, 0.6f, d, 1.4f, 100, policy).answer, v1::SEARCH_ANSWER_MATCH);
@@ -183,7 +183,7 @@ TEST_F(GatewayCoreTest, NeverEnrolledDogsGetAConfidentMatchAtTheConfiguredRate) 
   const trainer::OpenSetFigures predicted =
       trainer::OpenSet(table(1000, 80, 4), 1, &metrics.identification);
   v1::EvalMetrics proto;
-  model::MetricsToProto(metrics, &proto);
+  model::ToProto(metrics, &proto);
   embedding_.set_identification(proto.identification());
   StartCore();
   for (int d = 0; d < 40; ++d) ASSERT_TRUE(Enroll(d, 1).ok());

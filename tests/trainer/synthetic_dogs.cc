@@ -52,7 +52,7 @@ model::ModelSpec TinySpec() {
 ::dogsearch::v1::TrainingConfig TinyTrainingConfig(const std::string& dataset, uint32_t epochs) {
   ::dogsearch::v1::TrainingConfig c;
   c.set_dataset(dataset);
-  model::ModelSpecToProto(TinySpec(), c.mutable_model());
+  model::ToProto(TinySpec(), c.mutable_model());
   c.set_identities_per_batch(4);
   c.set_photos_per_identity(3);
   c.set_epochs(epochs);

@@ -51,7 +51,7 @@ absl::StatusOr<ModelTarget> PrepareModel(EmbeddingBackend* embedding, const std:
                                                 : options.default_threshold;
   t.confidence_center = static_cast<float>(info->metrics().confidence_center());
   t.confidence_scale = static_cast<float>(info->metrics().confidence_scale());
-  t.identification = model::MetricsFromProto(info->metrics()).identification;
+  t.identification = model::FromProto(info->metrics()).identification;
   if (absl::Status s = model::ValidateIdentificationCalibration(t.identification); !s.ok()) {
     DS_LOG(kWarning, "gateway_identification_calibration_ignored")
         .Kv("version", version)

@@ -48,9 +48,9 @@ class JobObserver : public TrainingObserver {
   }
   void OnEpoch(const EpochReport& r) override {
     v1::JobProgress* p = job_->mutable_progress();
-    if (r.validated) model::MetricsToProto(r.metrics, p->mutable_validation());
+    if (r.validated) model::ToProto(r.metrics, p->mutable_validation());
     if (r.best) {
-      model::MetricsToProto(r.metrics, p->mutable_best_validation());
+      model::ToProto(r.metrics, p->mutable_best_validation());
       p->set_best_checkpoint_version(r.checkpoint_version);
     }
     p->set_last_checkpoint_version(r.checkpoint_version);
@@ -102,7 +102,7 @@ void JobManager::Record(v1::Job& job) {
 
 absl::StatusOr<TrainOptions> JobManager::OptionsFor(const v1::Job& job) const {
   TrainOptions o;
-  if (absl::Status s = ApplyTrainingConfig(job.config(), &o); !s.ok()) {
+  if (absl::Status s = FromProto(job.config(), &o); !s.ok()) {
     return absl::InvalidArgumentError(absl::StrCat("model: ", s.message()));
   }
   absl::StatusOr<std::string> data = ResolveDataset(options_.data_root, job.config().dataset());

@@ -120,9 +120,9 @@ absl::StatusOr<MiningKind> ParseMining(const std::string& name) {
       absl::StrCat("mining '", name, "' is not one of batch_hard, semi_hard, batch_all"));
 }
 
-void ToTrainingConfig(const TrainOptions& o, v1::TrainingConfig* c) {
+void ToProto(const TrainOptions& o, v1::TrainingConfig* c) {
   c->set_dataset(o.data_dir);
-  model::ModelSpecToProto(o.model, c->mutable_model());
+  model::ToProto(o.model, c->mutable_model());
   c->set_mining(o.mining == MiningKind::kBatchHard  ? v1::MINING_STRATEGY_BATCH_HARD
                 : o.mining == MiningKind::kSemiHard ? v1::MINING_STRATEGY_SEMI_HARD
                                                     : v1::MINING_STRATEGY_BATCH_ALL);
@@ -151,10 +151,10 @@ void ToTrainingConfig(const TrainOptions& o, v1::TrainingConfig* c) {
   }
 }
 
-absl::Status ApplyTrainingConfig(const v1::TrainingConfig& c, TrainOptions* o) {
+absl::Status FromProto(const v1::TrainingConfig& c, TrainOptions* o) {
   if (!c.dataset().empty()) o->data_dir = c.dataset();
   if (c.has_model()) {
-    DS_ASSIGN_OR_RETURN(o->model, model::ModelSpecFromProto(c.model()));
+    DS_ASSIGN_OR_RETURN(o->model, model::FromProto(c.model()));
   }
   switch (c.mining()) {
     case v1::MINING_STRATEGY_BATCH_HARD:
@@ -206,7 +206,7 @@ absl::Status ApplyTrainingConfig(const v1::TrainingConfig& c, TrainOptions* o) {
 
 std::string TrainingConfigJson(const TrainOptions& o) {
   v1::TrainingConfig c;
-  ToTrainingConfig(o, &c);
+  ToProto(o, &c);
   return ProtoToJson(c).value_or("{}");
 }
 

@@ -65,9 +65,8 @@ struct TrainOptions {
 absl::Status ValidateTrainOptions(const TrainOptions& options);
 
 // The proto fields into/out of `options` (run-time fields untouched). `dataset` is kept as given.
-void ToTrainingConfig(const TrainOptions& options, ::dogsearch::v1::TrainingConfig* config);
-absl::Status ApplyTrainingConfig(const ::dogsearch::v1::TrainingConfig& config,
-                                 TrainOptions* options);
+void ToProto(const TrainOptions& options, ::dogsearch::v1::TrainingConfig* config);
+absl::Status FromProto(const ::dogsearch::v1::TrainingConfig& config, TrainOptions* options);
 std::string TrainingConfigJson(const TrainOptions& options);
 
 const char* LossName(LossKind loss);
