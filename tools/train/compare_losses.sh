@@ -15,7 +15,7 @@ TRAIN=build/services/trainer/dogsearch-train
 [[ -d $DATA ]] || { echo "no data set at $DATA (tools/fetch_dogfacenet.sh)" >&2; exit 1; }
 BASE="--stage_widths 32,64,128,256 --blocks_per_stage 1 --input_size 96"
 declare -a NAMES=(triplet arcface cosface arcface_triplet arcface_lr1e3 subcenter3 triplet_aug
-                  arcface_aug arcface112)
+                  arcface_aug arcface112 triplet112 triplet128 triplet_wide)
 declare -a ARGS=(
   "--loss triplet --mining semi_hard"
   "--loss arcface --embedding_bn"
@@ -25,7 +25,10 @@ declare -a ARGS=(
   "--loss arcface --embedding_bn --subcenters 3"
   "--loss triplet --mining semi_hard --crop_area_min 0.6 --crop_area_max 1.6 --rotation 20 --erase 0.5"
   "--loss arcface --embedding_bn --crop_area_min 0.6 --crop_area_max 1.6 --rotation 20 --erase 0.5"
-  "--loss arcface --embedding_bn --input_size 112")
+  "--loss arcface --embedding_bn --input_size 112"
+  "--loss triplet --mining semi_hard --input_size 112"
+  "--loss triplet --mining semi_hard --input_size 128"
+  "--loss triplet --mining semi_hard --stage_widths 48,96,192,384")
 ONLY=${ONLY:-}
 mkdir -p "$OUT"
 for i in "${!NAMES[@]}"; do
