@@ -168,6 +168,27 @@ class GatewayServerTest : public ::testing::Test {
   static std::shared_ptr<grpc::Channel> BackendChannel(int port) {
     return *rpc::CreateChannel(absl::StrCat("127.0.0.1:", port), BackendOptions());
   }
+  // For failure messages: which of a dog's photos the index holds in `collection` (tells a
+  // lost vector from a search that missed one).
+  std::string IndexedPhotos(const std::string& collection, int dog) {
+    grpc::ClientContext dctx;
+    rpc::PrepareContext(&dctx, options_);
+    v1::GetDogRequest g;
+    g.set_dog_id(absl::StrCat("dog", dog));
+    v1::Dog d;
+    if (!stub_->GetDog(&dctx, g, &d).ok()) return "GetDog failed";
+    auto index = v1::Index::NewStub(BackendChannel(index_port_));
+    grpc::ClientContext ictx;
+    rpc::PrepareContext(&ictx, BackendOptions());
+    v1::GetRequest get;
+    get.set_collection(collection);
+    for (const auto& p : d.photos()) get.add_ids(p.photo_id());
+    v1::GetResponse got;
+    grpc::Status s = index->Get(&ictx, get, &got);
+    if (!s.ok()) return "index Get failed: " + s.error_message();
+    return absl::StrCat(collection, " holds ", got.records_size(), " of dog", dog, "'s ",
+                        d.photos_size(), " photos");
+  }
   std::vector<std::string> Collections() {
     auto stub = v1::Index::NewStub(BackendChannel(index_port_));
     grpc::ClientContext ctx;
@@ -611,7 +632,7 @@ TEST_F(GatewayServerTest, GatewayKilledMidUpgradeResumesAfterRestart) {
   for (int d : {1, 17, 30}) {
     v1::SearchResponse r;
     ASSERT_TRUE(Search(PhotoOf(d, 3), &r).ok());
-    EXPECT_EQ(r.matches(0).dog_id(), absl::StrCat("dog", d));
+    EXPECT_EQ(r.matches(0).dog_id(), absl::StrCat("dog", d)) << IndexedPhotos("gallery__m2", d);
     EXPECT_EQ(r.model_version(), "m2");
   }
 }
