@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # CTest fixture of the container test: builds the four images (tools/containers/build_images.sh)
 # where podman can run containers. Exits 77 (CTest: skipped), saying why, where this machine
-# cannot: podman missing, no debian:12 base (debootstrap needs root and Debian's mirror), podman
+# cannot: podman missing, under 8 GiB of disk for its storage, no debian:12 base (debootstrap
+# needs root and Debian's mirror), podman
 # unable to start a container, or containers unable to reach the mirror. A failing image build
 # on a machine that can run containers is a failure.
 set -uo pipefail
@@ -11,6 +12,12 @@ skip() { echo "SKIP (container test): $*"; exit 77; }
 
 command -v podman >/dev/null && command -v podman-compose >/dev/null \
   || skip "needs podman, runc and podman-compose (tools/install_deps.sh installs them)"
+# The four images and the build stage take about 6 GB (more while building).
+storage="$(podman info --format '{{.Store.GraphRoot}}' 2>/dev/null || echo /var/lib/containers)"
+mkdir -p "$storage" 2>/dev/null || true
+free_kb="$(df -Pk "$storage" 2>/dev/null | awk 'NR==2 {print $4}')"
+[[ -n "$free_kb" && "$free_kb" -lt $((8 * 1024 * 1024)) ]] \
+  && skip "only $((free_kb / 1024)) MiB free under $storage; the image build needs about 8 GiB"
 out="$("$root/tools/containers/base_image.sh" 2>&1)" || skip "no debian:12 base image: $out"
 echo "$out"
 out="$(podman run --rm --pull=never debian:12 true 2>&1)" \
