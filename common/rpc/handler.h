@@ -27,22 +27,15 @@
 #include "common/metrics/rpc_metrics.h"
 #include "common/rpc/token_auth.h"
 
-namespace google::protobuf {
-class ServiceDescriptor;
-}
-
 namespace dogsearch::rpc {
 
 class Handlers {
  public:
-  // Ends a call started by Begin: records its metrics and returns its gRPC status.
+  // Ends a deferred call (RunDeferred): records its metrics and sends its status.
   using Finish = std::function<void(const absl::Status&)>;
 
-  // `service`: the generated service's descriptor (v1::Index::service_full_name() resolved by
-  // the generated pool); `metrics_prefix`: e.g. "dogsearch_index".
-  Handlers(const google::protobuf::ServiceDescriptor* service, absl::string_view metrics_prefix,
-           TokenAuthenticator auth, metrics::MetricsRegistry* registry);
-  // Same, the descriptor found by its full name ("dogsearch.v1.Index").
+  // `service_full_name`: e.g. v1::Index::service_full_name(); `metrics_prefix`: e.g.
+  // "dogsearch_index".
   Handlers(absl::string_view service_full_name, absl::string_view metrics_prefix,
            TokenAuthenticator auth, metrics::MetricsRegistry* registry);
 
@@ -62,16 +55,24 @@ class Handlers {
       grpc::CallbackServerContext* ctx, absl::string_view method,
       absl::FunctionRef<void(absl::Time deadline, Finish finish)> body) const;
 
-  // Server-streaming handlers, which finish in their own way: the token rule for `method`
-  // (INTERNAL for an unknown name), and Record when the stream ends.
-  absl::Status Admit(const grpc::ServerContextBase& ctx, absl::string_view method) const;
-  void Record(absl::string_view method, absl::StatusCode code, absl::Time start) const;
-
  private:
-  absl::StatusOr<RpcKind> KindOf(absl::string_view method) const;
+  struct Method {
+    std::string name;
+    RpcKind kind;
+  };
+  // The method's entry (its name outlives the call), or nullptr for a name not in the service.
+  const Method* Find(absl::string_view method) const;
+  // The token rule for `m`; INTERNAL naming `method` when m is nullptr.
+  absl::Status Admit(const grpc::ServerContextBase& ctx, absl::string_view method,
+                     const Method* m) const;
+  // Latency and code under m's name (nothing for an unknown name).
+  void Record(const Method* m, absl::StatusCode code, absl::Time start) const;
+  // Run and RunInline: the token rule, the body, the record; the call's status.
+  absl::Status Handle(const grpc::ServerContextBase& ctx, absl::string_view method,
+                      absl::FunctionRef<absl::Status(absl::Time)> body) const;
 
   std::string service_;  // Full name, e.g. "dogsearch.v1.Index".
-  std::map<std::string, RpcKind, std::less<>> kinds_;
+  std::map<std::string, Method, std::less<>> methods_;
   TokenAuthenticator auth_;
   metrics::RpcMetrics metrics_;
 };

@@ -1,7 +1,5 @@
 #include "services/gateway/dogsearch_service.h"
 
-#include "absl/time/clock.h"
-
 namespace dogsearch::gateway {
 
 DogSearchService::DogSearchService(GatewayCore* core, rpc::TokenAuthenticator auth,

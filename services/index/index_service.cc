@@ -1,7 +1,6 @@
 #include "services/index/index_service.h"
 
 #include "absl/strings/str_cat.h"
-#include "absl/time/clock.h"
 #include "common/base/status_macros.h"
 #include "services/index/core/limits.h"
 

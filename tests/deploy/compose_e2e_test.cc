@@ -123,13 +123,7 @@ TEST_F(ComposeE2eTest, EnrollSearchRetrainPromoteSearchWithTlsAndTokens) {
 
   // Retrain (the trainer needs the services' token), then promote.
   const std::string config = dir_.File("tiny.json");
-  std::string json;
-  google::protobuf::util::JsonPrintOptions jo;
-  jo.preserve_proto_field_names = true;
-  ASSERT_TRUE(google::protobuf::util::MessageToJsonString(
-                  dogsearch::testing::TinyTrainingConfig("dogs", 2), &json, jo)
-                  .ok());
-  dogsearch::testing::WriteAll(config, json);
+  dogsearch::testing::WriteTinyTrainingConfig(config, "dogs", 2);
   EXPECT_EQ(Cli("train start --config=" + config, "").code, 5);
   EXPECT_EQ(Cli("train start --config=" + config, "pub").code, 5);
   Result started = Cli("--json train start --config=" + config, "back");

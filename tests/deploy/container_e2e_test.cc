@@ -79,13 +79,7 @@ class ContainerE2eTest : public ::testing::Test {
                   .code,
               0);
     dogsearch::testing::WriteSyntheticDogs(dir_.File("datasets/dogs"), 16, 5, 32, 1);
-    std::string json;
-    google::protobuf::util::JsonPrintOptions jo;
-    jo.preserve_proto_field_names = true;
-    ASSERT_TRUE(google::protobuf::util::MessageToJsonString(
-                    dogsearch::testing::TinyTrainingConfig("dogs", 2), &json, jo)
-                    .ok());
-    dogsearch::testing::WriteAll(dir_.File("datasets/tiny.json"), json);
+    dogsearch::testing::WriteTinyTrainingConfig(dir_.File("datasets/tiny.json"), "dogs", 2);
     ASSERT_EQ(Shell("chmod -R a+rX " + dir_.File("datasets")).code, 0);
     project_ = absl::StrCat("dstest", getpid());
     web_port_ = dogsearch::testing::FreeLoopbackPort();

@@ -144,13 +144,7 @@ TEST_F(CliTest, EverySubcommandAndTheRetrainPromoteLoop) {
   EXPECT_EQ(Cli({"verify", Photo(3, 0)}).code, 2);
 
   // train: start from a config file, watch to the end, list; cancel of a finished job fails.
-  std::string config_json;
-  google::protobuf::util::JsonPrintOptions jo;
-  jo.preserve_proto_field_names = true;
-  ASSERT_TRUE(google::protobuf::util::MessageToJsonString(
-                  dogsearch::testing::TinyTrainingConfig("dogs", 2), &config_json, jo)
-                  .ok());
-  dogsearch::testing::WriteAll(dir_.File("tiny.json"), config_json);
+  dogsearch::testing::WriteTinyTrainingConfig(dir_.File("tiny.json"), "dogs", 2);
   EXPECT_EQ(Cli({"train", "start", "--config=" + dir_.File("tiny.json")}, false).code, 5);
   CliRun started = Cli({"--json", "train", "start", "--config=" + dir_.File("tiny.json")});
   ASSERT_EQ(started.code, 0) << started.out;

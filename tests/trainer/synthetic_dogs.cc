@@ -4,6 +4,7 @@
 #include <opencv2/imgproc.hpp>
 #include <random>
 
+#include "common/base/proto_json.h"
 #include "common/model/model_spec_proto.h"
 #include "tests/testing/temp_dir.h"
 #include "tests/testing/test_images.h"
@@ -60,6 +61,10 @@ model::ModelSpec TinySpec() {
   c.set_warmup_steps(2);
   c.set_validation_fraction(0.25f);
   return c;
+}
+
+void WriteTinyTrainingConfig(const std::string& path, const std::string& dataset, uint32_t epochs) {
+  WriteAll(path, ProtoToJson(TinyTrainingConfig(dataset, epochs)).value());
 }
 
 }  // namespace dogsearch::testing

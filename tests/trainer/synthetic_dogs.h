@@ -21,6 +21,8 @@ model::ModelSpec TinySpec();
 // A TrainingConfig for the tiny network on generated dogs in data-root folder `dataset`:
 // P=4 x K=3, a quarter of the dogs held out, lr 3e-3 (3 steps per epoch on 16 dogs).
 ::dogsearch::v1::TrainingConfig TinyTrainingConfig(const std::string& dataset, uint32_t epochs);
+// The same config as a JSON file (`dogsearch train start --config=PATH`).
+void WriteTinyTrainingConfig(const std::string& path, const std::string& dataset, uint32_t epochs);
 
 }  // namespace dogsearch::testing
 

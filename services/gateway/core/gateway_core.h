@@ -16,11 +16,9 @@
 #ifndef DOGSEARCH_SERVICES_GATEWAY_CORE_GATEWAY_CORE_H_
 #define DOGSEARCH_SERVICES_GATEWAY_CORE_GATEWAY_CORE_H_
 
-#include <condition_variable>
 #include <functional>
 #include <memory>
 #include <mutex>
-#include <thread>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
