@@ -37,6 +37,15 @@ mkdir -p "$WORK" "$OUT"
 WORK=$(cd "$WORK" && pwd)
 OUT=$(cd "$OUT" && pwd)
 KIT=$(cd "$KIT" && pwd)
+# What a failed build on a machine seen once needs to be diagnosed: the toolchain, and the logs
+# copied next to the report (they come back with it).
+{
+  echo "cmake: $(cmake --version | head -1)"
+  echo "c++: $(c++ --version | head -1)"
+  echo "glibc: $(ldd --version 2>&1 | head -1)"
+  echo "os: $(. /etc/os-release 2>/dev/null && echo "$PRETTY_NAME")"
+} >"$OUT/toolchain.txt"
+trap 'cp -f "$WORK"/configure.log "$WORK"/build.log "$OUT"/ 2>/dev/null || true' EXIT
 
 # 1. The carried packages into a private prefix (ar + tar: no dpkg needed, nothing under /).
 PREFIX=$WORK/prefix
