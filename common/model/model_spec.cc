@@ -23,14 +23,18 @@ absl::Status ValidateInputSpec(const InputSpec& s) {
 }
 
 absl::Status ValidateModelSpec(const ModelSpec& s) {
-  if (s.architecture != kSeedInception && s.architecture != kDogFaceNetResNet) {
+  if (s.architecture != kSeedInception && s.architecture != kDogFaceNetResNet &&
+      s.architecture != kMobileNetV2) {
     return absl::InvalidArgumentError(absl::StrCat("unknown architecture '", s.architecture,
                                                    "' (known: ", kSeedInception, ", ",
-                                                   kDogFaceNetResNet, ")"));
+                                                   kDogFaceNetResNet, ", ", kMobileNetV2, ")"));
   }
   if (absl::Status st = ValidateInputSpec(s.input); !st.ok()) return st;
   if (s.architecture == kSeedInception && (s.input.width < 64 || s.input.height < 64)) {
     return absl::InvalidArgumentError("seed_inception needs an input of at least 64x64");
+  }
+  if (s.architecture == kMobileNetV2 && (s.input.width < 32 || s.input.height < 32)) {
+    return absl::InvalidArgumentError("mobilenet_v2 needs an input of at least 32x32");
   }
   if (s.embedding_dim < 2 || s.embedding_dim > 4096) {
     return absl::InvalidArgumentError(

@@ -15,6 +15,8 @@ namespace dogsearch::model {
 
 inline constexpr char kSeedInception[] = "seed_inception";
 inline constexpr char kDogFaceNetResNet[] = "dogfacenet_resnet";
+// Keras' MobileNetV2 (width 1.0), for a start from converted ImageNet weights.
+inline constexpr char kMobileNetV2[] = "mobilenet_v2";
 
 struct InputSpec {
   uint32_t width = 224;

@@ -6,6 +6,8 @@
 //    pooling, dense, L2), with the dense layer sized from the input spec.
 //  - dogfacenet_resnet: 7x7/2 stem, residual stages of two 3x3 convs with a skip, global
 //    average pooling, dropout, dense, L2 (in the style of the DogFaceNet paper).
+//  - mobilenet_v2: Keras' MobileNetV2 trunk (for converted ImageNet weights, mobilenet_v2.h),
+//    global average pooling, dropout, dense, L2.
 // A module is not thread-safe for training; for inference (eval mode, no grad) concurrent
 // forward() calls on one module are safe in LibTorch.
 #ifndef DOGSEARCH_COMMON_TORCH_MODEL_EMBEDDING_NET_H_

@@ -26,7 +26,8 @@
 ABSL_FLAG(std::string, data, "", "Dataset folder: <data>/<dog_id>/*.jpg");
 ABSL_FLAG(std::string, out, "", "Run folder (checkpoints/, state/, metrics.jsonl)");
 ABSL_FLAG(std::string, config, "", "dogsearch.v1.TrainingConfig as JSON (flags override it)");
-ABSL_FLAG(std::string, architecture, "dogfacenet_resnet", "dogfacenet_resnet or seed_inception");
+ABSL_FLAG(std::string, architecture, "dogfacenet_resnet",
+          "dogfacenet_resnet, mobilenet_v2 or seed_inception");
 ABSL_FLAG(int, input_size, 96, "Square input side, pixels");
 ABSL_FLAG(std::string, stage_widths, "32,64,128,256", "Residual stage widths");
 ABSL_FLAG(int, blocks_per_stage, 1, "Residual blocks per stage");
@@ -50,6 +51,9 @@ ABSL_FLAG(double, time_budget, 0, "Training time limit, seconds (0 = none)");
 ABSL_FLAG(std::string, optimizer, "adam", "adam or sgd");
 ABSL_FLAG(double, lr, 3e-4, "Peak learning rate");
 ABSL_FLAG(double, weight_decay, 5e-4, "Weight decay");
+ABSL_FLAG(double, trunk_lr_scale, 1,
+          "The trunk's learning rate as a multiple of --lr (the embedding head keeps --lr); "
+          "below 1 for a pretrained start");
 ABSL_FLAG(int, warmup_steps, 100, "Linear warm-up steps");
 ABSL_FLAG(double, clip, 0, "Gradient norm clip (0 = off)");
 ABSL_FLAG(double, val_fraction, 0.1, "Share of dogs held out for validation");
@@ -184,6 +188,7 @@ absl::Status BuildOptions(TrainOptions* o) {
   }
   if (Given("lr")) o->learning_rate = absl::GetFlag(FLAGS_lr);
   if (Given("weight_decay")) o->weight_decay = absl::GetFlag(FLAGS_weight_decay);
+  if (Given("trunk_lr_scale")) o->trunk_lr_scale = absl::GetFlag(FLAGS_trunk_lr_scale);
   if (Given("warmup_steps")) o->warmup_steps = absl::GetFlag(FLAGS_warmup_steps);
   if (Given("clip")) o->gradient_clip_norm = absl::GetFlag(FLAGS_clip);
   if (Given("val_fraction")) o->validation_fraction = absl::GetFlag(FLAGS_val_fraction);

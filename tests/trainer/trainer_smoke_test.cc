@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <map>
 #include <set>
 
 #include "absl/strings/str_split.h"
@@ -189,6 +190,50 @@ TEST_F(TrainerSmokeTest, FineTunesFromAParentCheckpoint) {
   EXPECT_EQ(m->model.embedding_dim, 16u);
 }
 
+// A pretrained start's schedule: the trunk at trunk_lr_scale x the rate, the embedding head at
+// the full rate (two parameter groups), recorded in the child's training config.
+TEST_F(TrainerSmokeTest, TrunkLearningRateScaleSlowsOnlyTheTrunk) {
+  absl::StatusOr<TrainResult> parent = Train(Options(runs_.File("p2"), 1), nullptr, nullptr);
+  ASSERT_TRUE(parent.ok());
+  const std::string parent_dir = CheckpointRoot(runs_.File("p2")) + "/" + parent->last_version;
+  auto relative_change = [&](const std::string& child_dir, const std::string& tensor) {
+    auto a = model::LoadCheckpoint(parent_dir);
+    auto b = model::LoadCheckpoint(child_dir);
+    EXPECT_TRUE(a.ok() && b.ok());
+    torch::Tensor x, y;
+    for (const auto& p : a->net->named_parameters()) {
+      if (p.key() == tensor) x = p.value();
+    }
+    for (const auto& p : b->net->named_parameters()) {
+      if (p.key() == tensor) y = p.value();
+    }
+    return ((y - x).norm() / x.norm()).item<double>();
+  };
+  std::map<double, std::pair<double, double>> change;  // scale -> (trunk, head)
+  for (double scale : {1.0, 1e-3}) {
+    const std::string out = runs_.File(scale == 1 ? "c_full" : "c_slow");
+    TrainOptions o = Options(out, 2);
+    o.parent_checkpoint = parent_dir;
+    o.trunk_lr_scale = scale;
+    o.run_name = "c";
+    absl::StatusOr<TrainResult> child = Train(o, nullptr, nullptr);
+    ASSERT_TRUE(child.ok()) << child.status();
+    const std::string dir = CheckpointRoot(out) + "/" + child->last_version;
+    change[scale] = {relative_change(dir, "stem.conv.weight"),
+                     relative_change(dir, "dense.weight")};
+    auto m = model::ReadManifest(dir);
+    ASSERT_TRUE(m.ok());
+    EXPECT_EQ(m->training_config_json.find("trunkLrScale") != std::string::npos ||
+                  m->training_config_json.find("trunk_lr_scale") != std::string::npos,
+              scale != 1)
+        << m->training_config_json;
+  }
+  // At full rate the trunk moves; at 1e-3 it barely does, while the head moves as much as before.
+  EXPECT_GT(change[1.0].first, 0.01);
+  EXPECT_LT(change[1e-3].first, change[1.0].first / 20);
+  EXPECT_GT(change[1e-3].second, change[1.0].second / 3);
+}
+
 TEST_F(TrainerSmokeTest, BadOptionsAreRefusedNamingTheField) {
   auto code_and_message = [&](TrainOptions o) {
     absl::Status s = Train(o, nullptr, nullptr).status();
@@ -211,6 +256,11 @@ TEST_F(TrainerSmokeTest, BadOptionsAreRefusedNamingTheField) {
   o = Options(runs_.File("bad2"), 1);
   o.resume = true;
   EXPECT_EQ(code_and_message(o).first, absl::StatusCode::kNotFound);
+  o = Options(runs_.File("bad"), 1);
+  o.trunk_lr_scale = 0;
+  EXPECT_NE(code_and_message(o).second.find("trunk_lr_scale"), std::string::npos);
+  o.trunk_lr_scale = 1.5;
+  EXPECT_NE(code_and_message(o).second.find("trunk_lr_scale"), std::string::npos);
   o = Options(runs_.File("bad"), 1);
   o.device = "tpu";
   EXPECT_EQ(code_and_message(o).first, absl::StatusCode::kInvalidArgument);

@@ -62,6 +62,9 @@ absl::Status ValidateTrainOptions(const TrainOptions& o) {
   if (!(o.learning_rate > 0 && o.learning_rate <= 10)) {
     return bad("learning_rate ", o.learning_rate, " is outside (0, 10]");
   }
+  if (!(o.trunk_lr_scale > 0 && o.trunk_lr_scale <= 1)) {
+    return bad("trunk_lr_scale ", o.trunk_lr_scale, " is outside (0, 1]");
+  }
   if (!(o.weight_decay >= 0 && o.weight_decay < 1)) {
     return bad("weight_decay ", o.weight_decay, " is outside [0, 1)");
   }
@@ -135,6 +138,7 @@ void ToProto(const TrainOptions& o, v1::TrainingConfig* c) {
   c->set_optimizer(o.optimizer == OptimizerKind::kAdam ? v1::OPTIMIZER_ADAM : v1::OPTIMIZER_SGD);
   c->set_learning_rate(static_cast<float>(o.learning_rate));
   c->set_weight_decay(static_cast<float>(o.weight_decay));
+  if (o.trunk_lr_scale != 1) c->set_trunk_lr_scale(static_cast<float>(o.trunk_lr_scale));
   c->set_warmup_steps(o.warmup_steps);
   c->set_gradient_clip_norm(static_cast<float>(o.gradient_clip_norm));
   c->set_validation_fraction(static_cast<float>(o.validation_fraction));
@@ -201,6 +205,7 @@ absl::Status FromProto(const v1::TrainingConfig& c, TrainOptions* o) {
   if (c.head_margin() != 0) o->head_margin = c.head_margin();
   if (c.head_subcenters() != 0) o->head_subcenters = c.head_subcenters();
   if (c.triplet_weight() != 0) o->triplet_weight = c.triplet_weight();
+  if (c.trunk_lr_scale() != 0) o->trunk_lr_scale = c.trunk_lr_scale();
   return absl::OkStatus();
 }
 

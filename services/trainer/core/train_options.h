@@ -40,6 +40,7 @@ struct TrainOptions {
   OptimizerKind optimizer = OptimizerKind::kAdam;
   double learning_rate = 3e-4;
   double weight_decay = 5e-4;
+  double trunk_lr_scale = 1;  // The trunk's learning rate / learning_rate (see TrainingConfig).
   uint32_t warmup_steps = 100;
   double gradient_clip_norm = 0;
   double validation_fraction = 0.1;

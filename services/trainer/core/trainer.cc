@@ -132,6 +132,7 @@ class TrainingRun {
   std::shared_ptr<model::EmbeddingNet> net_;
   MarginHead head_{nullptr};  // Margin losses only; training-only, saved under state/.
   std::unique_ptr<torch::optim::Optimizer> optimizer_;
+  std::vector<double> group_lr_scale_;  // Per parameter group: x the schedule's rate.
   std::string parent_version_;
   RunState state_;
   MetricsLog log_;
@@ -225,17 +226,30 @@ absl::Status TrainingRun::BuildHead() {
   return absl::OkStatus();
 }
 
+// One parameter group without a trunk learning-rate scale (as before it existed, so that saved
+// optimiser states stay loadable); with one, group 0 is the trunk and group 1 the heads.
 void TrainingRun::BuildOptimizer() {
-  std::vector<torch::Tensor> params = net_->parameters();
-  if (head_) {
-    for (const torch::Tensor& t : head_->parameters()) params.push_back(t);
+  std::vector<torch::Tensor> trunk, heads;
+  for (const auto& p : net_->named_parameters()) {
+    const bool head =
+        absl::StartsWith(p.key(), "dense.") || absl::StartsWith(p.key(), "embedding_bn.");
+    (head && o_.trunk_lr_scale != 1 ? heads : trunk).push_back(p.value());
   }
+  if (head_) {
+    for (const torch::Tensor& t : head_->parameters()) {
+      (o_.trunk_lr_scale != 1 ? heads : trunk).push_back(t);
+    }
+  }
+  std::vector<torch::optim::OptimizerParamGroup> groups;
+  groups.emplace_back(trunk);
+  if (!heads.empty()) groups.emplace_back(heads);
+  group_lr_scale_ = {heads.empty() ? 1.0 : o_.trunk_lr_scale, 1.0};
   if (o_.optimizer == OptimizerKind::kAdam) {
     optimizer_ = std::make_unique<torch::optim::Adam>(
-        params, torch::optim::AdamOptions(o_.learning_rate).weight_decay(o_.weight_decay));
+        groups, torch::optim::AdamOptions(o_.learning_rate).weight_decay(o_.weight_decay));
   } else {
     optimizer_ =
-        std::make_unique<torch::optim::SGD>(params, torch::optim::SGDOptions(o_.learning_rate)
+        std::make_unique<torch::optim::SGD>(groups, torch::optim::SGDOptions(o_.learning_rate)
                                                         .momentum(0.9)
                                                         .nesterov(true)
                                                         .weight_decay(o_.weight_decay));
@@ -299,7 +313,9 @@ StepReport TrainingRun::Step(const LoadedBatch& batch, uint64_t step, double ela
     labels = labels.pin_memory().to(device_, /*non_blocking=*/true);
   }
   const double lr = LearningRate(step, elapsed);
-  for (auto& group : optimizer_->param_groups()) group.options().set_lr(lr);
+  for (size_t g = 0; g < optimizer_->param_groups().size(); ++g) {
+    optimizer_->param_groups()[g].options().set_lr(lr * group_lr_scale_[g]);
+  }
   torch::Tensor emb = net_->forward(x);
   const auto loss_start = Clock::now();
   StepReport rep;

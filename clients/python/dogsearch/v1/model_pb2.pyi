@@ -152,7 +152,7 @@ class ModelSpec(_message.Message):
     def __init__(self, architecture: _Optional[str] = ..., input: _Optional[_Union[InputSpec, _Mapping]] = ..., embedding_dim: _Optional[int] = ..., dropout: _Optional[float] = ..., stage_widths: _Optional[_Iterable[int]] = ..., blocks_per_stage: _Optional[int] = ..., embedding_batchnorm: bool = ..., flip_average: bool = ...) -> None: ...
 
 class TrainingConfig(_message.Message):
-    __slots__ = ["dataset", "epochs", "gradient_clip_norm", "head_margin", "head_scale", "head_subcenters", "identities_per_batch", "learning_rate", "loss", "margin", "mining", "model", "optimizer", "parent_version", "photos_per_identity", "seed", "soft_margin", "threads", "time_budget_seconds", "triplet_weight", "validation_fraction", "warmup_steps", "weight_decay"]
+    __slots__ = ["dataset", "epochs", "gradient_clip_norm", "head_margin", "head_scale", "head_subcenters", "identities_per_batch", "learning_rate", "loss", "margin", "mining", "model", "optimizer", "parent_version", "photos_per_identity", "seed", "soft_margin", "threads", "time_budget_seconds", "triplet_weight", "trunk_lr_scale", "validation_fraction", "warmup_steps", "weight_decay"]
     DATASET_FIELD_NUMBER: _ClassVar[int]
     EPOCHS_FIELD_NUMBER: _ClassVar[int]
     GRADIENT_CLIP_NORM_FIELD_NUMBER: _ClassVar[int]
@@ -173,6 +173,7 @@ class TrainingConfig(_message.Message):
     THREADS_FIELD_NUMBER: _ClassVar[int]
     TIME_BUDGET_SECONDS_FIELD_NUMBER: _ClassVar[int]
     TRIPLET_WEIGHT_FIELD_NUMBER: _ClassVar[int]
+    TRUNK_LR_SCALE_FIELD_NUMBER: _ClassVar[int]
     VALIDATION_FRACTION_FIELD_NUMBER: _ClassVar[int]
     WARMUP_STEPS_FIELD_NUMBER: _ClassVar[int]
     WEIGHT_DECAY_FIELD_NUMBER: _ClassVar[int]
@@ -196,10 +197,11 @@ class TrainingConfig(_message.Message):
     threads: int
     time_budget_seconds: int
     triplet_weight: float
+    trunk_lr_scale: float
     validation_fraction: float
     warmup_steps: int
     weight_decay: float
-    def __init__(self, dataset: _Optional[str] = ..., model: _Optional[_Union[ModelSpec, _Mapping]] = ..., mining: _Optional[_Union[MiningStrategy, str]] = ..., margin: _Optional[float] = ..., soft_margin: bool = ..., identities_per_batch: _Optional[int] = ..., photos_per_identity: _Optional[int] = ..., epochs: _Optional[int] = ..., time_budget_seconds: _Optional[int] = ..., optimizer: _Optional[_Union[Optimizer, str]] = ..., learning_rate: _Optional[float] = ..., weight_decay: _Optional[float] = ..., warmup_steps: _Optional[int] = ..., gradient_clip_norm: _Optional[float] = ..., validation_fraction: _Optional[float] = ..., seed: _Optional[int] = ..., parent_version: _Optional[str] = ..., threads: _Optional[int] = ..., loss: _Optional[_Union[LossKind, str]] = ..., head_scale: _Optional[float] = ..., head_margin: _Optional[float] = ..., head_subcenters: _Optional[int] = ..., triplet_weight: _Optional[float] = ...) -> None: ...
+    def __init__(self, dataset: _Optional[str] = ..., model: _Optional[_Union[ModelSpec, _Mapping]] = ..., mining: _Optional[_Union[MiningStrategy, str]] = ..., margin: _Optional[float] = ..., soft_margin: bool = ..., identities_per_batch: _Optional[int] = ..., photos_per_identity: _Optional[int] = ..., epochs: _Optional[int] = ..., time_budget_seconds: _Optional[int] = ..., optimizer: _Optional[_Union[Optimizer, str]] = ..., learning_rate: _Optional[float] = ..., weight_decay: _Optional[float] = ..., warmup_steps: _Optional[int] = ..., gradient_clip_norm: _Optional[float] = ..., validation_fraction: _Optional[float] = ..., seed: _Optional[int] = ..., parent_version: _Optional[str] = ..., threads: _Optional[int] = ..., loss: _Optional[_Union[LossKind, str]] = ..., head_scale: _Optional[float] = ..., head_margin: _Optional[float] = ..., head_subcenters: _Optional[int] = ..., triplet_weight: _Optional[float] = ..., trunk_lr_scale: _Optional[float] = ...) -> None: ...
 
 class MiningStrategy(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = []
