@@ -85,7 +85,11 @@ absl::StatusOr<CheckpointManifest> PublishCheckpoint(const std::string& root,
                                                      CheckpointManifest manifest,
                                                      EmbeddingNet& net) {
   DS_RETURN_IF_ERROR(ValidateVersionName(manifest.version));
-  if (!(manifest.model == net.spec())) {
+  // The test-time flip is how the weights are served, not part of the network: a fine-tune may
+  // publish its parent's network with another choice.
+  ModelSpec weights_spec = manifest.model;
+  weights_spec.flip_average = net.spec().flip_average;
+  if (!(weights_spec == net.spec())) {
     return absl::InvalidArgumentError("manifest model spec differs from the network's spec");
   }
   DS_ASSIGN_OR_RETURN(std::string weights, SerializeWeights(net));

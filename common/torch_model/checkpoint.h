@@ -26,7 +26,8 @@ namespace dogsearch::model {
 
 // Writes net's parameters and buffers plus `manifest` as <root>/<manifest.version>/.
 // Fills weights_sha256, weights_bytes and (if 0) created_unix_seconds; manifest.model must
-// equal net.spec(). ALREADY_EXISTS if the version exists. Returns the manifest as written.
+// equal net.spec() but for flip_average (a serving choice). ALREADY_EXISTS if the version
+// exists. Returns the manifest as written.
 absl::StatusOr<CheckpointManifest> PublishCheckpoint(const std::string& root,
                                                      CheckpointManifest manifest,
                                                      EmbeddingNet& net);

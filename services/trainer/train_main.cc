@@ -154,7 +154,10 @@ absl::Status BuildOptions(TrainOptions* o) {
   if (Given("blocks_per_stage")) m.blocks_per_stage = absl::GetFlag(FLAGS_blocks_per_stage);
   if (Given("embedding_dim")) m.embedding_dim = absl::GetFlag(FLAGS_embedding_dim);
   if (Given("embedding_bn")) m.embedding_batchnorm = absl::GetFlag(FLAGS_embedding_bn);
-  if (Given("serve_flip")) m.flip_average = absl::GetFlag(FLAGS_serve_flip);
+  if (Given("serve_flip")) {
+    m.flip_average = absl::GetFlag(FLAGS_serve_flip);
+    o->serve_flip = m.flip_average;  // Also over a parent's choice (a fine-tune).
+  }
   if (Given("dropout")) m.dropout = static_cast<float>(absl::GetFlag(FLAGS_dropout));
   if (m.architecture == model::kSeedInception && !Given("stage_widths")) m.stage_widths.clear();
   if (m.architecture == model::kSeedInception && !Given("blocks_per_stage")) m.blocks_per_stage = 0;

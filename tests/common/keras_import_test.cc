@@ -36,13 +36,13 @@ KerasTensor Iota(std::vector<int64_t> shape) {
 
 KerasTensors TinyKeras() {
   KerasTensors k;
-  k["block_1_expand/kernel"] = Iota({3, 3, 2, 3});          // kh, kw, in, out
+  k["block_1_expand/kernel"] = Iota({3, 3, 2, 3});  // kh, kw, in, out
   k["block_1_depthwise/depthwise_kernel"] = Iota({3, 3, 3, 1});
   k["block_1_expand_BN/gamma"] = Iota({3});
   k["block_1_expand_BN/beta"] = Iota({3});
   k["block_1_expand_BN/moving_mean"] = Iota({3});
   k["block_1_expand_BN/moving_variance"] = Iota({3});
-  k["dense_3/kernel"] = Iota({4, 5});                       // The source's classifier.
+  k["dense_3/kernel"] = Iota({4, 5});  // The source's classifier.
   return k;
 }
 
@@ -60,7 +60,7 @@ TEST(KerasImportTest, PutsEveryElementWhereLibTorchExpectsIt) {
   // Only tensors without a Keras name were kept: the convolutions' biases and the dense layer.
   EXPECT_EQ(r->imported, 6);
   EXPECT_EQ(r->kept, (std::vector<std::string>{"block_1_expand.bias", "block_1_depthwise.bias",
-                                                "dense.weight", "dense.bias"}));
+                                               "dense.weight", "dense.bias"}));
   EXPECT_EQ(r->unused, (std::vector<std::string>{"dense_3/kernel"}));
 }
 

@@ -2,11 +2,12 @@
 // unit-norm outputs at even and odd input sizes. That it computes what Keras computes (the
 // asymmetric stride-2 padding, epsilon, ReLU6) is checked against TensorFlow.js itself by
 // pretrained_import_test (tools/pretrained).
+#include "common/torch_model/mobilenet_v2.h"
+
 #include <set>
 #include <string>
 
 #include "common/torch_model/embedding_net.h"
-#include "common/torch_model/mobilenet_v2.h"
 #include "gtest/gtest.h"
 
 namespace dogsearch::model {

@@ -181,6 +181,7 @@ TEST_F(TrainerSmokeTest, FineTunesFromAParentCheckpoint) {
   TrainOptions o = Options(runs_.File("child"), 1);
   o.parent_checkpoint = CheckpointRoot(runs_.File("parent")) + "/" + parent->last_version;
   o.model.embedding_dim = 99;  // Ignored: fine-tuning keeps the parent's architecture.
+  o.serve_flip = true;         // Not ignored: a serving choice the child makes.
   o.run_name = "child";
   absl::StatusOr<TrainResult> child = Train(o, nullptr, nullptr);
   ASSERT_TRUE(child.ok()) << child.status();
@@ -188,6 +189,7 @@ TEST_F(TrainerSmokeTest, FineTunesFromAParentCheckpoint) {
   ASSERT_TRUE(m.ok());
   EXPECT_EQ(m->parent_version, parent->last_version);
   EXPECT_EQ(m->model.embedding_dim, 16u);
+  EXPECT_TRUE(m->model.flip_average);
 }
 
 // A pretrained start's schedule: the trunk at trunk_lr_scale x the rate, the embedding head at

@@ -10,8 +10,8 @@
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
-#include "absl/strings/str_cat.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/base/file_util.h"
 #include "common/base/status_macros.h"
@@ -59,7 +59,8 @@ absl::Status Main() {
   m.model.embedding_dim = absl::GetFlag(FLAGS_embedding_dim);
   m.model.dropout = static_cast<float>(absl::GetFlag(FLAGS_dropout));
   torch::manual_seed(0);
-  DS_ASSIGN_OR_RETURN(std::shared_ptr<model::EmbeddingNet> built, model::BuildEmbeddingNet(m.model));
+  DS_ASSIGN_OR_RETURN(std::shared_ptr<model::EmbeddingNet> built,
+                      model::BuildEmbeddingNet(m.model));
   auto net = std::dynamic_pointer_cast<model::MobileNetV2Net>(built);
   DS_ASSIGN_OR_RETURN(ImportReport report, ImportKeras(keras, *net));
   std::printf("imported %d tensors; kept as initialised: %s; unused: %zu Keras tensors\n",

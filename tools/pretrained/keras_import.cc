@@ -97,7 +97,8 @@ absl::StatusOr<ImportReport> ImportKeras(const KerasTensors& keras, torch::nn::M
     report.imported++;
     return absl::OkStatus();
   };
-  for (auto& p : net.named_parameters(/*recurse=*/true)) DS_RETURN_IF_ERROR(fill(p.key(), p.value()));
+  for (auto& p : net.named_parameters(/*recurse=*/true))
+    DS_RETURN_IF_ERROR(fill(p.key(), p.value()));
   for (auto& b : net.named_buffers(/*recurse=*/true)) {
     if (absl::EndsWith(b.key(), "num_batches_tracked")) continue;
     DS_RETURN_IF_ERROR(fill(b.key(), b.value()));

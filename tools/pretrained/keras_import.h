@@ -31,9 +31,9 @@ using KerasTensors = std::map<std::string, KerasTensor>;
 absl::StatusOr<KerasTensors> ReadKerasTensors(const std::string& dir);
 
 struct ImportReport {
-  int imported = 0;                     // Network tensors filled from Keras tensors.
-  std::vector<std::string> kept;        // Network tensors left as initialised.
-  std::vector<std::string> unused;      // Keras tensors not used.
+  int imported = 0;                 // Network tensors filled from Keras tensors.
+  std::vector<std::string> kept;    // Network tensors left as initialised.
+  std::vector<std::string> unused;  // Keras tensors not used.
 };
 
 // FAILED_PRECONDITION naming the tensor on a shape mismatch, or when a tensor of a Keras-named

@@ -7,6 +7,7 @@
 #define DOGSEARCH_SERVICES_TRAINER_CORE_TRAIN_OPTIONS_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -47,6 +48,9 @@ struct TrainOptions {
   uint64_t seed = 0;
   int threads = 0;                // Intra-op threads; 0 = all cores.
   std::string parent_checkpoint;  // Checkpoint directory to fine-tune from ("" = scratch).
+  // Set: the published checkpoints serve the test-time flip (or not) whatever the parent did;
+  // unset: a fine-tune keeps the parent's choice (a run from scratch: model.flip_average).
+  std::optional<bool> serve_flip;
 
   // How it runs.
   std::string output_dir;        // Run folder: checkpoints/, state/, metrics.jsonl.

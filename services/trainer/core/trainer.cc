@@ -186,8 +186,9 @@ absl::Status TrainingRun::BuildModel() {
       return absl::FailedPreconditionError(
           absl::StrCat("checkpoint ", from, " has a different model spec than this run's options"));
     }
-    // Fine-tuning adopts the parent's architecture and input.
+    // Fine-tuning adopts the parent's architecture and input; the flip is a serving choice.
     o_.model = ckpt.manifest.model;
+    if (!o_.resume && o_.serve_flip.has_value()) o_.model.flip_average = *o_.serve_flip;
     parent_version_ = o_.resume ? ckpt.manifest.parent_version : ckpt.manifest.version;
     net_ = ckpt.net;
   }
