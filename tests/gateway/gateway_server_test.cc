@@ -39,18 +39,15 @@ using dogsearch::testing::Subprocess;
 class GatewayServerTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    // Two versions, each its own embedding space (random weights). m2 is what the default
-    // model is since issue #15: a MobileNetV2 (another architecture and input size than m1's
-    // residual network) serving the test-time flip, so the upgrade tests show an existing
-    // gallery moving onto such a model.
+    // Two versions, each its own embedding space (random weights). m2 serves the test-time
+    // flip, as the default model does since issue #15, and has the embedding batch norm of the
+    // margin-loss recipes, so the upgrade tests show an existing gallery moving onto such a
+    // model.
     ASSERT_TRUE(dogsearch::testing::PublishRandomCheckpoint(dir_.File("models"), "m1", 100,
                                                             dogsearch::testing::SmallSpec(), 0.5)
                     .ok());
     model::ModelSpec next = dogsearch::testing::SmallSpec();
-    next.architecture = model::kMobileNetV2;
-    next.stage_widths.clear();
-    next.input.width = next.input.height = 48;
-    next.input.mean = next.input.std = {0.5f, 0.5f, 0.5f};
+    next.embedding_batchnorm = true;
     next.flip_average = true;
     ASSERT_TRUE(
         dogsearch::testing::PublishRandomCheckpoint(dir_.File("models"), "m2", 200, next, 0.5)
