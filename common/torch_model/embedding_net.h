@@ -32,6 +32,12 @@ class EmbeddingNet : public torch::nn::Module {
 
   const ModelSpec& spec() const { return spec_; }
 
+  // Called once by the serving side after the network reached its device and precision, before
+  // it is shared: a network may fold its batch norms into the convolutions before them and run
+  // those on faster inference kernels. Afterwards forward() must only run in eval mode without
+  // gradients, and the weights must not change (training never calls this). Default: nothing.
+  virtual void PrepareForServing() {}
+
  private:
   const ModelSpec spec_;
 };

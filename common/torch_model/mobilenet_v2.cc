@@ -24,25 +24,28 @@ constexpr Stage kStages[] = {{1, 16, 1, 1}, {6, 24, 2, 2},  {6, 32, 3, 2}, {6, 6
 
 }  // namespace
 
-torch::nn::Conv2d MobileNetV2Net::Conv(const std::string& name, int64_t in, int64_t out,
-                                       int64_t kernel, int64_t stride, int64_t groups) {
+MobileNetV2Net::ConvBn MobileNetV2Net::MakeConvBn(const std::string& conv_name,
+                                                  const std::string& bn_name, int64_t in,
+                                                  int64_t out, int64_t kernel, int64_t stride,
+                                                  int64_t groups) {
   // Padding: "same" for stride 1 (symmetric); stride 2 pads explicitly (KerasStridePad).
   const int64_t pad = stride == 1 ? kernel / 2 : 0;
-  return register_module(name, torch::nn::Conv2d(torch::nn::Conv2dOptions(in, out, kernel)
-                                                     .stride(stride)
-                                                     .padding(pad)
-                                                     .groups(groups)
-                                                     .bias(false)));
-}
-
-torch::nn::BatchNorm2d MobileNetV2Net::Bn(const std::string& name, int64_t channels) {
-  return register_module(name,
-                         torch::nn::BatchNorm2d(torch::nn::BatchNormOptions(channels).eps(1e-3)));
+  ConvBn cb;
+  cb.pad = pad;
+  cb.stride = stride;
+  cb.groups = groups;
+  cb.conv = register_module(conv_name, torch::nn::Conv2d(torch::nn::Conv2dOptions(in, out, kernel)
+                                                             .stride(stride)
+                                                             .padding(pad)
+                                                             .groups(groups)
+                                                             .bias(false)));
+  cb.bn =
+      register_module(bn_name, torch::nn::BatchNorm2d(torch::nn::BatchNormOptions(out).eps(1e-3)));
+  return cb;
 }
 
 MobileNetV2Net::MobileNetV2Net(const ModelSpec& spec) : EmbeddingNet(spec) {
-  conv1_ = Conv("Conv1", 3, 32, 3, 2, 1);
-  bn1_ = Bn("bn_Conv1", 32);
+  stem_ = MakeConvBn("Conv1", "bn_Conv1", 3, 32, 3, 2, 1);
   int64_t in = 32;
   int index = 0;
   for (const Stage& st : kStages) {
@@ -54,36 +57,68 @@ MobileNetV2Net::MobileNetV2Net(const ModelSpec& spec) : EmbeddingNet(spec) {
       b.stride = r == 0 ? st.stride : 1;
       b.expand = st.expansion != 1;
       const int64_t mid = in * st.expansion;
-      if (b.expand) {
-        b.expand_conv = Conv(b.name + "_expand", in, mid, 1, 1, 1);
-        b.expand_bn = Bn(b.name + "_expand_BN", mid);
-      }
-      b.depthwise = Conv(b.name + "_depthwise", mid, mid, 3, b.stride, mid);
-      b.depthwise_bn = Bn(b.name + "_depthwise_BN", mid);
-      b.project = Conv(b.name + "_project", mid, st.out, 1, 1, 1);
-      b.project_bn = Bn(b.name + "_project_BN", st.out);
+      const std::string& n = b.name;
+      if (b.expand) b.expand_cb = MakeConvBn(n + "_expand", n + "_expand_BN", in, mid, 1, 1, 1);
+      b.depthwise_cb =
+          MakeConvBn(n + "_depthwise", n + "_depthwise_BN", mid, mid, 3, b.stride, mid);
+      b.project_cb = MakeConvBn(n + "_project", n + "_project_BN", mid, st.out, 1, 1, 1);
       blocks_.push_back(std::move(b));
       in = st.out;
     }
   }
-  conv_last_ = Conv("Conv_1", in, 1280, 1, 1, 1);
-  bn_last_ = Bn("Conv_1_bn", 1280);
+  last_ = MakeConvBn("Conv_1", "Conv_1_bn", in, 1280, 1, 1, 1);
   dropout_ = register_module("dropout", torch::nn::Dropout(spec.dropout));
   dense_ = register_module("dense", torch::nn::Linear(1280, spec.embedding_dim));
 }
 
-torch::Tensor MobileNetV2Net::RunBlock(Block& b, torch::Tensor x) {
-  torch::Tensor y = b.expand ? Relu6(b.expand_bn(b.expand_conv(x))) : x;
+torch::Tensor MobileNetV2Net::Run(const ConvBn& cb, const torch::Tensor& x) {
+  if (!cb.folded_weight.defined()) return cb.bn.ptr()->forward(cb.conv.ptr()->forward(x));
+  const std::vector<int64_t> pad = {cb.pad, cb.pad}, stride = {cb.stride, cb.stride},
+                             dilation = {1, 1};
+  if (x.is_cpu() && x.scalar_type() == torch::kFloat32 && at::hasMKLDNN()) {
+    return at::mkldnn_convolution(x, cb.folded_weight, cb.folded_bias, pad, stride, dilation,
+                                  cb.groups);
+  }
+  return torch::conv2d(x, cb.folded_weight, cb.folded_bias, stride, pad, dilation, cb.groups);
+}
+
+void MobileNetV2Net::Fold(ConvBn& cb) {
+  torch::NoGradGuard no_grad;
+  const auto& bn = *cb.bn;
+  const torch::Tensor w = cb.conv->weight.to(torch::kFloat32);
+  const torch::Tensor scale = bn.weight.to(torch::kFloat32) /
+                              torch::sqrt(bn.running_var.to(torch::kFloat32) + bn.options.eps());
+  cb.folded_weight = (w * scale.view({-1, 1, 1, 1}))
+                         .to(cb.conv->weight.scalar_type())
+                         .contiguous(at::MemoryFormat::ChannelsLast);
+  cb.folded_bias = (bn.bias.to(torch::kFloat32) - bn.running_mean.to(torch::kFloat32) * scale)
+                       .to(cb.conv->weight.scalar_type());
+}
+
+void MobileNetV2Net::PrepareForServing() {
+  eval();
+  Fold(stem_);
+  for (Block& b : blocks_) {
+    if (b.expand) Fold(b.expand_cb);
+    Fold(b.depthwise_cb);
+    Fold(b.project_cb);
+  }
+  Fold(last_);
+}
+
+torch::Tensor MobileNetV2Net::RunBlock(const Block& b, torch::Tensor x) {
+  torch::Tensor y = b.expand ? Relu6(Run(b.expand_cb, x)) : x;
   if (b.stride == 2) y = KerasStridePad(y);
-  y = Relu6(b.depthwise_bn(b.depthwise(y)));
-  y = b.project_bn(b.project(y));
+  y = Relu6(Run(b.depthwise_cb, y));
+  y = Run(b.project_cb, y);
   return b.stride == 1 && b.in == b.out ? x + y : y;
 }
 
 torch::Tensor MobileNetV2Net::Features(torch::Tensor x) {
-  x = Relu6(bn1_(conv1_(KerasStridePad(x))));
-  for (Block& b : blocks_) x = RunBlock(b, x);
-  x = Relu6(bn_last_(conv_last_(x)));
+  if (stem_.folded_weight.defined() && x.is_cpu()) x = x.contiguous(at::MemoryFormat::ChannelsLast);
+  x = Relu6(Run(stem_, KerasStridePad(x)));
+  for (const Block& b : blocks_) x = RunBlock(b, x);
+  x = Relu6(Run(last_, x));
   return F::adaptive_avg_pool2d(x, F::AdaptiveAvgPool2dFuncOptions({1, 1})).flatten(1);
 }
 

@@ -25,24 +25,37 @@ class MobileNetV2Net : public EmbeddingNet {
   explicit MobileNetV2Net(const ModelSpec& spec);
   torch::Tensor forward(torch::Tensor x) override;
 
+  // Folds every batch norm into the convolution before it (weight * gamma / sqrt(var + eps),
+  // bias beta - mean * that scale) and, on CPU in float32, runs the folded convolutions through
+  // oneDNN directly: LibTorch 1.13 would otherwise send the 1x1 convolutions of a batch under
+  // 16 images with one intra-op thread to its native kernel, an order of magnitude slower here
+  // (docs/BENCHMARKS.md). Outputs match the unfolded network to float rounding.
+  void PrepareForServing() override;
+
   // The pooled 1280-d features before the head (what a converter checks against its source).
   torch::Tensor Features(torch::Tensor x);
 
  private:
+  // A convolution and the batch norm after it; `folded_*` are set by PrepareForServing only.
+  struct ConvBn {
+    torch::nn::Conv2d conv{nullptr};
+    torch::nn::BatchNorm2d bn{nullptr};
+    int64_t pad = 0, stride = 1, groups = 1;
+    torch::Tensor folded_weight, folded_bias;
+  };
   struct Block {
     std::string name;  // "expanded_conv" or "block_<i>".
     int64_t in = 0, out = 0, stride = 1;
     bool expand = false;
-    torch::nn::Conv2d expand_conv{nullptr}, depthwise{nullptr}, project{nullptr};
-    torch::nn::BatchNorm2d expand_bn{nullptr}, depthwise_bn{nullptr}, project_bn{nullptr};
+    ConvBn expand_cb, depthwise_cb, project_cb;
   };
-  torch::nn::Conv2d Conv(const std::string& name, int64_t in, int64_t out, int64_t kernel,
-                         int64_t stride, int64_t groups);
-  torch::nn::BatchNorm2d Bn(const std::string& name, int64_t channels);
-  torch::Tensor RunBlock(Block& b, torch::Tensor x);
+  ConvBn MakeConvBn(const std::string& conv_name, const std::string& bn_name, int64_t in,
+                    int64_t out, int64_t kernel, int64_t stride, int64_t groups);
+  static torch::Tensor Run(const ConvBn& cb, const torch::Tensor& x);
+  static void Fold(ConvBn& cb);
+  torch::Tensor RunBlock(const Block& b, torch::Tensor x);
 
-  torch::nn::Conv2d conv1_{nullptr}, conv_last_{nullptr};
-  torch::nn::BatchNorm2d bn1_{nullptr}, bn_last_{nullptr};
+  ConvBn stem_, last_;
   std::vector<Block> blocks_;
   torch::nn::Dropout dropout_{nullptr};
   torch::nn::Linear dense_{nullptr};

@@ -63,6 +63,47 @@ TEST(MobileNetV2Test, OutputsUnitRowsAtEvenAndOddSides) {
   }
 }
 
+// Serving folds each batch norm into its convolution and runs oneDNN kernels in channels-last
+// layout: the vectors must be the trained network's, for a lone photo, an odd batch and a batch
+// past oneDNN's 16-image rule, at even and odd sides, with batch norms that are not identities.
+TEST(MobileNetV2Test, PreparedForServingComputesWhatTheTrainedNetworkComputes) {
+  for (uint32_t side : {96u, 97u}) {
+    torch::manual_seed(side);
+    auto built = BuildEmbeddingNet(Spec(side));
+    ASSERT_TRUE(built.ok()) << built.status();
+    auto net = std::dynamic_pointer_cast<MobileNetV2Net>(*built);
+    ASSERT_NE(net, nullptr);
+    {
+      torch::NoGradGuard no_grad;
+      for (auto& m : net->modules(/*include_self=*/false)) {
+        if (auto* bn = m->as<torch::nn::BatchNorm2d>()) {
+          bn->weight.uniform_(0.5, 1.5);
+          bn->bias.uniform_(-0.2, 0.2);
+          bn->running_mean.uniform_(-0.2, 0.2);
+          bn->running_var.uniform_(0.5, 2.0);
+        }
+      }
+    }
+    net->eval();
+    torch::NoGradGuard no_grad;
+    const torch::Tensor x = torch::rand({20, 3, side, side}) * 2 - 1;
+    const torch::Tensor want = net->forward(x), want_features = net->Features(x.slice(0, 0, 3));
+    net->PrepareForServing();
+    for (int64_t n : {1, 3, 20}) {
+      const torch::Tensor got = net->forward(x.slice(0, 0, n));
+      EXPECT_LT((got - want.slice(0, 0, n)).abs().max().item<float>(), 1e-4)
+          << "side " << side << ", batch " << n;
+      EXPECT_TRUE(got.is_contiguous());
+    }
+    const torch::Tensor features = net->Features(x.slice(0, 0, 3));
+    EXPECT_LT(((features - want_features).abs().max() / want_features.abs().max()).item<float>(),
+              1e-4)
+        << "side " << side;
+    // The folded path is really taken: the batch norms no longer run.
+    EXPECT_FALSE(torch::equal(want_features, features)) << "side " << side;
+  }
+}
+
 TEST(MobileNetV2Test, TooSmallInputIsRefused) {
   auto net = BuildEmbeddingNet(Spec(24));
   ASSERT_FALSE(net.ok());

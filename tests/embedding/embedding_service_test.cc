@@ -210,6 +210,30 @@ TEST_F(EmbeddingServiceTest, ALonePhotoGetsTheSameVectorAsInABatch) {
   }
 }
 
+// On CPU a batch larger than TorchOptions::cpu_chunk_images runs in chunks: the vectors are the
+// ones the whole batch gets at once, in order, with and without the flip (whose mirrors double
+// the images).
+TEST_F(EmbeddingServiceTest, ABatchRunInChunksGetsTheVectorsOfOneForwardPass) {
+  Publish("plain", 1);
+  Publish("flip", 1, /*flip_average=*/true);
+  for (const char* version : {"plain", "flip"}) {
+    TorchOptions whole{"cpu", false, 2, 1, false}, chunked = whole;
+    whole.cpu_chunk_images = 0;
+    chunked.cpu_chunk_images = 3;
+    auto a = LoadTorchModel(dir_.path() + "/" + version, whole);
+    auto b = LoadTorchModel(dir_.path() + "/" + version, chunked);
+    ASSERT_TRUE(a.ok() && b.ok()) << version;
+    const std::vector<float> batch = ProbeBatch((*a)->input_spec(), 7);
+    auto want = (*a)->Embed(batch.data(), 7);
+    auto got = (*b)->Embed(batch.data(), 7);
+    ASSERT_TRUE(want.ok() && got.ok()) << version;
+    ASSERT_EQ(got->size(), 7u * 16);
+    for (size_t i = 0; i < got->size(); ++i) {
+      ASSERT_NEAR((*got)[i], (*want)[i], 1e-5) << version << " value " << i;
+    }
+  }
+}
+
 // A model whose manifest asks for the test-time flip serves normalise(f(x) + f(mirror x)),
 // alone or in a batch; the same weights without the flag serve f(x).
 TEST_F(EmbeddingServiceTest, AFlipAveragingModelServesTheMeanOfThePhotoAndItsMirror) {

@@ -35,6 +35,11 @@ ABSL_FLAG(int, threads, 2, "LibTorch intra-op threads");
 ABSL_FLAG(int, max_batch, 4, "Service max batch");
 ABSL_FLAG(int, workers, 1, "Service batcher workers (batches run at once)");
 ABSL_FLAG(int, max_delay_ms, 2, "Service max delay (ms) waiting for a batch to fill");
+ABSL_FLAG(bool, prepare, true,
+          "Let the network prepare for serving (fold batch norms, oneDNN kernels: "
+          "TorchOptions::prepare_for_serving); false measures the unprepared network");
+ABSL_FLAG(int, cpu_chunk, 16,
+          "Images per forward pass on CPU (TorchOptions::cpu_chunk_images; 0 = whole batch)");
 ABSL_FLAG(std::string, dir, "/tmp/dogsearch-embedding-bench", "Scratch checkpoint directory");
 ABSL_FLAG(std::string, checkpoint, "",
           "Benchmark this checkpoint directory (e.g. deploy/models/<version>) instead of a "
@@ -133,7 +138,14 @@ int Main() {
     manifest.model = spec;
     if (!model::PublishCheckpoint(dir, manifest, *net).ok()) return 1;
   }
-  auto m = *LoadTorchModel(dir + "/bench", {"cpu", false, 4, 2, std::nullopt});
+  TorchOptions options{"cpu",
+                       false,
+                       4,
+                       2,
+                       std::nullopt,
+                       absl::GetFlag(FLAGS_prepare),
+                       absl::GetFlag(FLAGS_cpu_chunk)};
+  auto m = *LoadTorchModel(dir + "/bench", options);
   std::vector<std::string> photos;
   for (int i = 0; i < 32; ++i)
     photos.push_back(testing::MakeJpeg(spec.input.width, spec.input.height, i));
@@ -141,13 +153,16 @@ int Main() {
   const int max_batch = absl::GetFlag(FLAGS_max_batch);
 
   std::printf(
-      "model %s%s %dx%d%s, %d LibTorch threads, %u cores, service max_batch %d, max_delay "
+      "model %s%s %dx%d%s%s, CPU chunk %d images, %d LibTorch threads, %u cores, service max_batch "
+      "%d, max_delay "
       "%d ms\n\n",
       absl::GetFlag(FLAGS_checkpoint).empty() ? ""
                                               : (absl::GetFlag(FLAGS_checkpoint) + ": ").c_str(),
       spec.architecture.c_str(), spec.input.width, spec.input.height,
-      spec.flip_average ? " with test-time flip" : "", threads, std::thread::hardware_concurrency(),
-      max_batch, absl::GetFlag(FLAGS_max_delay_ms));
+      spec.flip_average ? " with test-time flip" : "",
+      options.prepare_for_serving ? ", prepared for serving" : ", not prepared",
+      options.cpu_chunk_images, threads, std::thread::hardware_concurrency(), max_batch,
+      absl::GetFlag(FLAGS_max_delay_ms));
   std::printf("| path | clients / batch | photos/s | p50 ms | p99 ms |\n|---|---|---|---|---|\n");
   for (int batch : {1, max_batch}) {
     Result r = InProcess(*m, photos, batch, budget);
@@ -156,8 +171,10 @@ int Main() {
   }
 
   ModelRepository repo(
-      [dir](const std::string& v) {
-        return LoadTorchModel(dir + "/" + v, {"cpu", false, 4, 1, std::nullopt});
+      [dir, options](const std::string& v) {
+        TorchOptions o = options;
+        o.warmup_passes = 1;
+        return LoadTorchModel(dir + "/" + v, o);
       },
       {});
   repo.StartLoad("bench", true).IgnoreError();

@@ -3,6 +3,7 @@
 # Starts index, embedding (the default model) and gateway servers on loopback in a temporary
 # folder, bulk-fills the gallery, measures, and stops them.
 # Usage: tools/bench/run_gateway_bench.sh [PHOTOS] [QUERY_DIR] [QUERIES]
+# EMBEDDING_FLAGS (environment): extra embedding_server flags, e.g. --prepare_for_serving=false.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 photos="${1:-100000}"
@@ -24,7 +25,7 @@ build/services/index/index_server --address=127.0.0.1:0 --data_dir="$work/index"
   --sync_policy=none --log_level=warning > "$work/index.out" &
 pids+=("$!")
 build/services/embedding/embedding_server --address=127.0.0.1:0 --model_dir=deploy/models \
-  --watch_interval_seconds=0 --log_level=warning > "$work/embedding.out" &
+  --watch_interval_seconds=0 --log_level=warning ${EMBEDDING_FLAGS:-} > "$work/embedding.out" &
 pids+=("$!")
 iport=$(port_of "$work/index.out" "index listening")
 eport=$(port_of "$work/embedding.out" "embedding listening")

@@ -18,12 +18,15 @@ namespace {
 
 class TorchModel final : public EmbeddingModel {
  public:
-  TorchModel(model::LoadedCheckpoint ckpt, torch::Device device, bool half)
+  TorchModel(model::LoadedCheckpoint ckpt, torch::Device device, bool half,
+             const TorchOptions& options)
       : manifest_(std::move(ckpt.manifest)),
         net_(std::move(ckpt.net)),
         device_(device),
-        half_(half) {
+        half_(half),
+        cpu_chunk_(options.cpu_chunk_images) {
     if (half_) net_->to(torch::kHalf);
+    if (options.prepare_for_serving) net_->PrepareForServing();
   }
 
   absl::StatusOr<std::vector<float>> Embed(const float* inputs, int n) const override {
@@ -48,7 +51,7 @@ class TorchModel final : public EmbeddingModel {
         x = x.pin_memory().to(device_, /*non_blocking=*/true);
         if (half_) x = x.to(torch::kHalf);
       }
-      torch::Tensor y = net_->forward(x).to(torch::kFloat32).to(torch::kCPU);
+      torch::Tensor y = Forward(x).to(torch::kFloat32).to(torch::kCPU);
       if (flip) {
         const int64_t m = y.size(0) / 2;
         y = y.slice(0, 0, m) + y.slice(0, m, 2 * m);
@@ -65,6 +68,17 @@ class TorchModel final : public EmbeddingModel {
     }
   }
 
+  // On CPU a large batch runs in chunks of at most `cpu_chunk_` images: per image, LibTorch
+  // 1.13 on CPU is ~1.7x slower for 32 images at once than for 16 (docs/BENCHMARKS.md).
+  torch::Tensor Forward(const torch::Tensor& x) const {
+    if (!device_.is_cpu() || cpu_chunk_ <= 0 || x.size(0) <= cpu_chunk_) return net_->forward(x);
+    std::vector<torch::Tensor> parts;
+    for (int64_t i = 0; i < x.size(0); i += cpu_chunk_) {
+      parts.push_back(net_->forward(x.slice(0, i, std::min<int64_t>(i + cpu_chunk_, x.size(0)))));
+    }
+    return torch::cat(parts);
+  }
+
   const model::CheckpointManifest& manifest() const override { return manifest_; }
   std::string device() const override { return device_.str(); }
   bool half_precision() const override { return half_; }
@@ -74,6 +88,7 @@ class TorchModel final : public EmbeddingModel {
   std::shared_ptr<model::EmbeddingNet> net_;
   const torch::Device device_;
   const bool half_;
+  const int64_t cpu_chunk_;
   bool pair_lone_photos_ = false;
 };
 
@@ -117,7 +132,8 @@ absl::StatusOr<std::shared_ptr<const EmbeddingModel>> LoadTorchModel(const std::
                                                                      const TorchOptions& options) {
   DS_ASSIGN_OR_RETURN(torch::Device device, model::ParseDevice(options.device));
   DS_ASSIGN_OR_RETURN(model::LoadedCheckpoint ckpt, model::LoadCheckpoint(dir, device));
-  auto m = std::make_shared<TorchModel>(std::move(ckpt), device, options.half && device.is_cuda());
+  auto m = std::make_shared<TorchModel>(std::move(ckpt), device, options.half && device.is_cuda(),
+                                        options);
   constexpr int kProbe = 4;
   DS_ASSIGN_OR_RETURN(std::vector<float> probe,
                       m->Embed(ProbeBatch(m->input_spec(), kProbe).data(), kProbe));

@@ -30,6 +30,13 @@ struct TorchOptions {
   // from batch 2, or for large kernels or feature maps; for a small network its fallback for a
   // batch of one is an order of magnitude slower). Unset: measured at load, the faster wins.
   std::optional<bool> pair_lone_photos;
+  // Let the network fold batch norms and pick inference kernels (EmbeddingNet::
+  // PrepareForServing; for MobileNetV2 on CPU the 1x1 convolutions of small batches run ~10x
+  // faster). Off only to measure the difference (tools/bench/embedding_bench --prepare).
+  bool prepare_for_serving = true;
+  // On CPU, batches of more images (photos and their mirrors) run in chunks of this many
+  // (0 = whole batch at once).
+  int cpu_chunk_images = 16;
 };
 
 // The device string "auto" resolves to on this machine.
