@@ -44,6 +44,22 @@ absl::StatusOr<CollectionOptions> FromProto(const v1::CreateCollectionRequest& r
       return absl::InvalidArgumentError("unknown sync_policy");
   }
   o.sync_interval_ms = req.sync_interval_ms() ? req.sync_interval_ms() : d.sync_interval_ms;
+  switch (req.vector_encoding()) {
+    case v1::VECTOR_ENCODING_UNSPECIFIED:
+      o.vector_encoding = d.vector_encoding;
+      break;
+    case v1::VECTOR_ENCODING_FLOAT32:
+      o.vector_encoding = VectorEncoding::kFloat32;
+      break;
+    case v1::VECTOR_ENCODING_FLOAT16:
+      o.vector_encoding = VectorEncoding::kFloat16;
+      break;
+    case v1::VECTOR_ENCODING_INT8:
+      o.vector_encoding = VectorEncoding::kInt8;
+      break;
+    default:
+      return absl::InvalidArgumentError("unknown vector_encoding");
+  }
   return o;
 }
 
@@ -61,6 +77,7 @@ void ToProto(const CollectionOptions& o, uint64_t record_count, v1::CollectionIn
                        : o.sync_policy == SyncPolicy::kInterval ? v1::SYNC_POLICY_INTERVAL
                                                                 : v1::SYNC_POLICY_NONE);
   out->set_sync_interval_ms(o.sync_interval_ms);
+  out->set_vector_encoding(static_cast<v1::VectorEncoding>(o.vector_encoding));
   out->set_max_records(o.max_records);
   out->set_record_count(record_count);
   out->set_created_unix_seconds(o.created_unix_seconds);

@@ -15,6 +15,7 @@ struct CollectionDefaults {
   uint64_t max_records = 10'000'000;
   SyncPolicy sync_policy = SyncPolicy::kAlways;
   uint32_t sync_interval_ms = 100;
+  VectorEncoding vector_encoding = VectorEncoding::kFloat32;
 };
 
 absl::StatusOr<CollectionOptions> FromProto(const v1::CreateCollectionRequest& req,

@@ -45,6 +45,10 @@ ABSL_FLAG(std::string, gallery_list, "",
           "Write the photos chosen as the identification gallery (one path per line) here, so "
           "that a deployed gallery can be built from exactly the same split");
 ABSL_FLAG(int, threads, 0, "CPU threads (0 = all cores)");
+ABSL_FLAG(std::string, embeddings_out, "",
+          "Write the embeddings here (binary: \"DSEMB1\\0\\0\", u64 rows, u64 dimension, i32 dog "
+          "label per row, then the float32 rows; little-endian). tools/bench/scale_bench "
+          "--real_embeddings draws a registry-sized synthetic gallery with their statistics");
 ABSL_FLAG(bool, update_manifest, false,
           "Replace the checkpoint's stored metrics (the 1:1 threshold and confidence, the 1:N "
           "calibration) with this evaluation's; run it on dogs the model never saw");
@@ -111,6 +115,16 @@ absl::Status Run() {
   eo.flip_average = absl::GetFlag(FLAGS_flip_average) || ckpt->manifest.model.flip_average;
   eo.device = *device;
   const EmbeddingTable table = EmbedCache(*ckpt->net, *cache, eo);
+  if (const std::string out = absl::GetFlag(FLAGS_embeddings_out); !out.empty()) {
+    std::string bytes("DSEMB1\0\0", 8);
+    const uint64_t header[2] = {table.size(), table.dim};
+    bytes.append(reinterpret_cast<const char*>(header), sizeof(header));
+    bytes.append(reinterpret_cast<const char*>(table.labels.data()),
+                 table.labels.size() * sizeof(int32_t));
+    bytes.append(reinterpret_cast<const char*>(table.vectors.data()),
+                 table.vectors.size() * sizeof(float));
+    if (absl::Status s = WriteFileAtomic(out, bytes); !s.ok()) return s;
+  }
   EvalOptions ev;
   ev.seed = absl::GetFlag(FLAGS_seed);
   ev.threads = threads;

@@ -93,6 +93,26 @@ class GatewayCoreTest : public ::testing::Test {
   std::unique_ptr<GatewayCore> core_;
 };
 
+// --index_vector_encoding and the HNSW flags reach the gallery collections the gateway
+// creates, at bootstrap and on an upgrade.
+TEST_F(GatewayCoreTest, GalleryCollectionsAreCreatedWithTheConfiguredEncoding) {
+  options_.setup.vector_encoding = v1::VECTOR_ENCODING_INT8;
+  options_.setup.hnsw.set_m(24);
+  StartCore();
+  auto info = index_.GetCollection("gallery__v1", kNoDeadline);
+  ASSERT_TRUE(info.ok()) << info.status();
+  EXPECT_EQ(info->vector_encoding(), v1::VECTOR_ENCODING_INT8);
+  EXPECT_EQ(info->hnsw().m(), 24u);
+  ASSERT_TRUE(Enroll(1, 2).ok());
+  v1::StartModelUpgradeRequest up;
+  up.set_version("v2");
+  ASSERT_TRUE(core_->StartModelUpgrade(up).ok());
+  EXPECT_EQ(WaitUpgrade().state(), v1::UPGRADE_STATE_SUCCEEDED);
+  info = index_.GetCollection("gallery__v2", kNoDeadline);
+  ASSERT_TRUE(info.ok()) << info.status();
+  EXPECT_EQ(info->vector_encoding(), v1::VECTOR_ENCODING_INT8);
+}
+
 TEST_F(GatewayCoreTest, BootstrapsFromTheEmbeddingDefaultAndPersistsIt) {
   StartCore();
   EXPECT_EQ(core_->GetModelStatus().serving_version(), "v1");

@@ -8,6 +8,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
+#include "services/index/core/record_codec.h"
 #include "services/index/core/storage_files.h"
 #include "tests/testing/temp_dir.h"
 
@@ -102,6 +103,61 @@ TEST_F(DurableCollectionTest, SnapshotPlusLaterWalRecoversEverythingAndDropsOldF
   auto hits = (*c)->Search(Vec(77), p);
   ASSERT_TRUE(hits.ok());
   EXPECT_EQ((*hits)[0].id, "r77");
+}
+
+// A compact encoding is part of the collection's options: it survives reopening from a snapshot
+// (whose graph holds int8 vectors) plus the WAL, and searches still find each record.
+TEST_F(DurableCollectionTest, AnInt8CollectionReopensAsInt8) {
+  CollectionOptions o = Options();
+  o.vector_encoding = VectorEncoding::kInt8;
+  {
+    auto c = *DurableCollection::Create(dir(), o);
+    Upsert(*c, 0, 100);
+    ASSERT_TRUE(c->Snapshot().ok());
+    Upsert(*c, 100, 120);
+  }
+  auto c = DurableCollection::Open(dir(), {});
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ((*c)->options().vector_encoding, VectorEncoding::kInt8);
+  ExpectPresent(**c, 0, 120);
+  SearchParams p;
+  p.k = 1;
+  for (int i : {7, 110}) {
+    auto hits = (*c)->Search(Vec(i), p);
+    ASSERT_TRUE(hits.ok());
+    EXPECT_EQ((*hits)[0].id, absl::StrCat("r", i));
+  }
+}
+
+// Collections written before encodings existed have no encoding byte: they open as float32.
+TEST_F(DurableCollectionTest, AnOptionsFileWithoutAnEncodingReadsAsFloat32) {
+  ASSERT_TRUE(std::filesystem::create_directories(dir()));
+  CollectionOptions o = Options();
+  o.vector_encoding = VectorEncoding::kFloat16;
+  ASSERT_TRUE(WriteOptionsFile(dir(), o).ok());
+  auto read = ReadOptionsFile(dir());
+  ASSERT_TRUE(read.ok()) << read.status();
+  EXPECT_EQ(read->vector_encoding, VectorEncoding::kFloat16);
+  // The file as the previous version wrote it: the same fields without the encoding byte.
+  std::string body;
+  Encoder e(&body);
+  e.Str(o.name);
+  e.U32(o.dimension);
+  e.U8(static_cast<uint8_t>(o.metric));
+  e.Str(o.model_version);
+  e.U32(o.m);
+  e.U32(o.ef_construction);
+  e.U32(o.ef_search);
+  e.U64(o.initial_capacity);
+  e.U64(o.max_records);
+  e.U8(static_cast<uint8_t>(o.sync_policy));
+  e.U32(o.sync_interval_ms);
+  e.U64(static_cast<uint64_t>(o.created_unix_seconds));
+  WriteAll(absl::StrCat(dir(), "/", kOptionsFile), SealFile("DSIXCOL1", body));
+  read = ReadOptionsFile(dir());
+  ASSERT_TRUE(read.ok()) << read.status();
+  EXPECT_EQ(read->vector_encoding, VectorEncoding::kFloat32);
+  EXPECT_EQ(read->model_version, "v1");
 }
 
 TEST_F(DurableCollectionTest, TornTailIsDroppedAndWritingContinues) {

@@ -161,6 +161,34 @@ TEST_F(IndexServiceTest, BadRequestsGetTheRightCodesAndSayWhy) {
   EXPECT_TRUE(absl::StrContains(s.error_message(), "model 'v1', not 'v2'")) << s.error_message();
 }
 
+// A collection created with a compact encoding reports it, and finds its records; an unknown
+// encoding is refused by name.
+TEST_F(IndexServiceTest, VectorEncodingIsChosenAtCreationAndReported) {
+  v1::CreateCollectionRequest req;
+  req.set_name("compact");
+  req.set_dimension(8);
+  req.set_model_version("v1");
+  req.set_vector_encoding(v1::VECTOR_ENCODING_INT8);
+  v1::CollectionInfo info;
+  ASSERT_TRUE(Call(&v1::Index::Stub::CreateCollection, req, &info).ok());
+  EXPECT_EQ(info.vector_encoding(), v1::VECTOR_ENCODING_INT8);
+  ASSERT_TRUE(Upsert("compact", 0, 50).ok());
+  v1::VectorSearchResponse found;
+  ASSERT_TRUE(Call(&v1::Index::Stub::Search, Query("compact", 17, 1), &found).ok());
+  ASSERT_EQ(found.hits_size(), 1);
+  EXPECT_EQ(found.hits(0).id(), "p17");
+  ASSERT_TRUE(Create("plain").ok());
+  v1::GetCollectionRequest get;
+  get.set_name("plain");
+  ASSERT_TRUE(Call(&v1::Index::Stub::GetCollection, get, &info).ok());
+  EXPECT_EQ(info.vector_encoding(), v1::VECTOR_ENCODING_FLOAT32);  // The default.
+  req.set_name("bad");
+  req.set_vector_encoding(static_cast<v1::VectorEncoding>(9));
+  grpc::Status s = Call(&v1::Index::Stub::CreateCollection, req, &info);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_TRUE(absl::StrContains(s.error_message(), "vector_encoding")) << s.error_message();
+}
+
 TEST_F(IndexServiceTest, AliasesFlipAndProtectTheirTarget) {
   ASSERT_TRUE(Create("gallery__v1", 8, "v1").ok());
   ASSERT_TRUE(Create("gallery__v2", 8, "v2").ok());

@@ -72,6 +72,7 @@ absl::Status EnsureCollection(IndexBackend* index, const ModelTarget& target,
   req.set_metric(v1::METRIC_COSINE);
   req.set_model_version(target.version);
   *req.mutable_hnsw() = options.hnsw;
+  req.set_vector_encoding(options.vector_encoding);
   auto created = index->CreateCollection(req, absl::Now() + options.call_timeout);
   if (created.ok()) {
     DS_LOG(kInfo, "gateway_collection_created").Kv("collection", target.collection);

@@ -18,6 +18,8 @@ namespace dogsearch::gateway {
 struct ModelSetupOptions {
   std::string collection_prefix = "gallery__";
   v1::HnswParams hnsw;
+  // How gallery collections store vectors (UNSPECIFIED: the index's default, float32).
+  v1::VectorEncoding vector_encoding = v1::VECTOR_ENCODING_UNSPECIFIED;
   // Used when a manifest has no measured threshold.
   float default_threshold = 1.0f;
   absl::Duration load_timeout = absl::Minutes(5);

@@ -16,6 +16,8 @@
 #include <utility>
 #include <vector>
 
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/string_view.h"
 #include "services/index/core/types.h"
 
 namespace dogsearch::index::hnsw_walk {
@@ -76,7 +78,7 @@ class LockFreeSearch {
 // One search's walk over the graph: the query, the distance kernel, the lock mode.
 class Walk {
  public:
-  Walk(const Graph& g, const float* query, bool lock_free)
+  Walk(const Graph& g, const void* query, bool lock_free)
       : g_(g), fn_(g.fstdistfunc_), param_(g.dist_func_param_), q_(query), lock_free_(lock_free) {
     scratch_.reserve(64);
   }
@@ -124,7 +126,7 @@ class Walk {
   const Graph& g_;
   const hnswlib::DISTFUNC<float> fn_;
   const void* const param_;
-  const float* const q_;
+  const void* const q_;  // Encoded as the graph's vectors are.
   const bool lock_free_;
   std::vector<uint32_t> scratch_;
 };
@@ -190,12 +192,12 @@ class DogFilter {
       : include_(p.include_dog_ids.begin(), p.include_dog_ids.end()),
         exclude_(p.exclude_dog_ids.begin(), p.exclude_dog_ids.end()) {}
   bool active() const { return !include_.empty() || !exclude_.empty(); }
-  bool Accepts(const std::string& dog) const {
+  bool Accepts(absl::string_view dog) const {
     return (include_.empty() || include_.count(dog) > 0) && exclude_.count(dog) == 0;
   }
 
  private:
-  const std::unordered_set<std::string> include_, exclude_;
+  const absl::flat_hash_set<std::string> include_, exclude_;
 };
 
 }  // namespace dogsearch::index::hnsw_walk

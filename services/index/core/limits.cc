@@ -33,6 +33,10 @@ absl::Status ValidateCollectionOptions(const CollectionOptions& o) {
   if (o.metric != Metric::kCosine && o.metric != Metric::kInnerProduct && o.metric != Metric::kL2) {
     return Bad("metric must be COSINE, INNER_PRODUCT or L2");
   }
+  if (o.vector_encoding != VectorEncoding::kFloat32 &&
+      o.vector_encoding != VectorEncoding::kFloat16 && o.vector_encoding != VectorEncoding::kInt8) {
+    return Bad("vector_encoding must be FLOAT32, FLOAT16 or INT8");
+  }
   if (o.model_version.empty()) return Bad("model_version is required");
   if (o.m < 2 || o.m > kMaxM) return Bad(absl::StrCat("hnsw.m ", o.m, " is outside 2..", kMaxM));
   if (o.ef_construction < 1 || o.ef_construction > kMaxEf) {

@@ -95,6 +95,7 @@ absl::Status WriteOptionsFile(const std::string& dir, const CollectionOptions& o
   e.U8(static_cast<uint8_t>(o.sync_policy));
   e.U32(o.sync_interval_ms);
   e.U64(static_cast<uint64_t>(o.created_unix_seconds));
+  e.U8(static_cast<uint8_t>(o.vector_encoding));  // Absent in files written before issue #22.
   return WriteFileAtomic(absl::StrCat(dir, "/", kOptionsFile), SealFile(kOptionsMagic, body));
 }
 
@@ -119,6 +120,10 @@ absl::StatusOr<CollectionOptions> ReadOptionsFile(const std::string& dir) {
   DS_ASSIGN_OR_RETURN(o.sync_interval_ms, d.U32());
   DS_ASSIGN_OR_RETURN(uint64_t created, d.U64());
   o.created_unix_seconds = static_cast<int64_t>(created);
+  if (!d.done()) {
+    DS_ASSIGN_OR_RETURN(uint8_t encoding, d.U8());
+    o.vector_encoding = static_cast<VectorEncoding>(encoding);
+  }
   return o;
 }
 

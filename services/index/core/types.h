@@ -12,6 +12,8 @@ namespace dogsearch::index {
 
 enum class Metric : uint8_t { kCosine = 1, kInnerProduct = 2, kL2 = 3 };
 enum class SyncPolicy : uint8_t { kAlways = 1, kInterval = 2, kNone = 3 };
+// How vectors are stored in the graph (vector_codec.h).
+enum class VectorEncoding : uint8_t { kFloat32 = 1, kFloat16 = 2, kInt8 = 3 };
 
 struct Payload {
   std::string dog_id;
@@ -37,6 +39,7 @@ struct CollectionOptions {
   uint32_t m = 16;
   uint32_t ef_construction = 200;
   uint32_t ef_search = 64;
+  VectorEncoding vector_encoding = VectorEncoding::kFloat32;
   uint64_t initial_capacity = 1024;
   uint64_t max_records = 10'000'000;
   SyncPolicy sync_policy = SyncPolicy::kAlways;

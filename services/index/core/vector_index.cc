@@ -21,12 +21,34 @@
 #include "services/index/core/hnsw_walk.h"
 #include "services/index/core/limits.h"
 #include "services/index/core/record_codec.h"
+#include "services/index/core/vector_codec.h"
 
 namespace dogsearch::index {
+namespace {
+
+// hnswlib space over encoded vectors (float16, int8: vector_codec.h).
+class EncodedSpace final : public hnswlib::SpaceInterface<float> {
+ public:
+  EncodedSpace(VectorEncoding e, size_t dim, bool l2)
+      : bytes_(EncodedBytes(e, dim)), dim_(dim), fn_(EncodedDistanceFunction(e, l2)) {}
+  size_t get_data_size() override { return bytes_; }
+  hnswlib::DISTFUNC<float> get_dist_func() override { return fn_; }
+  void* get_dist_func_param() override { return &dim_; }
+
+ private:
+  const size_t bytes_;
+  size_t dim_;
+  const EncodedDistance fn_;
+};
+
+}  // namespace
 
 VectorIndex::VectorIndex(const CollectionOptions& options)
     : options_(options), insert_threads_(std::max<size_t>(1, std::thread::hardware_concurrency())) {
-  if (options.metric == Metric::kL2) {
+  if (options.vector_encoding != VectorEncoding::kFloat32) {
+    space_ = std::make_unique<EncodedSpace>(options.vector_encoding, options.dimension,
+                                            options.metric == Metric::kL2);
+  } else if (options.metric == Metric::kL2) {
     space_ = std::make_unique<hnswlib::L2Space>(options.dimension);
   } else {
     space_ = std::make_unique<hnswlib::InnerProductSpace>(options.dimension);
@@ -87,6 +109,18 @@ absl::Status VectorIndex::PrepareQuery(std::vector<float>* v) const {
   return absl::OkStatus();
 }
 
+std::string VectorIndex::Encode(const std::vector<float>& v) const {
+  std::string out(EncodedBytes(options_.vector_encoding, v.size()), '\0');
+  EncodeVector(options_.vector_encoding, v.data(), v.size(), out.data());
+  return out;
+}
+
+std::vector<float> VectorIndex::Decode(const void* stored) const {
+  std::vector<float> v(options_.dimension);
+  DecodeVector(options_.vector_encoding, stored, v.size(), v.data());
+  return v;
+}
+
 absl::Status VectorIndex::Grow() {
   // Room beyond max_records for one request's replacements: a replaced record's old slot is
   // freed only after its new one is linked.
@@ -117,11 +151,11 @@ absl::Status VectorIndex::ReuseSlot(uint32_t slot, const Record& r) {
   // Rewrites a deleted element's vector and links in place: readers must not be walking.
   std::unique_lock<WriterPriorityRwLock> lock(structure_mu_);
   try {
-    graph_->updatePoint(r.vector.data(), slot, 1.0f);
+    graph_->updatePoint(Encode(r.vector).data(), slot, 1.0f);
   } catch (const std::exception& e) {
     return absl::InternalError(absl::StrCat("HNSW update failed: ", e.what()));
   }
-  slots_[slot] = Slot{r.id, r.payload};
+  slots_[slot] = PackedRecord(r.id, r.payload);
   deleted_[slot].store(0, std::memory_order_release);
   deleted_count_.fetch_sub(1, std::memory_order_release);
   return absl::OkStatus();
@@ -131,14 +165,14 @@ absl::StatusOr<uint32_t> VectorIndex::LinkNew(const Record& r, uint64_t label) {
   std::shared_lock<WriterPriorityRwLock> lock(structure_mu_);
   uint32_t slot;
   try {
-    slot = graph_->addPoint(r.vector.data(), label, -1);
+    slot = graph_->addPoint(Encode(r.vector).data(), label, -1);
   } catch (const std::exception& e) {
     return absl::ResourceExhaustedError(absl::StrCat("HNSW insert failed: ", e.what()));
   }
   // hnswlib numbers nodes in arrival order, so the slot is known only now; a search that
   // reaches the node meanwhile sees its flag still set and passes through it without reading
   // the slot. The release store publishes the slot to searches that see the flag clear.
-  slots_[slot] = Slot{r.id, r.payload};
+  slots_[slot] = PackedRecord(r.id, r.payload);
   deleted_[slot].store(0, std::memory_order_release);
   return slot;
 }
@@ -195,6 +229,7 @@ absl::Status VectorIndex::Reserve(size_t new_records) {
 
 uint64_t VectorIndex::CountNew(const std::vector<std::string>& ids) const {
   std::unordered_set<std::string> fresh;
+  std::shared_lock<WriterPriorityRwLock> lock(structure_mu_);  // The id set reads slots_.
   std::shared_lock<std::shared_mutex> map_lock(map_mu_);
   for (const std::string& id : ids) {
     if (id_to_slot_.count(id) == 0) fresh.insert(id);
@@ -300,15 +335,17 @@ void VectorIndex::Publish(const std::vector<const Record*>& records,
                           const std::vector<uint32_t>& slots, ApplyStats* stats) {
   std::unique_lock<std::shared_mutex> map_lock(map_mu_);
   for (size_t i = 0; i < records.size(); ++i) {
-    auto [it, inserted] = id_to_slot_.try_emplace(records[i]->id, slots[i]);
-    if (inserted) {
+    auto it = id_to_slot_.find(absl::string_view(records[i]->id));
+    if (it == id_to_slot_.end()) {
+      id_to_slot_.insert(slots[i]);
       ++stats->inserted;
       continue;
     }
     // The replaced copy stays findable until here; a search meanwhile may see both (and
     // keeps the nearer, see CollectHits).
-    FreeSlotLocked(it->second);
-    it->second = slots[i];
+    FreeSlotLocked(*it);
+    id_to_slot_.erase(it);
+    id_to_slot_.insert(slots[i]);
     ++stats->replaced;
   }
 }
@@ -317,12 +354,12 @@ ApplyStats VectorIndex::ApplyDelete(const std::vector<std::string>& ids) {
   ApplyStats stats;
   std::unique_lock<std::shared_mutex> map_lock(map_mu_);
   for (const std::string& id : ids) {
-    auto it = id_to_slot_.find(id);
+    auto it = id_to_slot_.find(absl::string_view(id));
     if (it == id_to_slot_.end()) {
       ++stats.not_found;
       continue;
     }
-    FreeSlotLocked(it->second);
+    FreeSlotLocked(*it);
     id_to_slot_.erase(it);
     ++stats.deleted;
   }
@@ -335,15 +372,14 @@ std::vector<std::optional<Record>> VectorIndex::Get(const std::vector<std::strin
   std::shared_lock<std::shared_mutex> map_lock(map_mu_);
   std::vector<std::optional<Record>> out;
   for (const std::string& id : ids) {
-    auto it = id_to_slot_.find(id);
+    auto it = id_to_slot_.find(absl::string_view(id));
     if (it == id_to_slot_.end()) {
       out.emplace_back();
       continue;
     }
-    Record r{slots_[it->second].id, {}, slots_[it->second].payload};
+    Record r{std::string(slots_[*it].id()), {}, slots_[*it].payload()};
     if (include_vectors) {
-      const float* v = reinterpret_cast<const float*>(graph_->getDataByInternalId(it->second));
-      r.vector.assign(v, v + options_.dimension);
+      r.vector = Decode(graph_->getDataByInternalId(*it));
     }
     out.emplace_back(std::move(r));
   }
@@ -367,7 +403,7 @@ uint64_t VectorIndex::deleted_slots() const {
 uint64_t VectorIndex::memory_bytes() const {
   std::shared_lock<WriterPriorityRwLock> lock(structure_mu_);
   const uint64_t per_element = graph_->size_data_per_element_ + sizeof(void*) + 64;
-  return capacity_ * per_element + used_slots_.load() * (sizeof(Slot) + 48);
+  return capacity_ * (per_element + sizeof(PackedRecord) + 6) + used_slots_.load() * 112;
 }
 
 absl::Status VectorIndex::Save(const std::string& graph_path, const std::string& slots_path) const {
@@ -383,8 +419,8 @@ absl::Status VectorIndex::Save(const std::string& graph_path, const std::string&
   e.U64(used);
   for (uint64_t i = 0; i < used; ++i) {
     e.U8(deleted_[i].load());
-    e.Str(slots_[i].id);
-    e.PayloadValue(slots_[i].payload);
+    e.Str(slots_[i].id());
+    e.PayloadValue(slots_[i].payload());
   }
   DS_RETURN_IF_ERROR(WriteNewFileSynced(slots_path, slots));
   return SyncPath(graph_path);
@@ -415,14 +451,15 @@ absl::StatusOr<std::unique_ptr<VectorIndex>> VectorIndex::Load(const CollectionO
   std::unique_lock<std::shared_mutex> map_lock(index->map_mu_);
   for (uint64_t i = 0; i < used; ++i) {
     DS_ASSIGN_OR_RETURN(uint8_t deleted, d.U8());
-    DS_ASSIGN_OR_RETURN(index->slots_[i].id, d.Str());
-    DS_ASSIGN_OR_RETURN(index->slots_[i].payload, d.PayloadValue());
+    DS_ASSIGN_OR_RETURN(const std::string id, d.Str());
+    DS_ASSIGN_OR_RETURN(const Payload payload, d.PayloadValue());
+    index->slots_[i] = PackedRecord(id, payload);
     index->deleted_[i].store(deleted);
     if (deleted) {
       index->free_slots_.push_back(static_cast<uint32_t>(i));
       index->deleted_count_.fetch_add(1, std::memory_order_relaxed);
     } else {
-      index->id_to_slot_[index->slots_[i].id] = static_cast<uint32_t>(i);
+      index->id_to_slot_.insert(static_cast<uint32_t>(i));
     }
   }
   if (!d.done()) return absl::DataLossError(absl::StrCat(slots_path, " has trailing bytes"));
@@ -440,7 +477,8 @@ std::vector<SearchHit> VectorIndex::Search(const std::vector<float>& query,
                                            const SearchParams& params) const {
   std::shared_lock<WriterPriorityRwLock> lock(structure_mu_);
   const LockFreeSearch mode(insert_pending_, lockfree_searches_);
-  Walk walk(*graph_, query.data(), mode.entered());
+  const std::string encoded = Encode(query);
+  Walk walk(*graph_, encoded.data(), mode.entered());
   const std::optional<DistId> start = walk.Descend();
   if (!start) return {};
   const size_t ef = std::max<size_t>(params.ef ? params.ef : options_.ef_search, params.k);
@@ -454,7 +492,7 @@ std::vector<SearchHit> VectorIndex::Search(const std::vector<float>& query,
   } else {
     best = walk.SearchBaseLayer(*start, ef, deleted_.get(), [&](uint32_t slot) {
       return deleted_[slot].load(std::memory_order_acquire) == 0 &&
-             (!filter.active() || filter.Accepts(slots_[slot].payload.dog_id));
+             (!filter.active() || filter.Accepts(slots_[slot].dog_id()));
     });
   }
   return CollectHits(best, params);
@@ -469,22 +507,21 @@ std::vector<SearchHit> VectorIndex::CollectHits(const std::vector<DistId>& best,
   hits.reserve(std::min<size_t>(params.k, best.size()));
   // The old and the new copy of a record can both be found during a racing upsert: keep the
   // nearer. Duplicates are rare and k is small, so a linear check is cheaper than a hash set.
-  auto seen = [&hits](const std::string& id) {
+  auto seen = [&hits](absl::string_view id) {
     for (const SearchHit& h : hits) {
       if (h.id == id) return true;
     }
     return false;
   };
-  std::unordered_set<std::string_view> seen_large;  // Only for k above kLinearDedupLimit.
+  absl::flat_hash_set<absl::string_view> seen_large;  // Only for k above kLinearDedupLimit.
   constexpr size_t kLinearDedupLimit = 32;
   for (const auto& [d, slot] : best) {
     if (hits.size() >= params.k) break;
-    const Slot& s = slots_[slot];
-    if (params.k <= kLinearDedupLimit ? seen(s.id) : !seen_large.insert(s.id).second) continue;
-    SearchHit h{s.id, d, s.payload, {}};
+    const PackedRecord& s = slots_[slot];
+    if (params.k <= kLinearDedupLimit ? seen(s.id()) : !seen_large.insert(s.id()).second) continue;
+    SearchHit h{std::string(s.id()), d, s.payload(), {}};
     if (params.include_vectors) {
-      const float* v = reinterpret_cast<const float*>(graph_->getDataByInternalId(slot));
-      h.vector.assign(v, v + options_.dimension);
+      h.vector = Decode(graph_->getDataByInternalId(slot));
     }
     hits.push_back(std::move(h));
   }

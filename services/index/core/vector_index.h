@@ -47,8 +47,11 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/hash/hash.h"
 #include "absl/status/statusor.h"
 #include "common/base/rw_lock.h"
+#include "services/index/core/packed_record.h"
 #include "services/index/core/types.h"
 
 namespace hnswlib {
@@ -80,7 +83,7 @@ class VectorIndex {
   // Grows the graph (if needed) so `new_records` more inserts cannot fail for lack of room.
   // RESOURCE_EXHAUSTED at max_records. REQUIRES the single writer.
   absl::Status Reserve(size_t new_records);
-  // How many of `ids` are not in the index (duplicates counted once).
+  // How many of `ids` are not in the index (duplicates counted once). Thread-safe.
   uint64_t CountNew(const std::vector<std::string>& ids) const;
 
   // Applies a batch (already prepared and validated). Within a batch, a later record with the
@@ -106,12 +109,32 @@ class VectorIndex {
   const CollectionOptions& options() const { return options_; }
 
  private:
-  struct Slot {
-    std::string id;
-    Payload payload;
+  // The id -> slot map is a hash set of slot numbers keyed by the id each slot's record holds
+  // (5-6 bytes per record instead of a node and a copy of the id). Both functors read
+  // slots_[slot].id(): REQUIRES the slot's record written (the writer publishes a slot only
+  // after writing it) and slots_ not being resized (structure_mu_ held, or the writer).
+  struct SlotIdHash {
+    using is_transparent = void;
+    const std::vector<PackedRecord>* slots;
+    size_t operator()(absl::string_view id) const { return absl::Hash<absl::string_view>{}(id); }
+    size_t operator()(uint32_t slot) const { return (*this)((*slots)[slot].id()); }
   };
+  struct SlotIdEq {
+    using is_transparent = void;
+    const std::vector<PackedRecord>* slots;
+    absl::string_view Id(uint32_t slot) const { return (*slots)[slot].id(); }
+    static absl::string_view Id(absl::string_view id) { return id; }
+    template <typename A, typename B>
+    bool operator()(const A& a, const B& b) const {
+      return Id(a) == Id(b);
+    }
+  };
+  using IdIndex = absl::flat_hash_set<uint32_t, SlotIdHash, SlotIdEq>;
 
   explicit VectorIndex(const CollectionOptions& options);
+  // A vector as the graph stores it (options_.vector_encoding), and back.
+  std::string Encode(const std::vector<float>& v) const;
+  std::vector<float> Decode(const void* stored) const;
   absl::Status InitGraph(uint64_t capacity);
   // Links one new record; returns the slot hnswlib gave it. Any number may run at once.
   absl::StatusOr<uint32_t> LinkNew(const Record& r, uint64_t label);
@@ -145,7 +168,7 @@ class VectorIndex {
   mutable WriterPriorityRwLock structure_mu_;
   std::unique_ptr<hnswlib::HierarchicalNSW<float>> graph_;  // Resized under exclusive lock.
   // Indexed by hnswlib internal id; sized to capacity under the exclusive lock.
-  std::vector<Slot> slots_;
+  std::vector<PackedRecord> slots_;
   std::unique_ptr<std::atomic<uint8_t>[]> deleted_;
   uint64_t capacity_ = 0;
   std::atomic<uint64_t> used_slots_{0};  // Slots ever handed to the graph.
@@ -161,7 +184,7 @@ class VectorIndex {
   class InsertWindow;
 
   mutable std::shared_mutex map_mu_;
-  std::unordered_map<std::string, uint32_t> id_to_slot_ ABSL_GUARDED_BY(map_mu_);
+  IdIndex id_to_slot_ ABSL_GUARDED_BY(map_mu_){0, SlotIdHash{&slots_}, SlotIdEq{&slots_}};
   std::vector<uint32_t> free_slots_ ABSL_GUARDED_BY(map_mu_);  // Deleted, reusable.
 };
 
