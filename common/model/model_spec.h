@@ -30,6 +30,11 @@ struct InputSpec {
   }
 };
 
+// The ImageNet channel statistics (torchvision's), the input normalisation of the networks
+// trained from scratch here.
+inline constexpr std::array<float, 3> kImageNetMean = {0.485f, 0.456f, 0.406f};
+inline constexpr std::array<float, 3> kImageNetStd = {0.229f, 0.224f, 0.225f};
+
 struct ModelSpec {
   std::string architecture = kSeedInception;
   InputSpec input;

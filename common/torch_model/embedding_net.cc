@@ -23,6 +23,11 @@ absl::StatusOr<std::shared_ptr<EmbeddingNet>> BuildEmbeddingNet(const ModelSpec&
   }
 }
 
+torch::Tensor L2Normalize(const torch::Tensor& x) {
+  namespace F = torch::nn::functional;
+  return F::normalize(x, F::NormalizeFuncOptions().p(2).dim(1).eps(1e-12));
+}
+
 int64_t CountParameters(const torch::nn::Module& module) {
   int64_t n = 0;
   for (const auto& p : module.parameters()) n += p.numel();

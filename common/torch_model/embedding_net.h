@@ -46,6 +46,9 @@ class EmbeddingNet : public torch::nn::Module {
 // INVALID_ARGUMENT for a bad spec; INTERNAL if LibTorch throws.
 absl::StatusOr<std::shared_ptr<EmbeddingNet>> BuildEmbeddingNet(const ModelSpec& spec);
 
+// Rows scaled to unit L2 norm (the last step of every network's forward).
+torch::Tensor L2Normalize(const torch::Tensor& x);
+
 // Number of trainable scalars.
 int64_t CountParameters(const torch::nn::Module& module);
 

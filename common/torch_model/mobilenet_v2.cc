@@ -124,7 +124,7 @@ torch::Tensor MobileNetV2Net::Features(torch::Tensor x) {
 
 torch::Tensor MobileNetV2Net::forward(torch::Tensor x) {
   x = dense_(dropout_(Features(x)));
-  return F::normalize(x, F::NormalizeFuncOptions().p(2).dim(1).eps(1e-12));
+  return L2Normalize(x);
 }
 
 }  // namespace dogsearch::model

@@ -6,10 +6,6 @@ namespace dogsearch::model {
 namespace F = torch::nn::functional;
 namespace {
 
-torch::Tensor L2Normalize(const torch::Tensor& x) {
-  return F::normalize(x, F::NormalizeFuncOptions().p(2).dim(1).eps(1e-12));
-}
-
 torch::Tensor MaxPool3s2(const torch::Tensor& x) {
   return F::max_pool2d(x, F::MaxPool2dFuncOptions(3).stride(2).padding(1));
 }

@@ -321,7 +321,7 @@ absl::StatusOr<v1::VectorSearchResponse> FakeIndex::Search(const v1::VectorSearc
   for (size_t i = 0; i < scored.size() && i < request.k(); ++i) {
     v1::VectorSearchHit* h = resp.add_hits();
     h->set_id(scored[i].second->id());
-    h->set_distance(scored[i].first);
+    h->set_distance(scored[i].first + distance_noise_);
     *h->mutable_payload() = scored[i].second->payload();
   }
   return resp;

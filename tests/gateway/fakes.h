@@ -93,6 +93,11 @@ class FakeEmbedding : public EmbeddingBackend {
 
 class FakeIndex : public IndexBackend {
  public:
+  // Added to every distance Search returns (rounding noise as a real index has it).
+  void set_distance_noise(float noise) {
+    std::lock_guard<std::mutex> l(mu_);
+    distance_noise_ = noise;
+  }
   void set_down(bool down) {
     std::lock_guard<std::mutex> l(mu_);
     down_ = down;
@@ -147,6 +152,7 @@ class FakeIndex : public IndexBackend {
   std::map<std::string, int> fail_upserts_;
   bool down_ = false;
   int version_mismatches_ = 0;
+  float distance_noise_ = 0;
 };
 
 }  // namespace dogsearch::gateway::testing

@@ -3,8 +3,10 @@
 #include "services/gateway/core/gallery_store.h"
 
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include "absl/strings/str_cat.h"
+#include "common/base/sha256.h"
 #include "services/gateway/core/intake.h"
 #include "services/gateway/core/photo_store.h"
 #include "tests/gateway/fakes.h"
@@ -79,6 +81,80 @@ TEST(GalleryStoreTest, RemoveAndDelete) {
   EXPECT_EQ(*ids, std::vector<std::string>{Hex('b')});
   EXPECT_EQ(store->CountPhotos(), 0u);
   EXPECT_TRUE(absl::IsNotFound(store->DeleteDog("rex").status()));
+}
+
+// Counts come from a table the triggers keep (issue #22: no scan of a 10-million-photo
+// gallery): exact after inserts, refused inserts (rolled back), removals and a dog's delete
+// (its photos go by the cascade), and across a reopen.
+TEST(GalleryStoreTest, CountsStayExactThroughEveryChange) {
+  dogsearch::testing::TempDir dir;
+  {
+    auto store = *GalleryStore::Open(dir.File("g.sqlite"));
+    for (char c : {'a', 'b', 'c'}) {
+      ASSERT_TRUE(store->InsertDog({std::string(1, c), "Dog", "", 1, {Photo(Hex(c))}}).ok());
+    }
+    EXPECT_FALSE(store->InsertDog({"d", "Dog", "", 1, {Photo(Hex('e')), Photo(Hex('a'))}}).ok());
+    std::vector<std::string> added, dups;
+    ASSERT_TRUE(store->AddPhotos("a", {Photo(Hex('f')), Photo(Hex('g'))}, &added, &dups).ok());
+    ASSERT_TRUE(store->RemovePhoto("a", Hex('g')).ok());
+    ASSERT_TRUE(store->DeleteDog("b").ok());
+    EXPECT_EQ(store->CountDogs(), 2u);
+    EXPECT_EQ(store->CountPhotos(), 3u);  // a: a, f; c: c.
+  }
+  auto store = *GalleryStore::Open(dir.File("g.sqlite"));
+  EXPECT_EQ(store->CountDogs(), 2u);
+  EXPECT_EQ(store->CountPhotos(), 3u);
+}
+
+// A gallery written before the counts existed gets them, counted once, when it is opened.
+TEST(GalleryStoreTest, AnOlderGalleryIsCountedOnceWhenOpened) {
+  dogsearch::testing::TempDir dir;
+  {
+    auto store = *GalleryStore::Open(dir.File("g.sqlite"));
+    ASSERT_TRUE(store->InsertDog({"rex", "Rex", "", 1, {Photo(Hex('a')), Photo(Hex('b'))}}).ok());
+  }
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(dir.File("g.sqlite").c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db,
+                         "DROP TRIGGER dogs_added; DROP TRIGGER dogs_removed; "
+                         "DROP TRIGGER photos_added; DROP TRIGGER photos_removed; "
+                         "DROP TABLE counts; INSERT INTO dogs VALUES ('max', 'Max', '', 1);",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK)
+      << sqlite3_errmsg(db);
+  sqlite3_close(db);
+  auto store = *GalleryStore::Open(dir.File("g.sqlite"));
+  EXPECT_EQ(store->CountDogs(), 2u);
+  EXPECT_EQ(store->CountPhotos(), 2u);
+  ASSERT_TRUE(store->InsertDog({"fido", "Fido", "", 1, {Photo(Hex('c'))}}).ok());
+  EXPECT_EQ(store->CountDogs(), 3u);
+  EXPECT_EQ(store->CountPhotos(), 3u);
+}
+
+// The embedding map's sample of a large gallery: n distinct photos in id order, spread over the
+// whole id range, read by seeks (the gallery is larger than the read-everything limit).
+TEST(GalleryStoreTest, SamplesALargeGalleryEvenly) {
+  dogsearch::testing::TempDir dir;
+  auto store = *GalleryStore::Open(dir.File("g.sqlite"));
+  constexpr int kDogs = 1000, kPerDog = 3;
+  static_assert(kDogs * kPerDog > GalleryStore::kSampleByReading);
+  for (int d = 0; d < kDogs; ++d) {
+    DogRow dog{absl::StrCat("dog", d), "Dog", "", 1, {}};
+    for (int p = 0; p < kPerDog; ++p) {
+      dog.photos.push_back(Photo(Sha256::Hex(absl::StrCat("photo ", d, " ", p))));
+    }
+    ASSERT_TRUE(store->InsertDog(dog).ok());
+  }
+  const std::vector<PhotoRow> sample = store->SamplePhotos(100);
+  ASSERT_GE(sample.size(), 99u);
+  for (size_t i = 1; i < sample.size(); ++i) {
+    EXPECT_LT(sample[i - 1].photo_id, sample[i].photo_id);
+  }
+  // Spread: the first from the lowest 1/20 of the range, the last from the highest.
+  EXPECT_LT(sample.front().photo_id, "0d");
+  EXPECT_GT(sample.back().photo_id, "f2");
+  EXPECT_EQ(store->SamplePhotos(0).size(), 0u);
+  EXPECT_EQ(store->SamplePhotos(5000).size(), size_t{kDogs * kPerDog});  // All of a small one.
 }
 
 TEST(GalleryStoreTest, ListsInIdOrderByPages) {

@@ -113,6 +113,31 @@ TEST_F(GatewayCoreTest, GalleryCollectionsAreCreatedWithTheConfiguredEncoding) {
   EXPECT_EQ(info->vector_encoding(), v1::VECTOR_ENCODING_INT8);
 }
 
+// An enrolled photo searched again is at distance 0: the index's 1 - cos carries float rounding
+// (a few 1e-7) that must not become an L2 distance of 5e-4 after the square root (a threshold
+// of 0, as an extreme target FPIR gives, would then refuse the enrolled photo itself). A
+// difference beyond rounding is kept.
+TEST_F(GatewayCoreTest, AnEnrolledPhotoSearchedAgainIsAtDistanceZeroDespiteRounding) {
+  StartCore();
+  ASSERT_TRUE(Enroll(1, 2).ok());
+  ASSERT_TRUE(Enroll(2, 2).ok());
+  auto search_enrolled = [&] {
+    v1::SearchRequest r;
+    r.mutable_photo()->set_data(FakePhoto(1, 0));
+    return core_->Search(r, kNoDeadline);
+  };
+  index_.set_distance_noise(2.4e-7f);  // Two float ulps of 1 - cos.
+  auto same = search_enrolled();
+  ASSERT_TRUE(same.ok()) << same.status();
+  EXPECT_EQ(same->matches(0).dog_id(), "dog1");
+  EXPECT_EQ(same->matches(0).distance(), 0.f);
+  EXPECT_EQ(same->matches(0).photos(0).distance(), 0.f);
+  index_.set_distance_noise(1e-5f);  // Beyond rounding: a real (tiny) difference.
+  auto near = search_enrolled();
+  ASSERT_TRUE(near.ok()) << near.status();
+  EXPECT_NEAR(near->matches(0).distance(), std::sqrt(2e-5f), 1e-4);
+}
+
 TEST_F(GatewayCoreTest, BootstrapsFromTheEmbeddingDefaultAndPersistsIt) {
   StartCore();
   EXPECT_EQ(core_->GetModelStatus().serving_version(), "v1");

@@ -86,9 +86,13 @@ Section RunReload(const KitOptions& o, const KitPhotos& photos) {
   if (!variant.ok()) return Skipped("hot_reload", variant.status().ToString());
   std::map<std::string, std::string> dirs;
   References refs;
-  KitPhotos probe = photos;
-  probe.labels.resize(std::min(kProbePhotos, photos.size()));
-  probe.pixels.resize(probe.size() * photos.photo_bytes());
+  KitPhotos probe;  // The first kProbePhotos photos.
+  probe.height = photos.height;
+  probe.width = photos.width;
+  const size_t probe_count = std::min(kProbePhotos, photos.size());
+  probe.labels.assign(photos.labels.begin(), photos.labels.begin() + probe_count);
+  probe.pixels.assign(photos.pixels.begin(),
+                      photos.pixels.begin() + probe_count * photos.photo_bytes());
   std::vector<std::vector<float>> inputs;
   for (const std::string& dir : {o.model_dir, *variant}) {
     auto m = LoadModel(dir, o.device, false);

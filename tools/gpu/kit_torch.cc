@@ -56,8 +56,8 @@ model::ModelSpec BigNetworkSpec() {
   model::ModelSpec s;
   s.architecture = model::kDogFaceNetResNet;
   s.input.width = s.input.height = 224;
-  s.input.mean = {0.485f, 0.456f, 0.406f};
-  s.input.std = {0.229f, 0.224f, 0.225f};
+  s.input.mean = model::kImageNetMean;
+  s.input.std = model::kImageNetStd;
   s.embedding_dim = 128;
   s.stage_widths = {64, 128, 256, 512};
   s.blocks_per_stage = 4;

@@ -16,9 +16,9 @@ namespace {
 constexpr uint64_t kMaxBytes = uint64_t{1} << 30;
 
 // The Keras name of a network tensor, and the permutation to LibTorch's layout (empty: none);
-// "" when the tensor has no Keras counterpart.
-std::pair<std::string, std::vector<int64_t>> KerasName(const std::string& torch_name,
-                                                       int64_t dims) {
+// "" when the tensor has no Keras counterpart. `batch_norms`: the network's batch-norm modules.
+std::pair<std::string, std::vector<int64_t>> KerasName(const std::string& torch_name, int64_t dims,
+                                                       const std::set<std::string>& batch_norms) {
   const size_t dot = torch_name.rfind('.');
   if (dot == std::string::npos) return {"", {}};
   const std::string layer = torch_name.substr(0, dot), field = torch_name.substr(dot + 1);
@@ -30,9 +30,8 @@ std::pair<std::string, std::vector<int64_t>> KerasName(const std::string& torch_
                                                          {"bias", "beta"},
                                                          {"running_mean", "moving_mean"},
                                                          {"running_var", "moving_variance"}};
-  const bool is_bn = absl::StrContains(layer, "_BN") || absl::StrContains(layer, "bn_") ||
-                     absl::EndsWith(layer, "_bn");
-  if (is_bn && kBn.count(field)) return {absl::StrCat(layer, "/", kBn.at(field)), {}};
+  if (batch_norms.count(layer) && kBn.count(field))
+    return {absl::StrCat(layer, "/", kBn.at(field)), {}};
   return {"", {}};
 }
 
@@ -73,8 +72,12 @@ absl::StatusOr<ImportReport> ImportKeras(const KerasTensors& keras, torch::nn::M
   ImportReport report;
   std::set<std::string> used;
   torch::NoGradGuard no_grad;
+  std::set<std::string> batch_norms;
+  for (const auto& m : net.named_modules("", /*include_self=*/false)) {
+    if (m.value()->as<torch::nn::BatchNorm2d>() != nullptr) batch_norms.insert(m.key());
+  }
   auto fill = [&](const std::string& name, torch::Tensor& dst) -> absl::Status {
-    auto [kname, perm] = KerasName(name, dst.dim());
+    auto [kname, perm] = KerasName(name, dst.dim(), batch_norms);
     if (kname.empty()) {
       report.kept.push_back(name);
       return absl::OkStatus();

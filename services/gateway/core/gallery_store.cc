@@ -3,6 +3,7 @@
 #include <sqlite3.h>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "common/base/status_macros.h"
 
 namespace dogsearch::gateway {
@@ -29,6 +30,24 @@ CREATE TABLE IF NOT EXISTS meta (
   key TEXT PRIMARY KEY,
   value BLOB NOT NULL
 ) WITHOUT ROWID;
+)sql";
+
+// Row counts kept by triggers in the same transactions as the rows (also for photos deleted by
+// the cascade of a dog's delete), so that counting a 10-million-photo gallery is one lookup
+// rather than a scan (issue #22). Created, and filled by one count, the first time a gallery
+// opens without them (see Open).
+constexpr char kCountsSchema[] = R"sql(
+CREATE TABLE counts (name TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID;
+INSERT INTO counts VALUES ('dogs', (SELECT COUNT(*) FROM dogs));
+INSERT INTO counts VALUES ('photos', (SELECT COUNT(*) FROM photos));
+CREATE TRIGGER dogs_added AFTER INSERT ON dogs
+  BEGIN UPDATE counts SET n = n + 1 WHERE name = 'dogs'; END;
+CREATE TRIGGER dogs_removed AFTER DELETE ON dogs
+  BEGIN UPDATE counts SET n = n - 1 WHERE name = 'dogs'; END;
+CREATE TRIGGER photos_added AFTER INSERT ON photos
+  BEGIN UPDATE counts SET n = n + 1 WHERE name = 'photos'; END;
+CREATE TRIGGER photos_removed AFTER DELETE ON photos
+  BEGIN UPDATE counts SET n = n - 1 WHERE name = 'photos'; END;
 )sql";
 
 // One prepared statement, finalized on scope exit.
@@ -149,6 +168,17 @@ absl::StatusOr<std::unique_ptr<GalleryStore>> GalleryStore::Open(const std::stri
   DS_RETURN_IF_ERROR(store->Exec("PRAGMA synchronous=FULL"));
   DS_RETURN_IF_ERROR(store->Exec("PRAGMA foreign_keys=ON"));
   DS_RETURN_IF_ERROR(store->Exec(kSchema));
+  DS_RETURN_IF_ERROR(store->Exec("BEGIN IMMEDIATE"));
+  absl::Status counts = absl::OkStatus();
+  {
+    Stmt exists(db, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'counts'");
+    if (!exists.Row()) counts = store->Exec(kCountsSchema);
+  }
+  if (!counts.ok()) {
+    (void)store->Exec("ROLLBACK");
+    return counts;
+  }
+  DS_RETURN_IF_ERROR(store->Exec("COMMIT"));
   return store;
 }
 
@@ -327,7 +357,7 @@ absl::StatusOr<std::vector<DogRow>> GalleryStore::ListDogs(const std::string& af
 
 uint64_t GalleryStore::CountDogs() const {
   std::lock_guard<std::mutex> lock(mu_);
-  Stmt s(db_, "SELECT COUNT(*) FROM dogs");
+  Stmt s(db_, "SELECT n FROM counts WHERE name = 'dogs'");
   return s.Row() ? static_cast<uint64_t>(s.Int(0)) : 0;
 }
 
@@ -340,7 +370,7 @@ uint64_t GalleryStore::CountPhotosThrough(const std::string& photo_id) const {
 
 uint64_t GalleryStore::CountPhotos() const {
   std::lock_guard<std::mutex> lock(mu_);
-  Stmt s(db_, "SELECT COUNT(*) FROM photos");
+  Stmt s(db_, "SELECT n FROM counts WHERE name = 'photos'");
   return s.Row() ? static_cast<uint64_t>(s.Int(0)) : 0;
 }
 
@@ -380,6 +410,36 @@ std::vector<PhotoRow> GalleryStore::PhotosAfter(const std::string& after_photo_i
   if (!s.status().ok()) return out;
   s.Bind(1, after_photo_id).Bind(2, int64_t{limit});
   while (s.Row()) out.push_back(ReadPhoto(s));
+  return out;
+}
+
+std::vector<PhotoRow> GalleryStore::SamplePhotos(size_t n) const {
+  std::vector<PhotoRow> out;
+  if (n == 0) return out;
+  const uint64_t total = CountPhotos();
+  const size_t read_all = std::max<size_t>(2 * n, kSampleByReading);
+  if (total <= read_all) {  // Small: read them all and take every k-th.
+    std::vector<PhotoRow> all = PhotosAfter("", static_cast<int>(read_all));
+    const size_t m = std::min(all.size(), n);
+    for (size_t i = 0; i < m; ++i) out.push_back(all[i * all.size() / m]);
+    return out;
+  }
+  // Photo ids are SHA-256 hex digests, spread evenly over their range: the first photo at or
+  // after each of n evenly spaced points of it (and after the one taken before) is an even
+  // sample, read with n index seeks.
+  std::lock_guard<std::mutex> lock(mu_);
+  Stmt s(db_, absl::StrCat("SELECT ", kPhotoColumns,
+                           " FROM photos WHERE photo_id >= ? AND photo_id > ? ORDER BY photo_id "
+                           "LIMIT 1")
+                  .c_str());
+  if (!s.status().ok()) return out;
+  const uint64_t step = ~uint64_t{0} / n;
+  for (size_t i = 0; i < n; ++i) {
+    s.Bind(1, absl::StrFormat("%016x", i * step)).Bind(2, out.empty() ? "" : out.back().photo_id);
+    if (!s.Row()) break;  // Past the last photo.
+    out.push_back(ReadPhoto(s));
+    s.Reset();
+  }
   return out;
 }
 

@@ -76,6 +76,11 @@ class GalleryStore {
       const std::vector<std::string>& photo_ids) const;
   // Photos with id > after_photo_id, ordered by id (re-embedding walks the gallery this way).
   std::vector<PhotoRow> PhotosAfter(const std::string& after_photo_id, int limit) const;
+  // At most n photos spread evenly over the gallery in id order, without reading all of it
+  // (n index seeks once the gallery holds more than max(2n, kSampleByReading) photos; photo
+  // ids are SHA-256 hex).
+  std::vector<PhotoRow> SamplePhotos(size_t n) const;
+  static constexpr size_t kSampleByReading = 1000;
 
   // Small durable key/value settings (serving model, upgrade state).
   std::optional<std::string> GetMeta(const std::string& key) const;

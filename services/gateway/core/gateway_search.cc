@@ -79,8 +79,14 @@ absl::StatusOr<v1::SearchResponse> GatewayCore::Search(const v1::SearchRequest& 
       auto it = known.find(h.id());
       if (it == known.end()) continue;
       const PhotoRow& row = it->second.first;
-      // Cosine distance 1 - cos of unit vectors -> plain L2 distance sqrt(2 (1 - cos)).
-      const float l2 = std::sqrt(std::max(0.0f, 2.0f * h.distance()));
+      // Cosine distance 1 - cos of unit vectors -> plain L2 distance sqrt(2 (1 - cos)). 1 - cos
+      // of float32 unit vectors carries a few 1e-7 of rounding (|v|^2 is 1 only to a few ulps,
+      // and the same photo embedded in another batch differs in its last bits): below
+      // kCosineRoundingFloor it is the same photo, distance 0 (else sqrt would make 1e-7 into
+      // 5e-4 and an enrolled photo could miss a threshold of 0).
+      constexpr float kCosineRoundingFloor = 5e-7f;
+      const float cosine = h.distance() <= kCosineRoundingFloor ? 0.f : h.distance();
+      const float l2 = std::sqrt(2.0f * cosine);
       auto [d, inserted] = dogs.try_emplace(row.dog_id);
       if (inserted) {
         dog_order.push_back(row.dog_id);
@@ -152,18 +158,9 @@ absl::StatusOr<v1::VerifyResponse> GatewayCore::Verify(const v1::VerifyRequest& 
 absl::StatusOr<std::vector<MapPoint>> GatewayCore::EmbeddingMap(size_t max_points,
                                                                 absl::Time deadline) {
   DS_ASSIGN_OR_RETURN(TargetPtr target, ServingOrError());
-  // An even sample of the gallery in photo-id order (ids are hashes: effectively random).
-  std::vector<PhotoRow> all;
-  std::string after;
-  while (true) {
-    std::vector<PhotoRow> page = deps_.store->PhotosAfter(after, 1000);
-    if (page.empty()) break;
-    after = page.back().photo_id;
-    all.insert(all.end(), page.begin(), page.end());
-  }
-  std::vector<PhotoRow> sample;
-  const size_t n = std::min(all.size(), max_points);
-  for (size_t i = 0; i < n; ++i) sample.push_back(all[i * all.size() / std::max<size_t>(n, 1)]);
+  // An even sample of the gallery in photo-id order (ids are hashes: effectively random),
+  // read without walking the whole gallery.
+  const std::vector<PhotoRow> sample = deps_.store->SamplePhotos(max_points);
   std::vector<Vector> vectors;
   std::vector<std::string> ids;
   for (size_t start = 0; start < sample.size(); start += 1000) {

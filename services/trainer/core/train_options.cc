@@ -16,8 +16,8 @@ model::ModelSpec TrainOptions::DefaultModelSpec() {
   model::ModelSpec s;
   s.architecture = model::kDogFaceNetResNet;
   s.input.width = s.input.height = 96;
-  s.input.mean = {0.485f, 0.456f, 0.406f};
-  s.input.std = {0.229f, 0.224f, 0.225f};
+  s.input.mean = model::kImageNetMean;
+  s.input.std = model::kImageNetStd;
   s.embedding_dim = 128;
   s.dropout = 0.2f;
   s.stage_widths = {32, 64, 128, 256};

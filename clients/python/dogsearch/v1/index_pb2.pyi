@@ -13,6 +13,10 @@ SYNC_POLICY_ALWAYS: SyncPolicy
 SYNC_POLICY_INTERVAL: SyncPolicy
 SYNC_POLICY_NONE: SyncPolicy
 SYNC_POLICY_UNSPECIFIED: SyncPolicy
+VECTOR_ENCODING_FLOAT16: VectorEncoding
+VECTOR_ENCODING_FLOAT32: VectorEncoding
+VECTOR_ENCODING_INT8: VectorEncoding
+VECTOR_ENCODING_UNSPECIFIED: VectorEncoding
 
 class AliasInfo(_message.Message):
     __slots__ = ["alias", "collection"]
@@ -39,7 +43,7 @@ class BatchSearchResponse(_message.Message):
     def __init__(self, results: _Optional[_Iterable[_Union[VectorSearchResponse, _Mapping]]] = ...) -> None: ...
 
 class CollectionInfo(_message.Message):
-    __slots__ = ["aliases", "created_unix_seconds", "dimension", "hnsw", "max_records", "metric", "model_version", "name", "record_count", "sync_interval_ms", "sync_policy"]
+    __slots__ = ["aliases", "created_unix_seconds", "dimension", "hnsw", "max_records", "metric", "model_version", "name", "record_count", "sync_interval_ms", "sync_policy", "vector_encoding"]
     ALIASES_FIELD_NUMBER: _ClassVar[int]
     CREATED_UNIX_SECONDS_FIELD_NUMBER: _ClassVar[int]
     DIMENSION_FIELD_NUMBER: _ClassVar[int]
@@ -51,6 +55,7 @@ class CollectionInfo(_message.Message):
     RECORD_COUNT_FIELD_NUMBER: _ClassVar[int]
     SYNC_INTERVAL_MS_FIELD_NUMBER: _ClassVar[int]
     SYNC_POLICY_FIELD_NUMBER: _ClassVar[int]
+    VECTOR_ENCODING_FIELD_NUMBER: _ClassVar[int]
     aliases: _containers.RepeatedScalarFieldContainer[str]
     created_unix_seconds: int
     dimension: int
@@ -62,7 +67,8 @@ class CollectionInfo(_message.Message):
     record_count: int
     sync_interval_ms: int
     sync_policy: SyncPolicy
-    def __init__(self, name: _Optional[str] = ..., dimension: _Optional[int] = ..., metric: _Optional[_Union[Metric, str]] = ..., model_version: _Optional[str] = ..., hnsw: _Optional[_Union[HnswParams, _Mapping]] = ..., sync_policy: _Optional[_Union[SyncPolicy, str]] = ..., sync_interval_ms: _Optional[int] = ..., max_records: _Optional[int] = ..., record_count: _Optional[int] = ..., aliases: _Optional[_Iterable[str]] = ..., created_unix_seconds: _Optional[int] = ...) -> None: ...
+    vector_encoding: VectorEncoding
+    def __init__(self, name: _Optional[str] = ..., dimension: _Optional[int] = ..., metric: _Optional[_Union[Metric, str]] = ..., model_version: _Optional[str] = ..., hnsw: _Optional[_Union[HnswParams, _Mapping]] = ..., sync_policy: _Optional[_Union[SyncPolicy, str]] = ..., sync_interval_ms: _Optional[int] = ..., max_records: _Optional[int] = ..., record_count: _Optional[int] = ..., aliases: _Optional[_Iterable[str]] = ..., created_unix_seconds: _Optional[int] = ..., vector_encoding: _Optional[_Union[VectorEncoding, str]] = ...) -> None: ...
 
 class CollectionStats(_message.Message):
     __slots__ = ["capacity", "collection", "deleted_slots", "last_sequence", "memory_bytes", "record_count", "snapshot_sequence", "snapshot_unix_seconds", "wal_bytes"]
@@ -87,7 +93,7 @@ class CollectionStats(_message.Message):
     def __init__(self, collection: _Optional[str] = ..., record_count: _Optional[int] = ..., deleted_slots: _Optional[int] = ..., capacity: _Optional[int] = ..., memory_bytes: _Optional[int] = ..., wal_bytes: _Optional[int] = ..., last_sequence: _Optional[int] = ..., snapshot_sequence: _Optional[int] = ..., snapshot_unix_seconds: _Optional[int] = ...) -> None: ...
 
 class CreateCollectionRequest(_message.Message):
-    __slots__ = ["dimension", "hnsw", "initial_capacity", "max_records", "metric", "model_version", "name", "sync_interval_ms", "sync_policy"]
+    __slots__ = ["dimension", "hnsw", "initial_capacity", "max_records", "metric", "model_version", "name", "sync_interval_ms", "sync_policy", "vector_encoding"]
     DIMENSION_FIELD_NUMBER: _ClassVar[int]
     HNSW_FIELD_NUMBER: _ClassVar[int]
     INITIAL_CAPACITY_FIELD_NUMBER: _ClassVar[int]
@@ -97,6 +103,7 @@ class CreateCollectionRequest(_message.Message):
     NAME_FIELD_NUMBER: _ClassVar[int]
     SYNC_INTERVAL_MS_FIELD_NUMBER: _ClassVar[int]
     SYNC_POLICY_FIELD_NUMBER: _ClassVar[int]
+    VECTOR_ENCODING_FIELD_NUMBER: _ClassVar[int]
     dimension: int
     hnsw: HnswParams
     initial_capacity: int
@@ -106,7 +113,8 @@ class CreateCollectionRequest(_message.Message):
     name: str
     sync_interval_ms: int
     sync_policy: SyncPolicy
-    def __init__(self, name: _Optional[str] = ..., dimension: _Optional[int] = ..., metric: _Optional[_Union[Metric, str]] = ..., model_version: _Optional[str] = ..., hnsw: _Optional[_Union[HnswParams, _Mapping]] = ..., initial_capacity: _Optional[int] = ..., max_records: _Optional[int] = ..., sync_policy: _Optional[_Union[SyncPolicy, str]] = ..., sync_interval_ms: _Optional[int] = ...) -> None: ...
+    vector_encoding: VectorEncoding
+    def __init__(self, name: _Optional[str] = ..., dimension: _Optional[int] = ..., metric: _Optional[_Union[Metric, str]] = ..., model_version: _Optional[str] = ..., hnsw: _Optional[_Union[HnswParams, _Mapping]] = ..., initial_capacity: _Optional[int] = ..., max_records: _Optional[int] = ..., sync_policy: _Optional[_Union[SyncPolicy, str]] = ..., sync_interval_ms: _Optional[int] = ..., vector_encoding: _Optional[_Union[VectorEncoding, str]] = ...) -> None: ...
 
 class DeleteAliasRequest(_message.Message):
     __slots__ = ["alias"]
@@ -331,4 +339,7 @@ class Metric(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = []
 
 class SyncPolicy(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = []
+
+class VectorEncoding(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = []
