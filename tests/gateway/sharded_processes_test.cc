@@ -78,7 +78,10 @@ std::vector<std::vector<float>> Clustered(size_t n, size_t clusters, uint32_t se
   for (auto& v : out) {
     const auto& c = centres[rng() % clusters];
     double norm = 0;
-    for (int d = 0; d < kDim; ++d) norm += (v[d] = c[d] + 0.5f * g(rng)) * v[d];
+    for (int d = 0; d < kDim; ++d) {
+      v[d] = c[d] + 0.5f * g(rng);
+      norm += v[d] * v[d];
+    }
     for (float& x : v) x /= static_cast<float>(std::sqrt(norm));
   }
   return out;

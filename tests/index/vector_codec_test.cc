@@ -17,7 +17,10 @@ std::vector<float> Unit(size_t dim, uint32_t seed) {
   std::normal_distribution<float> g;
   std::vector<float> v(dim);
   double n = 0;
-  for (float& x : v) n += (x = g(rng)) * x;
+  for (float& x : v) {
+    x = g(rng);
+    n += x * x;
+  }
   for (float& x : v) x /= static_cast<float>(std::sqrt(n));
   return v;
 }

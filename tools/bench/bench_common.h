@@ -41,7 +41,10 @@ inline Vectors Clustered(size_t n, int dim, int clusters, uint32_t seed) {
   for (auto& v : out) {
     const auto& c = centres[rng() % clusters];
     double norm = 0;
-    for (int d = 0; d < dim; ++d) norm += (v[d] = c[d] + 0.5f * g(rng)) * v[d];
+    for (int d = 0; d < dim; ++d) {
+      v[d] = c[d] + 0.5f * g(rng);
+      norm += v[d] * v[d];
+    }
     for (float& x : v) x /= static_cast<float>(std::sqrt(norm));
   }
   return out;
