@@ -1,5 +1,7 @@
 #include "common/torch_model/mobilenet_v2.h"
 
+#include <array>
+
 #include "absl/strings/str_cat.h"
 
 namespace dogsearch::model {
@@ -73,8 +75,8 @@ MobileNetV2Net::MobileNetV2Net(const ModelSpec& spec) : EmbeddingNet(spec) {
 
 torch::Tensor MobileNetV2Net::Run(const ConvBn& cb, const torch::Tensor& x) {
   if (!cb.folded_weight.defined()) return cb.bn.ptr()->forward(cb.conv.ptr()->forward(x));
-  const std::vector<int64_t> pad = {cb.pad, cb.pad}, stride = {cb.stride, cb.stride},
-                             dilation = {1, 1};
+  const std::array<int64_t, 2> pad = {cb.pad, cb.pad}, stride = {cb.stride, cb.stride},
+                               dilation = {1, 1};
   if (x.is_cpu() && x.scalar_type() == torch::kFloat32 && at::hasMKLDNN()) {
     return at::mkldnn_convolution(x, cb.folded_weight, cb.folded_bias, pad, stride, dilation,
                                   cb.groups);

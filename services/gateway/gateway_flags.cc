@@ -4,6 +4,7 @@
 #include <cstdint>
 
 #include "absl/flags/flag.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "services/gateway/core/sharded_index.h"
@@ -48,9 +49,10 @@ ABSL_FLAG(int, reembed_batch, 32, "Photos per embedding call while re-embedding 
 ABSL_FLAG(int, hnsw_m, 16, "HNSW degree of gallery collections");
 ABSL_FLAG(int, hnsw_ef_construction, 200, "HNSW build candidate list");
 ABSL_FLAG(int, hnsw_ef_search, 128, "HNSW search candidate list");
-ABSL_FLAG(std::string, index_vector_encoding, "float32",
-          "How new gallery collections store vectors in the index: float32, float16 or int8 "
-          "(int8: ~0.55x the index memory per photo at 10M photos, docs/BENCHMARKS.md)");
+ABSL_FLAG(
+    std::string, index_vector_encoding, "float32",
+    "How new gallery collections store vectors in the index: float32, float16 or int8 "
+    "(float16: 0.70x, int8: 0.56x the index memory per photo at 1M photos, docs/BENCHMARKS.md)");
 ABSL_FLAG(int, max_photos_per_request, 32, "Photos per Enroll/AddPhotos");
 ABSL_FLAG(int64_t, max_photo_bytes, 10 << 20, "Encoded bytes per photo");
 ABSL_FLAG(int64_t, max_pixels, 40000000, "Pixels per photo (from the header)");
@@ -87,13 +89,9 @@ absl::StatusOr<GatewayOptions> CoreOptions() {
     return absl::InvalidArgumentError("--max_request_pixels must be at least --max_pixels");
   }
   const std::string encoding = absl::GetFlag(FLAGS_index_vector_encoding);
-  if (encoding == "float32") {
-    o.setup.vector_encoding = v1::VECTOR_ENCODING_FLOAT32;
-  } else if (encoding == "float16") {
-    o.setup.vector_encoding = v1::VECTOR_ENCODING_FLOAT16;
-  } else if (encoding == "int8") {
-    o.setup.vector_encoding = v1::VECTOR_ENCODING_INT8;
-  } else {
+  if (!v1::VectorEncoding_Parse(absl::StrCat("VECTOR_ENCODING_", absl::AsciiStrToUpper(encoding)),
+                                &o.setup.vector_encoding) ||
+      o.setup.vector_encoding == v1::VECTOR_ENCODING_UNSPECIFIED) {
     return absl::InvalidArgumentError(
         absl::StrCat("--index_vector_encoding '", encoding, "' is not float32, float16 or int8"));
   }

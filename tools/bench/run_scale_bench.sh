@@ -38,11 +38,11 @@ bench() {
 echo "## Index at registry scale, n=$n, $(date -u +%Y-%m-%d), $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(git rev-parse --short HEAD)"
 start_server
 bench --phase=fill
-bench --phase=query
+bench --phase=query --truth="$work/truth"
 killed_ms=$(date +%s%3N)
 kill -9 "$server"
 wait "$server" 2>/dev/null || true
 start_server
 bench --phase=ready --since_unix_ms="$killed_ms"
-bench --phase=query
+bench --phase=query --truth="$work/truth"
 echo "| data on disk | $(du -sm "$work/index" | cut -f1) MiB |"

@@ -7,7 +7,8 @@
 //                   as it goes, then takes a snapshot (its time and size);
 //   --phase=query   unary Search from --clients threads (p50/p99, searches/s) and recall@10
 //                   of --queries searches against exact search over all N vectors (brute force
-//                   here, on vectors regenerated from their seeds);
+//                   here, on vectors regenerated from their seeds; kept in --truth for the
+//                   next query phase);
 //   --phase=ready   polls Search until the restarted server answers; prints the seconds since
 //                   --since_unix_ms (when the old process was killed).
 //
@@ -33,7 +34,9 @@
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "common/base/sha256.h"
 #include "common/rpc/channel.h"
@@ -53,6 +56,8 @@ ABSL_FLAG(int, clients, 8, "Concurrent Search clients (query)");
 ABSL_FLAG(int, queries, 200, "Searches checked against exact search (query)");
 ABSL_FLAG(double, seconds, 10, "Seconds of concurrent Search (query)");
 ABSL_FLAG(int64_t, since_unix_ms, 0, "When the old server was killed (ready)");
+ABSL_FLAG(std::string, truth, "",
+          "File of the exact answers (query): read if it exists, else computed and written");
 ABSL_FLAG(std::string, real_embeddings, "",
           "dogsearch-eval --embeddings_out file: draw dog centres and photo scatter from Gaussians "
           "with the covariances of these real embeddings (between dogs, within a dog) instead of "
@@ -232,13 +237,14 @@ int Fill() {
     req.mutable_hnsw()->set_ef_search(absl::GetFlag(FLAGS_ef));
     req.set_sync_policy(v1::SYNC_POLICY_NONE);
     const std::string e = absl::GetFlag(FLAGS_vector_encoding);
-    if (e != "float32" && e != "float16" && e != "int8") {
+    v1::VectorEncoding encoding;
+    if (!v1::VectorEncoding_Parse(absl::StrCat("VECTOR_ENCODING_", absl::AsciiStrToUpper(e)),
+                                  &encoding) ||
+        encoding == v1::VECTOR_ENCODING_UNSPECIFIED) {
       std::fprintf(stderr, "--vector_encoding %s is not float32, float16 or int8\n", e.c_str());
       return 1;
     }
-    req.set_vector_encoding(e == "int8"      ? v1::VECTOR_ENCODING_INT8
-                            : e == "float16" ? v1::VECTOR_ENCODING_FLOAT16
-                                             : v1::VECTOR_ENCODING_FLOAT32);
+    req.set_vector_encoding(encoding);
     grpc::ClientContext ctx;
     v1::CollectionInfo info;
     Check(stub->CreateCollection(&ctx, req, &info), "create collection");
@@ -359,7 +365,12 @@ int Query() {
   std::vector<std::vector<uint32_t>> got(nq);
   std::unordered_map<std::string, uint32_t> id_to_record;
   const absl::Time t_exact = absl::Now();
-  const auto truth = Exact(queries, n);
+  // The exact answers are computed once per data set and kept in --truth (the query phase runs
+  // before and after the restart on the same data).
+  const std::string truth_file = absl::GetFlag(FLAGS_truth);
+  const bool cached = !truth_file.empty() && std::ifstream(truth_file).good();
+  const auto truth = cached ? ReadTruth(truth_file) : Exact(queries, n);
+  if (!cached && !truth_file.empty()) WriteTruth(truth_file, truth);
   const double exact_seconds = absl::ToDoubleSeconds(absl::Now() - t_exact);
   for (const auto& t : truth)
     for (uint32_t i : t) id_to_record[PhotoId(i)] = i;
@@ -400,9 +411,10 @@ int Query() {
   };
   std::printf(
       "| Search, ef %d, %d clients | %.0f searches/s | p50 %.2f ms | p99 %.2f ms | "
-      "recall@10 %.3f (%d queries; exact search %.0f s) | server RSS %.0f MiB |\n",
+      "recall@10 %.3f (%d queries; exact answers %s) | server RSS %.0f MiB |\n",
       absl::GetFlag(FLAGS_ef), clients, ms.size() / seconds, pct(0.5), pct(0.99), recall, nq,
-      exact_seconds, RssMiBOf(absl::GetFlag(FLAGS_server_pid)));
+      cached ? "read from --truth" : absl::StrFormat("computed in %.0f s", exact_seconds).c_str(),
+      RssMiBOf(absl::GetFlag(FLAGS_server_pid)));
   return 0;
 }
 

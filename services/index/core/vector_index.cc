@@ -109,10 +109,11 @@ absl::Status VectorIndex::PrepareQuery(std::vector<float>* v) const {
   return absl::OkStatus();
 }
 
-std::string VectorIndex::Encode(const std::vector<float>& v) const {
-  std::string out(EncodedBytes(options_.vector_encoding, v.size()), '\0');
-  EncodeVector(options_.vector_encoding, v.data(), v.size(), out.data());
-  return out;
+const void* VectorIndex::Stored(const std::vector<float>& v, std::string* scratch) const {
+  if (options_.vector_encoding == VectorEncoding::kFloat32) return v.data();
+  scratch->resize(EncodedBytes(options_.vector_encoding, v.size()));
+  EncodeVector(options_.vector_encoding, v.data(), v.size(), scratch->data());
+  return scratch->data();
 }
 
 std::vector<float> VectorIndex::Decode(const void* stored) const {
@@ -150,8 +151,9 @@ absl::Status VectorIndex::Grow() {
 absl::Status VectorIndex::ReuseSlot(uint32_t slot, const Record& r) {
   // Rewrites a deleted element's vector and links in place: readers must not be walking.
   std::unique_lock<WriterPriorityRwLock> lock(structure_mu_);
+  std::string scratch;
   try {
-    graph_->updatePoint(Encode(r.vector).data(), slot, 1.0f);
+    graph_->updatePoint(Stored(r.vector, &scratch), slot, 1.0f);
   } catch (const std::exception& e) {
     return absl::InternalError(absl::StrCat("HNSW update failed: ", e.what()));
   }
@@ -164,8 +166,9 @@ absl::Status VectorIndex::ReuseSlot(uint32_t slot, const Record& r) {
 absl::StatusOr<uint32_t> VectorIndex::LinkNew(const Record& r, uint64_t label) {
   std::shared_lock<WriterPriorityRwLock> lock(structure_mu_);
   uint32_t slot;
+  std::string scratch;
   try {
-    slot = graph_->addPoint(Encode(r.vector).data(), label, -1);
+    slot = graph_->addPoint(Stored(r.vector, &scratch), label, -1);
   } catch (const std::exception& e) {
     return absl::ResourceExhaustedError(absl::StrCat("HNSW insert failed: ", e.what()));
   }
@@ -477,8 +480,8 @@ std::vector<SearchHit> VectorIndex::Search(const std::vector<float>& query,
                                            const SearchParams& params) const {
   std::shared_lock<WriterPriorityRwLock> lock(structure_mu_);
   const LockFreeSearch mode(insert_pending_, lockfree_searches_);
-  const std::string encoded = Encode(query);
-  Walk walk(*graph_, encoded.data(), mode.entered());
+  std::string scratch;
+  Walk walk(*graph_, Stored(query, &scratch), mode.entered());
   const std::optional<DistId> start = walk.Descend();
   if (!start) return {};
   const size_t ef = std::max<size_t>(params.ef ? params.ef : options_.ef_search, params.k);

@@ -105,6 +105,9 @@ class VectorIndex {
   uint64_t live_count() const;
   uint64_t capacity() const;
   uint64_t deleted_slots() const;
+  // An estimate, not a measurement: hnswlib's elements at capacity plus, per slot, a PackedRecord
+  // handle and ~6 bytes of id set, and per used slot ~112 bytes of packed record (a gateway
+  // record, 64-character id, with malloc's overhead). tools/bench/scale_bench measures RSS.
   uint64_t memory_bytes() const;
   const CollectionOptions& options() const { return options_; }
 
@@ -132,8 +135,9 @@ class VectorIndex {
   using IdIndex = absl::flat_hash_set<uint32_t, SlotIdHash, SlotIdEq>;
 
   explicit VectorIndex(const CollectionOptions& options);
-  // A vector as the graph stores it (options_.vector_encoding), and back.
-  std::string Encode(const std::vector<float>& v) const;
+  // A vector as the graph stores it (options_.vector_encoding): float32 is `v` itself, other
+  // encodings are written into *scratch. And back.
+  const void* Stored(const std::vector<float>& v, std::string* scratch) const;
   std::vector<float> Decode(const void* stored) const;
   absl::Status InitGraph(uint64_t capacity);
   // Links one new record; returns the slot hnswlib gave it. Any number may run at once.
