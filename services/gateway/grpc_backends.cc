@@ -36,8 +36,8 @@ rpc::ChannelOptions EmbeddingChannelOptions(rpc::ChannelOptions base) {
 
 rpc::ChannelOptions IndexChannelOptions(rpc::ChannelOptions base) {
   // Upserts and deletes are idempotent too (same ids, same vectors).
-  for (const char* m :
-       {"Search", "Get", "GetCollection", "ListCollections", "Upsert", "Delete", "SetAlias"}) {
+  for (const char* m : {"Search", "Get", "GetCollection", "ListCollections", "Upsert", "Delete",
+                        "SetAlias", "ListAliases", "ListRecordIds"}) {
     base.idempotent_methods.push_back(absl::StrCat("dogsearch.v1.Index/", m));
   }
   return base;
@@ -148,6 +148,16 @@ absl::StatusOr<v1::VectorSearchResponse> GrpcIndexBackend::Search(
 absl::StatusOr<v1::AliasInfo> GrpcIndexBackend::SetAlias(const v1::SetAliasRequest& request,
                                                          absl::Time deadline) {
   return DS_INDEX_CALL(SetAlias, v1::SetAliasRequest, v1::AliasInfo, request);
+}
+
+absl::StatusOr<v1::ListAliasesResponse> GrpcIndexBackend::ListAliases(absl::Time deadline) {
+  return DS_INDEX_CALL(ListAliases, v1::ListAliasesRequest, v1::ListAliasesResponse,
+                       v1::ListAliasesRequest());
+}
+
+absl::StatusOr<v1::ListRecordIdsResponse> GrpcIndexBackend::ListRecordIds(
+    const v1::ListRecordIdsRequest& request, absl::Time deadline) {
+  return DS_INDEX_CALL(ListRecordIds, v1::ListRecordIdsRequest, v1::ListRecordIdsResponse, request);
 }
 
 #undef DS_INDEX_CALL

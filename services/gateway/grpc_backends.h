@@ -50,6 +50,9 @@ class GrpcIndexBackend : public IndexBackend {
                                                   absl::Time deadline) override;
   absl::StatusOr<v1::AliasInfo> SetAlias(const v1::SetAliasRequest& request,
                                          absl::Time deadline) override;
+  absl::StatusOr<v1::ListAliasesResponse> ListAliases(absl::Time deadline) override;
+  absl::StatusOr<v1::ListRecordIdsResponse> ListRecordIds(const v1::ListRecordIdsRequest& request,
+                                                          absl::Time deadline) override;
 
  private:
   std::unique_ptr<v1::Index::Stub> stub_;

@@ -1,5 +1,8 @@
 #include "services/index/index_service.h"
 
+#include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/base/status_macros.h"
 #include "services/index/core/limits.h"
@@ -121,6 +124,30 @@ IndexService::Reactor* IndexService::Get(Ctx* ctx, const v1::GetRequest* req,
         resp->add_missing_ids(ids[i]);
       }
     }
+    return absl::OkStatus();
+  });
+}
+
+IndexService::Reactor* IndexService::ListRecordIds(Ctx* ctx, const v1::ListRecordIdsRequest* req,
+                                                   v1::ListRecordIdsResponse* resp) {
+  return Run(ctx, "ListRecordIds", false, [=] {
+    if (req->page_size() > kMaxIdsPerRequest) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("page_size is ", req->page_size(), "; at most ", kMaxIdsPerRequest));
+    }
+    uint64_t from = 0;
+    if (!req->page_token().empty() &&
+        (!absl::StartsWith(req->page_token(), "s") ||
+         !absl::SimpleAtoi(absl::string_view(req->page_token()).substr(1), &from))) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("page_token '", absl::CHexEscape(req->page_token().substr(0, 64)),
+                       "' is not one this service returned"));
+    }
+    DS_ASSIGN_OR_RETURN(auto c, catalog_->Resolve(req->collection()));
+    const size_t size = req->page_size() == 0 ? kMaxIdsPerRequest : req->page_size();
+    VectorIndex::IdPage page = c->ListIds(from, size);
+    for (std::string& id : page.ids) resp->add_ids(std::move(id));
+    if (!page.done) resp->set_next_page_token(absl::StrCat("s", page.next_slot));
     return absl::OkStatus();
   });
 }

@@ -34,6 +34,8 @@ class IndexService final : public v1::Index::CallbackService {
   Reactor* Upsert(Ctx*, const v1::UpsertRequest*, v1::UpsertResponse*) override;
   Reactor* Delete(Ctx*, const v1::DeleteRequest*, v1::DeleteResponse*) override;
   Reactor* Get(Ctx*, const v1::GetRequest*, v1::GetResponse*) override;
+  Reactor* ListRecordIds(Ctx*, const v1::ListRecordIdsRequest*,
+                         v1::ListRecordIdsResponse*) override;
   Reactor* Search(Ctx*, const v1::VectorSearchRequest*, v1::VectorSearchResponse*) override;
   Reactor* BatchSearch(Ctx*, const v1::BatchSearchRequest*, v1::BatchSearchResponse*) override;
   Reactor* SetAlias(Ctx*, const v1::SetAliasRequest*, v1::AliasInfo*) override;

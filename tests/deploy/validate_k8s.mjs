@@ -7,10 +7,15 @@ import fs from "node:fs";
 import path from "node:path";
 import { parseAllDocuments } from "yaml";
 
-const dir = process.argv[2];
+const dirs = process.argv.slice(2);
 let failures = 0;
 const fail = (where, msg) => { failures++; console.log(`FAIL ${where}: ${msg}`); };
+// The index StatefulSet's replica count and the gateway's --index_shards must agree: one
+// target per pod, index-0 .. index-(N-1), in pod order (the record -> shard hash depends on it).
+let indexReplicas = null;
+let gatewayShards = null;
 
+for (const dir of dirs)
 for (const file of fs.readdirSync(dir).filter((f) => f.endsWith(".yaml")).sort()) {
   const docs = parseAllDocuments(fs.readFileSync(path.join(dir, file), "utf8"));
   for (const doc of docs) {
@@ -30,14 +35,28 @@ for (const file of fs.readdirSync(dir).filter((f) => f.endsWith(".yaml")).sort()
     if (pod) {
       if (!pod.securityContext?.runAsNonRoot) fail(where, "pod does not set runAsNonRoot");
       for (const c of pod.containers) {
-        if (!c.readinessProbe) fail(where, `container ${c.name} has no readinessProbe`);
+        if (!c.readinessProbe && obj.kind !== "Job") fail(where, `container ${c.name} has no readinessProbe`);
+        const shards = (c.args || []).find((a) => a.startsWith("--index_shards="));
+        if (obj.kind === "Deployment" && shards) gatewayShards = { where, list: shards.slice(15).split(",") };
         if (!c.resources?.requests) fail(where, `container ${c.name} has no resource requests`);
         for (const e of c.env || []) {
           if (/TOKEN/.test(e.name) && !e.valueFrom?.secretKeyRef) fail(where, `${e.name} is not from a Secret`);
         }
       }
     }
+    if (obj.kind === "StatefulSet" && obj.metadata?.name === "index") indexReplicas = obj.spec.replicas;
     console.log(`ok   ${where}`);
+  }
+}
+if (indexReplicas !== null && gatewayShards) {
+  const { where, list } = gatewayShards;
+  const inOrder = list.every((t, i) => t.startsWith(`index-${i}.index.`));
+  if (list.length !== indexReplicas || !inOrder) {
+    fail(where, `--index_shards lists ${list.length} targets (${list.map((t) => t.split(".")[0]).join(",")}); ` +
+      `the index StatefulSet has ${indexReplicas} replicas: list index-0 .. index-${indexReplicas - 1} in order ` +
+      `(and move the records: docs/OPERATIONS.md, "Changing the shard count")`);
+  } else {
+    console.log(`ok   --index_shards matches the index StatefulSet (${indexReplicas} shards)`);
   }
 }
 if (failures) { console.log(`${failures} problem(s)`); process.exit(1); }

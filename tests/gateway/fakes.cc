@@ -256,8 +256,12 @@ absl::StatusOr<v1::UpsertResponse> FakeIndex::Upsert(const v1::UpsertRequest& re
     if (r.vector_size() != static_cast<int>((*c)->info.dimension())) {
       return absl::InvalidArgumentError("wrong dimension");
     }
-    (*c)->records[r.id()] = r;
-    resp.set_inserted(resp.inserted() + 1);
+    auto [it, inserted] = (*c)->records.insert_or_assign(r.id(), r);
+    if (inserted) {
+      resp.set_inserted(resp.inserted() + 1);
+    } else {
+      resp.set_replaced(resp.replaced() + 1);
+    }
   }
   return resp;
 }
@@ -336,6 +340,35 @@ absl::StatusOr<v1::AliasInfo> FakeIndex::SetAlias(const v1::SetAliasRequest& req
   info.set_alias(request.alias());
   info.set_collection(request.collection());
   return info;
+}
+
+absl::StatusOr<v1::ListAliasesResponse> FakeIndex::ListAliases(absl::Time) {
+  std::lock_guard<std::mutex> l(mu_);
+  if (down_) return Down("index");
+  v1::ListAliasesResponse resp;
+  for (const auto& [alias, target] : aliases_) {
+    v1::AliasInfo* info = resp.add_aliases();
+    info->set_alias(alias);
+    info->set_collection(target);
+  }
+  return resp;
+}
+
+absl::StatusOr<v1::ListRecordIdsResponse> FakeIndex::ListRecordIds(
+    const v1::ListRecordIdsRequest& request, absl::Time) {
+  std::lock_guard<std::mutex> l(mu_);
+  if (down_) return Down("index");
+  auto c = FindLocked(request.collection());
+  if (!c.ok()) return c.status();
+  const size_t size = request.page_size() == 0 ? 1000 : request.page_size();
+  v1::ListRecordIdsResponse resp;
+  auto it = (*c)->records.upper_bound(request.page_token());
+  if (request.page_token().empty()) it = (*c)->records.begin();
+  for (; it != (*c)->records.end() && static_cast<size_t>(resp.ids_size()) < size; ++it) {
+    resp.add_ids(it->first);
+  }
+  if (it != (*c)->records.end()) resp.set_next_page_token(resp.ids(resp.ids_size() - 1));
+  return resp;
 }
 
 }  // namespace dogsearch::gateway::testing

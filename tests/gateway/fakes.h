@@ -137,6 +137,10 @@ class FakeIndex : public IndexBackend {
                                                   absl::Time deadline) override;
   absl::StatusOr<v1::AliasInfo> SetAlias(const v1::SetAliasRequest& request,
                                          absl::Time deadline) override;
+  absl::StatusOr<v1::ListAliasesResponse> ListAliases(absl::Time deadline) override;
+  // In id order; the page token is the last id listed.
+  absl::StatusOr<v1::ListRecordIdsResponse> ListRecordIds(const v1::ListRecordIdsRequest& request,
+                                                          absl::Time deadline) override;
 
  private:
   struct Collection {

@@ -5,9 +5,12 @@
 //  - a shard killed with SIGKILL in the middle of a load makes writes and searches fail with
 //    UNAVAILABLE naming the shard, and once restarted on its data folder it serves every
 //    record it acknowledged, and the load completes;
-//  - a gateway core over the three shards rebuilds a shard restarted with an empty folder.
+//  - a gateway core over the three shards rebuilds a shard restarted with an empty folder;
+//  - dogsearch-reshard (the real tool) moves a gallery from two of them onto all three, and a
+//    run killed with SIGKILL midway is finished by the next.
 #include <grpcpp/grpcpp.h>
 #include <signal.h>
+#include <sys/wait.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -15,6 +18,7 @@
 #include <set>
 
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
@@ -60,6 +64,7 @@ class IndexProcess {
   }
   void WipeData() { std::filesystem::remove_all(data_dir_); }
   IndexBackend* backend() { return backend_.get(); }
+  std::string address() const { return absl::StrCat("127.0.0.1:", port_); }
 
  private:
   const std::string data_dir_;
@@ -265,6 +270,101 @@ TEST_F(ShardedProcessesTest, AGatewayRebuildsAShardRestartedEmpty) {
   ASSERT_TRUE(info.ok()) << info.status();
   EXPECT_GT(info->record_count(), 0u);
   core.Stop();
+}
+
+}  // namespace
+}  // namespace dogsearch::gateway
+
+namespace dogsearch::gateway {
+namespace {
+
+std::set<std::string> ListAll(IndexBackend& index) {
+  std::set<std::string> ids;
+  v1::ListRecordIdsRequest req;
+  req.set_collection("c");
+  do {
+    auto page = index.ListRecordIds(req, kNoDeadline);
+    EXPECT_TRUE(page.ok()) << page.status();
+    if (!page.ok()) break;
+    for (const std::string& id : page->ids()) EXPECT_TRUE(ids.insert(id).second) << id;
+    req.set_page_token(page->next_page_token());
+  } while (!req.page_token().empty());
+  return ids;
+}
+
+TEST_F(ShardedProcessesTest, TheReshardToolMovesTwoShardsOntoThreeAndSurvivesAKill) {
+  const std::string a = shards_[0]->address(), b = shards_[1]->address(), c = shards_[2]->address();
+  ShardedIndex two({shards_[0]->backend(), shards_[1]->backend()});
+  ASSERT_TRUE(CreateCollection(two).ok());
+  const size_t n = 20000;
+  const auto vecs = Clustered(n, 1000, 4), queries = Clustered(100, 1000, 5);
+  for (size_t i = 0; i < n; i += 1000) {
+    ASSERT_TRUE(two.Upsert(Batch(vecs, i, i + 1000), kNoDeadline).ok());
+  }
+  v1::SetAliasRequest alias;
+  alias.set_alias("gallery");
+  alias.set_collection("c");
+  ASSERT_TRUE(two.SetAlias(alias, kNoDeadline).ok());
+  const double recall_before = Recall(two, vecs, queries);
+  size_t due_on_c = 0;
+  for (size_t i = 0; i < n; ++i) due_on_c += ShardOfId(absl::StrCat("photo", i), 3) == 2;
+
+  auto run = [&] {
+    return dogsearch::testing::Subprocess::Start(
+        {RESHARD_PATH, "--from=" + a + "," + b, "--to=" + a + "," + b + "," + c, "--batch=20"});
+  };
+  auto first = run();
+  ASSERT_TRUE(first.ok()) << first.status();
+  auto on_c = [&]() -> uint64_t {
+    auto info = shards_[2]->backend()->GetCollection("c", kNoDeadline);
+    return info.ok() ? info->record_count() : 0;
+  };
+  ASSERT_TRUE(dogsearch::testing::Eventually([&] { return on_c() > 0; }, absl::Seconds(60),
+                                             absl::Milliseconds(2)));
+  (*first)->Kill(SIGKILL);
+  const int status = (*first)->Wait();
+  ASSERT_TRUE(WIFSIGNALED(status)) << "the tool finished before it could be killed";
+  EXPECT_LT(on_c(), due_on_c) << "the kill came after the move";
+
+  auto second = run();
+  ASSERT_TRUE(second.ok()) << second.status();
+  auto summary = (*second)->WaitForLine("1 collections, 1 aliases", absl::Seconds(240));
+  ASSERT_TRUE(summary.ok()) << summary.status();
+  const int done = (*second)->Wait();
+  ASSERT_TRUE(WIFEXITED(done) && WEXITSTATUS(done) == 0) << *summary;
+
+  // Every record once, on the shard the three-shard layout gives it, with its vector.
+  size_t total = 0;
+  for (size_t s = 0; s < 3; ++s) {
+    const std::set<std::string> ids = ListAll(*shards_[s]->backend());
+    for (const std::string& id : ids) EXPECT_EQ(ShardOfId(id, 3), s) << id;
+    total += ids.size();
+  }
+  EXPECT_EQ(total, n);
+  EXPECT_EQ(on_c(), due_on_c);
+  ShardedIndex three(Backends());
+  v1::GetRequest get;
+  get.set_collection("c");
+  get.set_include_vectors(true);
+  for (size_t i = 0; i < n; i += 97) get.add_ids(absl::StrCat("photo", i));
+  auto got = three.Get(get, kNoDeadline);
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(got->missing_ids_size(), 0);
+  for (const v1::Record& r : got->records()) {
+    size_t i = 0;
+    ASSERT_TRUE(absl::SimpleAtoi(r.id().substr(5), &i));
+    ASSERT_EQ(r.vector_size(), kDim);
+    // Cosine collections store normalised vectors: equal up to rounding.
+    for (int d = 0; d < kDim; ++d) EXPECT_NEAR(r.vector(d), vecs[i][d], 1e-6) << r.id();
+    EXPECT_EQ(r.payload().dog_id(), absl::StrCat("dog", i / 5));
+  }
+  auto aliases = shards_[2]->backend()->ListAliases(kNoDeadline);
+  ASSERT_TRUE(aliases.ok());
+  ASSERT_EQ(aliases->aliases_size(), 1);
+  EXPECT_EQ(aliases->aliases(0).collection(), "c");
+  const double recall_after = Recall(three, vecs, queries);
+  EXPECT_GE(recall_after, recall_before - 0.01)
+      << "two shards " << recall_before << ", three after the move " << recall_after;
 }
 
 }  // namespace

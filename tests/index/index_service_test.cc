@@ -5,6 +5,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include <random>
+#include <set>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -130,6 +131,41 @@ TEST_F(IndexServiceTest, CreateUpsertSearchGetDelete) {
   EXPECT_EQ(deleted.deleted(), 1u);
   ASSERT_TRUE(Call(&v1::Index::Stub::Search, Query("gallery__v1", 42, 3), &found).ok());
   for (const auto& h : found.hits()) EXPECT_NE(h.id(), "p42");
+}
+
+TEST_F(IndexServiceTest, ListRecordIdsPagesThroughACollectionAndRefusesBadPages) {
+  ASSERT_TRUE(Create("gallery__v1").ok());
+  ASSERT_TRUE(Upsert("gallery__v1", 0, 250).ok());
+  v1::ListRecordIdsRequest req;
+  req.set_collection("gallery__v1");
+  req.set_page_size(100);
+  std::set<std::string> seen;
+  int pages = 0;
+  do {
+    v1::ListRecordIdsResponse page;
+    ASSERT_TRUE(Call(&v1::Index::Stub::ListRecordIds, req, &page).ok());
+    EXPECT_LE(page.ids_size(), 100);
+    seen.insert(page.ids().begin(), page.ids().end());
+    req.set_page_token(page.next_page_token());
+    ASSERT_LT(++pages, 10);
+  } while (!req.page_token().empty());
+  EXPECT_EQ(seen.size(), 250u);
+  EXPECT_EQ(pages, 3);
+
+  v1::ListRecordIdsResponse page;
+  req.set_page_size(1001);
+  grpc::Status s = Call(&v1::Index::Stub::ListRecordIds, req, &page);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(s.error_message().find("page_size"), std::string::npos) << s.error_message();
+  req.set_page_size(0);
+  req.set_page_token("not-a-token");
+  s = Call(&v1::Index::Stub::ListRecordIds, req, &page);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(s.error_message().find("page_token"), std::string::npos) << s.error_message();
+  req.set_page_token("");
+  req.set_collection("nope");
+  EXPECT_EQ(Call(&v1::Index::Stub::ListRecordIds, req, &page).error_code(),
+            grpc::StatusCode::NOT_FOUND);
 }
 
 TEST_F(IndexServiceTest, BadRequestsGetTheRightCodesAndSayWhy) {

@@ -20,6 +20,7 @@
 #include "absl/time/clock.h"
 #include "common/base/sha256.h"
 #include "services/gateway/core/gallery_store.h"
+#include "tools/bench/gallery_bulk.h"
 
 ABSL_FLAG(int64_t, photos, 1000000, "Photos in the gallery (5 per dog)");
 ABSL_FLAG(std::string, dir, "/tmp/dogsearch-gallery-bench", "Scratch folder (emptied)");
@@ -30,46 +31,6 @@ namespace {
 
 std::string PhotoId(int64_t i) { return Sha256::Hex(absl::StrCat("gallery photo ", i)); }
 std::string DogId(int64_t d) { return absl::StrCat("dog", d); }
-
-bool Exec(sqlite3* db, const char* sql) {
-  char* err = nullptr;
-  if (sqlite3_exec(db, sql, nullptr, nullptr, &err) == SQLITE_OK) return true;
-  std::fprintf(stderr, "sqlite: %s\n", err ? err : "?");
-  sqlite3_free(err);
-  return false;
-}
-
-// Inserts the rows through the store's own schema (its triggers keep the counts).
-bool BulkLoad(const std::string& path, int64_t n) {
-  sqlite3* db = nullptr;
-  if (sqlite3_open(path.c_str(), &db) != SQLITE_OK) return false;
-  Exec(db, "PRAGMA synchronous=OFF");
-  Exec(db, "BEGIN");
-  sqlite3_stmt *dog = nullptr, *photo = nullptr;
-  sqlite3_prepare_v2(db, "INSERT INTO dogs VALUES (?, ?, '', 1)", -1, &dog, nullptr);
-  sqlite3_prepare_v2(db, "INSERT INTO photos VALUES (?, ?, 'p.jpg', 224, 224, 20000, ?)", -1,
-                     &photo, nullptr);
-  bool ok = true;
-  for (int64_t i = 0; i < n && ok; ++i) {
-    const std::string dog_id = DogId(i / 5), photo_id = PhotoId(i);
-    if (i % 5 == 0) {
-      sqlite3_bind_text(dog, 1, dog_id.c_str(), -1, SQLITE_TRANSIENT);
-      sqlite3_bind_text(dog, 2, "A dog", -1, SQLITE_STATIC);
-      ok = sqlite3_step(dog) == SQLITE_DONE;
-      sqlite3_reset(dog);
-    }
-    sqlite3_bind_text(photo, 1, photo_id.c_str(), -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(photo, 2, dog_id.c_str(), -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int64(photo, 3, i);
-    ok = ok && sqlite3_step(photo) == SQLITE_DONE;
-    sqlite3_reset(photo);
-  }
-  sqlite3_finalize(dog);
-  sqlite3_finalize(photo);
-  ok = ok && Exec(db, "COMMIT");
-  sqlite3_close(db);
-  return ok;
-}
 
 // Median and 99th percentile of `repeats` calls, in ms.
 template <typename Fn>
@@ -92,7 +53,7 @@ int Main() {
   std::filesystem::create_directories(dir);
   if (!GalleryStore::Open(path).ok()) return 1;  // Creates the schema.
   absl::Time t0 = absl::Now();
-  if (!BulkLoad(path, n)) return 1;
+  if (!bench::BulkLoadGallery(path, n, 5, PhotoId, DogId)) return 1;
   const double load_s = absl::ToDoubleSeconds(absl::Now() - t0);
   t0 = absl::Now();
   auto store = GalleryStore::Open(path);

@@ -4,12 +4,15 @@
 // gRPC hop).
 //
 //   --phase=fill   (gateway NOT running) writes N gallery photos straight into the gateway's
-//                  store and the index collection for the serving model: synthetic clustered
-//                  128-d unit vectors, 5 photos per dog. Enrolling 100,000 photos through the
-//                  network on a 2-core CPU would take most of an hour; the search path does
-//                  not care where the vectors came from.
+//                  store (one SQLite transaction) and the index collection for the serving
+//                  model (--fill_threads upsert streams): synthetic 128-d unit vectors, 5 photos
+//                  per dog, isotropic or shaped like real embeddings (--real_embeddings). Enrolling
+//                  100,000 photos through the network on a 2-core CPU would take most of an hour;
+//                  the search path does not care where the vectors came from.
 //   --phase=query  (gateway running) times Search at each client count, then the direct
 //                  backend calls at the same counts, with the same query photos.
+//   --phase=enroll (gateway running) enrolls real dogs through the API into that gallery and
+//                  embeds the same photos directly: enrollment's rate against the embedding's.
 // tools/bench/run_gateway_bench.sh runs both phases with the servers.
 #include <algorithm>
 #include <atomic>
@@ -30,8 +33,10 @@
 #include "dogsearch/v1/index.grpc.pb.h"
 #include "services/gateway/core/gallery_store.h"
 #include "tools/bench/bench_common.h"
+#include "tools/bench/gallery_bulk.h"
+#include "tools/bench/gallery_model.h"
 
-ABSL_FLAG(std::string, phase, "query", "fill or query");
+ABSL_FLAG(std::string, phase, "query", "fill, query or enroll");
 ABSL_FLAG(std::string, gateway, "127.0.0.1:50050", "Gateway address (query)");
 ABSL_FLAG(std::string, embedding, "127.0.0.1:50051", "Embedding service address");
 ABSL_FLAG(std::string, index, "127.0.0.1:50052", "Index service address");
@@ -41,6 +46,11 @@ ABSL_FLAG(int64_t, photos, 100000, "Gallery photos (fill)");
 ABSL_FLAG(std::string, query_dir, "", "Folder of query photos (searched recursively)");
 ABSL_FLAG(int, queries, 400, "Searches per client count");
 ABSL_FLAG(std::string, clients, "1,8", "Client counts");
+ABSL_FLAG(std::string, real_embeddings, "",
+          "dogsearch-eval --embeddings_out file: a gallery shaped like these real embeddings "
+          "(fill; default: isotropic clusters)");
+ABSL_FLAG(int, fill_threads, 2, "Concurrent index upsert streams (fill)");
+ABSL_FLAG(int, enroll_dogs, 200, "Dogs enrolled through the API (enroll), from --query_dir");
 
 namespace dogsearch::bench {
 namespace {
@@ -55,44 +65,57 @@ void Check(const grpc::Status& s, const char* what) {
   }
 }
 
+constexpr int kPerDog = 5;
+std::string BenchPhotoId(int64_t j) { return Sha256::Hex(absl::StrCat("bench photo ", j)); }
+std::string BenchDogId(int64_t d) { return absl::StrCat("bench", d); }
+
 int Fill() {
   const std::string version = absl::GetFlag(FLAGS_version);
   const int64_t n = absl::GetFlag(FLAGS_photos);
-  auto store = *gateway::GalleryStore::Open(absl::GetFlag(FLAGS_gateway_data) + "/gallery.sqlite");
+  const std::string path = absl::GetFlag(FLAGS_gateway_data) + "/gallery.sqlite";
+  if (auto store = gateway::GalleryStore::Open(path); !store.ok()) {  // The gateway made it.
+    std::fprintf(stderr, "store: %s\n", store.status().ToString().c_str());
+    return 1;
+  }
+  absl::Time start = absl::Now();
+  if (!BulkLoadGallery(path, n, kPerDog, BenchPhotoId, BenchDogId)) return 1;
+  std::printf("gallery store: %lld photos of %lld dogs in %.1f s\n", static_cast<long long>(n),
+              static_cast<long long>(n / kPerDog), absl::ToDoubleSeconds(absl::Now() - start));
+  const GalleryModel model = LoadGalleryModel(absl::GetFlag(FLAGS_real_embeddings));
   auto index = v1::Index::NewStub(*rpc::CreateChannel(absl::GetFlag(FLAGS_index), {}));
   const std::string collection = "gallery__" + version;
-  const absl::Time start = absl::Now();
-  const Vectors vectors = Clustered(n, 128, 1000, 7);
-  constexpr int kPerDog = 5;
-  for (int64_t first = 0; first < n; first += 1000) {
+  constexpr int64_t kBatch = 1000;
+  const size_t batches = static_cast<size_t>((n + kBatch - 1) / kBatch);
+  std::atomic<int64_t> done{0};
+  start = absl::Now();
+  ParallelFor(std::max(1, absl::GetFlag(FLAGS_fill_threads)), batches, [&](int, size_t b) {
     v1::UpsertRequest up;
     up.set_collection(collection);
     up.set_model_version(version);
-    for (int64_t i = first; i < std::min(n, first + 1000); i += kPerDog) {
-      gateway::DogRow dog{
-          absl::StrCat("bench", i / kPerDog), absl::StrCat("Bench dog ", i / kPerDog), "", 0, {}};
-      for (int64_t j = i; j < std::min(n, i + kPerDog); ++j) {
-        const std::string id = Sha256::Hex(absl::StrCat("bench photo ", j));
-        dog.photos.push_back({id, dog.dog_id, "bench.jpg", 96, 96, 1000, 0});
-        v1::Record* r = up.add_records();
-        r->set_id(id);
-        r->mutable_vector()->Add(vectors[j].begin(), vectors[j].end());
-        r->mutable_payload()->set_dog_id(dog.dog_id);
-        r->mutable_payload()->set_photo_id(id);
-      }
-      if (absl::Status s = store->InsertDog(dog); !s.ok() && !absl::IsAlreadyExists(s)) {
-        std::fprintf(stderr, "store: %s\n", s.ToString().c_str());
-        return 1;
-      }
+    const int64_t first = static_cast<int64_t>(b) * kBatch, last = std::min(n, first + kBatch);
+    for (int64_t j = first; j < last; ++j) {
+      const std::string id = BenchPhotoId(j);
+      v1::Record* r = up.add_records();
+      r->set_id(id);
+      const std::vector<float> v = PhotoVector(model, j / kPerDog, j % kPerDog);
+      r->mutable_vector()->Add(v.begin(), v.end());
+      r->mutable_payload()->set_dog_id(BenchDogId(j / kPerDog));
+      r->mutable_payload()->set_photo_id(id);
     }
     grpc::ClientContext ctx;
-    rpc::PrepareContext(&ctx, {}, absl::Seconds(120));
+    rpc::PrepareContext(&ctx, {}, absl::Seconds(300));
     v1::UpsertResponse resp;
     Check(index->Upsert(&ctx, up, &resp), "upsert");
-  }
-  std::printf("filled %lld photos of %lld dogs into %s in %.1f s\n", static_cast<long long>(n),
-              static_cast<long long>(n / kPerDog), collection.c_str(),
-              absl::ToDoubleSeconds(absl::Now() - start));
+    const int64_t total = done.fetch_add(up.records_size()) + up.records_size();
+    if (total % 1000000 < kBatch) {
+      const double s = absl::ToDoubleSeconds(absl::Now() - start);
+      std::fprintf(stderr, "  %lld records in %.0f s (%.0f records/s)\n",
+                   static_cast<long long>(total), s, total / s);
+    }
+  });
+  const double s = absl::ToDoubleSeconds(absl::Now() - start);
+  std::printf("index: %lld records into %s in %.1f s (%.0f records/s); data: %s\n",
+              static_cast<long long>(n), collection.c_str(), s, n / s, model.source.c_str());
   return 0;
 }
 
@@ -196,11 +219,78 @@ int Query() {
   return 0;
 }
 
+// Enrollment through the API into the (large) gallery: --enroll_dogs dogs from --query_dir's
+// folders, each with its photos (up to 5), by the largest --clients count of concurrent
+// callers; then the same photos embedded directly (one Embed per dog, pinned to the serving
+// version) at the same concurrency. The ratio says how much of enrollment is the embedding.
+int Enroll() {
+  std::vector<std::vector<std::string>> dogs;
+  for (const auto& d : fs::directory_iterator(absl::GetFlag(FLAGS_query_dir))) {
+    if (!d.is_directory()) continue;
+    std::vector<std::string> photos;
+    for (const auto& f : fs::directory_iterator(d.path())) {
+      if (f.path().extension() == ".jpg" && static_cast<int>(photos.size()) < kPerDog) {
+        photos.push_back(*ReadFile(f.path().string()));
+      }
+    }
+    if (!photos.empty()) dogs.push_back(std::move(photos));
+    if (static_cast<int>(dogs.size()) >= absl::GetFlag(FLAGS_enroll_dogs)) break;
+  }
+  size_t photos = 0;
+  for (const auto& d : dogs) photos += d.size();
+  int clients = 1;
+  for (absl::string_view c : absl::StrSplit(absl::GetFlag(FLAGS_clients), ',')) {
+    int k = 1;
+    if (absl::SimpleAtoi(c, &k)) clients = std::max(clients, k);
+  }
+  rpc::ChannelOptions co;
+  co.max_receive_message_bytes = 64 << 20;
+  auto gw = v1::DogSearch::NewStub(*rpc::CreateChannel(absl::GetFlag(FLAGS_gateway), co));
+  auto emb = v1::Embedding::NewStub(*rpc::CreateChannel(absl::GetFlag(FLAGS_embedding), co));
+  v1::ModelStatus st;
+  {
+    grpc::ClientContext ctx;
+    Check(gw->GetModelStatus(&ctx, v1::GetModelStatusRequest(), &st), "status");
+  }
+  const absl::Time tag = absl::Now();
+  Latencies g = Measure(clients, dogs.size(), [&](size_t i) {
+    v1::EnrollRequest req;
+    req.set_dog_id(absl::StrCat("enrolled-", absl::ToUnixSeconds(tag), "-", i));
+    req.set_name("Enrolled dog");
+    for (const std::string& p : dogs[i]) req.add_photos()->set_data(p);
+    grpc::ClientContext ctx;
+    rpc::PrepareContext(&ctx, {}, absl::Seconds(120));
+    v1::Dog dog;
+    Check(gw->Enroll(&ctx, req, &dog), "enroll");
+  });
+  Latencies d = Measure(clients, dogs.size(), [&](size_t i) {
+    v1::EmbedRequest req;
+    req.set_model_version(st.serving_version());
+    for (const std::string& p : dogs[i]) req.add_photos()->set_data(p);
+    grpc::ClientContext ctx;
+    rpc::PrepareContext(&ctx, {}, absl::Seconds(120));
+    v1::EmbedResponse e;
+    Check(emb->Embed(&ctx, req, &e), "embed");
+  });
+  std::printf("\nEnrollment into a gallery of %llu photos: %zu dogs, %zu photos, %d clients\n\n",
+              static_cast<unsigned long long>(st.photos()), dogs.size(), photos, clients);
+  std::printf(
+      "| path | photos/s | p50 ms per dog | p99 ms per dog | ratio (photos/s vs embedding) |\n");
+  std::printf("|---|---|---|---|---|\n");
+  std::printf("| embedding only (Embed, one dog's photos a call) | %.1f | %.1f | %.1f | 1.00 |\n",
+              photos / d.seconds, d.Percentile(0.5), d.Percentile(0.99));
+  std::printf("| gateway Enroll | %.1f | %.1f | %.1f | %.2f |\n", photos / g.seconds,
+              g.Percentile(0.5), g.Percentile(0.99), d.seconds / g.seconds);
+  return 0;
+}
+
 }  // namespace
 }  // namespace dogsearch::bench
 
 int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
-  return absl::GetFlag(FLAGS_phase) == "fill" ? dogsearch::bench::Fill()
-                                              : dogsearch::bench::Query();
+  const std::string phase = absl::GetFlag(FLAGS_phase);
+  if (phase == "fill") return dogsearch::bench::Fill();
+  if (phase == "enroll") return dogsearch::bench::Enroll();
+  return dogsearch::bench::Query();
 }

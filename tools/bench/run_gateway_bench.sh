@@ -4,6 +4,12 @@
 # folder, bulk-fills the gallery, measures, and stops them.
 # Usage: tools/bench/run_gateway_bench.sh [PHOTOS] [QUERY_DIR] [QUERIES]
 # EMBEDDING_FLAGS (environment): extra embedding_server flags, e.g. --prepare_for_serving=false.
+# GATEWAY_FLAGS (environment): extra gateway_server flags, e.g. --index_vector_encoding=float16.
+# FILL_FLAGS (environment): extra gateway_bench fill flags, e.g. --real_embeddings=FILE.
+# ENROLL_DOGS (environment): after the searches, enroll this many real dogs through the API
+#   (0 = skip; default 200) and compare with the embedding service alone.
+# Prints, besides the tables: the gateway's start-up time on the filled gallery (until it
+# serves) and the resident memory of each server after the searches.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 photos="${1:-100000}"
@@ -30,13 +36,14 @@ pids+=("$!")
 iport=$(port_of "$work/index.out" "index listening")
 eport=$(port_of "$work/embedding.out" "embedding listening")
 start_gateway() {
+  # shellcheck disable=SC2086  # GATEWAY_FLAGS is a list of flags.
   build/services/gateway/gateway_server --address=127.0.0.1:0 --http_port=-1 \
     --data_dir="$work/gateway" --embedding_address="127.0.0.1:$eport" \
-    --index_address="127.0.0.1:$iport" --log_level=warning > "$work/gateway.out" &
+    --index_address="127.0.0.1:$iport" --log_level=warning ${GATEWAY_FLAGS:-} > "$work/gateway.out" &
   gpid=$!
   pids+=("$gpid")
   gport=$(port_of "$work/gateway.out" "gateway listening")
-  for _ in $(seq 1 300); do  # Until the serving model is restored or bootstrapped.
+  for _ in $(seq 1 6000); do  # Until the serving model is restored or bootstrapped.
     build/tools/cli/dogsearch --gateway="127.0.0.1:$gport" status 2>/dev/null \
       | grep -q '^Serving model: [^(]' && break
     sleep 0.1
@@ -44,10 +51,20 @@ start_gateway() {
 }
 start_gateway   # Bootstraps the gallery collection and records the serving model.
 kill "$gpid"; wait "$gpid" 2>/dev/null || true
+# shellcheck disable=SC2086  # FILL_FLAGS is a list of flags.
 build/tools/bench/gateway_bench --phase=fill --index="127.0.0.1:$iport" \
-  --gateway_data="$work/gateway" --version="$(cat deploy/models/DEFAULT)" --photos="$photos"
+  --gateway_data="$work/gateway" --version="$(cat deploy/models/DEFAULT)" --photos="$photos" \
+  ${FILL_FLAGS:-}
+t0=$(date +%s%3N)
 start_gateway
+echo "gateway start-up on the filled gallery: $(( $(date +%s%3N) - t0 )) ms until it serves"
+rss() { echo "$(( $(awk '/VmRSS/{print $2}' "/proc/$1/status") / 1024 ))"; }
 echo "## Gateway Search, $photos-photo gallery, $(date -u +%Y-%m-%d), $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
 build/tools/bench/gateway_bench --phase=query --gateway="127.0.0.1:$gport" \
   --embedding="127.0.0.1:$eport" --index="127.0.0.1:$iport" --query_dir="$query_dir" \
   --queries="$queries"
+echo "resident memory after the searches: gateway $(rss "$gpid") MiB, index $(rss "${pids[0]}") MiB, embedding $(rss "${pids[1]}") MiB"
+if [ "${ENROLL_DOGS:-200}" -gt 0 ]; then
+  build/tools/bench/gateway_bench --phase=enroll --gateway="127.0.0.1:$gport" \
+    --embedding="127.0.0.1:$eport" --query_dir="$query_dir" --enroll_dogs="${ENROLL_DOGS:-200}"
+fi

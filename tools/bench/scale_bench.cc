@@ -42,6 +42,7 @@
 #include "common/rpc/channel.h"
 #include "dogsearch/v1/index.grpc.pb.h"
 #include "tools/bench/bench_common.h"
+#include "tools/bench/gallery_model.h"
 
 ABSL_FLAG(std::string, phase, "fill", "fill, query or ready");
 ABSL_FLAG(std::string, index, "127.0.0.1:50052", "host:port of the index_server");
@@ -68,144 +69,16 @@ namespace {
 
 namespace v1 = ::dogsearch::v1;
 constexpr char kCollection[] = "scale", kModel[] = "scale-bench";
-constexpr int kDim = 128, kPerDog = 5;
-
-uint64_t SplitMix(uint64_t& s) {
-  uint64_t z = (s += 0x9E3779B97F4A7C15ull);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
-
-// kDim standard normal values from seed `seed` (Box-Muller).
-void Gaussian(uint64_t seed, float* out) {
-  uint64_t s = seed;
-  for (int d = 0; d < kDim; d += 2) {
-    const double u1 = (SplitMix(s) >> 11) * 0x1.0p-53 + 0x1.0p-54;
-    const double u2 = (SplitMix(s) >> 11) * 0x1.0p-53;
-    const double r = std::sqrt(-2 * std::log(u1));
-    out[d] = static_cast<float>(r * std::cos(2 * M_PI * u2));
-    out[d + 1] = static_cast<float>(r * std::sin(2 * M_PI * u2));
-  }
-}
-
-// How photos are drawn: centre = mean + between * z (per dog), photo = centre + within * z'
-// (per photo), then L2-normalised. `between` and `within` are lower-triangular (Cholesky
-// factors of the covariances), row-major kDim x kDim.
-struct GalleryModel {
-  std::vector<double> mean = std::vector<double>(kDim, 0.0);
-  std::vector<double> between, within;
-  std::string source = "isotropic Gaussian dog centres, photo noise 0.5 per coordinate";
-};
-
-std::vector<double> Scaled(double scale) {
-  std::vector<double> m(kDim * kDim, 0.0);
-  for (int i = 0; i < kDim; ++i) m[i * kDim + i] = scale;
-  return m;
-}
-
-// Lower-triangular L with L L^T = a (a small ridge keeps it positive definite).
-std::vector<double> Cholesky(std::vector<double> a) {
-  double trace = 0;
-  for (int i = 0; i < kDim; ++i) trace += a[i * kDim + i];
-  for (int i = 0; i < kDim; ++i) a[i * kDim + i] += 1e-6 * trace / kDim;
-  std::vector<double> l(kDim * kDim, 0.0);
-  for (int i = 0; i < kDim; ++i) {
-    for (int j = 0; j <= i; ++j) {
-      double sum = a[i * kDim + j];
-      for (int k = 0; k < j; ++k) sum -= l[i * kDim + k] * l[j * kDim + k];
-      l[i * kDim + j] = i == j ? std::sqrt(std::max(sum, 1e-12)) : sum / l[j * kDim + j];
-    }
-  }
-  return l;
-}
-
-GalleryModel LoadModel() {
-  GalleryModel m;
-  m.between = Scaled(1.0);
-  m.within = Scaled(0.5);
-  const std::string path = absl::GetFlag(FLAGS_real_embeddings);
-  if (path.empty()) return m;
-  std::ifstream in(path, std::ios::binary);
-  char magic[8];
-  uint64_t header[2];
-  if (!in.read(magic, 8) || std::string(magic, 6) != "DSEMB1" ||
-      !in.read(reinterpret_cast<char*>(header), sizeof(header)) || header[1] != kDim) {
-    std::fprintf(stderr, "%s: not a %d-d dogsearch-eval --embeddings_out file\n", path.c_str(),
-                 kDim);
-    std::exit(1);
-  }
-  const size_t n = header[0];
-  std::vector<int32_t> labels(n);
-  std::vector<float> x(n * kDim);
-  in.read(reinterpret_cast<char*>(labels.data()), n * sizeof(int32_t));
-  in.read(reinterpret_cast<char*>(x.data()), x.size() * sizeof(float));
-  if (!in) {
-    std::fprintf(stderr, "%s: truncated\n", path.c_str());
-    std::exit(1);
-  }
-  std::map<int32_t, std::vector<size_t>> dogs;
-  for (size_t i = 0; i < n; ++i) dogs[labels[i]].push_back(i);
-  std::vector<double> cov_b(kDim * kDim, 0.0), cov_w(kDim * kDim, 0.0);
-  std::vector<std::vector<double>> means;
-  size_t within_terms = 0;
-  for (const auto& [dog, rows] : dogs) {
-    if (rows.size() < 2) continue;
-    std::vector<double> mu(kDim, 0.0);
-    for (size_t r : rows)
-      for (int d = 0; d < kDim; ++d) mu[d] += x[r * kDim + d] / rows.size();
-    // Scatter about a dog's own mean, scaled by n/(n-1) (its mean is estimated from it).
-    const double correction = static_cast<double>(rows.size()) / (rows.size() - 1);
-    for (size_t r : rows) {
-      for (int i = 0; i < kDim; ++i)
-        for (int j = 0; j <= i; ++j)
-          cov_w[i * kDim + j] += correction * (x[r * kDim + i] - mu[i]) * (x[r * kDim + j] - mu[j]);
-      ++within_terms;
-    }
-    means.push_back(std::move(mu));
-  }
-  for (const auto& mu : means)
-    for (int d = 0; d < kDim; ++d) m.mean[d] += mu[d] / means.size();
-  for (const auto& mu : means)
-    for (int i = 0; i < kDim; ++i)
-      for (int j = 0; j <= i; ++j)
-        cov_b[i * kDim + j] += (mu[i] - m.mean[i]) * (mu[j] - m.mean[j]) / (means.size() - 1);
-  for (int i = 0; i < kDim; ++i) {
-    for (int j = 0; j <= i; ++j) {
-      cov_w[i * kDim + j] /= within_terms;
-      cov_b[j * kDim + i] = cov_b[i * kDim + j];
-      cov_w[j * kDim + i] = cov_w[i * kDim + j];
-    }
-  }
-  m.between = Cholesky(cov_b);
-  m.within = Cholesky(cov_w);
-  m.source = absl::StrCat("dog centres and photo scatter drawn with the covariances of ", n,
-                          " real embeddings of ", means.size(), " dogs (", path, ")");
-  return m;
-}
+constexpr int kDim = kGalleryDim, kPerDog = 5;
 
 const GalleryModel& Model() {
-  static const GalleryModel* m = new GalleryModel(LoadModel());
+  static const GalleryModel* m =
+      new GalleryModel(LoadGalleryModel(absl::GetFlag(FLAGS_real_embeddings)));
   return *m;
 }
 
-// Photo `photo` of dog `dog` (photos 0-4 are enrolled; higher numbers are queries).
 std::vector<float> PhotoVector(int64_t dog, int64_t photo) {
-  const GalleryModel& m = Model();
-  float zb[kDim], zw[kDim];
-  Gaussian(static_cast<uint64_t>(dog) * 2 + 1, zb);
-  Gaussian((static_cast<uint64_t>(dog) << 20 | static_cast<uint64_t>(photo)) * 2 + 0x5EED, zw);
-  std::vector<float> v(kDim);
-  double norm = 0;
-  for (int i = 0; i < kDim; ++i) {
-    double x = m.mean[i];
-    for (int k = 0; k <= i; ++k)
-      x += m.between[i * kDim + k] * zb[k] + m.within[i * kDim + k] * zw[k];
-    v[i] = static_cast<float>(x);
-    norm += x * x;
-  }
-  for (float& x : v) x /= static_cast<float>(std::sqrt(norm));
-  return v;
+  return bench::PhotoVector(Model(), dog, photo);
 }
 
 std::string PhotoId(int64_t i) { return Sha256::Hex(absl::StrCat("scale photo ", i)); }

@@ -47,6 +47,9 @@ class IndexBackend {
                                                           absl::Time deadline) = 0;
   virtual absl::StatusOr<v1::AliasInfo> SetAlias(const v1::SetAliasRequest& request,
                                                  absl::Time deadline) = 0;
+  virtual absl::StatusOr<v1::ListAliasesResponse> ListAliases(absl::Time deadline) = 0;
+  virtual absl::StatusOr<v1::ListRecordIdsResponse> ListRecordIds(
+      const v1::ListRecordIdsRequest& request, absl::Time deadline) = 0;
 };
 
 }  // namespace dogsearch::gateway

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <thread>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/base/status_macros.h"
 
@@ -23,16 +24,18 @@ absl::Status Combine(const std::vector<absl::Status>& all, absl::StatusCode tole
 
 }  // namespace
 
-ShardedIndex::ShardedIndex(std::vector<IndexBackend*> shards) : shards_(std::move(shards)) {}
-
-size_t ShardedIndex::ShardOf(const std::string& id) const {
+size_t ShardOfId(absl::string_view id, size_t shards) {
   uint64_t h = 1469598103934665603ull;  // FNV-1a 64: stable across processes and builds.
   for (unsigned char c : id) {
     h ^= c;
     h *= 1099511628211ull;
   }
-  return static_cast<size_t>(h % shards_.size());
+  return static_cast<size_t>(h % shards);
 }
+
+ShardedIndex::ShardedIndex(std::vector<IndexBackend*> shards) : shards_(std::move(shards)) {}
+
+size_t ShardedIndex::ShardOf(const std::string& id) const { return ShardOfId(id, shards_.size()); }
 
 std::vector<size_t> ShardedIndex::All() const {
   std::vector<size_t> all(shards_.size());
@@ -222,6 +225,38 @@ absl::StatusOr<v1::AliasInfo> ShardedIndex::SetAlias(const v1::SetAliasRequest& 
     return absl::OkStatus();
   }));
   return out[0];
+}
+
+absl::StatusOr<v1::ListAliasesResponse> ShardedIndex::ListAliases(absl::Time deadline) {
+  return shards_[0]->ListAliases(deadline);
+}
+
+// Page tokens are "<shard>/<that shard's token>": shard by shard, each listed to its end.
+absl::StatusOr<v1::ListRecordIdsResponse> ShardedIndex::ListRecordIds(
+    const v1::ListRecordIdsRequest& request, absl::Time deadline) {
+  size_t shard = 0;
+  v1::ListRecordIdsRequest part = request;
+  part.clear_page_token();
+  if (!request.page_token().empty()) {
+    const size_t slash = request.page_token().find('/');
+    if (slash == std::string::npos ||
+        !absl::SimpleAtoi(absl::string_view(request.page_token()).substr(0, slash), &shard) ||
+        shard >= shards_.size()) {
+      return absl::InvalidArgumentError("page_token is not one the sharded index returned");
+    }
+    part.set_page_token(request.page_token().substr(slash + 1));
+  }
+  absl::StatusOr<v1::ListRecordIdsResponse> page = shards_[shard]->ListRecordIds(part, deadline);
+  if (!page.ok()) {
+    return absl::Status(page.status().code(),
+                        absl::StrCat("index shard ", shard, ": ", page.status().message()));
+  }
+  if (!page->next_page_token().empty()) {
+    page->set_next_page_token(absl::StrCat(shard, "/", page->next_page_token()));
+  } else if (shard + 1 < shards_.size()) {
+    page->set_next_page_token(absl::StrCat(shard + 1, "/"));
+  }
+  return page;
 }
 
 }  // namespace dogsearch::gateway

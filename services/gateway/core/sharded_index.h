@@ -4,8 +4,8 @@
 // shards in parallel and the hits are merged by distance. The gateway core is unchanged: it sees
 // one IndexBackend.
 //
-// The shard count is part of the data layout: changing it needs the gallery rebuilt (drop the
-// collections; the gateway then re-embeds every stored photo, see GatewayCore).
+// The shard count is part of the data layout: dogsearch-reshard (reshard.h) moves the records
+// when it changes.
 //
 // Thread-safe: immutable after construction; the shards are thread-safe; each call fans out on
 // short-lived threads it joins before returning.
@@ -15,9 +15,14 @@
 #include <memory>
 #include <vector>
 
+#include "absl/strings/string_view.h"
 #include "services/gateway/core/backends.h"
 
 namespace dogsearch::gateway {
+
+// The shard (0..shards-1) a record id belongs to: FNV-1a 64 of the id, modulo the shard count;
+// stable across processes and builds, so every gateway and dogsearch-reshard agree.
+size_t ShardOfId(absl::string_view id, size_t shards);
 
 class ShardedIndex : public IndexBackend {
  public:
@@ -42,6 +47,9 @@ class ShardedIndex : public IndexBackend {
                                                   absl::Time deadline) override;
   absl::StatusOr<v1::AliasInfo> SetAlias(const v1::SetAliasRequest& request,
                                          absl::Time deadline) override;
+  absl::StatusOr<v1::ListAliasesResponse> ListAliases(absl::Time deadline) override;
+  absl::StatusOr<v1::ListRecordIdsResponse> ListRecordIds(const v1::ListRecordIdsRequest& request,
+                                                          absl::Time deadline) override;
 
  private:
   // Runs fn(shard index) for every shard in `which` in parallel; the first error (by shard

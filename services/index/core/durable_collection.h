@@ -70,6 +70,10 @@ class DurableCollection {
                                                 const SearchParams& params) const;
   std::vector<std::optional<Record>> Get(const std::vector<std::string>& ids,
                                          bool include_vectors) const;
+  // A page of live record ids in storage order (VectorIndex::ListIds).
+  VectorIndex::IdPage ListIds(uint64_t from_slot, size_t max_ids) const {
+    return index_->ListIds(from_slot, max_ids);
+  }
   // ABORTED if another snapshot of this collection is running.
   absl::StatusOr<SnapshotResult> Snapshot();
   CollectionStats Stats() const;

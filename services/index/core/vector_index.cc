@@ -389,6 +389,27 @@ std::vector<std::optional<Record>> VectorIndex::Get(const std::vector<std::strin
   return out;
 }
 
+VectorIndex::IdPage VectorIndex::ListIds(uint64_t from_slot, size_t max_ids) const {
+  std::shared_lock<WriterPriorityRwLock> lock(structure_mu_);
+  std::shared_lock<std::shared_mutex> map_lock(map_mu_);
+  IdPage page;
+  const uint64_t used = std::min<uint64_t>(used_slots_.load(), capacity_);
+  const uint64_t end = std::min(used, from_slot + kMaxSlotsPerListing);
+  uint64_t slot = from_slot;
+  for (; slot < end && page.ids.size() < max_ids; ++slot) {
+    // A clear flag means the slot's record is written (LinkNew's release store); it is listed
+    // only if the id map points at it (not a copy being linked beside the one it replaces).
+    if (deleted_[slot].load(std::memory_order_acquire) != 0) continue;
+    const absl::string_view id = slots_[slot].id();
+    auto it = id_to_slot_.find(id);
+    if (it == id_to_slot_.end() || *it != slot) continue;
+    page.ids.emplace_back(id);
+  }
+  page.next_slot = slot;
+  page.done = slot >= used;
+  return page;
+}
+
 uint64_t VectorIndex::live_count() const {
   std::shared_lock<std::shared_mutex> lock(map_mu_);
   return id_to_slot_.size();

@@ -99,6 +99,18 @@ class VectorIndex {
   std::vector<std::optional<Record>> Get(const std::vector<std::string>& ids,
                                          bool include_vectors) const;
 
+  // Ids of live records in slot order, starting at slot `from_slot`: at most `max_ids`, and at
+  // most kMaxSlotsPerListing slots examined per call. `next_slot` continues the listing; `done`
+  // when every slot was examined. A record written or deleted between two calls may be missed
+  // or listed twice (list with writes stopped for an exact answer). Thread-safe.
+  struct IdPage {
+    std::vector<std::string> ids;
+    uint64_t next_slot = 0;
+    bool done = false;
+  };
+  IdPage ListIds(uint64_t from_slot, size_t max_ids) const;
+  static constexpr uint64_t kMaxSlotsPerListing = 1 << 20;
+
   // Writes the graph and slot table. REQUIRES no concurrent writer.
   absl::Status Save(const std::string& graph_path, const std::string& slots_path) const;
 

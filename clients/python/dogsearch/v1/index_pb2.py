@@ -13,7 +13,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18\x64ogsearch/v1/index.proto\x12\x0c\x64ogsearch.v1\"C\n\nHnswParams\x12\t\n\x01m\x18\x01 \x01(\r\x12\x17\n\x0f\x65\x66_construction\x18\x02 \x01(\r\x12\x11\n\tef_search\x18\x03 \x01(\r\"\xce\x02\n\x17\x43reateCollectionRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x11\n\tdimension\x18\x02 \x01(\r\x12$\n\x06metric\x18\x03 \x01(\x0e\x32\x14.dogsearch.v1.Metric\x12\x15\n\rmodel_version\x18\x04 \x01(\t\x12&\n\x04hnsw\x18\x05 \x01(\x0b\x32\x18.dogsearch.v1.HnswParams\x12\x18\n\x10initial_capacity\x18\x06 \x01(\x04\x12\x13\n\x0bmax_records\x18\x07 \x01(\x04\x12-\n\x0bsync_policy\x18\x08 \x01(\x0e\x32\x18.dogsearch.v1.SyncPolicy\x12\x18\n\x10sync_interval_ms\x18\t \x01(\r\x12\x35\n\x0fvector_encoding\x18\n \x01(\x0e\x32\x1c.dogsearch.v1.VectorEncoding\"\xf0\x02\n\x0e\x43ollectionInfo\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x11\n\tdimension\x18\x02 \x01(\r\x12$\n\x06metric\x18\x03 \x01(\x0e\x32\x14.dogsearch.v1.Metric\x12\x15\n\rmodel_version\x18\x04 \x01(\t\x12&\n\x04hnsw\x18\x05 \x01(\x0b\x32\x18.dogsearch.v1.HnswParams\x12-\n\x0bsync_policy\x18\x06 \x01(\x0e\x32\x18.dogsearch.v1.SyncPolicy\x12\x18\n\x10sync_interval_ms\x18\x07 \x01(\r\x12\x13\n\x0bmax_records\x18\x08 \x01(\x04\x12\x14\n\x0crecord_count\x18\t \x01(\x04\x12\x0f\n\x07\x61liases\x18\n \x03(\t\x12\x1c\n\x14\x63reated_unix_seconds\x18\x0b \x01(\x03\x12\x35\n\x0fvector_encoding\x18\x0c \x01(\x0e\x32\x1c.dogsearch.v1.VectorEncoding\"%\n\x15\x44ropCollectionRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"\x18\n\x16\x44ropCollectionResponse\"$\n\x14GetCollectionRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"\x18\n\x16ListCollectionsRequest\"L\n\x17ListCollectionsResponse\x12\x31\n\x0b\x63ollections\x18\x01 \x03(\x0b\x32\x1c.dogsearch.v1.CollectionInfo\"\x99\x01\n\x07Payload\x12\x0e\n\x06\x64og_id\x18\x01 \x01(\t\x12\x10\n\x08photo_id\x18\x02 \x01(\t\x12\x39\n\nattributes\x18\x03 \x03(\x0b\x32%.dogsearch.v1.Payload.AttributesEntry\x1a\x31\n\x0f\x41ttributesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"P\n\x06Record\x12\n\n\x02id\x18\x01 \x01(\t\x12\x12\n\x06vector\x18\x02 \x03(\x02\x42\x02\x10\x01\x12&\n\x07payload\x18\x03 \x01(\x0b\x32\x15.dogsearch.v1.Payload\"a\n\rUpsertRequest\x12\x12\n\ncollection\x18\x01 \x01(\t\x12%\n\x07records\x18\x02 \x03(\x0b\x32\x14.dogsearch.v1.Record\x12\x15\n\rmodel_version\x18\x03 \x01(\t\"F\n\x0eUpsertResponse\x12\x10\n\x08inserted\x18\x01 \x01(\r\x12\x10\n\x08replaced\x18\x02 \x01(\r\x12\x10\n\x08sequence\x18\x03 \x01(\x04\"0\n\rDeleteRequest\x12\x12\n\ncollection\x18\x01 \x01(\t\x12\x0b\n\x03ids\x18\x02 \x03(\t\"F\n\x0e\x44\x65leteResponse\x12\x0f\n\x07\x64\x65leted\x18\x01 \x01(\r\x12\x11\n\tnot_found\x18\x02 \x01(\r\x12\x10\n\x08sequence\x18\x03 \x01(\x04\"F\n\nGetRequest\x12\x12\n\ncollection\x18\x01 \x01(\t\x12\x0b\n\x03ids\x18\x02 \x03(\t\x12\x17\n\x0finclude_vectors\x18\x03 \x01(\x08\"I\n\x0bGetResponse\x12%\n\x07records\x18\x01 \x03(\x0b\x32\x14.dogsearch.v1.Record\x12\x13\n\x0bmissing_ids\x18\x02 \x03(\t\"=\n\tDogFilter\x12\x17\n\x0finclude_dog_ids\x18\x01 \x03(\t\x12\x17\n\x0f\x65xclude_dog_ids\x18\x02 \x03(\t\"\xad\x01\n\x13VectorSearchRequest\x12\x12\n\ncollection\x18\x01 \x01(\t\x12\x12\n\x06vector\x18\x02 \x03(\x02\x42\x02\x10\x01\x12\t\n\x01k\x18\x03 \x01(\r\x12\n\n\x02\x65\x66\x18\x04 \x01(\r\x12\'\n\x06\x66ilter\x18\x05 \x01(\x0b\x32\x17.dogsearch.v1.DogFilter\x12\x15\n\rmodel_version\x18\x06 \x01(\t\x12\x17\n\x0finclude_vectors\x18\x07 \x01(\x08\"k\n\x0fVectorSearchHit\x12\n\n\x02id\x18\x01 \x01(\t\x12\x10\n\x08\x64istance\x18\x02 \x01(\x02\x12&\n\x07payload\x18\x03 \x01(\x0b\x32\x15.dogsearch.v1.Payload\x12\x12\n\x06vector\x18\x04 \x03(\x02\x42\x02\x10\x01\"n\n\x14VectorSearchResponse\x12+\n\x04hits\x18\x01 \x03(\x0b\x32\x1d.dogsearch.v1.VectorSearchHit\x12\x12\n\ncollection\x18\x02 \x01(\t\x12\x15\n\rmodel_version\x18\x03 \x01(\t\"s\n\x12\x42\x61tchSearchRequest\x12\x12\n\ncollection\x18\x01 \x01(\t\x12\x32\n\x07queries\x18\x02 \x03(\x0b\x32!.dogsearch.v1.VectorSearchRequest\x12\x15\n\rmodel_version\x18\x03 \x01(\t\"J\n\x13\x42\x61tchSearchResponse\x12\x33\n\x07results\x18\x01 \x03(\x0b\x32\".dogsearch.v1.VectorSearchResponse\"Q\n\x0fSetAliasRequest\x12\r\n\x05\x61lias\x18\x01 \x01(\t\x12\x12\n\ncollection\x18\x02 \x01(\t\x12\x1b\n\x13\x65xpected_collection\x18\x03 \x01(\t\".\n\tAliasInfo\x12\r\n\x05\x61lias\x18\x01 \x01(\t\x12\x12\n\ncollection\x18\x02 \x01(\t\"#\n\x12\x44\x65leteAliasRequest\x12\r\n\x05\x61lias\x18\x01 \x01(\t\"\x15\n\x13\x44\x65leteAliasResponse\"\x14\n\x12ListAliasesRequest\"?\n\x13ListAliasesResponse\x12(\n\x07\x61liases\x18\x01 \x03(\x0b\x32\x17.dogsearch.v1.AliasInfo\"%\n\x0fSnapshotRequest\x12\x12\n\ncollection\x18\x01 \x01(\t\"D\n\x10SnapshotResponse\x12\x10\n\x08sequence\x18\x01 \x01(\x04\x12\r\n\x05\x62ytes\x18\x02 \x01(\x04\x12\x0f\n\x07seconds\x18\x03 \x01(\x01\"%\n\x0fGetStatsRequest\x12\x12\n\ncollection\x18\x01 \x01(\t\"\xde\x01\n\x0f\x43ollectionStats\x12\x12\n\ncollection\x18\x01 \x01(\t\x12\x14\n\x0crecord_count\x18\x02 \x01(\x04\x12\x15\n\rdeleted_slots\x18\x03 \x01(\x04\x12\x10\n\x08\x63\x61pacity\x18\x04 \x01(\x04\x12\x14\n\x0cmemory_bytes\x18\x05 \x01(\x04\x12\x11\n\twal_bytes\x18\x06 \x01(\x04\x12\x15\n\rlast_sequence\x18\x07 \x01(\x04\x12\x19\n\x11snapshot_sequence\x18\x08 \x01(\x04\x12\x1d\n\x15snapshot_unix_seconds\x18\t \x01(\x03*\\\n\x06Metric\x12\x16\n\x12METRIC_UNSPECIFIED\x10\x00\x12\x11\n\rMETRIC_COSINE\x10\x01\x12\x18\n\x14METRIC_INNER_PRODUCT\x10\x02\x12\r\n\tMETRIC_L2\x10\x03*q\n\nSyncPolicy\x12\x1b\n\x17SYNC_POLICY_UNSPECIFIED\x10\x00\x12\x16\n\x12SYNC_POLICY_ALWAYS\x10\x01\x12\x18\n\x14SYNC_POLICY_INTERVAL\x10\x02\x12\x14\n\x10SYNC_POLICY_NONE\x10\x03*\x85\x01\n\x0eVectorEncoding\x12\x1f\n\x1bVECTOR_ENCODING_UNSPECIFIED\x10\x00\x12\x1b\n\x17VECTOR_ENCODING_FLOAT32\x10\x01\x12\x1b\n\x17VECTOR_ENCODING_FLOAT16\x10\x02\x12\x18\n\x14VECTOR_ENCODING_INT8\x10\x03\x32\xdc\x08\n\x05Index\x12W\n\x10\x43reateCollection\x12%.dogsearch.v1.CreateCollectionRequest\x1a\x1c.dogsearch.v1.CollectionInfo\x12[\n\x0e\x44ropCollection\x12#.dogsearch.v1.DropCollectionRequest\x1a$.dogsearch.v1.DropCollectionResponse\x12Q\n\rGetCollection\x12\".dogsearch.v1.GetCollectionRequest\x1a\x1c.dogsearch.v1.CollectionInfo\x12^\n\x0fListCollections\x12$.dogsearch.v1.ListCollectionsRequest\x1a%.dogsearch.v1.ListCollectionsResponse\x12\x43\n\x06Upsert\x12\x1b.dogsearch.v1.UpsertRequest\x1a\x1c.dogsearch.v1.UpsertResponse\x12\x43\n\x06\x44\x65lete\x12\x1b.dogsearch.v1.DeleteRequest\x1a\x1c.dogsearch.v1.DeleteResponse\x12:\n\x03Get\x12\x18.dogsearch.v1.GetRequest\x1a\x19.dogsearch.v1.GetResponse\x12O\n\x06Search\x12!.dogsearch.v1.VectorSearchRequest\x1a\".dogsearch.v1.VectorSearchResponse\x12R\n\x0b\x42\x61tchSearch\x12 .dogsearch.v1.BatchSearchRequest\x1a!.dogsearch.v1.BatchSearchResponse\x12\x42\n\x08SetAlias\x12\x1d.dogsearch.v1.SetAliasRequest\x1a\x17.dogsearch.v1.AliasInfo\x12R\n\x0b\x44\x65leteAlias\x12 .dogsearch.v1.DeleteAliasRequest\x1a!.dogsearch.v1.DeleteAliasResponse\x12R\n\x0bListAliases\x12 .dogsearch.v1.ListAliasesRequest\x1a!.dogsearch.v1.ListAliasesResponse\x12I\n\x08Snapshot\x12\x1d.dogsearch.v1.SnapshotRequest\x1a\x1e.dogsearch.v1.SnapshotResponse\x12H\n\x08GetStats\x12\x1d.dogsearch.v1.GetStatsRequest\x1a\x1d.dogsearch.v1.CollectionStatsb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18\x64ogsearch/v1/index.proto\x12\x0c\x64ogsearch.v1\"C\n\nHnswParams\x12\t\n\x01m\x18\x01 \x01(\r\x12\x17\n\x0f\x65\x66_construction\x18\x02 \x01(\r\x12\x11\n\tef_search\x18\x03 \x01(\r\"\xce\x02\n\x17\x43reateCollectionRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x11\n\tdimension\x18\x02 \x01(\r\x12$\n\x06metric\x18\x03 \x01(\x0e\x32\x14.dogsearch.v1.Metric\x12\x15\n\rmodel_version\x18\x04 \x01(\t\x12&\n\x04hnsw\x18\x05 \x01(\x0b\x32\x18.dogsearch.v1.HnswParams\x12\x18\n\x10initial_capacity\x18\x06 \x01(\x04\x12\x13\n\x0bmax_records\x18\x07 \x01(\x04\x12-\n\x0bsync_policy\x18\x08 \x01(\x0e\x32\x18.dogsearch.v1.SyncPolicy\x12\x18\n\x10sync_interval_ms\x18\t \x01(\r\x12\x35\n\x0fvector_encoding\x18\n \x01(\x0e\x32\x1c.dogsearch.v1.VectorEncoding\"\xf0\x02\n\x0e\x43ollectionInfo\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x11\n\tdimension\x18\x02 \x01(\r\x12$\n\x06metric\x18\x03 \x01(\x0e\x32\x14.dogsearch.v1.Metric\x12\x15\n\rmodel_version\x18\x04 \x01(\t\x12&\n\x04hnsw\x18\x05 \x01(\x0b\x32\x18.dogsearch.v1.HnswParams\x12-\n\x0bsync_policy\x18\x06 \x01(\x0e\x32\x18.dogsearch.v1.SyncPolicy\x12\x18\n\x10sync_interval_ms\x18\x07 \x01(\r\x12\x13\n\x0bmax_records\x18\x08 \x01(\x04\x12\x14\n\x0crecord_count\x18\t \x01(\x04\x12\x0f\n\x07\x61liases\x18\n \x03(\t\x12\x1c\n\x14\x63reated_unix_seconds\x18\x0b \x01(\x03\x12\x35\n\x0fvector_encoding\x18\x0c \x01(\x0e\x32\x1c.dogsearch.v1.VectorEncoding\"%\n\x15\x44ropCollectionRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"\x18\n\x16\x44ropCollectionResponse\"$\n\x14GetCollectionRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"\x18\n\x16ListCollectionsRequest\"L\n\x17ListCollectionsResponse\x12\x31\n\x0b\x63ollections\x18\x01 \x03(\x0b\x32\x1c.dogsearch.v1.CollectionInfo\"\x99\x01\n\x07Payload\x12\x0e\n\x06\x64og_id\x18\x01 \x01(\t\x12\x10\n\x08photo_id\x18\x02 \x01(\t\x12\x39\n\nattributes\x18\x03 \x03(\x0b\x32%.dogsearch.v1.Payload.AttributesEntry\x1a\x31\n\x0f\x41ttributesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"P\n\x06Record\x12\n\n\x02id\x18\x01 \x01(\t\x12\x12\n\x06vector\x18\x02 \x03(\x02\x42\x02\x10\x01\x12&\n\x07payload\x18\x03 \x01(\x0b\x32\x15.dogsearch.v1.Payload\"a\n\rUpsertRequest\x12\x12\n\ncollection\x18\x01 \x01(\t\x12%\n\x07records\x18\x02 \x03(\x0b\x32\x14.dogsearch.v1.Record\x12\x15\n\rmodel_version\x18\x03 \x01(\t\"F\n\x0eUpsertResponse\x12\x10\n\x08inserted\x18\x01 \x01(\r\x12\x10\n\x08replaced\x18\x02 \x01(\r\x12\x10\n\x08sequence\x18\x03 \x01(\x04\"0\n\rDeleteRequest\x12\x12\n\ncollection\x18\x01 \x01(\t\x12\x0b\n\x03ids\x18\x02 \x03(\t\"F\n\x0e\x44\x65leteResponse\x12\x0f\n\x07\x64\x65leted\x18\x01 \x01(\r\x12\x11\n\tnot_found\x18\x02 \x01(\r\x12\x10\n\x08sequence\x18\x03 \x01(\x04\"F\n\nGetRequest\x12\x12\n\ncollection\x18\x01 \x01(\t\x12\x0b\n\x03ids\x18\x02 \x03(\t\x12\x17\n\x0finclude_vectors\x18\x03 \x01(\x08\"I\n\x0bGetResponse\x12%\n\x07records\x18\x01 \x03(\x0b\x32\x14.dogsearch.v1.Record\x12\x13\n\x0bmissing_ids\x18\x02 \x03(\t\"Q\n\x14ListRecordIdsRequest\x12\x12\n\ncollection\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\r\x12\x12\n\npage_token\x18\x03 \x01(\t\"=\n\x15ListRecordIdsResponse\x12\x0b\n\x03ids\x18\x01 \x03(\t\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"=\n\tDogFilter\x12\x17\n\x0finclude_dog_ids\x18\x01 \x03(\t\x12\x17\n\x0f\x65xclude_dog_ids\x18\x02 \x03(\t\"\xad\x01\n\x13VectorSearchRequest\x12\x12\n\ncollection\x18\x01 \x01(\t\x12\x12\n\x06vector\x18\x02 \x03(\x02\x42\x02\x10\x01\x12\t\n\x01k\x18\x03 \x01(\r\x12\n\n\x02\x65\x66\x18\x04 \x01(\r\x12\'\n\x06\x66ilter\x18\x05 \x01(\x0b\x32\x17.dogsearch.v1.DogFilter\x12\x15\n\rmodel_version\x18\x06 \x01(\t\x12\x17\n\x0finclude_vectors\x18\x07 \x01(\x08\"k\n\x0fVectorSearchHit\x12\n\n\x02id\x18\x01 \x01(\t\x12\x10\n\x08\x64istance\x18\x02 \x01(\x02\x12&\n\x07payload\x18\x03 \x01(\x0b\x32\x15.dogsearch.v1.Payload\x12\x12\n\x06vector\x18\x04 \x03(\x02\x42\x02\x10\x01\"n\n\x14VectorSearchResponse\x12+\n\x04hits\x18\x01 \x03(\x0b\x32\x1d.dogsearch.v1.VectorSearchHit\x12\x12\n\ncollection\x18\x02 \x01(\t\x12\x15\n\rmodel_version\x18\x03 \x01(\t\"s\n\x12\x42\x61tchSearchRequest\x12\x12\n\ncollection\x18\x01 \x01(\t\x12\x32\n\x07queries\x18\x02 \x03(\x0b\x32!.dogsearch.v1.VectorSearchRequest\x12\x15\n\rmodel_version\x18\x03 \x01(\t\"J\n\x13\x42\x61tchSearchResponse\x12\x33\n\x07results\x18\x01 \x03(\x0b\x32\".dogsearch.v1.VectorSearchResponse\"Q\n\x0fSetAliasRequest\x12\r\n\x05\x61lias\x18\x01 \x01(\t\x12\x12\n\ncollection\x18\x02 \x01(\t\x12\x1b\n\x13\x65xpected_collection\x18\x03 \x01(\t\".\n\tAliasInfo\x12\r\n\x05\x61lias\x18\x01 \x01(\t\x12\x12\n\ncollection\x18\x02 \x01(\t\"#\n\x12\x44\x65leteAliasRequest\x12\r\n\x05\x61lias\x18\x01 \x01(\t\"\x15\n\x13\x44\x65leteAliasResponse\"\x14\n\x12ListAliasesRequest\"?\n\x13ListAliasesResponse\x12(\n\x07\x61liases\x18\x01 \x03(\x0b\x32\x17.dogsearch.v1.AliasInfo\"%\n\x0fSnapshotRequest\x12\x12\n\ncollection\x18\x01 \x01(\t\"D\n\x10SnapshotResponse\x12\x10\n\x08sequence\x18\x01 \x01(\x04\x12\r\n\x05\x62ytes\x18\x02 \x01(\x04\x12\x0f\n\x07seconds\x18\x03 \x01(\x01\"%\n\x0fGetStatsRequest\x12\x12\n\ncollection\x18\x01 \x01(\t\"\xde\x01\n\x0f\x43ollectionStats\x12\x12\n\ncollection\x18\x01 \x01(\t\x12\x14\n\x0crecord_count\x18\x02 \x01(\x04\x12\x15\n\rdeleted_slots\x18\x03 \x01(\x04\x12\x10\n\x08\x63\x61pacity\x18\x04 \x01(\x04\x12\x14\n\x0cmemory_bytes\x18\x05 \x01(\x04\x12\x11\n\twal_bytes\x18\x06 \x01(\x04\x12\x15\n\rlast_sequence\x18\x07 \x01(\x04\x12\x19\n\x11snapshot_sequence\x18\x08 \x01(\x04\x12\x1d\n\x15snapshot_unix_seconds\x18\t \x01(\x03*\\\n\x06Metric\x12\x16\n\x12METRIC_UNSPECIFIED\x10\x00\x12\x11\n\rMETRIC_COSINE\x10\x01\x12\x18\n\x14METRIC_INNER_PRODUCT\x10\x02\x12\r\n\tMETRIC_L2\x10\x03*q\n\nSyncPolicy\x12\x1b\n\x17SYNC_POLICY_UNSPECIFIED\x10\x00\x12\x16\n\x12SYNC_POLICY_ALWAYS\x10\x01\x12\x18\n\x14SYNC_POLICY_INTERVAL\x10\x02\x12\x14\n\x10SYNC_POLICY_NONE\x10\x03*\x85\x01\n\x0eVectorEncoding\x12\x1f\n\x1bVECTOR_ENCODING_UNSPECIFIED\x10\x00\x12\x1b\n\x17VECTOR_ENCODING_FLOAT32\x10\x01\x12\x1b\n\x17VECTOR_ENCODING_FLOAT16\x10\x02\x12\x18\n\x14VECTOR_ENCODING_INT8\x10\x03\x32\xb6\t\n\x05Index\x12W\n\x10\x43reateCollection\x12%.dogsearch.v1.CreateCollectionRequest\x1a\x1c.dogsearch.v1.CollectionInfo\x12[\n\x0e\x44ropCollection\x12#.dogsearch.v1.DropCollectionRequest\x1a$.dogsearch.v1.DropCollectionResponse\x12Q\n\rGetCollection\x12\".dogsearch.v1.GetCollectionRequest\x1a\x1c.dogsearch.v1.CollectionInfo\x12^\n\x0fListCollections\x12$.dogsearch.v1.ListCollectionsRequest\x1a%.dogsearch.v1.ListCollectionsResponse\x12\x43\n\x06Upsert\x12\x1b.dogsearch.v1.UpsertRequest\x1a\x1c.dogsearch.v1.UpsertResponse\x12\x43\n\x06\x44\x65lete\x12\x1b.dogsearch.v1.DeleteRequest\x1a\x1c.dogsearch.v1.DeleteResponse\x12:\n\x03Get\x12\x18.dogsearch.v1.GetRequest\x1a\x19.dogsearch.v1.GetResponse\x12X\n\rListRecordIds\x12\".dogsearch.v1.ListRecordIdsRequest\x1a#.dogsearch.v1.ListRecordIdsResponse\x12O\n\x06Search\x12!.dogsearch.v1.VectorSearchRequest\x1a\".dogsearch.v1.VectorSearchResponse\x12R\n\x0b\x42\x61tchSearch\x12 .dogsearch.v1.BatchSearchRequest\x1a!.dogsearch.v1.BatchSearchResponse\x12\x42\n\x08SetAlias\x12\x1d.dogsearch.v1.SetAliasRequest\x1a\x17.dogsearch.v1.AliasInfo\x12R\n\x0b\x44\x65leteAlias\x12 .dogsearch.v1.DeleteAliasRequest\x1a!.dogsearch.v1.DeleteAliasResponse\x12R\n\x0bListAliases\x12 .dogsearch.v1.ListAliasesRequest\x1a!.dogsearch.v1.ListAliasesResponse\x12I\n\x08Snapshot\x12\x1d.dogsearch.v1.SnapshotRequest\x1a\x1e.dogsearch.v1.SnapshotResponse\x12H\n\x08GetStats\x12\x1d.dogsearch.v1.GetStatsRequest\x1a\x1d.dogsearch.v1.CollectionStatsb\x06proto3')
 
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, globals())
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'dogsearch.v1.index_pb2', globals())
@@ -28,12 +28,12 @@ if _descriptor._USE_C_DESCRIPTORS == False:
   _VECTORSEARCHREQUEST.fields_by_name['vector']._serialized_options = b'\020\001'
   _VECTORSEARCHHIT.fields_by_name['vector']._options = None
   _VECTORSEARCHHIT.fields_by_name['vector']._serialized_options = b'\020\001'
-  _METRIC._serialized_start=3008
-  _METRIC._serialized_end=3100
-  _SYNCPOLICY._serialized_start=3102
-  _SYNCPOLICY._serialized_end=3215
-  _VECTORENCODING._serialized_start=3218
-  _VECTORENCODING._serialized_end=3351
+  _METRIC._serialized_start=3154
+  _METRIC._serialized_end=3246
+  _SYNCPOLICY._serialized_start=3248
+  _SYNCPOLICY._serialized_end=3361
+  _VECTORENCODING._serialized_start=3364
+  _VECTORENCODING._serialized_end=3497
   _HNSWPARAMS._serialized_start=42
   _HNSWPARAMS._serialized_end=109
   _CREATECOLLECTIONREQUEST._serialized_start=112
@@ -68,38 +68,42 @@ if _descriptor._USE_C_DESCRIPTORS == False:
   _GETREQUEST._serialized_end=1627
   _GETRESPONSE._serialized_start=1629
   _GETRESPONSE._serialized_end=1702
-  _DOGFILTER._serialized_start=1704
-  _DOGFILTER._serialized_end=1765
-  _VECTORSEARCHREQUEST._serialized_start=1768
-  _VECTORSEARCHREQUEST._serialized_end=1941
-  _VECTORSEARCHHIT._serialized_start=1943
-  _VECTORSEARCHHIT._serialized_end=2050
-  _VECTORSEARCHRESPONSE._serialized_start=2052
-  _VECTORSEARCHRESPONSE._serialized_end=2162
-  _BATCHSEARCHREQUEST._serialized_start=2164
-  _BATCHSEARCHREQUEST._serialized_end=2279
-  _BATCHSEARCHRESPONSE._serialized_start=2281
-  _BATCHSEARCHRESPONSE._serialized_end=2355
-  _SETALIASREQUEST._serialized_start=2357
-  _SETALIASREQUEST._serialized_end=2438
-  _ALIASINFO._serialized_start=2440
-  _ALIASINFO._serialized_end=2486
-  _DELETEALIASREQUEST._serialized_start=2488
-  _DELETEALIASREQUEST._serialized_end=2523
-  _DELETEALIASRESPONSE._serialized_start=2525
-  _DELETEALIASRESPONSE._serialized_end=2546
-  _LISTALIASESREQUEST._serialized_start=2548
-  _LISTALIASESREQUEST._serialized_end=2568
-  _LISTALIASESRESPONSE._serialized_start=2570
-  _LISTALIASESRESPONSE._serialized_end=2633
-  _SNAPSHOTREQUEST._serialized_start=2635
-  _SNAPSHOTREQUEST._serialized_end=2672
-  _SNAPSHOTRESPONSE._serialized_start=2674
-  _SNAPSHOTRESPONSE._serialized_end=2742
-  _GETSTATSREQUEST._serialized_start=2744
-  _GETSTATSREQUEST._serialized_end=2781
-  _COLLECTIONSTATS._serialized_start=2784
-  _COLLECTIONSTATS._serialized_end=3006
-  _INDEX._serialized_start=3354
-  _INDEX._serialized_end=4470
+  _LISTRECORDIDSREQUEST._serialized_start=1704
+  _LISTRECORDIDSREQUEST._serialized_end=1785
+  _LISTRECORDIDSRESPONSE._serialized_start=1787
+  _LISTRECORDIDSRESPONSE._serialized_end=1848
+  _DOGFILTER._serialized_start=1850
+  _DOGFILTER._serialized_end=1911
+  _VECTORSEARCHREQUEST._serialized_start=1914
+  _VECTORSEARCHREQUEST._serialized_end=2087
+  _VECTORSEARCHHIT._serialized_start=2089
+  _VECTORSEARCHHIT._serialized_end=2196
+  _VECTORSEARCHRESPONSE._serialized_start=2198
+  _VECTORSEARCHRESPONSE._serialized_end=2308
+  _BATCHSEARCHREQUEST._serialized_start=2310
+  _BATCHSEARCHREQUEST._serialized_end=2425
+  _BATCHSEARCHRESPONSE._serialized_start=2427
+  _BATCHSEARCHRESPONSE._serialized_end=2501
+  _SETALIASREQUEST._serialized_start=2503
+  _SETALIASREQUEST._serialized_end=2584
+  _ALIASINFO._serialized_start=2586
+  _ALIASINFO._serialized_end=2632
+  _DELETEALIASREQUEST._serialized_start=2634
+  _DELETEALIASREQUEST._serialized_end=2669
+  _DELETEALIASRESPONSE._serialized_start=2671
+  _DELETEALIASRESPONSE._serialized_end=2692
+  _LISTALIASESREQUEST._serialized_start=2694
+  _LISTALIASESREQUEST._serialized_end=2714
+  _LISTALIASESRESPONSE._serialized_start=2716
+  _LISTALIASESRESPONSE._serialized_end=2779
+  _SNAPSHOTREQUEST._serialized_start=2781
+  _SNAPSHOTREQUEST._serialized_end=2818
+  _SNAPSHOTRESPONSE._serialized_start=2820
+  _SNAPSHOTRESPONSE._serialized_end=2888
+  _GETSTATSREQUEST._serialized_start=2890
+  _GETSTATSREQUEST._serialized_end=2927
+  _COLLECTIONSTATS._serialized_start=2930
+  _COLLECTIONSTATS._serialized_end=3152
+  _INDEX._serialized_start=3500
+  _INDEX._serialized_end=4706
 # @@protoc_insertion_point(module_scope)

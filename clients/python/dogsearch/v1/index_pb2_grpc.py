@@ -49,6 +49,11 @@ class IndexStub(object):
                 request_serializer=dogsearch_dot_v1_dot_index__pb2.GetRequest.SerializeToString,
                 response_deserializer=dogsearch_dot_v1_dot_index__pb2.GetResponse.FromString,
                 )
+        self.ListRecordIds = channel.unary_unary(
+                '/dogsearch.v1.Index/ListRecordIds',
+                request_serializer=dogsearch_dot_v1_dot_index__pb2.ListRecordIdsRequest.SerializeToString,
+                response_deserializer=dogsearch_dot_v1_dot_index__pb2.ListRecordIdsResponse.FromString,
+                )
         self.Search = channel.unary_unary(
                 '/dogsearch.v1.Index/Search',
                 request_serializer=dogsearch_dot_v1_dot_index__pb2.VectorSearchRequest.SerializeToString,
@@ -143,6 +148,17 @@ class IndexServicer(object):
     def Get(self, request, context):
         """Fetches records by id; unknown ids are listed in missing_ids.
         Returns OK, NOT_FOUND (collection), INVALID_ARGUMENT.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListRecordIds(self, request, context):
+        """Lists the ids of a collection's records a page at a time, in storage order (not sorted);
+        pass next_page_token back for the next page. A record written or deleted while a listing
+        runs may be missed or listed twice: list with writes stopped for an exact answer (the
+        shard-count tool, dogsearch-reshard, does).
+        Returns OK, NOT_FOUND (collection/alias), INVALID_ARGUMENT (page size, page token).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -243,6 +259,11 @@ def add_IndexServicer_to_server(servicer, server):
                     servicer.Get,
                     request_deserializer=dogsearch_dot_v1_dot_index__pb2.GetRequest.FromString,
                     response_serializer=dogsearch_dot_v1_dot_index__pb2.GetResponse.SerializeToString,
+            ),
+            'ListRecordIds': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListRecordIds,
+                    request_deserializer=dogsearch_dot_v1_dot_index__pb2.ListRecordIdsRequest.FromString,
+                    response_serializer=dogsearch_dot_v1_dot_index__pb2.ListRecordIdsResponse.SerializeToString,
             ),
             'Search': grpc.unary_unary_rpc_method_handler(
                     servicer.Search,
@@ -405,6 +426,23 @@ class Index(object):
         return grpc.experimental.unary_unary(request, target, '/dogsearch.v1.Index/Get',
             dogsearch_dot_v1_dot_index__pb2.GetRequest.SerializeToString,
             dogsearch_dot_v1_dot_index__pb2.GetResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def ListRecordIds(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/dogsearch.v1.Index/ListRecordIds',
+            dogsearch_dot_v1_dot_index__pb2.ListRecordIdsRequest.SerializeToString,
+            dogsearch_dot_v1_dot_index__pb2.ListRecordIdsResponse.FromString,
             options, channel_credentials,
             insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
 
