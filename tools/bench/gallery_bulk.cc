@@ -45,7 +45,8 @@ bool BulkLoadGallery(const std::string& sqlite_path, int64_t photos, int per_dog
   sqlite3_finalize(dog);
   sqlite3_finalize(photo);
   ok = ok && Exec(db, "COMMIT");
-  if (!ok) std::fprintf(stderr, "bulk load of %s failed: %s\n", sqlite_path.c_str(), sqlite3_errmsg(db));
+  if (!ok)
+    std::fprintf(stderr, "bulk load of %s failed: %s\n", sqlite_path.c_str(), sqlite3_errmsg(db));
   sqlite3_close(db);
   return ok;
 }

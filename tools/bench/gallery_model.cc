@@ -47,7 +47,8 @@ std::vector<double> Cholesky(std::vector<double> a) {
     for (int j = 0; j <= i; ++j) {
       double sum = a[i * kGalleryDim + j];
       for (int k = 0; k < j; ++k) sum -= l[i * kGalleryDim + k] * l[j * kGalleryDim + k];
-      l[i * kGalleryDim + j] = i == j ? std::sqrt(std::max(sum, 1e-12)) : sum / l[j * kGalleryDim + j];
+      l[i * kGalleryDim + j] =
+          i == j ? std::sqrt(std::max(sum, 1e-12)) : sum / l[j * kGalleryDim + j];
     }
   }
   return l;
@@ -93,7 +94,8 @@ GalleryModel LoadGalleryModel(const std::string& path) {
     for (size_t r : rows) {
       for (int i = 0; i < kGalleryDim; ++i)
         for (int j = 0; j <= i; ++j)
-          cov_w[i * kGalleryDim + j] += correction * (x[r * kGalleryDim + i] - mu[i]) * (x[r * kGalleryDim + j] - mu[j]);
+          cov_w[i * kGalleryDim + j] +=
+              correction * (x[r * kGalleryDim + i] - mu[i]) * (x[r * kGalleryDim + j] - mu[j]);
       ++within_terms;
     }
     means.push_back(std::move(mu));
@@ -103,7 +105,8 @@ GalleryModel LoadGalleryModel(const std::string& path) {
   for (const auto& mu : means)
     for (int i = 0; i < kGalleryDim; ++i)
       for (int j = 0; j <= i; ++j)
-        cov_b[i * kGalleryDim + j] += (mu[i] - m.mean[i]) * (mu[j] - m.mean[j]) / (means.size() - 1);
+        cov_b[i * kGalleryDim + j] +=
+            (mu[i] - m.mean[i]) * (mu[j] - m.mean[j]) / (means.size() - 1);
   for (int i = 0; i < kGalleryDim; ++i) {
     for (int j = 0; j <= i; ++j) {
       cov_w[i * kGalleryDim + j] /= within_terms;
