@@ -13,6 +13,8 @@
 //                  backend calls at the same counts, with the same query photos.
 //   --phase=enroll (gateway running) enrolls real dogs through the API into that gallery and
 //                  embeds the same photos directly: enrollment's rate against the embedding's.
+//   --phase=upgrade (gateway running, a gallery of real photos) upgrades the gallery to
+//                  --to_version and times the re-embedding of every stored photo.
 // tools/bench/run_gateway_bench.sh runs both phases with the servers.
 #include <algorithm>
 #include <atomic>
@@ -36,7 +38,8 @@
 #include "tools/bench/gallery_bulk.h"
 #include "tools/bench/gallery_model.h"
 
-ABSL_FLAG(std::string, phase, "query", "fill, query or enroll");
+ABSL_FLAG(std::string, phase, "query", "fill, query, enroll or upgrade");
+ABSL_FLAG(std::string, to_version, "", "Checkpoint version to upgrade the gallery to (upgrade)");
 ABSL_FLAG(std::string, gateway, "127.0.0.1:50050", "Gateway address (query)");
 ABSL_FLAG(std::string, embedding, "127.0.0.1:50051", "Embedding service address");
 ABSL_FLAG(std::string, index, "127.0.0.1:50052", "Index service address");
@@ -284,6 +287,50 @@ int Enroll() {
   return 0;
 }
 
+// An upgrade of the gallery to --to_version (loaded by the embedding service): started through
+// the API, polled until it ends; the gateway re-embeds every stored photo (decode, embed, write
+// the new collection) and flips. Prints photos/s and the wall time that rate gives 10M photos.
+int Upgrade() {
+  auto gw = v1::DogSearch::NewStub(*rpc::CreateChannel(absl::GetFlag(FLAGS_gateway), {}));
+  v1::StartModelUpgradeRequest req;
+  req.set_version(absl::GetFlag(FLAGS_to_version));
+  v1::ModelStatus st;
+  const absl::Time start = absl::Now();
+  {
+    grpc::ClientContext ctx;
+    Check(gw->StartModelUpgrade(&ctx, req, &st), "start upgrade");
+  }
+  absl::Time reembedding = absl::InfinitePast();
+  for (;;) {
+    absl::SleepFor(absl::Milliseconds(100));
+    grpc::ClientContext ctx;
+    Check(gw->GetModelStatus(&ctx, v1::GetModelStatusRequest(), &st), "status");
+    const v1::UpgradeState state = st.upgrade().state();
+    if (state == v1::UPGRADE_STATE_REEMBEDDING && reembedding == absl::InfinitePast()) {
+      reembedding = absl::Now();
+    }
+    if (state == v1::UPGRADE_STATE_SUCCEEDED || state == v1::UPGRADE_STATE_FAILED) break;
+  }
+  const double total_s = absl::ToDoubleSeconds(absl::Now() - start);
+  if (st.upgrade().state() != v1::UPGRADE_STATE_SUCCEEDED) {
+    std::fprintf(stderr, "upgrade failed: %s\n", st.upgrade().state_reason().c_str());
+    return 1;
+  }
+  const double photos = static_cast<double>(st.upgrade().photos_total());
+  const double rate = photos / total_s;
+  std::printf("\nUpgrade %s -> %s of %.0f photos (%llu dogs)\n\n",
+              st.upgrade().from_version().c_str(), st.upgrade().to_version().c_str(), photos,
+              static_cast<unsigned long long>(st.dogs()));
+  std::printf(
+      "| start to serving the new model | model load | photos/s | 10M photos at this rate |\n");
+  std::printf("|---|---|---|---|\n");
+  std::printf(
+      "| %.1f s | %.1f s | %.1f | %.1f h |\n", total_s,
+      reembedding == absl::InfinitePast() ? 0.0 : absl::ToDoubleSeconds(reembedding - start), rate,
+      1e7 / rate / 3600);
+  return 0;
+}
+
 }  // namespace
 }  // namespace dogsearch::bench
 
@@ -292,5 +339,6 @@ int main(int argc, char** argv) {
   const std::string phase = absl::GetFlag(FLAGS_phase);
   if (phase == "fill") return dogsearch::bench::Fill();
   if (phase == "enroll") return dogsearch::bench::Enroll();
+  if (phase == "upgrade") return dogsearch::bench::Upgrade();
   return dogsearch::bench::Query();
 }

@@ -8,6 +8,10 @@
 # FILL_FLAGS (environment): extra gateway_bench fill flags, e.g. --real_embeddings=FILE.
 # ENROLL_DOGS (environment): after the searches, enroll this many real dogs through the API
 #   (0 = skip; default 200) and compare with the embedding service alone.
+# UPGRADE_TO (environment): a checkpoint folder; after enrolling, upgrade the gallery to it and
+#   time the re-embedding (the synthetic fill has no photo files: give PHOTOS=0 so that the
+#   gallery holds only the enrolled real photos). The embedding service then loads models from
+#   a temporary folder holding the default model and this one.
 # Prints, besides the tables: the gateway's start-up time on the filled gallery (until it
 # serves) and the resident memory of each server after the searches.
 set -euo pipefail
@@ -30,8 +34,16 @@ port_of() {  # file, ready-prefix: waits for the readiness line and prints its p
 build/services/index/index_server --address=127.0.0.1:0 --data_dir="$work/index" \
   --sync_policy=none --log_level=warning > "$work/index.out" &
 pids+=("$!")
-build/services/embedding/embedding_server --address=127.0.0.1:0 --model_dir=deploy/models \
-  --watch_interval_seconds=0 --log_level=warning ${EMBEDDING_FLAGS:-} > "$work/embedding.out" &
+models=deploy/models
+if [ -n "${UPGRADE_TO:-}" ]; then
+  models="$work/models"
+  mkdir -p "$models"
+  cp -r "deploy/models/$(cat deploy/models/DEFAULT)" "$models/"
+  cp -r "$UPGRADE_TO" "$models/"
+fi
+build/services/embedding/embedding_server --address=127.0.0.1:0 --model_dir="$models" \
+  --watch_interval_seconds=0 --default_model="$(cat deploy/models/DEFAULT)" --log_level=warning \
+  ${EMBEDDING_FLAGS:-} > "$work/embedding.out" &
 pids+=("$!")
 iport=$(port_of "$work/index.out" "index listening")
 eport=$(port_of "$work/embedding.out" "embedding listening")
@@ -52,7 +64,7 @@ start_gateway() {
 start_gateway   # Bootstraps the gallery collection and records the serving model.
 kill "$gpid"; wait "$gpid" 2>/dev/null || true
 # shellcheck disable=SC2086  # FILL_FLAGS is a list of flags.
-build/tools/bench/gateway_bench --phase=fill --index="127.0.0.1:$iport" \
+[ "$photos" -eq 0 ] || build/tools/bench/gateway_bench --phase=fill --index="127.0.0.1:$iport" \
   --gateway_data="$work/gateway" --version="$(cat deploy/models/DEFAULT)" --photos="$photos" \
   ${FILL_FLAGS:-}
 t0=$(date +%s%3N)
@@ -67,4 +79,8 @@ echo "resident memory after the searches: gateway $(rss "$gpid") MiB, index $(rs
 if [ "${ENROLL_DOGS:-200}" -gt 0 ]; then
   build/tools/bench/gateway_bench --phase=enroll --gateway="127.0.0.1:$gport" \
     --embedding="127.0.0.1:$eport" --query_dir="$query_dir" --enroll_dogs="${ENROLL_DOGS:-200}"
+fi
+if [ -n "${UPGRADE_TO:-}" ]; then
+  build/tools/bench/gateway_bench --phase=upgrade --gateway="127.0.0.1:$gport" \
+    --to_version="$(basename "$UPGRADE_TO")"
 fi
