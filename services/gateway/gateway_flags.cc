@@ -46,6 +46,9 @@ ABSL_FLAG(double, target_fpir, 0.05,
 ABSL_FLAG(double, possible_match_fpir, 0.5,
           "Search: the same share for a 'possible match' answer, [target_fpir, 1)");
 ABSL_FLAG(int, reembed_batch, 32, "Photos per embedding call while re-embedding for an upgrade");
+ABSL_FLAG(int, reembed_streams, 2,
+          "Embedding calls in flight while re-embedding for an upgrade (1..16; more for "
+          "several embedding replicas or a GPU)");
 ABSL_FLAG(int, hnsw_m, 16, "HNSW degree of gallery collections");
 ABSL_FLAG(int, hnsw_ef_construction, 200, "HNSW build candidate list");
 ABSL_FLAG(int, hnsw_ef_search, 128, "HNSW search candidate list");
@@ -99,6 +102,7 @@ absl::StatusOr<GatewayOptions> CoreOptions() {
   o.retire_grace = absl::Seconds(absl::GetFlag(FLAGS_retire_grace_seconds));
   o.confidence_scale = static_cast<float>(absl::GetFlag(FLAGS_confidence_scale));
   o.reembed_batch = std::clamp(absl::GetFlag(FLAGS_reembed_batch), 1, 64);
+  o.reembed_streams = std::clamp(absl::GetFlag(FLAGS_reembed_streams), 1, 16);
   o.setup.default_threshold = static_cast<float>(absl::GetFlag(FLAGS_default_threshold));
   o.setup.hnsw.set_m(static_cast<uint32_t>(absl::GetFlag(FLAGS_hnsw_m)));
   o.setup.hnsw.set_ef_construction(

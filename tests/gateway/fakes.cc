@@ -100,6 +100,14 @@ v1::ModelInfo FakeEmbedding::Info(const std::string& version) const {
 
 absl::StatusOr<v1::EmbedResponse> FakeEmbedding::Embed(const v1::EmbedRequest& request,
                                                        absl::Time) {
+  const int now = ++in_flight_;
+  for (int seen = max_in_flight_.load();
+       now > seen && !max_in_flight_.compare_exchange_weak(seen, now);) {
+  }
+  struct Leave {
+    std::atomic<int>* n;
+    ~Leave() { --*n; }
+  } leave{&in_flight_};
   absl::Duration delay;
   {
     std::lock_guard<std::mutex> l(mu_);

@@ -7,6 +7,7 @@
 #ifndef DOGSEARCH_TESTS_GATEWAY_FAKES_H_
 #define DOGSEARCH_TESTS_GATEWAY_FAKES_H_
 
+#include <atomic>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -60,6 +61,8 @@ class FakeEmbedding : public EmbeddingBackend {
   }
   // The vector a version gives a photo (what the fake computes), for test expectations.
   static std::vector<float> VectorFor(const std::string& version, const std::string& data);
+  // The most Embed calls that were running at once.
+  int max_in_flight() const { return max_in_flight_.load(); }
   // Photos per Embed call received so far.
   std::vector<int> call_sizes() const {
     std::lock_guard<std::mutex> l(mu_);
@@ -89,6 +92,7 @@ class FakeEmbedding : public EmbeddingBackend {
   std::optional<v1::IdentificationCalibration> identification_;
   absl::Duration delay_;
   std::vector<int> call_sizes_;
+  std::atomic<int> in_flight_{0}, max_in_flight_{0};
 };
 
 class FakeIndex : public IndexBackend {

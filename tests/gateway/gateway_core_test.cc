@@ -12,6 +12,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/base/sha256.h"
 #include "common/metrics/metrics.h"
 #include "common/model/model_spec_proto.h"
 #include "services/gateway/core/rollout_hooks.h"
@@ -534,6 +535,41 @@ TEST_F(GatewayCoreTest, RestartMidUpgradeResumesFromTheCursor) {
   EXPECT_EQ(p.photos_done(), 60u);
   EXPECT_EQ(index_.Count("gallery__v2"), 60u);
   EXPECT_EQ(core_->GetModelStatus().serving_version(), "v2");
+  auto r = Search(17, 3);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->matches(0).dog_id(), "dog17");
+}
+
+// Re-embedding keeps reembed_streams embedding calls in flight (waves of batches embedded in
+// parallel, written in order): every photo ends in the new space with the new model's vector.
+TEST_F(GatewayCoreTest, AnUpgradeEmbedsSeveralBatchesAtOnce) {
+  StartCore();
+  for (int d = 0; d < 30; ++d) ASSERT_TRUE(Enroll(d, 2).ok());
+  options_.reembed_batch = 3;
+  options_.reembed_streams = 4;
+  StartCore();
+  embedding_.set_delay(absl::Milliseconds(20));
+  v1::StartModelUpgradeRequest up;
+  up.set_version("v2");
+  ASSERT_TRUE(core_->StartModelUpgrade(up).ok());
+  const v1::UpgradeProgress p = WaitUpgrade();
+  EXPECT_EQ(p.state(), v1::UPGRADE_STATE_SUCCEEDED) << p.state_reason();
+  EXPECT_EQ(p.photos_done(), 60u);
+  EXPECT_EQ(index_.Count("gallery__v2"), 60u);
+  EXPECT_EQ(embedding_.max_in_flight(), 4);
+  for (int d = 0; d < 30; d += 7) {
+    v1::GetRequest get;
+    get.set_collection("gallery__v2");
+    get.set_include_vectors(true);
+    const std::string photo = FakePhoto(d, 1);
+    get.add_ids(Sha256::Hex(photo));
+    auto got = index_.Get(get, kNoDeadline);
+    ASSERT_TRUE(got.ok());
+    ASSERT_EQ(got->records_size(), 1) << "dog" << d;
+    const std::vector<float> want = FakeEmbedding::VectorFor("v2", photo);
+    EXPECT_EQ(std::vector<float>(got->records(0).vector().begin(), got->records(0).vector().end()),
+              want);
+  }
   auto r = Search(17, 3);
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->matches(0).dog_id(), "dog17");

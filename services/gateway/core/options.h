@@ -29,8 +29,11 @@ struct GatewayOptions {
   AnswerPolicy answer;
   // After an upgrade flips, the old collection and model stay this long for searches in flight.
   absl::Duration retire_grace = absl::Seconds(30);
-  // Photos per embedding call while re-embedding the gallery.
+  // Photos per embedding call while re-embedding the gallery, and how many such calls are in
+  // flight at once (each wave of reembed_streams batches is embedded in parallel, then written
+  // in order; the resume cursor moves after each wave).
   int reembed_batch = 32;
+  int reembed_streams = 2;
   // How often the supervisor checks that the serving model is loaded and the state restored.
   absl::Duration supervise_interval = absl::Seconds(2);
 };

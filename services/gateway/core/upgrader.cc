@@ -1,5 +1,8 @@
 #include "services/gateway/core/upgrader.h"
 
+#include <algorithm>
+#include <thread>
+
 #include "absl/strings/str_cat.h"
 #include "common/base/log.h"
 #include "common/base/status_macros.h"
@@ -207,39 +210,66 @@ void Upgrader::Run(v1::UpgradeProgress p, std::string cursor) {
   if (from && from->version != to->version) Retire(from->version, true);
 }
 
+absl::Status Upgrader::EmbedBatch(const TargetPtr& target, const std::vector<PhotoRow>& rows,
+                                  std::vector<PhotoBytes>* photos, std::vector<Vector>* vectors) {
+  for (const PhotoRow& r : rows) {
+    auto data = deps_.photos->Get(r.photo_id);
+    if (!data.ok()) {
+      if (!deps_.store->FindPhoto(r.photo_id)) continue;  // Deleted meanwhile.
+      return data.status();
+    }
+    photos->push_back(PhotoBytes{r.photo_id, r.dog_id, r.name, *std::move(data)});
+  }
+  if (photos->empty()) return absl::OkStatus();
+  const absl::Time deadline = absl::Now() + options_->setup.call_timeout;
+  DS_ASSIGN_OR_RETURN(*vectors, EmbedPhotos(deps_.embedding, *target, *photos, deadline));
+  return absl::OkStatus();
+}
+
+absl::Status Upgrader::WriteBatch(const TargetPtr& target, std::vector<PhotoBytes>* photos,
+                                  std::vector<Vector>* vectors) {
+  // Photos deleted while this batch was embedded must not be resurrected in the new space.
+  std::lock_guard<std::mutex> write(state_->write_mutex());
+  std::vector<PhotoBytes> keep;
+  std::vector<Vector> keep_vectors;
+  for (size_t i = 0; i < photos->size(); ++i) {
+    auto row = deps_.store->FindPhoto((*photos)[i].photo_id);
+    if (!row) continue;
+    (*photos)[i].dog_id = row->dog_id;
+    keep.push_back(std::move((*photos)[i]));
+    keep_vectors.push_back(std::move((*vectors)[i]));
+  }
+  if (keep.empty()) return absl::OkStatus();
+  const absl::Time deadline = absl::Now() + options_->setup.call_timeout;
+  return UpsertVectors(deps_.index, *target, keep, keep_vectors, deadline);
+}
+
 absl::Status Upgrader::Reembed(const TargetPtr& target, std::string* cursor) {
   // Resumed: the cursor's position in id order is what is already done.
   uint64_t done = cursor->empty() ? 0 : deps_.store->CountPhotosThrough(*cursor);
+  const size_t batch = static_cast<size_t>(std::max(1, options_->reembed_batch));
+  const size_t streams = static_cast<size_t>(std::max(1, options_->reembed_streams));
   while (!cancel_) {
-    std::vector<PhotoRow> rows = deps_.store->PhotosAfter(*cursor, options_->reembed_batch);
+    // One wave: up to `streams` batches embedded in parallel, written in id order, then the
+    // cursor moves past all of them (a restart redoes at most one wave).
+    std::vector<PhotoRow> rows = deps_.store->PhotosAfter(*cursor, batch * streams);
     if (rows.empty()) return absl::OkStatus();
-    std::vector<PhotoBytes> photos;
-    for (const PhotoRow& r : rows) {
-      auto data = deps_.photos->Get(r.photo_id);
-      if (!data.ok()) {
-        if (!deps_.store->FindPhoto(r.photo_id)) continue;  // Deleted meanwhile.
-        return data.status();
-      }
-      photos.push_back(PhotoBytes{r.photo_id, r.dog_id, r.name, *std::move(data)});
-    }
-    const absl::Time deadline = absl::Now() + options_->setup.call_timeout;
-    DS_ASSIGN_OR_RETURN(std::vector<Vector> vectors,
-                        EmbedPhotos(deps_.embedding, *target, photos, deadline));
-    {
-      // Photos deleted while this batch was embedded must not be resurrected in the new space.
-      std::lock_guard<std::mutex> write(state_->write_mutex());
-      std::vector<PhotoBytes> keep;
-      std::vector<Vector> keep_vectors;
-      for (size_t i = 0; i < photos.size(); ++i) {
-        auto row = deps_.store->FindPhoto(photos[i].photo_id);
-        if (!row) continue;
-        photos[i].dog_id = row->dog_id;
-        keep.push_back(std::move(photos[i]));
-        keep_vectors.push_back(std::move(vectors[i]));
-      }
-      if (!keep.empty()) {
-        DS_RETURN_IF_ERROR(UpsertVectors(deps_.index, *target, keep, keep_vectors, deadline));
-      }
+    const size_t n = (rows.size() + batch - 1) / batch;
+    std::vector<std::vector<PhotoBytes>> photos(n);
+    std::vector<std::vector<Vector>> vectors(n);
+    std::vector<absl::Status> status(n);
+    auto embed = [&](size_t i) {
+      std::vector<PhotoRow> part(rows.begin() + i * batch,
+                                 rows.begin() + std::min(rows.size(), (i + 1) * batch));
+      status[i] = EmbedBatch(target, part, &photos[i], &vectors[i]);
+    };
+    std::vector<std::thread> threads;
+    for (size_t i = 1; i < n; ++i) threads.emplace_back(embed, i);
+    embed(0);
+    for (auto& t : threads) t.join();
+    for (size_t i = 0; i < n; ++i) {
+      DS_RETURN_IF_ERROR(status[i]);
+      DS_RETURN_IF_ERROR(WriteBatch(target, &photos[i], &vectors[i]));
     }
     *cursor = rows.back().photo_id;
     done += rows.size();

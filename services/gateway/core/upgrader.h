@@ -2,7 +2,8 @@
 //   LOADING_MODEL  the new version is loaded (pinned, not default) in the embedding service;
 //   REEMBEDDING    its collection is created and becomes the staging target (every enrolment
 //                  from now on writes to both spaces), then every stored photo is re-embedded
-//                  into it in photo-id order, batch by batch, the cursor persisted after each;
+//                  into it in photo-id order, in waves of reembed_streams batches embedded in
+//                  parallel and written in order, the cursor persisted after each wave;
 //   FLIPPING       under the gallery write mutex: the index alias is pointed at the new
 //                  collection, the serving version is committed to SQLite and swapped in
 //                  memory, and the new version becomes the embedding service's default;
@@ -13,8 +14,9 @@
 // ends in FAILED with the reason; StartModelUpgrade may be called again. A gateway restart
 // resumes an upgrade from its persisted state and cursor.
 //
-// Threading: one worker thread per upgrade. mu_ guards progress_, running_, retiring_, stopping_
-// and worker_;
+// Threading: one worker thread per upgrade (plus reembed_streams - 1 short-lived threads per
+// wave, which only read photos and call the embedding service). mu_ guards progress_,
+// running_, retiring_, stopping_ and worker_;
 // cv_ wakes the grace-period wait. Batch writes take ServingState's write mutex (never while
 // holding mu_).
 #ifndef DOGSEARCH_SERVICES_GATEWAY_CORE_UPGRADER_H_
@@ -29,8 +31,10 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "dogsearch/v1/dogsearch.pb.h"
+#include "services/gateway/core/gallery_store.h"
 #include "services/gateway/core/options.h"
 #include "services/gateway/core/serving_state.h"
+#include "services/gateway/core/vectors.h"
 
 namespace dogsearch::gateway {
 
@@ -63,6 +67,12 @@ class Upgrader {
   absl::Status CheckIdleLocked() const;
   void Run(v1::UpgradeProgress progress, std::string cursor);
   absl::Status Reembed(const TargetPtr& target, std::string* cursor);
+  // Reads the stored bytes of `rows` (skipping photos deleted meanwhile) and embeds them.
+  absl::Status EmbedBatch(const TargetPtr& target, const std::vector<PhotoRow>& rows,
+                          std::vector<PhotoBytes>* photos, std::vector<Vector>* vectors);
+  // Writes a batch's vectors, except photos deleted while it was embedded.
+  absl::Status WriteBatch(const TargetPtr& target, std::vector<PhotoBytes>* photos,
+                          std::vector<Vector>* vectors);
   absl::Status Flip(const TargetPtr& from, const TargetPtr& to);
   void Retire(const std::string& version, bool wait_grace);
   void RetireNow(const std::string& version);
