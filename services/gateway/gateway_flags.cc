@@ -56,6 +56,9 @@ ABSL_FLAG(
     std::string, index_vector_encoding, "float32",
     "How new gallery collections store vectors in the index: float32, float16 or int8 "
     "(float16: 0.70x, int8: 0.56x the index memory per photo at 1M photos, docs/BENCHMARKS.md)");
+ABSL_FLAG(int64_t, index_max_records, 0,
+          "Cap on photos per gallery collection on each index shard (0 = the index's default, "
+          "10,000,000; at most 100,000,000)");
 ABSL_FLAG(int, max_photos_per_request, 32, "Photos per Enroll/AddPhotos");
 ABSL_FLAG(int64_t, max_photo_bytes, 10 << 20, "Encoded bytes per photo");
 ABSL_FLAG(int64_t, max_pixels, 40000000, "Pixels per photo (from the header)");
@@ -104,6 +107,12 @@ absl::StatusOr<GatewayOptions> CoreOptions() {
   o.reembed_batch = std::clamp(absl::GetFlag(FLAGS_reembed_batch), 1, 64);
   o.reembed_streams = std::clamp(absl::GetFlag(FLAGS_reembed_streams), 1, 16);
   o.setup.default_threshold = static_cast<float>(absl::GetFlag(FLAGS_default_threshold));
+  const int64_t max_records = absl::GetFlag(FLAGS_index_max_records);
+  if (max_records < 0 || max_records > 100'000'000) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--index_max_records is ", max_records, "; 0..100000000"));
+  }
+  o.setup.max_records = static_cast<uint64_t>(max_records);
   o.setup.hnsw.set_m(static_cast<uint32_t>(absl::GetFlag(FLAGS_hnsw_m)));
   o.setup.hnsw.set_ef_construction(
       static_cast<uint32_t>(absl::GetFlag(FLAGS_hnsw_ef_construction)));

@@ -215,6 +215,7 @@ absl::StatusOr<v1::CollectionInfo> FakeIndex::CreateCollection(
   c.info.set_dimension(request.dimension());
   c.info.set_model_version(request.model_version());
   c.info.set_vector_encoding(request.vector_encoding());
+  c.info.set_max_records(request.max_records());
   *c.info.mutable_hnsw() = request.hnsw();
   return c.info;
 }

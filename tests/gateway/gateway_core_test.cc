@@ -94,16 +94,18 @@ class GatewayCoreTest : public ::testing::Test {
   std::unique_ptr<GatewayCore> core_;
 };
 
-// --index_vector_encoding and the HNSW flags reach the gallery collections the gateway
-// creates, at bootstrap and on an upgrade.
+// --index_vector_encoding, --index_max_records and the HNSW flags reach the gallery
+// collections the gateway creates, at bootstrap and on an upgrade.
 TEST_F(GatewayCoreTest, GalleryCollectionsAreCreatedWithTheConfiguredEncoding) {
   options_.setup.vector_encoding = v1::VECTOR_ENCODING_INT8;
   options_.setup.hnsw.set_m(24);
+  options_.setup.max_records = 25'000'000;
   StartCore();
   auto info = index_.GetCollection("gallery__v1", kNoDeadline);
   ASSERT_TRUE(info.ok()) << info.status();
   EXPECT_EQ(info->vector_encoding(), v1::VECTOR_ENCODING_INT8);
   EXPECT_EQ(info->hnsw().m(), 24u);
+  EXPECT_EQ(info->max_records(), 25'000'000u);
   ASSERT_TRUE(Enroll(1, 2).ok());
   v1::StartModelUpgradeRequest up;
   up.set_version("v2");
@@ -112,6 +114,7 @@ TEST_F(GatewayCoreTest, GalleryCollectionsAreCreatedWithTheConfiguredEncoding) {
   info = index_.GetCollection("gallery__v2", kNoDeadline);
   ASSERT_TRUE(info.ok()) << info.status();
   EXPECT_EQ(info->vector_encoding(), v1::VECTOR_ENCODING_INT8);
+  EXPECT_EQ(info->max_records(), 25'000'000u);
 }
 
 // An enrolled photo searched again is at distance 0: the index's 1 - cos carries float rounding

@@ -73,6 +73,7 @@ absl::Status EnsureCollection(IndexBackend* index, const ModelTarget& target,
   req.set_model_version(target.version);
   *req.mutable_hnsw() = options.hnsw;
   req.set_vector_encoding(options.vector_encoding);
+  req.set_max_records(options.max_records);
   auto created = index->CreateCollection(req, absl::Now() + options.call_timeout);
   if (created.ok()) {
     DS_LOG(kInfo, "gateway_collection_created").Kv("collection", target.collection);

@@ -20,6 +20,9 @@ struct ModelSetupOptions {
   v1::HnswParams hnsw;
   // How gallery collections store vectors (UNSPECIFIED: the index's default, float32).
   v1::VectorEncoding vector_encoding = v1::VECTOR_ENCODING_UNSPECIFIED;
+  // Cap on records per gallery collection on each index shard (0: the index's default,
+  // 10,000,000).
+  uint64_t max_records = 0;
   // Used when a manifest has no measured threshold.
   float default_threshold = 1.0f;
   absl::Duration load_timeout = absl::Minutes(5);
