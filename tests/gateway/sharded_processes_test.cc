@@ -309,6 +309,15 @@ TEST_F(ShardedProcessesTest, TheReshardToolMovesTwoShardsOntoThreeAndSurvivesAKi
   size_t due_on_c = 0;
   for (size_t i = 0; i < n; ++i) due_on_c += ShardOfId(absl::StrCat("photo", i), 3) == 2;
 
+  // Usage errors exit 2 and name what is missing; a layout listing a server twice is refused.
+  auto usage = dogsearch::testing::RunCommand(absl::StrCat(RESHARD_PATH, " --from=", a, " 2>&1"));
+  EXPECT_EQ(usage.code, 2) << usage.out;
+  EXPECT_TRUE(absl::StrContains(usage.out, "--to")) << usage.out;
+  auto twice = dogsearch::testing::RunCommand(
+      absl::StrCat(RESHARD_PATH, " --from=", a, " --to=", b, ",", b, " 2>&1"));
+  EXPECT_EQ(twice.code, 2) << twice.out;
+  EXPECT_TRUE(absl::StrContains(twice.out, "listed twice")) << twice.out;
+
   auto run = [&] {
     return dogsearch::testing::Subprocess::Start(
         {RESHARD_PATH, "--from=" + a + "," + b, "--to=" + a + "," + b + "," + c, "--batch=20"});
