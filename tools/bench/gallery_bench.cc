@@ -36,11 +36,12 @@ namespace {
 std::string PhotoId(int64_t i) { return Sha256::Hex(absl::StrCat("gallery photo ", i)); }
 std::string DogId(int64_t d) { return absl::StrCat("dog", d); }
 
-// Median and 99th percentile of `repeats` calls, in ms.
-template <typename Fn>
-void Time(const char* what, int repeats, Fn fn) {
+// Median and 99th percentile of `repeats` calls, in ms; `before` runs untimed before each.
+template <typename Fn, typename Before>
+void Time(const char* what, int repeats, Fn fn, Before before) {
   std::vector<double> ms;
   for (int i = 0; i < repeats; ++i) {
+    before();
     const absl::Time t0 = absl::Now();
     fn(i);
     ms.push_back(absl::ToDoubleMilliseconds(absl::Now() - t0));
@@ -48,6 +49,11 @@ void Time(const char* what, int repeats, Fn fn) {
   std::sort(ms.begin(), ms.end());
   std::printf("| %s | %.3f | %.3f |\n", what, ms[ms.size() / 2],
               ms[std::min(ms.size() - 1, ms.size() * 99 / 100)]);
+}
+
+template <typename Fn>
+void Time(const char* what, int repeats, Fn fn) {
+  Time(what, repeats, fn, [] {});
 }
 
 int Main() {
@@ -103,21 +109,18 @@ int Main() {
   // root; skipped with a note otherwise), as after a long index fill evicted it.
   if (const int cold = absl::GetFlag(FLAGS_cold_repeats); cold > 0) {
     bool dropped = true;
-    std::vector<double> ms;
-    for (int i = 0; i < cold; ++i) {
-      ::sync();
-      std::ofstream drop("/proc/sys/vm/drop_caches");
-      dropped = dropped && (drop << "1" << std::flush).good();
-      drop.close();
-      std::vector<std::string> ids;
-      for (int k = 0; k < 50; ++k) ids.push_back(PhotoId(any()));
-      const absl::Time t0 = absl::Now();  // Only the lookup is timed.
-      sink += (*store)->LookupPhotos(ids).size();
-      ms.push_back(absl::ToDoubleMilliseconds(absl::Now() - t0));
-    }
-    std::sort(ms.begin(), ms.end());
-    std::printf("| LookupPhotos, 50 ids, page cache dropped before each | %.3f | %.3f |\n",
-                ms[ms.size() / 2], ms[std::min(ms.size() - 1, ms.size() * 99 / 100)]);
+    Time(
+        "LookupPhotos, 50 ids, page cache dropped before each", cold,
+        [&](int) {
+          std::vector<std::string> ids;
+          for (int k = 0; k < 50; ++k) ids.push_back(PhotoId(any()));
+          sink += (*store)->LookupPhotos(ids).size();
+        },
+        [&] {
+          ::sync();
+          std::ofstream drop("/proc/sys/vm/drop_caches");
+          dropped = dropped && (drop << "1" << std::flush).good();
+        });
     if (!dropped) std::printf("(the page cache could not be dropped: the cold row is warm)\n");
   }
   std::printf("\n(checksum %llu)\n", static_cast<unsigned long long>(sink));
