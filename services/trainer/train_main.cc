@@ -51,6 +51,12 @@ ABSL_FLAG(double, time_budget, 0, "Training time limit, seconds (0 = none)");
 ABSL_FLAG(std::string, optimizer, "adam", "adam or sgd");
 ABSL_FLAG(double, lr, 3e-4, "Peak learning rate");
 ABSL_FLAG(double, weight_decay, 5e-4, "Weight decay");
+ABSL_FLAG(double, ema_decay, 0,
+          "Publish the moving average of the weights with this decay per step (0 = off; "
+          "e.g. 0.999)");
+ABSL_FLAG(bool, head_from_centroids, false,
+          "Margin losses: start each dog's centre at its mean embedding under the starting "
+          "network (for a fine-tune)");
 ABSL_FLAG(double, trunk_lr_scale, 1,
           "The trunk's learning rate as a multiple of --lr (the embedding head keeps --lr); "
           "below 1 for a pretrained start");
@@ -192,6 +198,10 @@ absl::Status BuildOptions(TrainOptions* o) {
   if (Given("lr")) o->learning_rate = absl::GetFlag(FLAGS_lr);
   if (Given("weight_decay")) o->weight_decay = absl::GetFlag(FLAGS_weight_decay);
   if (Given("trunk_lr_scale")) o->trunk_lr_scale = absl::GetFlag(FLAGS_trunk_lr_scale);
+  if (Given("ema_decay")) o->ema_decay = absl::GetFlag(FLAGS_ema_decay);
+  if (Given("head_from_centroids")) {
+    o->head_from_centroids = absl::GetFlag(FLAGS_head_from_centroids);
+  }
   if (Given("warmup_steps")) o->warmup_steps = absl::GetFlag(FLAGS_warmup_steps);
   if (Given("clip")) o->gradient_clip_norm = absl::GetFlag(FLAGS_clip);
   if (Given("val_fraction")) o->validation_fraction = absl::GetFlag(FLAGS_val_fraction);

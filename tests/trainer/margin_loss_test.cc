@@ -186,6 +186,43 @@ TEST(MarginLossTest, LossFallsAndDogsSeparateOnAGeneratedDataSet) {
   }
 }
 
+// A fine-tune's head starts at each dog's mean embedding: photos are then classified as their
+// own dog from the first step; sub-centres start next to it; a dog without photos keeps its
+// centre; bad shapes and labels are refused.
+TEST(MarginLossTest, CentresStartAtEachDogsMeanEmbedding) {
+  torch::manual_seed(5);
+  MarginHead head = MakeHead(MarginKind::kArcFace, 3, 2, 10.f, 0.3f,
+                             {At(2.0), At(2.1), At(2.2), At(2.3), At(-2.0), At(-2.1)});
+  const torch::Tensor before = head->weight().clone();
+  // Dog 0 at 0.1 and 0.3 rad (mean direction 0.2), dog 1 at 1.4 and 1.6 (1.5); dog 2 has none.
+  const torch::Tensor emb = Rows({At(0.1), At(0.3), At(1.4), At(1.6)});
+  const torch::Tensor labels = torch::tensor({0, 0, 1, 1}, torch::kInt32);
+  ASSERT_TRUE(InitCentresFromEmbeddings(head, emb, labels).ok());
+  const torch::Tensor w = head->weight();
+  auto angle_of = [&](int64_t row) {
+    const torch::Tensor r = w[row] / w[row].norm();
+    return std::atan2(r[1].item<double>(), r[0].item<double>());
+  };
+  EXPECT_NEAR(angle_of(0), 0.2, 1e-6);  // Dog 0, first sub-centre: exactly the mean direction.
+  EXPECT_NEAR(angle_of(1), 0.2, 0.05);  // Its second: near it, not on it.
+  EXPECT_GT(std::abs(angle_of(1) - 0.2), 1e-6);
+  EXPECT_NEAR(angle_of(2), 1.5, 1e-6);
+  EXPECT_NEAR(angle_of(3), 1.5, 0.05);
+  EXPECT_TRUE(torch::equal(w.slice(0, 4, 6), before.slice(0, 4, 6)));  // Dog 2 kept.
+  EXPECT_DOUBLE_EQ(MarginLoss(head, emb, labels).accuracy, 1.0);
+
+  EXPECT_EQ(
+      InitCentresFromEmbeddings(head, Rows({{1, 0, 0}}), torch::tensor({0}, torch::kInt32)).code(),
+      absl::StatusCode::kInvalidArgument);  // 3-d embeddings for a 2-d head.
+  EXPECT_EQ(InitCentresFromEmbeddings(head, emb, torch::tensor({0, 1}, torch::kInt32)).code(),
+            absl::StatusCode::kInvalidArgument);  // Two labels for four embeddings.
+  const absl::Status bad =
+      InitCentresFromEmbeddings(head, emb, torch::tensor({0, 0, 1, 3}, torch::kInt32));
+  EXPECT_EQ(bad.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(bad.message().find("label"), std::string::npos) << bad.message();
+  EXPECT_TRUE(torch::equal(head->weight().slice(0, 4, 6), before.slice(0, 4, 6)));
+}
+
 TEST(MarginLossTest, BadOptionsAreRefusedNamingTheField) {
   MarginHeadOptions o;
   o.classes = 10;

@@ -236,6 +236,102 @@ TEST_F(TrainerSmokeTest, TrunkLearningRateScaleSlowsOnlyTheTrunk) {
   EXPECT_GT(change[1e-3].second, change[1.0].second / 3);
 }
 
+std::map<std::string, torch::Tensor> Weights(const std::string& checkpoint_dir) {
+  absl::StatusOr<model::LoadedCheckpoint> c = model::LoadCheckpoint(checkpoint_dir);
+  EXPECT_TRUE(c.ok()) << checkpoint_dir << ": " << c.status();
+  std::map<std::string, torch::Tensor> w;
+  if (!c.ok()) return w;
+  for (const auto& p : c->net->named_parameters()) w[p.key()] = p.value().detach().clone();
+  for (const auto& b : c->net->named_buffers()) w[b.key()] = b.value().detach().clone();
+  return w;
+}
+
+bool AllClose(const std::map<std::string, torch::Tensor>& a,
+              const std::map<std::string, torch::Tensor>& b, double tol) {
+  if (a.size() != b.size() || a.empty()) return false;
+  for (const auto& [name, t] : a) {
+    if (!b.count(name) ||
+        !torch::allclose(t.to(torch::kDouble), b.at(name).to(torch::kDouble), tol, tol)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// ema_decay: the published checkpoints hold the weights' moving average (validated as such),
+// the training itself is unchanged (the live weights end exactly where a run without the average
+// ends, and are published at the end as <run>-live-s<step>), and a resumed run continues both.
+TEST_F(TrainerSmokeTest, WeightAverageIsPublishedWithoutChangingTheTraining) {
+  ASSERT_TRUE(Train(Options(runs_.File("plain"), 4), nullptr, nullptr).ok());
+  TrainOptions o = Options(runs_.File("ema"), 4);
+  o.ema_decay = 0.9;
+  absl::StatusOr<TrainResult> r = Train(o, nullptr, nullptr);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->last_version, "tiny-s12");
+  EXPECT_EQ(r->live_version, "tiny-live-s12");
+  const auto plain = Weights(CheckpointRoot(runs_.File("plain")) + "/tiny-s12");
+  const auto live = Weights(CheckpointRoot(runs_.File("ema")) + "/tiny-live-s12");
+  const auto average = Weights(CheckpointRoot(runs_.File("ema")) + "/tiny-s12");
+  EXPECT_TRUE(AllClose(live, plain, 1e-5)) << "the average changed the training";
+  EXPECT_FALSE(AllClose(average, live, 1e-3)) << "the published weights are not the average";
+  // With a negligible decay the average is the weights themselves: it is updated every step.
+  TrainOptions follow = Options(runs_.File("ema_follow"), 4);
+  follow.ema_decay = 1e-9;
+  ASSERT_TRUE(Train(follow, nullptr, nullptr).ok());
+  EXPECT_TRUE(
+      AllClose(Weights(CheckpointRoot(runs_.File("ema_follow")) + "/tiny-s12"), plain, 1e-5));
+  auto m = model::ReadManifest(CheckpointRoot(runs_.File("ema")) + "/tiny-s12");
+  ASSERT_TRUE(m.ok());
+  EXPECT_NE(m->notes.find("moving average"), std::string::npos) << m->notes;
+  EXPECT_NE(m->training_config_json.find("ema"), std::string::npos) << m->training_config_json;
+  EXPECT_GT(m->metrics.roc_auc, 0.5);  // Validated.
+
+  // Interrupted after 6 of 12 steps and resumed: the same average and live weights.
+  std::atomic<bool> cancel{false};
+  Recorder first;
+  first.cancel = &cancel;
+  first.cancel_after = 6;
+  TrainOptions split = Options(runs_.File("ema_split"), 4);
+  split.ema_decay = 0.9;
+  absl::StatusOr<TrainResult> part = Train(split, &first, &cancel);
+  ASSERT_TRUE(part.ok() && part->cancelled) << part.status();
+  EXPECT_TRUE(part->live_version.empty());  // Only a finished run publishes its live weights.
+  split.resume = true;
+  absl::StatusOr<TrainResult> rest = Train(split, nullptr, nullptr);
+  ASSERT_TRUE(rest.ok()) << rest.status();
+  EXPECT_TRUE(
+      AllClose(Weights(CheckpointRoot(runs_.File("ema_split")) + "/tiny-s12"), average, 1e-5));
+  EXPECT_TRUE(
+      AllClose(Weights(CheckpointRoot(runs_.File("ema_split")) + "/tiny-live-s12"), live, 1e-5));
+  // Without its live weights a resumed run refuses rather than train the average.
+  fs::remove(StateDir(runs_.File("ema_split")) + "/live-s12.pt");
+  split.epochs = 5;
+  EXPECT_EQ(Train(split, nullptr, nullptr).status().code(), absl::StatusCode::kFailedPrecondition);
+}
+
+// A margin loss fine-tuned from a trained parent with head_from_centroids classifies its
+// training dogs from the first step; with random centres it starts near chance.
+TEST_F(TrainerSmokeTest, MarginHeadFromCentroidsClassifiesFromTheFirstStep) {
+  absl::StatusOr<TrainResult> parent = Train(Options(runs_.File("mp"), 16), nullptr, nullptr);
+  ASSERT_TRUE(parent.ok());
+  std::map<bool, double> first_accuracy;
+  for (bool centroids : {false, true}) {
+    Recorder rec;
+    TrainOptions o = Options(runs_.File(centroids ? "mc" : "mr"), 1);
+    o.parent_checkpoint = CheckpointRoot(runs_.File("mp")) + "/" + parent->last_version;
+    o.loss = LossKind::kArcFace;
+    o.head_scale = 16;
+    o.head_from_centroids = centroids;
+    o.run_name = "m";
+    absl::StatusOr<TrainResult> r = Train(o, &rec, nullptr);
+    ASSERT_TRUE(r.ok()) << r.status();
+    ASSERT_FALSE(rec.steps.empty());
+    first_accuracy[centroids] = rec.steps[0].head_accuracy;
+  }
+  EXPECT_GE(first_accuracy[true], 0.75);  // 12 dogs: chance is 1/12.
+  EXPECT_LE(first_accuracy[false], 0.34);
+}
+
 TEST_F(TrainerSmokeTest, BadOptionsAreRefusedNamingTheField) {
   auto code_and_message = [&](TrainOptions o) {
     absl::Status s = Train(o, nullptr, nullptr).status();
@@ -263,6 +359,9 @@ TEST_F(TrainerSmokeTest, BadOptionsAreRefusedNamingTheField) {
   EXPECT_NE(code_and_message(o).second.find("trunk_lr_scale"), std::string::npos);
   o.trunk_lr_scale = 1.5;
   EXPECT_NE(code_and_message(o).second.find("trunk_lr_scale"), std::string::npos);
+  o = Options(runs_.File("bad"), 1);
+  o.ema_decay = 1;
+  EXPECT_NE(code_and_message(o).second.find("ema_decay"), std::string::npos);
   o = Options(runs_.File("bad"), 1);
   o.device = "tpu";
   EXPECT_EQ(code_and_message(o).first, absl::StatusCode::kInvalidArgument);

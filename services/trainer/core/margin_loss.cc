@@ -58,6 +58,40 @@ torch::Tensor MarginHeadImpl::LogitsFromCosines(const torch::Tensor& cos,
   return cos.scatter(1, target, t_margin) * options_.scale;
 }
 
+absl::Status InitCentresFromEmbeddings(MarginHead& head, const torch::Tensor& embeddings,
+                                       const torch::Tensor& labels) {
+  const MarginHeadOptions& o = head->options();
+  if (embeddings.dim() != 2 || embeddings.size(1) != o.dim) {
+    return absl::InvalidArgumentError(absl::StrCat("centres from embeddings: need [N, ", o.dim,
+                                                   "] embeddings, got ", embeddings.dim(), "-d"));
+  }
+  if (labels.dim() != 1 || labels.size(0) != embeddings.size(0)) {
+    return absl::InvalidArgumentError("centres from embeddings: one label per embedding needed");
+  }
+  const torch::Tensor target = labels.to(torch::kLong).to(embeddings.device());
+  if (target.numel() > 0 &&
+      (target.min().item<int64_t>() < 0 || target.max().item<int64_t>() >= o.classes)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("centres from embeddings: a label is outside [0, ", o.classes, ")"));
+  }
+  torch::NoGradGuard no_grad;
+  const torch::Tensor x = embeddings.to(torch::kFloat);
+  torch::Tensor sums = torch::zeros({o.classes, o.dim}, x.options()).index_add_(0, target, x);
+  const torch::Tensor counts = torch::bincount(target, {}, o.classes);
+  const torch::Tensor has = counts.gt(0).to(head->weight().device());
+  torch::Tensor centres = torch::nn::functional::normalize(
+      sums, torch::nn::functional::NormalizeFuncOptions().dim(1).eps(1e-12));
+  centres = centres.to(head->weight().options());
+  torch::Tensor w = head->weight().view({o.classes, o.subcenters, o.dim});
+  for (int64_t k = 0; k < o.subcenters; ++k) {
+    torch::Tensor c = centres;
+    if (k > 0) c = c + 0.01 * torch::randn_like(c);
+    const torch::Tensor keep = w.select(1, k);
+    w.select(1, k).copy_(torch::where(has.view({-1, 1}), c, keep));
+  }
+  return absl::OkStatus();
+}
+
 MarginLossResult MarginLoss(MarginHead& head, const torch::Tensor& embeddings,
                             const torch::Tensor& labels) {
   MarginLossResult r;

@@ -57,6 +57,13 @@ class MarginHeadImpl : public torch::nn::Module {
 };
 TORCH_MODULE(MarginHead);
 
+// Starts each dog's centre at the normalised mean of its rows of `embeddings` ([N, dim] unit
+// rows, labels [N] int in [0, classes)); each of its sub-centres at that mean plus a little
+// noise (seeded by torch's generator) so that they can part. Dogs without a row keep their
+// centres. INVALID_ARGUMENT for mismatched shapes or a label out of range.
+absl::Status InitCentresFromEmbeddings(MarginHead& head, const torch::Tensor& embeddings,
+                                       const torch::Tensor& labels);
+
 struct MarginLossResult {
   torch::Tensor loss;          // Scalar, differentiable: mean cross-entropy.
   double accuracy = 0;         // Share of photos whose own dog has the largest plain cosine.

@@ -65,6 +65,9 @@ absl::Status ValidateTrainOptions(const TrainOptions& o) {
   if (!(o.trunk_lr_scale > 0 && o.trunk_lr_scale <= 1)) {
     return bad("trunk_lr_scale ", o.trunk_lr_scale, " is outside (0, 1]");
   }
+  if (!(o.ema_decay >= 0 && o.ema_decay < 1)) {
+    return bad("ema_decay ", o.ema_decay, " is outside [0, 1)");
+  }
   if (!(o.weight_decay >= 0 && o.weight_decay < 1)) {
     return bad("weight_decay ", o.weight_decay, " is outside [0, 1)");
   }
@@ -152,7 +155,9 @@ void ToProto(const TrainOptions& o, v1::TrainingConfig* c) {
     c->set_head_margin(EffectiveHeadMargin(o));
     c->set_head_subcenters(o.head_subcenters);
     c->set_triplet_weight(o.triplet_weight);
+    c->set_head_from_centroids(o.head_from_centroids);
   }
+  if (o.ema_decay != 0) c->set_ema_decay(static_cast<float>(o.ema_decay));
 }
 
 absl::Status FromProto(const v1::TrainingConfig& c, TrainOptions* o) {
@@ -206,6 +211,8 @@ absl::Status FromProto(const v1::TrainingConfig& c, TrainOptions* o) {
   if (c.head_subcenters() != 0) o->head_subcenters = c.head_subcenters();
   if (c.triplet_weight() != 0) o->triplet_weight = c.triplet_weight();
   if (c.trunk_lr_scale() != 0) o->trunk_lr_scale = c.trunk_lr_scale();
+  o->head_from_centroids = c.head_from_centroids();
+  if (c.ema_decay() != 0) o->ema_decay = c.ema_decay();
   return absl::OkStatus();
 }
 

@@ -31,10 +31,11 @@ struct TrainOptions {
   float margin = 0.2f;
   bool soft_margin = false;
   LossKind loss = LossKind::kTriplet;
-  float head_scale = 30.f;       // Margin losses: s.
-  float head_margin = 0.f;       // Margin losses: m (0 = 0.3 ArcFace, 0.35 CosFace).
-  uint32_t head_subcenters = 1;  // Margin losses: sub-centres per dog.
-  float triplet_weight = 0.f;    // Margin losses: weight of an added triplet loss.
+  float head_scale = 30.f;           // Margin losses: s.
+  float head_margin = 0.f;           // Margin losses: m (0 = 0.3 ArcFace, 0.35 CosFace).
+  uint32_t head_subcenters = 1;      // Margin losses: sub-centres per dog.
+  float triplet_weight = 0.f;        // Margin losses: weight of an added triplet loss.
+  bool head_from_centroids = false;  // Margin losses: centres start at the dogs' mean embeddings.
   uint32_t p = 16, k = 4;
   uint32_t epochs = 0;
   double time_budget_seconds = 0;
@@ -43,6 +44,7 @@ struct TrainOptions {
   double weight_decay = 5e-4;
   double trunk_lr_scale = 1;  // The trunk's learning rate / learning_rate (see TrainingConfig).
   uint32_t warmup_steps = 100;
+  double ema_decay = 0;  // Publish the weights' moving average (TrainingConfig.ema_decay); 0 = off.
   double gradient_clip_norm = 0;
   double validation_fraction = 0.1;
   uint64_t seed = 0;

@@ -27,6 +27,7 @@
 #include "services/trainer/core/pk_sampler.h"
 #include "services/trainer/core/run_state.h"
 #include "services/trainer/core/triplet_loss.h"
+#include "services/trainer/core/weight_average.h"
 
 namespace dogsearch::trainer {
 namespace fs = std::filesystem;
@@ -111,13 +112,17 @@ class TrainingRun {
   absl::Status LoadData();
   absl::Status BuildModel();
   absl::Status BuildHead();
+  absl::Status InitHeadFromCentroids();
+  absl::Status BuildAverage();
   void BuildOptimizer();
   torch::Tensor Loss(const torch::Tensor& emb, const torch::Tensor& labels, StepReport* rep);
   double LearningRate(uint64_t step, double elapsed) const;
   StepReport Step(const LoadedBatch& batch, uint64_t step, double elapsed);
   absl::Status EndEpoch(uint32_t epoch, uint64_t steps, double elapsed);
+  bool Validate(model::EvalMetrics* metrics);
   absl::StatusOr<std::string> Publish(const model::EvalMetrics& metrics, uint32_t epoch,
-                                      uint64_t steps);
+                                      uint64_t steps, const std::string& version);
+  absl::Status PublishLive(uint32_t epoch, uint64_t steps);
   absl::Status SaveOptimizer(uint64_t steps);
   void RemoveOldOptimizerFiles();
   void Prune();
@@ -131,6 +136,9 @@ class TrainingRun {
   std::optional<PkSampler> sampler_;
   std::shared_ptr<model::EmbeddingNet> net_;
   MarginHead head_{nullptr};  // Margin losses only; training-only, saved under state/.
+  // ema_decay > 0 only. Between steps net_ holds the live weights; EndEpoch swaps the average
+  // in to validate and publish it, then back. The live weights are saved under state/.
+  std::optional<WeightAverage> average_;
   std::unique_ptr<torch::optim::Optimizer> optimizer_;
   std::vector<double> group_lr_scale_;  // Per parameter group: x the schedule's rate.
   std::string parent_version_;
@@ -196,11 +204,19 @@ absl::Status TrainingRun::BuildModel() {
   return absl::OkStatus();
 }
 
-// The head file that goes with an optimiser file: "optimizer-s<N>.pt" -> "head-s<N>.pt".
-std::string HeadFileFor(const std::string& optimizer_file) {
+// A file that goes with an optimiser file: ("head-", "optimizer-s<N>.pt") -> "head-s<N>.pt".
+// head-: a margin loss's classification head; live-: the live weights of a run that publishes
+// their average.
+std::string CompanionFile(absl::string_view prefix, const std::string& optimizer_file) {
   constexpr absl::string_view kPrefix = "optimizer-";
   if (!absl::StartsWith(optimizer_file, kPrefix)) return "";
-  return absl::StrCat("head-", optimizer_file.substr(kPrefix.size()));
+  return absl::StrCat(prefix, optimizer_file.substr(kPrefix.size()));
+}
+std::string HeadFileFor(const std::string& optimizer_file) {
+  return CompanionFile("head-", optimizer_file);
+}
+std::string LiveFileFor(const std::string& optimizer_file) {
+  return CompanionFile("live-", optimizer_file);
 }
 
 absl::Status TrainingRun::BuildHead() {
@@ -224,6 +240,41 @@ absl::Status TrainingRun::BuildHead() {
   }
   head_->to(device_);
   head_->train();
+  if (!o_.resume && o_.head_from_centroids) return InitHeadFromCentroids();
+  return absl::OkStatus();
+}
+
+// Each training dog's centre from its photos' embeddings under the starting network (aligned,
+// unaugmented, no flip).
+absl::Status TrainingRun::InitHeadFromCentroids() {
+  EmbedOptions eo;
+  eo.device = device_;
+  const EmbeddingTable t = EmbedCache(*net_, *train_, eo);
+  const int64_t n = static_cast<int64_t>(t.size());
+  const torch::Tensor emb =
+      torch::from_blob(const_cast<float*>(t.vectors.data()), {n, static_cast<int64_t>(t.dim)})
+          .to(device_);
+  const torch::Tensor labels =
+      torch::from_blob(const_cast<int32_t*>(t.labels.data()), {n}, torch::kInt32).to(device_);
+  DS_RETURN_IF_ERROR(InitCentresFromEmbeddings(head_, emb, labels));
+  DS_LOG(kInfo, "head_from_centroids").Kv("dogs", head_->options().classes).Kv("photos", n);
+  return absl::OkStatus();
+}
+
+// With ema_decay: the average starts at the network as loaded (on resume, the last published
+// checkpoint, which holds the average); the live weights come from state/.
+absl::Status TrainingRun::BuildAverage() {
+  if (o_.ema_decay <= 0) return absl::OkStatus();
+  average_.emplace(*net_, o_.ema_decay);
+  if (o_.resume && !state_.optimizer_file.empty()) {
+    const std::string path = StateDir(o_.output_dir) + "/" + LiveFileFor(state_.optimizer_file);
+    if (!fs::exists(path)) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("resuming a run that publishes a weight average needs its live weights, ",
+                       path, " is missing"));
+    }
+    DS_RETURN_IF_ERROR(LoadTensorsInto(path, ModuleTensors(*net_)));
+  }
   return absl::OkStatus();
 }
 
@@ -273,6 +324,7 @@ absl::Status TrainingRun::Setup() {
     DS_RETURN_IF_ERROR(BuildModel());
     DS_RETURN_IF_ERROR(LoadData());
     DS_RETURN_IF_ERROR(BuildHead());
+    DS_RETURN_IF_ERROR(BuildAverage());
     BuildOptimizer();
     const std::string opt_path = StateDir(o_.output_dir) + "/" + state_.optimizer_file;
     if (o_.resume && !state_.optimizer_file.empty()) {
@@ -328,6 +380,7 @@ StepReport TrainingRun::Step(const LoadedBatch& batch, uint64_t step, double ela
     torch::nn::utils::clip_grad_norm_(net_->parameters(), o_.gradient_clip_norm);
   }
   optimizer_->step();
+  if (average_) average_->Update(*net_, step);
   rep.loss = loss.item<double>();
   rep.learning_rate = lr;
   rep.loss_seconds = loss_seconds;
@@ -357,9 +410,9 @@ torch::Tensor TrainingRun::Loss(const torch::Tensor& emb, const torch::Tensor& l
 }
 
 absl::StatusOr<std::string> TrainingRun::Publish(const model::EvalMetrics& metrics, uint32_t epoch,
-                                                 uint64_t steps) {
+                                                 uint64_t steps, const std::string& version) {
   model::CheckpointManifest m;
-  m.version = absl::StrCat(o_.run_name, "-s", steps);
+  m.version = version;
   m.model = o_.model;
   m.training_config_json = TrainingConfigJson(o_);
   m.dataset_fingerprint = fingerprint_;
@@ -370,6 +423,11 @@ absl::StatusOr<std::string> TrainingRun::Publish(const model::EvalMetrics& metri
   m.notes = absl::StrCat("train ", train_->photos_of().size(), " dogs / ", train_->size(),
                          " photos; validation ", val_ ? val_->photos_of().size() : 0, " dogs / ",
                          val_ ? val_->size() : 0, " photos (identity-disjoint)");
+  if (average_ && absl::StartsWith(version, o_.run_name + "-live-")) {
+    absl::StrAppend(&m.notes, "; the live weights of a run that publishes their average");
+  } else if (average_) {
+    absl::StrAppend(&m.notes, "; weights: their moving average (ema_decay ", o_.ema_decay, ")");
+  }
   const std::string root = CheckpointRoot(o_.output_dir);
   if (fs::exists(root + "/" + m.version)) RemoveCheckpoint(root, m.version);  // Crashed earlier.
   absl::StatusOr<model::CheckpointManifest> written = model::PublishCheckpoint(root, m, *net_);
@@ -384,15 +442,23 @@ absl::Status TrainingRun::SaveOptimizer(uint64_t steps) {
   const std::string tmp = dir + "/.tmp-" + name;
   const std::string head_name = HeadFileFor(name);
   const std::string head_tmp = dir + "/.tmp-" + head_name;
+  const std::string live_name = LiveFileFor(name);
+  const std::string live_tmp = dir + "/.tmp-" + live_name;
   try {
     torch::save(*optimizer_, tmp);
     if (head_) torch::save(head_, head_tmp);
   } catch (const std::exception& e) {
     return absl::InternalError(absl::StrCat("saving optimizer state: ", e.what()));
   }
-  if (head_) {  // The head first: the optimiser file's presence implies its head's.
+  if (average_) DS_RETURN_IF_ERROR(SaveTensors(ModuleTensors(*net_), live_tmp));
+  // Companions first: the optimiser file's presence implies theirs.
+  if (head_) {
     DS_RETURN_IF_ERROR(SyncPath(head_tmp));
     DS_RETURN_IF_ERROR(RenameDurably(head_tmp, dir + "/" + head_name));
+  }
+  if (average_) {
+    DS_RETURN_IF_ERROR(SyncPath(live_tmp));
+    DS_RETURN_IF_ERROR(RenameDurably(live_tmp, dir + "/" + live_name));
   }
   DS_RETURN_IF_ERROR(SyncPath(tmp));
   DS_RETURN_IF_ERROR(RenameDurably(tmp, dir + "/" + name));
@@ -410,7 +476,9 @@ void TrainingRun::RemoveOldOptimizerFiles() {
         absl::StartsWith(name, "optimizer-") && name != state_.optimizer_file;
     const bool old_head =
         absl::StartsWith(name, "head-") && name != HeadFileFor(state_.optimizer_file);
-    if (old_optimizer || old_head) {
+    const bool old_live =
+        absl::StartsWith(name, "live-") && name != LiveFileFor(state_.optimizer_file);
+    if (old_optimizer || old_head || old_live) {
       fs::remove(e.path(), ec);
     }
   }
@@ -428,26 +496,47 @@ void TrainingRun::Prune() {
   }
 }
 
+// The validation figures of net_ as it is; false if there is no validation split or it failed.
+bool TrainingRun::Validate(model::EvalMetrics* metrics) {
+  if (!val_) return false;
+  EmbedOptions eo;
+  eo.device = device_;
+  eo.flip_average = o_.flip_average_eval || o_.model.flip_average;
+  EvalOptions ev;
+  ev.seed = o_.seed;
+  ev.threads = at::get_num_threads();
+  absl::StatusOr<EvalResult> r = Evaluate(EmbedCache(*net_, *val_, eo), ev);
+  if (!r.ok()) {
+    DS_LOG(kWarning, "validation_skipped").Kv("reason", r.status());
+    return false;
+  }
+  *metrics = r->metrics;
+  return true;
+}
+
+// At the end of a run that publishes the average: the live weights too, as
+// <run_name>-live-s<step> (validated; never pruned, never "best"), so that the two can be
+// compared.
+absl::Status TrainingRun::PublishLive(uint32_t epoch, uint64_t steps) {
+  model::EvalMetrics metrics;
+  Validate(&metrics);
+  DS_ASSIGN_OR_RETURN(std::string version,
+                      Publish(metrics, epoch, steps, absl::StrCat(o_.run_name, "-live-s", steps)));
+  result_.live_version = version;
+  return absl::OkStatus();
+}
+
 absl::Status TrainingRun::EndEpoch(uint32_t epoch, uint64_t steps, double elapsed) {
   EpochReport rep;
   rep.epoch = epoch;
   rep.step = steps;
-  if (val_) {
-    EmbedOptions eo;
-    eo.device = device_;
-    eo.flip_average = o_.flip_average_eval || o_.model.flip_average;
-    EvalOptions ev;
-    ev.seed = o_.seed;
-    ev.threads = at::get_num_threads();
-    absl::StatusOr<EvalResult> r = Evaluate(EmbedCache(*net_, *val_, eo), ev);
-    if (r.ok()) {
-      rep.metrics = r->metrics;
-      rep.validated = true;
-    } else {
-      DS_LOG(kWarning, "validation_skipped").Kv("reason", r.status());
-    }
-  }
-  DS_ASSIGN_OR_RETURN(rep.checkpoint_version, Publish(rep.metrics, epoch, steps));
+  if (average_) average_->Swap(*net_);  // Validate and publish the average.
+  rep.validated = Validate(&rep.metrics);
+  absl::StatusOr<std::string> version =
+      Publish(rep.metrics, epoch, steps, absl::StrCat(o_.run_name, "-s", steps));
+  if (average_) average_->Swap(*net_);  // The live weights train on.
+  if (!version.ok()) return version.status();
+  rep.checkpoint_version = *version;
   const bool no_validation = !rep.validated;
   rep.best = no_validation || rep.metrics.verification_accuracy > state_.best_accuracy;
   state_.last_version = rep.checkpoint_version;
@@ -545,6 +634,9 @@ absl::StatusOr<TrainResult> TrainingRun::Run() {
     if (last || (epoch + 1) % o_.eval_every_epochs == 0) {
       DS_RETURN_IF_ERROR(EndEpoch(epoch, steps, prior + Since(start)));
     }
+  }
+  if (average_ && !result_.cancelled && steps > 0 && state_.steps_done == steps) {
+    DS_RETURN_IF_ERROR(PublishLive(state_.epochs_done - 1, steps));
   }
   result_.last_version = state_.last_version;
   result_.best_version = state_.best_version;

@@ -10,6 +10,9 @@
 //   state/run_state.txt               last/best versions, epoch, step, elapsed time (atomic);
 //   state/optimizer-s<step>.pt        optimiser moments of the last checkpoint.
 //   state/head-s<step>.pt             margin losses: the training-only classification head.
+//   state/live-s<step>.pt             ema_decay > 0: the live weights (checkpoints hold their
+//                                     moving average; the run ends by also publishing the live
+//                                     weights as checkpoints/<run_name>-live-s<step>/).
 //   metrics.jsonl                     one JSON object per step and per epoch.
 // Resume (TrainOptions::resume) reloads the last checkpoint and optimiser state and continues
 // at the next epoch; the sampler and augmentation depend only on (seed, epoch, batch), so the
@@ -68,6 +71,9 @@ class TrainingObserver {
 struct TrainResult {
   bool cancelled = false;
   std::string last_version, best_version;  // Versions under <output_dir>/checkpoints.
+  // ema_decay > 0 and the run finished: the live weights' checkpoint (<run_name>-live-s<step>);
+  // last_version and best_version hold the average.
+  std::string live_version;
   model::EvalMetrics best_metrics;
   uint32_t epochs = 0;
   uint64_t steps = 0;

@@ -152,10 +152,12 @@ class ModelSpec(_message.Message):
     def __init__(self, architecture: _Optional[str] = ..., input: _Optional[_Union[InputSpec, _Mapping]] = ..., embedding_dim: _Optional[int] = ..., dropout: _Optional[float] = ..., stage_widths: _Optional[_Iterable[int]] = ..., blocks_per_stage: _Optional[int] = ..., embedding_batchnorm: bool = ..., flip_average: bool = ...) -> None: ...
 
 class TrainingConfig(_message.Message):
-    __slots__ = ["dataset", "epochs", "gradient_clip_norm", "head_margin", "head_scale", "head_subcenters", "identities_per_batch", "learning_rate", "loss", "margin", "mining", "model", "optimizer", "parent_version", "photos_per_identity", "seed", "soft_margin", "threads", "time_budget_seconds", "triplet_weight", "trunk_lr_scale", "validation_fraction", "warmup_steps", "weight_decay"]
+    __slots__ = ["dataset", "ema_decay", "epochs", "gradient_clip_norm", "head_from_centroids", "head_margin", "head_scale", "head_subcenters", "identities_per_batch", "learning_rate", "loss", "margin", "mining", "model", "optimizer", "parent_version", "photos_per_identity", "seed", "soft_margin", "threads", "time_budget_seconds", "triplet_weight", "trunk_lr_scale", "validation_fraction", "warmup_steps", "weight_decay"]
     DATASET_FIELD_NUMBER: _ClassVar[int]
+    EMA_DECAY_FIELD_NUMBER: _ClassVar[int]
     EPOCHS_FIELD_NUMBER: _ClassVar[int]
     GRADIENT_CLIP_NORM_FIELD_NUMBER: _ClassVar[int]
+    HEAD_FROM_CENTROIDS_FIELD_NUMBER: _ClassVar[int]
     HEAD_MARGIN_FIELD_NUMBER: _ClassVar[int]
     HEAD_SCALE_FIELD_NUMBER: _ClassVar[int]
     HEAD_SUBCENTERS_FIELD_NUMBER: _ClassVar[int]
@@ -178,8 +180,10 @@ class TrainingConfig(_message.Message):
     WARMUP_STEPS_FIELD_NUMBER: _ClassVar[int]
     WEIGHT_DECAY_FIELD_NUMBER: _ClassVar[int]
     dataset: str
+    ema_decay: float
     epochs: int
     gradient_clip_norm: float
+    head_from_centroids: bool
     head_margin: float
     head_scale: float
     head_subcenters: int
@@ -201,7 +205,7 @@ class TrainingConfig(_message.Message):
     validation_fraction: float
     warmup_steps: int
     weight_decay: float
-    def __init__(self, dataset: _Optional[str] = ..., model: _Optional[_Union[ModelSpec, _Mapping]] = ..., mining: _Optional[_Union[MiningStrategy, str]] = ..., margin: _Optional[float] = ..., soft_margin: bool = ..., identities_per_batch: _Optional[int] = ..., photos_per_identity: _Optional[int] = ..., epochs: _Optional[int] = ..., time_budget_seconds: _Optional[int] = ..., optimizer: _Optional[_Union[Optimizer, str]] = ..., learning_rate: _Optional[float] = ..., weight_decay: _Optional[float] = ..., warmup_steps: _Optional[int] = ..., gradient_clip_norm: _Optional[float] = ..., validation_fraction: _Optional[float] = ..., seed: _Optional[int] = ..., parent_version: _Optional[str] = ..., threads: _Optional[int] = ..., loss: _Optional[_Union[LossKind, str]] = ..., head_scale: _Optional[float] = ..., head_margin: _Optional[float] = ..., head_subcenters: _Optional[int] = ..., triplet_weight: _Optional[float] = ..., trunk_lr_scale: _Optional[float] = ...) -> None: ...
+    def __init__(self, dataset: _Optional[str] = ..., model: _Optional[_Union[ModelSpec, _Mapping]] = ..., mining: _Optional[_Union[MiningStrategy, str]] = ..., margin: _Optional[float] = ..., soft_margin: bool = ..., identities_per_batch: _Optional[int] = ..., photos_per_identity: _Optional[int] = ..., epochs: _Optional[int] = ..., time_budget_seconds: _Optional[int] = ..., optimizer: _Optional[_Union[Optimizer, str]] = ..., learning_rate: _Optional[float] = ..., weight_decay: _Optional[float] = ..., warmup_steps: _Optional[int] = ..., gradient_clip_norm: _Optional[float] = ..., validation_fraction: _Optional[float] = ..., seed: _Optional[int] = ..., parent_version: _Optional[str] = ..., threads: _Optional[int] = ..., loss: _Optional[_Union[LossKind, str]] = ..., head_scale: _Optional[float] = ..., head_margin: _Optional[float] = ..., head_subcenters: _Optional[int] = ..., triplet_weight: _Optional[float] = ..., trunk_lr_scale: _Optional[float] = ..., ema_decay: _Optional[float] = ..., head_from_centroids: bool = ...) -> None: ...
 
 class MiningStrategy(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = []
