@@ -29,8 +29,8 @@ absl::Status LoadTensorsInto(const std::string& path, const std::vector<torch::T
     return absl::DataLossError(absl::StrCat("reading tensors from ", path, ": ", e.what()));
   }
   if (loaded.size() != into.size()) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        path, " holds ", loaded.size(), " tensors, the network has ", into.size()));
+    return absl::FailedPreconditionError(
+        absl::StrCat(path, " holds ", loaded.size(), " tensors, the network has ", into.size()));
   }
   for (size_t i = 0; i < loaded.size(); ++i) {
     if (!loaded[i].sizes().equals(into[i].sizes())) {
