@@ -120,8 +120,10 @@ class TrainingRun {
   StepReport Step(const LoadedBatch& batch, uint64_t step, double elapsed);
   absl::Status EndEpoch(uint32_t epoch, uint64_t steps, double elapsed);
   bool Validate(model::EvalMetrics* metrics);
+  // Publishes net_ as <run_name>-s<steps> or, for a run's live weights beside their average,
+  // <run_name>-live-s<steps>.
   absl::StatusOr<std::string> Publish(const model::EvalMetrics& metrics, uint32_t epoch,
-                                      uint64_t steps, const std::string& version);
+                                      uint64_t steps, bool live_beside_average = false);
   absl::Status PublishLive(uint32_t epoch, uint64_t steps);
   absl::Status SaveOptimizer(uint64_t steps);
   void RemoveOldOptimizerFiles();
@@ -410,9 +412,9 @@ torch::Tensor TrainingRun::Loss(const torch::Tensor& emb, const torch::Tensor& l
 }
 
 absl::StatusOr<std::string> TrainingRun::Publish(const model::EvalMetrics& metrics, uint32_t epoch,
-                                                 uint64_t steps, const std::string& version) {
+                                                 uint64_t steps, bool live_beside_average) {
   model::CheckpointManifest m;
-  m.version = version;
+  m.version = absl::StrCat(o_.run_name, live_beside_average ? "-live-s" : "-s", steps);
   m.model = o_.model;
   m.training_config_json = TrainingConfigJson(o_);
   m.dataset_fingerprint = fingerprint_;
@@ -423,7 +425,7 @@ absl::StatusOr<std::string> TrainingRun::Publish(const model::EvalMetrics& metri
   m.notes = absl::StrCat("train ", train_->photos_of().size(), " dogs / ", train_->size(),
                          " photos; validation ", val_ ? val_->photos_of().size() : 0, " dogs / ",
                          val_ ? val_->size() : 0, " photos (identity-disjoint)");
-  if (average_ && absl::StartsWith(version, o_.run_name + "-live-")) {
+  if (live_beside_average) {
     absl::StrAppend(&m.notes, "; the live weights of a run that publishes their average");
   } else if (average_) {
     absl::StrAppend(&m.notes, "; weights: their moving average (ema_decay ", o_.ema_decay, ")");
@@ -474,11 +476,12 @@ void TrainingRun::RemoveOldOptimizerFiles() {
     const std::string name = e.path().filename().string();
     const bool old_optimizer =
         absl::StartsWith(name, "optimizer-") && name != state_.optimizer_file;
-    const bool old_head =
-        absl::StartsWith(name, "head-") && name != HeadFileFor(state_.optimizer_file);
-    const bool old_live =
-        absl::StartsWith(name, "live-") && name != LiveFileFor(state_.optimizer_file);
-    if (old_optimizer || old_head || old_live) {
+    bool old_companion = false;
+    for (absl::string_view prefix : {"head-", "live-"}) {
+      old_companion |=
+          absl::StartsWith(name, prefix) && name != CompanionFile(prefix, state_.optimizer_file);
+    }
+    if (old_optimizer || old_companion) {
       fs::remove(e.path(), ec);
     }
   }
@@ -521,7 +524,7 @@ absl::Status TrainingRun::PublishLive(uint32_t epoch, uint64_t steps) {
   model::EvalMetrics metrics;
   Validate(&metrics);
   DS_ASSIGN_OR_RETURN(std::string version,
-                      Publish(metrics, epoch, steps, absl::StrCat(o_.run_name, "-live-s", steps)));
+                      Publish(metrics, epoch, steps, /*live_beside_average=*/true));
   result_.live_version = version;
   return absl::OkStatus();
 }
@@ -532,8 +535,7 @@ absl::Status TrainingRun::EndEpoch(uint32_t epoch, uint64_t steps, double elapse
   rep.step = steps;
   if (average_) average_->Swap(*net_);  // Validate and publish the average.
   rep.validated = Validate(&rep.metrics);
-  absl::StatusOr<std::string> version =
-      Publish(rep.metrics, epoch, steps, absl::StrCat(o_.run_name, "-s", steps));
+  absl::StatusOr<std::string> version = Publish(rep.metrics, epoch, steps);
   if (average_) average_->Swap(*net_);  // The live weights train on.
   if (!version.ok()) return version.status();
   rep.checkpoint_version = *version;
