@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -19,6 +20,7 @@
 #include "absl/strings/strip.h"
 #include "common/base/env_flags.h"
 #include "common/base/file_util.h"
+#include "common/model/cohort.h"
 #include "common/torch_model/checkpoint.h"
 #include "common/torch_model/device.h"
 #include "services/trainer/core/augment.h"
@@ -55,6 +57,12 @@ ABSL_FLAG(bool, update_manifest, false,
 ABSL_FLAG(std::string, view, "aligned",
           "aligned: the photos as they are; loose: each photo zoomed out and shifted (a looser "
           "crop, see photo_cache.h)");
+ABSL_FLAG(std::string, cohort, "",
+          "Score-normalise every figure against this cohort file (common/model/cohort.h)");
+ABSL_FLAG(std::string, write_cohort, "",
+          "Build a cohort from the training dogs of the --holdout_fraction split (each dog's "
+          "mean embedding under this checkpoint, as served), write it here and evaluate with it");
+ABSL_FLAG(uint32_t, cohort_k, 10, "With --write_cohort: nearest cohort vectors per hubness");
 ABSL_FLAG(int, batch, 64, "Photos per forward pass");
 ABSL_FLAG(std::string, device, "cpu", "auto, cpu, cuda or cuda:N");
 
@@ -68,6 +76,49 @@ absl::StatusOr<std::string> DefaultCheckpoint(const std::string& root) {
                                             "/DEFAULT): ", name.status().message()));
   }
   return root + "/" + std::string(absl::StripAsciiWhitespace(*name));
+}
+
+// Embeds `dogs` (as served) and returns the table.
+absl::StatusOr<EmbeddingTable> EmbedDogs(const Dataset& dogs, const model::LoadedCheckpoint& ckpt,
+                                         const EmbedOptions& eo, int threads) {
+  absl::StatusOr<PhotoCache> cache = PhotoCache::Load(dogs, ckpt.manifest.model.input, threads);
+  if (!cache.ok()) return cache.status();
+  return EmbedCache(*ckpt.net, *cache, eo);
+}
+
+// --cohort / --write_cohort: the cohort to normalise with, if any. `training` = the dogs the
+// checkpoint's run trained on (never the evaluated ones).
+absl::StatusOr<std::optional<model::Cohort>> CohortFor(const Dataset& training,
+                                                       const model::LoadedCheckpoint& ckpt,
+                                                       const EmbedOptions& eo, int threads) {
+  const std::string in = absl::GetFlag(FLAGS_cohort), out = absl::GetFlag(FLAGS_write_cohort);
+  if (!in.empty() && !out.empty()) {
+    return absl::InvalidArgumentError("give --cohort or --write_cohort, not both");
+  }
+  if ((!in.empty() || !out.empty()) && absl::GetFlag(FLAGS_update_manifest)) {
+    // Serving does not normalise scores (yet): a calibration of normalised distances would
+    // misjudge every served one.
+    return absl::InvalidArgumentError("--update_manifest cannot take a cohort's figures");
+  }
+  if (!in.empty()) {
+    absl::StatusOr<std::string> bytes = ReadFile(in, 1ull << 30);
+    if (!bytes.ok()) return bytes.status();
+    absl::StatusOr<model::Cohort> c = model::Cohort::Parse(*bytes);
+    if (!c.ok()) return absl::InvalidArgumentError(absl::StrCat(in, ": ", c.status().message()));
+    return std::optional<model::Cohort>(*std::move(c));
+  }
+  if (out.empty()) return std::optional<model::Cohort>();
+  if (absl::GetFlag(FLAGS_holdout_fraction) <= 0) {
+    return absl::InvalidArgumentError(
+        "--write_cohort needs --holdout_fraction: the cohort is built from the training dogs");
+  }
+  absl::StatusOr<EmbeddingTable> table = EmbedDogs(training, ckpt, eo, threads);
+  if (!table.ok()) return table.status();
+  absl::StatusOr<model::Cohort> c =
+      model::Cohort::Build(UnitCentroids(*table), table->dim, absl::GetFlag(FLAGS_cohort_k));
+  if (!c.ok()) return c.status();
+  if (absl::Status s = WriteFileAtomic(out, c->Serialize()); !s.ok()) return s;
+  return std::optional<model::Cohort>(*std::move(c));
 }
 
 absl::Status Run() {
@@ -97,9 +148,11 @@ absl::Status Run() {
   if (holdout < 0 || holdout >= 1) {
     return absl::InvalidArgumentError("--holdout_fraction must be in [0, 1)");
   }
+  Dataset training;
   if (holdout > 0) {
-    ds->identities =
-        SplitByIdentity(*ds, holdout, absl::GetFlag(FLAGS_holdout_seed)).validation.identities;
+    DatasetSplit split = SplitByIdentity(*ds, holdout, absl::GetFlag(FLAGS_holdout_seed));
+    ds->identities = std::move(split.validation.identities);
+    training = std::move(split.train);
   }
   absl::StatusOr<PhotoCache> cache = PhotoCache::Load(*ds, ckpt->manifest.model.input, threads);
   if (!cache.ok()) return cache.status();
@@ -114,7 +167,9 @@ absl::Status Run() {
   eo.batch_size = absl::GetFlag(FLAGS_batch);
   eo.flip_average = absl::GetFlag(FLAGS_flip_average) || ckpt->manifest.model.flip_average;
   eo.device = *device;
-  const EmbeddingTable table = EmbedCache(*ckpt->net, *cache, eo);
+  absl::StatusOr<std::optional<model::Cohort>> cohort = CohortFor(training, *ckpt, eo, threads);
+  if (!cohort.ok()) return cohort.status();
+  EmbeddingTable table = EmbedCache(*ckpt->net, *cache, eo);
   if (const std::string out = absl::GetFlag(FLAGS_embeddings_out); !out.empty()) {
     std::string bytes("DSEMB1\0\0", 8);
     const uint64_t header[2] = {table.size(), table.dim};
@@ -124,6 +179,9 @@ absl::Status Run() {
     bytes.append(reinterpret_cast<const char*>(table.vectors.data()),
                  table.vectors.size() * sizeof(float));
     if (absl::Status s = WriteFileAtomic(out, bytes); !s.ok()) return s;
+  }
+  if (cohort->has_value()) {
+    if (absl::Status s = SetHubness(**cohort, &table); !s.ok()) return s;
   }
   EvalOptions ev;
   ev.seed = absl::GetFlag(FLAGS_seed);
@@ -179,14 +237,14 @@ absl::Status Run() {
       "\"dir_at_fpir_0.01\":%.4f,\"dir_at_fpir_0.05\":%.4f,\"dir_at_fpir_0.1\":%.4f,"
       "\"served_threshold_fpir_0.05\":%.4f,\"served_threshold_dir_0.05\":%.4f,"
       "\"confidence_ece\":%.4f,\"confidence_bins\":[%s],\"view\":\"%s\","
-      "\"skipped_photos\":%zu,\"flip_average\":%s,\"seconds\":%.1f}\n",
+      "\"skipped_photos\":%zu,\"flip_average\":%s,\"cohort_k\":%u,\"seconds\":%.1f}\n",
       ckpt->manifest.version.c_str(), m.verification_accuracy, m.verification_accuracy_std,
       m.roc_auc, m.tar_at_far_1e3, m.rank1, m.recall_at_5, m.mean_average_precision, m.threshold,
       m.confidence_center, m.confidence_scale, m.identities, m.photos, m.pairs, m.full_gallery_top1,
       m.full_gallery_mrr, m.rank1_3_enrolled, m.dir_at_fpir_1e2, m.dir_at_fpir_5e2,
       m.dir_at_fpir_1e1, r->model_fpir_5e2, r->model_dir_5e2, m.identification.confidence_ece,
       bins.c_str(), absl::GetFlag(FLAGS_view).c_str(), cache->failed(),
-      eo.flip_average ? "true" : "false", seconds);
+      eo.flip_average ? "true" : "false", cohort->has_value() ? (*cohort)->k() : 0u, seconds);
   return absl::OkStatus();
 }
 

@@ -11,6 +11,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/image/image_decoder.h"
+#include "common/model/cohort.h"
 #include "common/torch_model/checkpoint.h"
 #include "tests/testing/subprocess.h"
 #include "tests/testing/temp_dir.h"
@@ -115,6 +116,34 @@ TEST(TrainerToolsTest, TrainWithConfigFileThenEvaluateWithPlots) {
               1e-4);
   EXPECT_NEAR(JsonNumber(held.out, "roc_auc"), m->metrics.roc_auc, 1e-4);
   EXPECT_NEAR(JsonNumber(held.out, "rank1"), m->metrics.rank1, 1e-4);
+  EXPECT_EQ(JsonNumber(held.out, "cohort_k"), 0);
+
+  // Score normalisation: a cohort of the 12 training dogs' centroids, written, then read back
+  // for the same figures.
+  const std::string held_flags = absl::StrCat(" --checkpoint ", best, " --data ", tmp.File("dogs"),
+                                              " --holdout_fraction 0.25 --holdout_seed 4 --seed 4");
+  const Result wrote = RunTool(absl::StrCat(EVAL_PATH, held_flags, " --write_cohort ",
+                                            tmp.File("c.cohort"), " --cohort_k 3"),
+                               tmp);
+  ASSERT_EQ(wrote.exit_code, 0) << wrote.err;
+  EXPECT_EQ(JsonNumber(wrote.out, "cohort_k"), 3);
+  absl::StatusOr<model::Cohort> cohort =
+      model::Cohort::Parse(testing::ReadAll(tmp.File("c.cohort")));
+  ASSERT_TRUE(cohort.ok()) << cohort.status();
+  EXPECT_EQ(cohort->rows(), 12u);
+  EXPECT_EQ(cohort->dim(), 16u);
+  const Result read =
+      RunTool(absl::StrCat(EVAL_PATH, held_flags, " --cohort ", tmp.File("c.cohort")), tmp);
+  ASSERT_EQ(read.exit_code, 0) << read.err;
+  for (const char* key : {"verification_accuracy", "tar_at_far_1e-3", "rank1", "threshold"}) {
+    EXPECT_EQ(JsonNumber(read.out, key), JsonNumber(wrote.out, key)) << key;
+  }
+  const Result refused = RunTool(
+      absl::StrCat(EVAL_PATH, held_flags, " --cohort ", tmp.File("c.cohort"), " --update_manifest"),
+      tmp);
+  EXPECT_EQ(refused.exit_code, 2);
+  EXPECT_NE(refused.err.find("--update_manifest cannot take a cohort"), std::string::npos)
+      << refused.err;
 }
 
 TEST(TrainerToolsTest, ClearErrorsAndExitCodes) {
@@ -128,6 +157,20 @@ TEST(TrainerToolsTest, ClearErrorsAndExitCodes) {
   EXPECT_NE(r.err.find("NOT_FOUND"), std::string::npos) << r.err;
   r = RunTool(absl::StrCat(EVAL_PATH, " --models_root ", tmp.path(), " --data ", tmp.path()), tmp);
   EXPECT_NE(r.err.find("no default model"), std::string::npos) << r.err;
+  testing::WriteSyntheticDogs(tmp.File("dogs"), 4, 3, 32, 1);
+  testing::WriteAll(tmp.File("junk.cohort"), "not a cohort");
+  const std::string model = absl::StrCat(" --models_root ", DEFAULT_MODELS_DIR);
+  r = RunTool(absl::StrCat(EVAL_PATH, model, " --data ", tmp.File("dogs"), " --cohort ",
+                           tmp.File("junk.cohort")),
+              tmp);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("junk.cohort: not a cohort file"), std::string::npos) << r.err;
+  r = RunTool(absl::StrCat(EVAL_PATH, model, " --data ", tmp.File("dogs"), " --write_cohort ",
+                           tmp.File("new.cohort")),
+              tmp);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("--write_cohort needs --holdout_fraction"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(tmp.File("new.cohort")));
   r = RunTool(absl::StrCat(TRAIN_PATH, " --data ", tmp.path(), " --out ", tmp.File("o"),
                            " --epochs 1 --mining hardest"),
               tmp);

@@ -51,7 +51,7 @@ std::vector<float> Distances(const EmbeddingTable& t,
                              const std::vector<std::pair<uint32_t, uint32_t>>& pairs) {
   std::vector<float> d(pairs.size());
   for (size_t i = 0; i < pairs.size(); ++i) {
-    d[i] = L2Distance(t.row(pairs[i].first), t.row(pairs[i].second), t.dim);
+    d[i] = t.distance(pairs[i].first, pairs[i].second);
   }
   return d;
 }
@@ -92,6 +92,11 @@ float L2Distance(const float* a, const float* b, size_t dim) {
   return std::sqrt(s);
 }
 
+float EmbeddingTable::distance(size_t a, size_t b) const {
+  const float l2 = L2Distance(row(a), row(b), dim);
+  return hub.empty() ? l2 : model::NormalisedDistance(l2, hub[a], hub[b], hub_mean);
+}
+
 std::vector<ScoredPair> BalancedPairs(const EmbeddingTable& t, const EvalOptions& o) {
   std::mt19937_64 rng(o.seed);
   std::vector<std::pair<uint32_t, uint32_t>> pos = AllPositivePairs(t);
@@ -102,9 +107,8 @@ std::vector<ScoredPair> BalancedPairs(const EmbeddingTable& t, const EvalOptions
   std::vector<std::pair<uint32_t, uint32_t>> neg = RandomNegativePairs(t, pos.size(), rng);
   std::vector<ScoredPair> out;
   out.reserve(pos.size() * 2);
-  for (const auto& [a, b] : pos) out.push_back({a, b, true, L2Distance(t.row(a), t.row(b), t.dim)});
-  for (const auto& [a, b] : neg)
-    out.push_back({a, b, false, L2Distance(t.row(a), t.row(b), t.dim)});
+  for (const auto& [a, b] : pos) out.push_back({a, b, true, t.distance(a, b)});
+  for (const auto& [a, b] : neg) out.push_back({a, b, false, t.distance(a, b)});
   return out;
 }
 
@@ -242,8 +246,7 @@ Identification Identify(const EmbeddingTable& t, uint64_t seed, uint32_t gallery
     float d_true = 0;
     for (size_t g = 0; g < dogs.size(); ++g) {
       float best = 1e30f;
-      for (uint32_t row : rows_of[g])
-        best = std::min(best, L2Distance(t.row(q), t.row(row), t.dim));
+      for (uint32_t row : rows_of[g]) best = std::min(best, t.distance(q, row));
       d[g] = best;
       if (dogs[g] == t.labels[q]) d_true = best;
     }
@@ -277,7 +280,7 @@ Retrieval RetrievalFigures(const EmbeddingTable& t, int threads) {
         if (j == q) continue;
         const bool same = t.labels[j] == t.labels[q];
         relevant += same;
-        ranked[k++] = {L2Distance(t.row(q), t.row(j), t.dim), same};
+        ranked[k++] = {t.distance(q, j), same};
       }
       if (relevant == 0) continue;
       std::sort(ranked.begin(), ranked.end(),
@@ -319,6 +322,13 @@ absl::StatusOr<EvalResult> Evaluate(const EmbeddingTable& t, const EvalOptions& 
   }
   for (float v : t.vectors) {
     if (!std::isfinite(v)) return absl::InvalidArgumentError("an embedding is not finite");
+  }
+  if (!t.hub.empty() && t.hub.size() != t.size()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(t.hub.size(), " hubness values for ", t.size(), " embeddings"));
+  }
+  for (float h : t.hub) {
+    if (!std::isfinite(h)) return absl::InvalidArgumentError("a hubness value is not finite");
   }
   const std::vector<std::pair<uint32_t, uint32_t>> all_pos = AllPositivePairs(t);
   const size_t neg_count = NegativePairCount(t);
@@ -377,6 +387,35 @@ absl::StatusOr<EvalResult> Evaluate(const EmbeddingTable& t, const EvalOptions& 
   m.photos = static_cast<uint32_t>(t.size());
   m.pairs = static_cast<uint32_t>(pairs.size());
   return r;
+}
+
+std::vector<float> UnitCentroids(const EmbeddingTable& t) {
+  std::map<int32_t, std::vector<double>> sums;
+  for (size_t i = 0; i < t.size(); ++i) {
+    std::vector<double>& sum = sums[t.labels[i]];
+    sum.resize(t.dim, 0.0);
+    for (size_t j = 0; j < t.dim; ++j) sum[j] += t.row(i)[j];
+  }
+  std::vector<float> out;
+  out.reserve(sums.size() * t.dim);
+  for (const auto& [label, sum] : sums) {
+    double norm = 0;
+    for (double v : sum) norm += v * v;
+    norm = std::sqrt(norm);
+    for (double v : sum) out.push_back(static_cast<float>(norm > 0 ? v / norm : 0));
+  }
+  return out;
+}
+
+absl::Status SetHubness(const model::Cohort& cohort, EmbeddingTable* t) {
+  if (cohort.dim() != t->dim) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("cohort vectors have ", cohort.dim(), " dimensions, the embeddings ", t->dim));
+  }
+  t->hub.resize(t->size());
+  for (size_t i = 0; i < t->size(); ++i) t->hub[i] = cohort.Hubness(t->row(i));
+  t->hub_mean = cohort.mean_hubness();
+  return absl::OkStatus();
 }
 
 }  // namespace dogsearch::trainer

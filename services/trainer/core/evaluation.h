@@ -9,7 +9,8 @@
 // over ALL different-dog pairs (or a seeded sample of max_far_negatives), against all same-dog
 // pairs. Identification: one seeded gallery photo per dog, every other photo a probe; rank-1 and
 // recall@5 over probes. mAP: every photo with at least one same-dog photo queries all others.
-// Distances are plain L2. Thread-safe: pure functions.
+// Distances are plain L2, or cohort-normalised L2 when the table has hubness values (see
+// EmbeddingTable). Thread-safe: pure functions.
 #ifndef DOGSEARCH_SERVICES_TRAINER_CORE_EVALUATION_H_
 #define DOGSEARCH_SERVICES_TRAINER_CORE_EVALUATION_H_
 
@@ -18,17 +19,26 @@
 
 #include "absl/status/statusor.h"
 #include "common/model/checkpoint_manifest.h"
+#include "common/model/cohort.h"
 
 namespace dogsearch::trainer {
+
+float L2Distance(const float* a, const float* b, size_t dim);
 
 // n vectors of `dim` floats, row-major, with one identity label each.
 struct EmbeddingTable {
   std::vector<float> vectors;
   size_t dim = 0;
   std::vector<int32_t> labels;
+  // Empty, or each row's hubness under a cohort of mean hubness hub_mean (common/model/
+  // cohort.h): then every figure is computed on the normalised distance instead of plain L2.
+  std::vector<float> hub;
+  float hub_mean = 0;
 
   size_t size() const { return labels.size(); }
   const float* row(size_t i) const { return vectors.data() + i * dim; }
+  // The distance every figure uses: plain L2, or the cohort-normalised distance.
+  float distance(size_t a, size_t b) const;
 };
 
 struct EvalOptions {
@@ -75,7 +85,6 @@ struct EvalResult {
 absl::StatusOr<EvalResult> Evaluate(const EmbeddingTable& table, const EvalOptions& options);
 
 // The pieces, exposed for tests.
-float L2Distance(const float* a, const float* b, size_t dim);
 std::vector<ScoredPair> BalancedPairs(const EmbeddingTable& table, const EvalOptions& options);
 // Mean and std of per-fold accuracy; fold of pair i = position in a seeded shuffle mod folds.
 std::pair<double, double> KFoldAccuracy(const std::vector<ScoredPair>& pairs, int folds,
@@ -112,6 +121,12 @@ struct Retrieval {
   size_t queries = 0;
 };
 Retrieval RetrievalFigures(const EmbeddingTable& table, int threads);
+
+// Each identity's mean embedding, L2-normalised (row-major, identities in label order): the
+// cohort a model's score normalisation is built from (common/model/cohort.h).
+std::vector<float> UnitCentroids(const EmbeddingTable& table);
+// Fills table->hub and hub_mean from the cohort. INVALID_ARGUMENT on a dimension mismatch.
+absl::Status SetHubness(const model::Cohort& cohort, EmbeddingTable* table);
 
 }  // namespace dogsearch::trainer
 

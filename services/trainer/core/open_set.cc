@@ -49,7 +49,7 @@ void SimulateSplit(const EmbeddingTable& t,
     s.d1 = s.d2 = std::numeric_limits<float>::infinity();
     int32_t best_label = -1;
     for (uint32_t g : gallery) {
-      const float d = L2Distance(t.row(q), t.row(g), t.dim);
+      const float d = t.distance(q, g);
       if (d < s.d1) {
         s.d2 = s.d1;
         s.d1 = d;
@@ -235,7 +235,7 @@ void FitFalseMatchRate(const EmbeddingTable& t, model::IdentificationCalibration
   if (n_rows * (n_rows - 1) / 2 <= kMaxFmrPairs) {
     for (uint32_t a = 0; a < t.size(); ++a) {
       for (uint32_t b = a + 1; b < t.size(); ++b) {
-        if (t.labels[a] != t.labels[b]) d.push_back(L2Distance(t.row(a), t.row(b), t.dim));
+        if (t.labels[a] != t.labels[b]) d.push_back(t.distance(a, b));
       }
     }
   } else {  // A seeded sample of cross-dog pairs: enough for fractions down to 10 / kMaxFmrPairs.
@@ -244,7 +244,7 @@ void FitFalseMatchRate(const EmbeddingTable& t, model::IdentificationCalibration
     d.reserve(kMaxFmrPairs);
     while (d.size() < kMaxFmrPairs) {
       const uint32_t a = pick(rng), b = pick(rng);
-      if (t.labels[a] != t.labels[b]) d.push_back(L2Distance(t.row(a), t.row(b), t.dim));
+      if (t.labels[a] != t.labels[b]) d.push_back(t.distance(a, b));
     }
   }
   c->fmr_fraction.clear();
