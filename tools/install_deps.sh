@@ -34,10 +34,13 @@ TEST_PACKAGES=(
   python3-grpcio python3-protobuf python3-pip python3-setuptools python3-wheel
 )
 # The container test (tests/deploy/container_e2e_test.cc, tools/containers/): podman with runc
-# (crun fails on these machines' hybrid cgroups), catatonit for `init: true`, CNI networking,
-# podman-compose, and debootstrap for the debian:12 base image.
+# (crun fails on these machines' hybrid cgroups), catatonit for `init: true`, CNI networking
+# with its dnsname plugin (the services find each other by name, `embedding:50051`: without the
+# plugin podman creates the compose network without DNS), podman-compose, and debootstrap for
+# the debian:12 base image.
 CONTAINER_PACKAGES=(
-  podman runc catatonit containernetworking-plugins podman-compose debootstrap
+  podman runc catatonit containernetworking-plugins golang-github-containernetworking-plugin-dnsname
+  podman-compose debootstrap
 )
 # Run time, split so that the gateway's and the index's images carry no LibTorch or OpenCV
 # (tests/deploy/runtime_deps_test.sh checks each binary against its list).
