@@ -171,6 +171,11 @@ std::string ManifestToJson(const CheckpointManifest& m) {
   p.set_epoch(m.epoch);
   p.set_step(m.step);
   p.set_notes(m.notes);
+  if (m.score_norm.enabled()) {
+    p.mutable_score_norm()->set_cohort_file(m.score_norm.cohort_file);
+    p.mutable_score_norm()->set_cohort_sha256(m.score_norm.cohort_sha256);
+    p.mutable_score_norm()->set_cohort_bytes(m.score_norm.cohort_bytes);
+  }
   return ProtoToJson(p, {/*all_fields=*/false, /*pretty=*/true}).value_or("{}");
 }
 
@@ -212,6 +217,18 @@ absl::StatusOr<CheckpointManifest> ManifestFromJson(absl::string_view json) {
   m.epoch = p.epoch();
   m.step = p.step();
   m.notes = p.notes();
+  if (p.has_score_norm()) {
+    const v1::ScoreNormalisation& n = p.score_norm();
+    if (absl::Status s = ValidateVersionName(n.cohort_file());
+        !s.ok() || n.cohort_file() == m.weights_file || n.cohort_file() == kManifestFile) {
+      return Invalid(
+          absl::StrCat("score_norm.cohort_file '", n.cohort_file(), "' is not a plain file name"));
+    }
+    if (n.cohort_sha256().size() != 64) {
+      return Invalid("score_norm.cohort_sha256 is not a SHA-256 hex digest");
+    }
+    m.score_norm = ScoreNorm{n.cohort_file(), n.cohort_sha256(), n.cohort_bytes()};
+  }
   return m;
 }
 

@@ -49,6 +49,15 @@ struct EvalMetrics {
   IdentificationCalibration identification;
 };
 
+// Mirrors dogsearch.v1.ScoreNormalisation: a cohort file beside the weights (cohort.h).
+struct ScoreNorm {
+  std::string cohort_file;  // "" = plain L2 distances.
+  std::string cohort_sha256;
+  uint64_t cohort_bytes = 0;
+
+  bool enabled() const { return !cohort_file.empty(); }
+};
+
 struct CheckpointManifest {
   std::string version;
   ModelSpec model;
@@ -64,6 +73,7 @@ struct CheckpointManifest {
   uint32_t epoch = 0;
   uint64_t step = 0;
   std::string notes;
+  ScoreNorm score_norm;
 };
 
 // Version ids name directories: [A-Za-z0-9._-], 1..64 chars, not starting with '.'.

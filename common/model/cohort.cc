@@ -11,7 +11,7 @@ namespace dogsearch::model {
 namespace {
 
 constexpr char kMagic[8] = {'D', 'S', 'C', 'O', 'H', '1', '\0', '\0'};
-constexpr size_t kHeader = 8 + 8 + 8 + 4 + 4;
+constexpr size_t kHeader = 8 + 8 + 8 + 4 + 4 + 4;
 
 absl::Status CheckShape(size_t floats, size_t dim, uint32_t k) {
   if (dim == 0 || dim > Cohort::kMaxDim) {
@@ -43,10 +43,20 @@ absl::Status CheckUnitRows(const std::vector<float>& rows, size_t dim) {
 
 }  // namespace
 
-absl::StatusOr<Cohort> Cohort::Build(std::vector<float> rows, size_t dim, uint32_t k) {
+static absl::Status CheckWeight(float weight) {
+  if (!(weight > 0 && weight <= 1)) {
+    return absl::InvalidArgumentError(absl::StrCat("cohort weight ", weight, " not in (0, 1]"));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Cohort> Cohort::Build(std::vector<float> rows, size_t dim, uint32_t k,
+                                     float weight) {
   if (absl::Status s = CheckShape(rows.size(), dim, k); !s.ok()) return s;
+  if (absl::Status s = CheckWeight(weight); !s.ok()) return s;
   if (absl::Status s = CheckUnitRows(rows, dim); !s.ok()) return s;
   Cohort c(std::move(rows), dim, k);
+  c.weight_ = weight;
   double sum = 0;
   for (size_t r = 0; r < c.rows(); ++r) sum += c.TopKMean(c.rows_.data() + r * dim, r);
   c.mean_ = static_cast<float>(sum / c.rows());
@@ -59,11 +69,12 @@ absl::StatusOr<Cohort> Cohort::Parse(std::string_view bytes) {
   }
   uint64_t n = 0, dim = 0;
   uint32_t k = 0;
-  float mean = 0;
+  float mean = 0, weight = 0;
   std::memcpy(&n, bytes.data() + 8, 8);
   std::memcpy(&dim, bytes.data() + 16, 8);
   std::memcpy(&k, bytes.data() + 24, 4);
   std::memcpy(&mean, bytes.data() + 28, 4);
+  std::memcpy(&weight, bytes.data() + 32, 4);
   if (dim == 0 || dim > kMaxDim || n > kMaxRows) {
     return absl::InvalidArgumentError(absl::StrCat("cohort of ", n, " x ", dim, " out of limits"));
   }
@@ -75,12 +86,14 @@ absl::StatusOr<Cohort> Cohort::Parse(std::string_view bytes) {
   if (!std::isfinite(mean) || mean < -1 || mean > 1) {
     return absl::InvalidArgumentError("cohort mean hubness is not in [-1, 1]");
   }
+  if (absl::Status s = CheckWeight(weight); !s.ok()) return s;
   std::vector<float> rows(n * dim);
   std::memcpy(rows.data(), bytes.data() + kHeader, rows.size() * sizeof(float));
   if (absl::Status s = CheckShape(rows.size(), dim, k); !s.ok()) return s;
   if (absl::Status s = CheckUnitRows(rows, dim); !s.ok()) return s;
   Cohort c(std::move(rows), dim, k);
   c.mean_ = mean;
+  c.weight_ = weight;
   return c;
 }
 
@@ -90,6 +103,7 @@ std::string Cohort::Serialize() const {
   out.append(reinterpret_cast<const char*>(shape), sizeof(shape));
   out.append(reinterpret_cast<const char*>(&k_), sizeof(k_));
   out.append(reinterpret_cast<const char*>(&mean_), sizeof(mean_));
+  out.append(reinterpret_cast<const char*>(&weight_), sizeof(weight_));
   out.append(reinterpret_cast<const char*>(rows_.data()), rows_.size() * sizeof(float));
   return out;
 }
@@ -119,9 +133,9 @@ float Cohort::TopKMean(const float* v, std::ptrdiff_t skip_row) const {
   return static_cast<float>(sum / top.size());
 }
 
-float NormalisedDistance(float l2, float hub_a, float hub_b, float hub_mean) {
-  // 2 - 2 s_n = l2^2 + (hub_a + hub_b) - 2 hub_mean, since l2^2 = 2 - 2 cos for unit vectors.
-  const float sq = l2 * l2 + (hub_a + hub_b) - 2 * hub_mean;
+float NormalisedDistance(float l2, float offset_a, float offset_b) {
+  // 2 - 2 s_n = l2^2 + (r_a - r_mean) + (r_b - r_mean), since l2^2 = 2 - 2 cos for unit vectors.
+  const float sq = l2 * l2 + offset_a + offset_b;
   return std::sqrt(std::clamp(sq, 0.0f, 4.0f));
 }
 

@@ -12,7 +12,10 @@
 // would have between unit vectors: sqrt(clamp(2 - 2 s_n, 0, 4)), i.e. in [0, 2] like plain L2.
 // For a fixed query, ranking by it is ranking by CSLS: hubs are pushed down.
 //
-// File format (little-endian): "DSCOH1\0\0", u64 rows, u64 dim, u32 k, f32 r_mean, then
+// A weight w in (0, 1] shrinks the correction: a vector's offset is w (r - r_mean), so w = 1 is
+// CSLS itself and smaller w moves distances less (docs/TRAINING.md measures 1 and 0.5).
+//
+// File format (little-endian): "DSCOH1\0\0", u64 rows, u64 dim, u32 k, f32 r_mean, f32 w, then
 // rows x dim float32 unit vectors. Plain arithmetic; a Cohort is immutable after Parse/Build,
 // so it is thread-safe.
 #ifndef DOGSEARCH_COMMON_MODEL_COHORT_H_
@@ -36,31 +39,39 @@ class Cohort {
 
   // From unit vectors (row-major, rows.size() a multiple of dim); r_mean is measured on the rows
   // themselves (each against the others). INVALID_ARGUMENT naming the problem otherwise.
-  static absl::StatusOr<Cohort> Build(std::vector<float> rows, size_t dim, uint32_t k);
+  static absl::StatusOr<Cohort> Build(std::vector<float> rows, size_t dim, uint32_t k,
+                                      float weight = 1.0f);
   // From a file's bytes; INVALID_ARGUMENT naming the problem (magic, size, limits, norms).
   static absl::StatusOr<Cohort> Parse(std::string_view bytes);
   std::string Serialize() const;
 
   // Mean cosine similarity of the unit vector v (dim() floats) to its k nearest rows.
   float Hubness(const float* v) const;
+  // v's score offset, weight() x (Hubness(v) - mean_hubness()): what NormalisedDistance adds
+  // per side.
+  float Offset(const float* v) const { return weight_ * (Hubness(v) - mean_); }
   size_t rows() const { return rows_.size() / dim_; }
   size_t dim() const { return dim_; }
   uint32_t k() const { return k_; }
   float mean_hubness() const { return mean_; }
+  float weight() const { return weight_; }
 
  private:
-  Cohort(std::vector<float> rows, size_t dim, uint32_t k) : rows_(std::move(rows)), dim_(dim), k_(k) {}
+  Cohort(std::vector<float> rows, size_t dim, uint32_t k)
+      : rows_(std::move(rows)), dim_(dim), k_(k) {}
   float TopKMean(const float* v, std::ptrdiff_t skip_row) const;
 
   std::vector<float> rows_;
   size_t dim_ = 0;
   uint32_t k_ = 0;
   float mean_ = 0;
+  float weight_ = 1;
 };
 
-// The normalised distance of two unit vectors at plain L2 distance l2 with hubness hub_a and
-// hub_b under a cohort of mean hubness hub_mean (see above); in [0, 2].
-float NormalisedDistance(float l2, float hub_a, float hub_b, float hub_mean);
+// The normalised distance of two unit vectors at plain L2 distance l2 whose score offsets
+// (Cohort::Offset) are offset_a and offset_b: sqrt(clamp(l2^2 + offset_a + offset_b, 0, 4)),
+// in [0, 2]. The one formula that evaluation, calibration and serving share.
+float NormalisedDistance(float l2, float offset_a, float offset_b);
 
 }  // namespace dogsearch::model
 

@@ -13,6 +13,7 @@
 #include "common/base/file_util.h"
 #include "common/base/sha256.h"
 #include "common/base/status_macros.h"
+#include "common/model/score_norm.h"
 
 namespace dogsearch::model {
 namespace {
@@ -122,6 +123,7 @@ absl::StatusOr<LoadedCheckpoint> LoadCheckpoint(const std::string& dir, torch::D
   if (Sha256::Hex(*bytes) != manifest.weights_sha256) {
     return Refuse(dir, "weights SHA-256 does not match the manifest (corrupted or replaced)");
   }
+  DS_ASSIGN_OR_RETURN(std::shared_ptr<const Cohort> cohort, ReadScoreCohort(dir, manifest));
   auto net = BuildEmbeddingNet(manifest.model);
   if (!net.ok()) return Refuse(dir, net.status().message());
   DS_RETURN_IF_ERROR(LoadTensors(dir, *bytes, **net));
@@ -132,7 +134,7 @@ absl::StatusOr<LoadedCheckpoint> LoadCheckpoint(const std::string& dir, torch::D
         absl::StrCat("moving checkpoint ", dir, " to device ", device.str(), ": ", e.what()));
   }
   (*net)->eval();
-  return LoadedCheckpoint{std::move(manifest), *std::move(net)};
+  return LoadedCheckpoint{std::move(manifest), *std::move(net), std::move(cohort)};
 }
 
 absl::StatusOr<int> RemoveStaleTemporaries(const std::string& root) {

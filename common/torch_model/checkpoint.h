@@ -20,6 +20,7 @@
 
 #include "absl/status/statusor.h"
 #include "common/model/checkpoint_manifest.h"
+#include "common/model/cohort.h"
 #include "common/torch_model/embedding_net.h"
 
 namespace dogsearch::model {
@@ -35,9 +36,12 @@ absl::StatusOr<CheckpointManifest> PublishCheckpoint(const std::string& root,
 struct LoadedCheckpoint {
   CheckpointManifest manifest;
   std::shared_ptr<EmbeddingNet> net;  // In eval mode, on `device`.
+  // The score-normalisation cohort (score_norm.h); null when the manifest has none.
+  std::shared_ptr<const Cohort> cohort;
 };
 
-// `dir` is the checkpoint directory itself. At most 2 GiB of weights.
+// `dir` is the checkpoint directory itself. At most 2 GiB of weights. A manifest with score
+// normalisation also needs its cohort file, checked like the weights (score_norm.h).
 absl::StatusOr<LoadedCheckpoint> LoadCheckpoint(const std::string& dir,
                                                 torch::Device device = torch::kCPU);
 

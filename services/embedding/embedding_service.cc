@@ -103,8 +103,11 @@ void EmbeddingService::DecodeAndQueue(Ctx* ctx, const v1::EmbedRequest* req,
       if (pending->error.ok()) {
         resp->set_model_version(model->version());
         resp->set_dimension(model->dimension());
+        const model::Cohort* cohort = model->cohort();
         for (auto& vec : pending->vectors) {
-          *resp->add_embeddings()->mutable_values() = {vec.begin(), vec.end()};
+          v1::EmbeddingVector* e = resp->add_embeddings();
+          *e->mutable_values() = {vec.begin(), vec.end()};
+          if (cohort != nullptr) e->set_score_offset(cohort->Offset(vec.data()));
         }
       }
       finish(pending->error);

@@ -21,6 +21,9 @@ void ToProto(const ModelStatus& s, v1::ModelInfo* out) {
   out->set_parent_version(m.parent_version);
   out->set_weights_sha256(m.weights_sha256);
   out->set_photos_embedded(s.model->photos_embedded.load());
+  if (s.model->cohort() != nullptr) {
+    out->set_cohort_size(static_cast<uint32_t>(s.model->cohort()->rows()));
+  }
 }
 
 }  // namespace dogsearch::embedding

@@ -10,7 +10,7 @@
 
 #include <chrono>
 #include <cstdio>
-#include <optional>
+#include <memory>
 #include <string>
 #include <thread>
 
@@ -21,6 +21,7 @@
 #include "common/base/env_flags.h"
 #include "common/base/file_util.h"
 #include "common/model/cohort.h"
+#include "common/model/score_norm.h"
 #include "common/torch_model/checkpoint.h"
 #include "common/torch_model/device.h"
 #include "services/trainer/core/augment.h"
@@ -53,16 +54,24 @@ ABSL_FLAG(std::string, embeddings_out, "",
           "--real_embeddings draws a registry-sized synthetic gallery with their statistics");
 ABSL_FLAG(bool, update_manifest, false,
           "Replace the checkpoint's stored metrics (the 1:1 threshold and confidence, the 1:N "
-          "calibration) with this evaluation's; run it on dogs the model never saw");
+          "calibration) with this evaluation's; run it on dogs the model never saw. With "
+          "--cohort or --write_cohort the cohort also becomes the checkpoint's served score "
+          "normalisation (copied in as cohort.bin) and the calibration is of normalised distances");
 ABSL_FLAG(std::string, view, "aligned",
           "aligned: the photos as they are; loose: each photo zoomed out and shifted (a looser "
           "crop, see photo_cache.h)");
 ABSL_FLAG(std::string, cohort, "",
-          "Score-normalise every figure against this cohort file (common/model/cohort.h)");
+          "Score-normalise every figure against this cohort file (common/model/cohort.h) instead "
+          "of the checkpoint's own (a checkpoint with score normalisation is evaluated as served)");
+ABSL_FLAG(bool, ignore_cohort, false,
+          "Plain L2 distances even where the checkpoint serves score normalisation");
 ABSL_FLAG(std::string, write_cohort, "",
           "Build a cohort from the training dogs of the --holdout_fraction split (each dog's "
           "mean embedding under this checkpoint, as served), write it here and evaluate with it");
 ABSL_FLAG(uint32_t, cohort_k, 10, "With --write_cohort: nearest cohort vectors per hubness");
+ABSL_FLAG(float, cohort_weight, 0.5,
+          "With --write_cohort: the share of the CSLS correction applied, in (0, 1] (1 = CSLS; "
+          "0.5 kept every loose-crop figure at least as good as plain L2: docs/TRAINING.md)");
 ABSL_FLAG(int, batch, 64, "Photos per forward pass");
 ABSL_FLAG(std::string, device, "cpu", "auto, cpu, cuda or cuda:N");
 
@@ -86,28 +95,31 @@ absl::StatusOr<EmbeddingTable> EmbedDogs(const Dataset& dogs, const model::Loade
   return EmbedCache(*ckpt.net, *cache, eo);
 }
 
-// --cohort / --write_cohort: the cohort to normalise with, if any. `training` = the dogs the
-// checkpoint's run trained on (never the evaluated ones).
-absl::StatusOr<std::optional<model::Cohort>> CohortFor(const Dataset& training,
-                                                       const model::LoadedCheckpoint& ckpt,
-                                                       const EmbedOptions& eo, int threads) {
+// The cohort to normalise with, if any: --cohort / --write_cohort, else the checkpoint's own
+// (as served) unless --ignore_cohort. `training` = the dogs the checkpoint's run trained on
+// (never the evaluated ones).
+absl::StatusOr<std::shared_ptr<const model::Cohort>> CohortFor(const Dataset& training,
+                                                               const model::LoadedCheckpoint& ckpt,
+                                                               const EmbedOptions& eo,
+                                                               int threads) {
   const std::string in = absl::GetFlag(FLAGS_cohort), out = absl::GetFlag(FLAGS_write_cohort);
-  if (!in.empty() && !out.empty()) {
-    return absl::InvalidArgumentError("give --cohort or --write_cohort, not both");
+  const bool ignore = absl::GetFlag(FLAGS_ignore_cohort);
+  if (!in.empty() + !out.empty() + ignore > 1) {
+    return absl::InvalidArgumentError("give one of --cohort, --write_cohort, --ignore_cohort");
   }
-  if ((!in.empty() || !out.empty()) && absl::GetFlag(FLAGS_update_manifest)) {
-    // Serving does not normalise scores (yet): a calibration of normalised distances would
-    // misjudge every served one.
-    return absl::InvalidArgumentError("--update_manifest cannot take a cohort's figures");
+  if (ignore && absl::GetFlag(FLAGS_update_manifest)) {
+    // The checkpoint would keep serving normalised distances with a plain calibration.
+    return absl::InvalidArgumentError("--update_manifest cannot take --ignore_cohort's figures");
   }
+  if (ignore) return std::shared_ptr<const model::Cohort>();
   if (!in.empty()) {
     absl::StatusOr<std::string> bytes = ReadFile(in, 1ull << 30);
     if (!bytes.ok()) return bytes.status();
     absl::StatusOr<model::Cohort> c = model::Cohort::Parse(*bytes);
     if (!c.ok()) return absl::InvalidArgumentError(absl::StrCat(in, ": ", c.status().message()));
-    return std::optional<model::Cohort>(*std::move(c));
+    return std::make_shared<const model::Cohort>(*std::move(c));
   }
-  if (out.empty()) return std::optional<model::Cohort>();
+  if (out.empty()) return ckpt.cohort;
   if (absl::GetFlag(FLAGS_holdout_fraction) <= 0) {
     return absl::InvalidArgumentError(
         "--write_cohort needs --holdout_fraction: the cohort is built from the training dogs");
@@ -115,10 +127,11 @@ absl::StatusOr<std::optional<model::Cohort>> CohortFor(const Dataset& training,
   absl::StatusOr<EmbeddingTable> table = EmbedDogs(training, ckpt, eo, threads);
   if (!table.ok()) return table.status();
   absl::StatusOr<model::Cohort> c =
-      model::Cohort::Build(UnitCentroids(*table), table->dim, absl::GetFlag(FLAGS_cohort_k));
+      model::Cohort::Build(UnitCentroids(*table), table->dim, absl::GetFlag(FLAGS_cohort_k),
+                           absl::GetFlag(FLAGS_cohort_weight));
   if (!c.ok()) return c.status();
   if (absl::Status s = WriteFileAtomic(out, c->Serialize()); !s.ok()) return s;
-  return std::optional<model::Cohort>(*std::move(c));
+  return std::make_shared<const model::Cohort>(*std::move(c));
 }
 
 absl::Status Run() {
@@ -167,7 +180,8 @@ absl::Status Run() {
   eo.batch_size = absl::GetFlag(FLAGS_batch);
   eo.flip_average = absl::GetFlag(FLAGS_flip_average) || ckpt->manifest.model.flip_average;
   eo.device = *device;
-  absl::StatusOr<std::optional<model::Cohort>> cohort = CohortFor(training, *ckpt, eo, threads);
+  absl::StatusOr<std::shared_ptr<const model::Cohort>> cohort =
+      CohortFor(training, *ckpt, eo, threads);
   if (!cohort.ok()) return cohort.status();
   EmbeddingTable table = EmbedCache(*ckpt->net, *cache, eo);
   if (const std::string out = absl::GetFlag(FLAGS_embeddings_out); !out.empty()) {
@@ -180,8 +194,8 @@ absl::Status Run() {
                  table.vectors.size() * sizeof(float));
     if (absl::Status s = WriteFileAtomic(out, bytes); !s.ok()) return s;
   }
-  if (cohort->has_value()) {
-    if (absl::Status s = SetHubness(**cohort, &table); !s.ok()) return s;
+  if (*cohort != nullptr) {
+    if (absl::Status s = SetOffsets(**cohort, &table); !s.ok()) return s;
   }
   EvalOptions ev;
   ev.seed = absl::GetFlag(FLAGS_seed);
@@ -215,6 +229,9 @@ absl::Status Run() {
   if (absl::GetFlag(FLAGS_update_manifest)) {
     model::CheckpointManifest updated = ckpt->manifest;
     updated.metrics = m;
+    if (*cohort != nullptr && *cohort != ckpt->cohort) {
+      if (absl::Status s = model::AttachScoreCohort(dir, **cohort, &updated); !s.ok()) return s;
+    }
     if (absl::Status s = WriteFileAtomic(dir + "/manifest.json", model::ManifestToJson(updated));
         !s.ok()) {
       return s;
@@ -237,14 +254,16 @@ absl::Status Run() {
       "\"dir_at_fpir_0.01\":%.4f,\"dir_at_fpir_0.05\":%.4f,\"dir_at_fpir_0.1\":%.4f,"
       "\"served_threshold_fpir_0.05\":%.4f,\"served_threshold_dir_0.05\":%.4f,"
       "\"confidence_ece\":%.4f,\"confidence_bins\":[%s],\"view\":\"%s\","
-      "\"skipped_photos\":%zu,\"flip_average\":%s,\"cohort_k\":%u,\"seconds\":%.1f}\n",
+      "\"skipped_photos\":%zu,\"flip_average\":%s,\"cohort_k\":%u,\"cohort_weight\":%.3f,"
+      "\"seconds\":%.1f}\n",
       ckpt->manifest.version.c_str(), m.verification_accuracy, m.verification_accuracy_std,
       m.roc_auc, m.tar_at_far_1e3, m.rank1, m.recall_at_5, m.mean_average_precision, m.threshold,
       m.confidence_center, m.confidence_scale, m.identities, m.photos, m.pairs, m.full_gallery_top1,
       m.full_gallery_mrr, m.rank1_3_enrolled, m.dir_at_fpir_1e2, m.dir_at_fpir_5e2,
       m.dir_at_fpir_1e1, r->model_fpir_5e2, r->model_dir_5e2, m.identification.confidence_ece,
       bins.c_str(), absl::GetFlag(FLAGS_view).c_str(), cache->failed(),
-      eo.flip_average ? "true" : "false", cohort->has_value() ? (*cohort)->k() : 0u, seconds);
+      eo.flip_average ? "true" : "false", *cohort != nullptr ? (*cohort)->k() : 0u,
+      *cohort != nullptr ? (*cohort)->weight() : 0.0f, seconds);
   return absl::OkStatus();
 }
 

@@ -65,6 +65,31 @@ void ExpectRefused(const std::string& json, absl::string_view reason) {
   EXPECT_TRUE(absl::StrContains(m.status().message(), reason)) << m.status();
 }
 
+// Score normalisation: kept through JSON; absent stays absent; a cohort file name that is not
+// a plain file (or names the weights or the manifest) and a malformed hash are refused.
+TEST(CheckpointManifestTest, ScoreNormalisationRoundTripsAndIsValidated) {
+  CheckpointManifest m = Sample();
+  auto plain = ManifestFromJson(ManifestToJson(m));
+  ASSERT_TRUE(plain.ok());
+  EXPECT_FALSE(plain->score_norm.enabled());
+  EXPECT_FALSE(absl::StrContains(ManifestToJson(m), "score_norm"));
+  m.score_norm = ScoreNorm{"cohort.bin", std::string(64, 'c'), 576052};
+  auto back = ManifestFromJson(ManifestToJson(m));
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(back->score_norm.cohort_file, "cohort.bin");
+  EXPECT_EQ(back->score_norm.cohort_sha256, std::string(64, 'c'));
+  EXPECT_EQ(back->score_norm.cohort_bytes, 576052u);
+  for (const char* bad : {"../cohort.bin", "a/b", "weights.pt", "manifest.json", ".hidden"}) {
+    m.score_norm.cohort_file = bad;
+    auto refused = ManifestFromJson(ManifestToJson(m));
+    EXPECT_EQ(refused.status().code(), absl::StatusCode::kFailedPrecondition) << bad;
+    EXPECT_TRUE(absl::StrContains(refused.status().message(), "cohort_file")) << bad;
+  }
+  m.score_norm = ScoreNorm{"cohort.bin", "abc", 1};
+  EXPECT_TRUE(
+      absl::StrContains(ManifestFromJson(ManifestToJson(m)).status().message(), "cohort_sha256"));
+}
+
 TEST(CheckpointManifestTest, RefusesMalformedJson) {
   ExpectRefused("{\"format\": ", "not valid JSON");
 }

@@ -8,12 +8,15 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <filesystem>
 #include <thread>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/base/file_util.h"
 #include "common/base/process_stats.h"
 #include "common/image/image_decoder.h"
+#include "common/model/score_norm.h"
 #include "common/rpc/channel.h"
 #include "common/rpc/grpc_server.h"
 #include "common/torch_model/checkpoint.h"
@@ -272,6 +275,54 @@ TEST_F(EmbeddingServiceTest, AFlipAveragingModelServesTheMeanOfThePhotoAndItsMir
     }
     EXPECT_GT(diff_from_plain, 1e-3) << "the flip changed nothing for photo " << i;
   }
+}
+
+// A checkpoint with score normalisation: every vector comes with its offset under the
+// checkpoint's cohort (hubness minus the cohort's mean), ModelInfo says the cohort's size, and
+// a cohort file that is not the one the manifest hashed refuses the checkpoint.
+TEST_F(EmbeddingServiceTest, AScoreNormalisingModelReturnsEachVectorsOffset) {
+  Publish("plain", 1);
+  std::vector<float> rows;  // 40 random unit vectors of 16 dimensions.
+  torch::manual_seed(5);
+  torch::Tensor r = torch::randn({40, 16});
+  r = r / r.norm(2, 1, true);
+  rows.assign(r.data_ptr<float>(), r.data_ptr<float>() + r.numel());
+  absl::StatusOr<model::Cohort> cohort = model::Cohort::Build(rows, 16, 5);
+  ASSERT_TRUE(cohort.ok()) << cohort.status();
+  std::filesystem::copy(dir_.File("plain"), dir_.File("normed"));
+  model::CheckpointManifest m = *model::ReadManifest(dir_.File("normed"));
+  m.version = "normed";
+  ASSERT_TRUE(model::AttachScoreCohort(dir_.File("normed"), *cohort, &m).ok());
+  ASSERT_TRUE(WriteFileAtomic(dir_.File("normed/manifest.json"), model::ManifestToJson(m)).ok());
+
+  v1::ModelInfo info;
+  ASSERT_TRUE(Load("plain", true, &info).ok());
+  EXPECT_EQ(info.cohort_size(), 0u);
+  ASSERT_TRUE(Load("normed", false, &info).ok());
+  EXPECT_EQ(info.cohort_size(), 40u);
+  const std::vector<std::string> photos = {MakeJpeg(80, 70, 1), MakePng(64, 64, 2)};
+  v1::EmbedResponse plain, normed;
+  ASSERT_TRUE(Embed(photos, &plain, "plain").ok());
+  ASSERT_TRUE(Embed(photos, &normed, "normed").ok());
+  for (int i = 0; i < 2; ++i) {
+    EXPECT_EQ(plain.embeddings(i).score_offset(), 0.0f);
+    const auto& v = normed.embeddings(i).values();
+    EXPECT_EQ(std::vector<float>(v.begin(), v.end()),
+              std::vector<float>(plain.embeddings(i).values().begin(),
+                                 plain.embeddings(i).values().end()));
+    const float want = cohort->Hubness(v.data()) - cohort->mean_hubness();
+    EXPECT_FLOAT_EQ(normed.embeddings(i).score_offset(), want) << "photo " << i;
+    EXPECT_NE(want, 0.0f);
+  }
+
+  std::filesystem::copy(dir_.File("normed"), dir_.File("tampered"));
+  m.version = "tampered";
+  ASSERT_TRUE(WriteFileAtomic(dir_.File("tampered/manifest.json"), model::ManifestToJson(m)).ok());
+  ASSERT_TRUE(WriteFileAtomic(dir_.File("tampered/cohort.bin"), cohort->Serialize() + "x").ok());
+  const grpc::Status refused = Load("tampered", false, &info);
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_TRUE(absl::StrContains(refused.error_message(), "score-normalisation cohort"))
+      << refused.error_message();
 }
 
 TEST_F(EmbeddingServiceTest, BadPhotosGetTheirDocumentedOutcome) {

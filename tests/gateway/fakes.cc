@@ -95,6 +95,7 @@ v1::ModelInfo FakeEmbedding::Info(const std::string& version) const {
   c->set_fpir_weight(-1.5);
   c->set_margin_weight(2);
   if (identification_) *c = *identification_;
+  if (!score_offsets_.empty()) info.set_cohort_size(100);
   return info;
 }
 
@@ -127,7 +128,10 @@ absl::StatusOr<v1::EmbedResponse> FakeEmbedding::Embed(const v1::EmbedRequest& r
       return absl::InvalidArgumentError(absl::StrCat("photo ", i, ": cannot decode"));
     }
     const auto v = VectorFor(version, request.photos(i).data());
-    resp.add_embeddings()->mutable_values()->Add(v.begin(), v.end());
+    v1::EmbeddingVector* e = resp.add_embeddings();
+    e->mutable_values()->Add(v.begin(), v.end());
+    auto offset = score_offsets_.find(Ids(request.photos(i).data()).first);
+    if (offset != score_offsets_.end()) e->set_score_offset(offset->second);
   }
   return resp;
 }

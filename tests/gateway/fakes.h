@@ -46,6 +46,12 @@ class FakeEmbedding : public EmbeddingBackend {
     std::lock_guard<std::mutex> l(mu_);
     fail_dog_ = dog;
   }
+  // Every model reports a score-normalisation cohort and gives each photo of `dog` this score
+  // offset (other dogs' photos 0). Set before the core starts.
+  void set_score_offset(int dog, float offset) {
+    std::lock_guard<std::mutex> l(mu_);
+    score_offsets_[dog] = offset;
+  }
   // Each Embed call sleeps this long first (to catch work in flight).
   void set_delay(absl::Duration d) {
     std::lock_guard<std::mutex> l(mu_);
@@ -90,6 +96,7 @@ class FakeEmbedding : public EmbeddingBackend {
   bool down_ = false;
   int fail_dog_ = -1;
   std::optional<v1::IdentificationCalibration> identification_;
+  std::map<int, float> score_offsets_;
   absl::Duration delay_;
   std::vector<int> call_sizes_;
   std::atomic<int> in_flight_{0}, max_in_flight_{0};

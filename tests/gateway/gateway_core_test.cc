@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <thread>
@@ -14,6 +15,7 @@
 #include "absl/time/clock.h"
 #include "common/base/sha256.h"
 #include "common/metrics/metrics.h"
+#include "common/model/cohort.h"
 #include "common/model/model_spec_proto.h"
 #include "services/gateway/core/rollout_hooks.h"
 #include "services/gateway/core/search_answer.h"
@@ -363,6 +365,91 @@ TEST_F(GatewayCoreTest, PhotosCanBeAddedAndRemoved) {
   EXPECT_EQ(*core_->GetPhoto(rm.photo_id()), FakePhoto(1, 0));
   add.set_dog_id("nobody");
   EXPECT_TRUE(absl::IsNotFound(core_->AddPhotos(add, kNoDeadline).status()));
+}
+
+// A score-normalising model (dogsearch.v1.ScoreNormalisation): the gateway stores each gallery
+// photo's offset beside its vector, ranks the index's candidates by the normalised distance and
+// reports it, and verifies on it; an upgrade re-embeds the gallery with the new offsets.
+TEST_F(GatewayCoreTest, ScoreNormalisedModelRanksAndVerifiesOnTheNormalisedDistance) {
+  const std::vector<float> offsets = {0.6f, -0.5f, 0.3f, -0.2f, 0.0f, 0.45f, -0.35f, 0.1f};
+  for (int d = 0; d < 8; ++d) embedding_.set_score_offset(d, offsets[d]);
+  StartCore();
+  for (int d = 0; d < 8; ++d) ASSERT_TRUE(Enroll(d, 2).ok());
+  // What the answer must be: each dog at its best photo's normalised distance, nearest first.
+  const int qd = 0, qp = 7;
+  auto expected = [&](const std::string& version, bool normalise) {
+    const std::vector<float> q = FakeEmbedding::VectorFor(version, FakePhoto(qd, qp));
+    std::vector<std::pair<float, std::string>> dogs;
+    for (int d = 0; d < 8; ++d) {
+      float best = 9;
+      for (int p = 0; p < 2; ++p) {
+        const float l2 = L2Distance(q, FakeEmbedding::VectorFor(version, FakePhoto(d, p)));
+        best =
+            std::min(best, normalise ? model::NormalisedDistance(l2, offsets[qd], offsets[d]) : l2);
+      }
+      dogs.emplace_back(best, absl::StrCat("dog", d));
+    }
+    std::sort(dogs.begin(), dogs.end());
+    return dogs;
+  };
+  auto order = [](const std::vector<std::pair<float, std::string>>& dogs) {
+    std::vector<std::string> ids;
+    for (const auto& d : dogs) ids.push_back(d.second);
+    return ids;
+  };
+  auto check = [&](const std::string& version) {
+    const auto want = expected(version, true);
+    ASSERT_NE(order(want), order(expected(version, false)));  // The offsets reorder these dogs.
+    auto r = Search(qd, qp, 8);
+    ASSERT_TRUE(r.ok()) << r.status();
+    EXPECT_EQ(r->model_version(), version);
+    ASSERT_EQ(r->matches_size(), 8);
+    for (int i = 0; i < 8; ++i) {
+      EXPECT_EQ(r->matches(i).dog_id(), want[i].second) << version << " rank " << i + 1;
+      EXPECT_NEAR(r->matches(i).distance(), want[i].first, 1e-4) << version << " rank " << i + 1;
+    }
+    v1::GetRequest get;
+    get.set_collection(absl::StrCat("gallery__", version));
+    get.add_ids(Sha256::Hex(FakePhoto(3, 1)));
+    auto got = index_.Get(get, kNoDeadline);
+    ASSERT_TRUE(got.ok() && got->records_size() == 1);
+    EXPECT_EQ(got->records(0).payload().attributes().at(kScoreOffsetAttribute), "-0.200000003");
+  };
+  check("v1");
+  v1::VerifyRequest v;
+  v.mutable_photo_a()->set_data(FakePhoto(2, 0));
+  v.mutable_photo_b()->set_data(FakePhoto(5, 1));
+  auto verified = core_->Verify(v, kNoDeadline);
+  ASSERT_TRUE(verified.ok()) << verified.status();
+  const float l2 = L2Distance(FakeEmbedding::VectorFor("v1", FakePhoto(2, 0)),
+                              FakeEmbedding::VectorFor("v1", FakePhoto(5, 1)));
+  EXPECT_NEAR(verified->distance(), model::NormalisedDistance(l2, offsets[2], offsets[5]), 1e-5);
+  EXPECT_GT(std::abs(verified->distance() - l2), 0.05f);
+
+  v1::StartModelUpgradeRequest up;
+  up.set_version("v2");
+  ASSERT_TRUE(core_->StartModelUpgrade(up).ok());
+  ASSERT_EQ(WaitUpgrade().state(), v1::UPGRADE_STATE_SUCCEEDED);
+  ASSERT_TRUE(dogsearch::testing::Eventually(
+      [&] { return core_->GetModelStatus().serving_version() == "v2"; }, absl::Seconds(5)));
+  check("v2");
+}
+
+// A gallery record without an offset (written before its model normalised) or with a broken
+// one counts as offset 0; a plain model's distance is plain L2.
+TEST(GatewayVectorsTest, ScoreOffsetsAndServedDistance) {
+  v1::Payload p;
+  EXPECT_EQ(HitScoreOffset(p), 0.0f);
+  (*p.mutable_attributes())[kScoreOffsetAttribute] = "0.25";
+  EXPECT_EQ(HitScoreOffset(p), 0.25f);
+  (*p.mutable_attributes())[kScoreOffsetAttribute] = "junk";
+  EXPECT_EQ(HitScoreOffset(p), 0.0f);
+  (*p.mutable_attributes())[kScoreOffsetAttribute] = "7";
+  EXPECT_EQ(HitScoreOffset(p), 0.0f);
+  ModelTarget plain, normalised;
+  normalised.score_normalised = true;
+  EXPECT_EQ(ServedDistance(plain, 0.9f, 0.3f, 0.2f), 0.9f);
+  EXPECT_FLOAT_EQ(ServedDistance(normalised, 0.9f, 0.3f, 0.2f), std::sqrt(0.81f + 0.5f));
 }
 
 TEST_F(GatewayCoreTest, VerifyAndListDogs) {

@@ -76,6 +76,27 @@ TEST(CheckpointFeedTest, PublishesAtomicallyPromotesAndFeedsWatchers) {
   EXPECT_TRUE((*feed)->List("job-other").empty());
 }
 
+// A checkpoint with score normalisation is published with its cohort file; one whose cohort
+// file is missing is refused and leaves nothing behind.
+TEST(CheckpointFeedTest, PublishesTheScoreNormalisationCohortWithTheWeights) {
+  testing::TempDir dir;
+  auto feed = CheckpointFeed::Open(dir.File("models"));
+  ASSERT_TRUE(feed.ok()) << feed.status();
+  const std::string src = FakeCheckpoint(dir, "job-1-abc-s30", 100, 0.9);
+  model::CheckpointManifest m = *model::ReadManifest(src);
+  m.score_norm = model::ScoreNorm{"cohort.bin", std::string(64, 'c'), 6};
+  testing::WriteAll(src + "/manifest.json", model::ManifestToJson(m));
+  testing::WriteAll(src + "/cohort.bin", "cohort");
+  ASSERT_TRUE((*feed)->Publish(src, "job-1-abc").ok());
+  EXPECT_EQ(testing::ReadAll(dir.File("models/job-1-abc-s30/cohort.bin")), "cohort");
+
+  const std::string lacking = FakeCheckpoint(dir, "job-2-def-s30", 100, 0.9);
+  m.version = "job-2-def-s30";
+  testing::WriteAll(lacking + "/manifest.json", model::ManifestToJson(m));
+  EXPECT_FALSE((*feed)->Publish(lacking, "job-2-def").ok());
+  EXPECT_FALSE(fs::exists(dir.File("models/job-2-def-s30")));
+}
+
 TEST(CheckpointFeedTest, RebuildsFromDiskAndCatchesUpByTime) {
   testing::TempDir dir;
   {

@@ -199,20 +199,20 @@ EmbeddingTable HubCircle() {
 TEST(EvaluationTest, CohortNormalisationPushesAHubDown) {
   EmbeddingTable t = HubCircle();
   EXPECT_DOUBLE_EQ(RetrievalFigures(t, 1).top1, 0.5);  // a1 -> h0 and h0 -> a1 are wrong.
-  // h0's hubness is 0.9, everyone else's the cohort mean: pairs with h0 move 0.6 further in
-  // squared distance, and a1 finds a0 (h0 itself still answers a1: its own term is constant).
-  t.hub = {0.3f, 0.3f, 0.9f, 0.3f};
-  t.hub_mean = 0.3f;
+  // h0's offset is 0.6 (a hub), everyone else's 0 (the cohort mean): pairs with h0 move 0.6
+  // further in squared distance, and a1 finds a0 (h0 itself still answers a1: its own term is
+  // constant).
+  t.offsets = {0.0f, 0.0f, 0.6f, 0.0f};
   EXPECT_FLOAT_EQ(t.distance(0, 1), L2Distance(t.row(0), t.row(1), 2));
   EXPECT_FLOAT_EQ(t.distance(1, 2),
                   std::sqrt(std::pow(L2Distance(t.row(1), t.row(2), 2), 2) + 0.6f));
   EXPECT_DOUBLE_EQ(RetrievalFigures(t, 1).top1, 0.75);
-  // Every hubness at the mean: the plain figures exactly.
-  t.hub = {0.3f, 0.3f, 0.3f, 0.3f};
+  // Every offset 0: the plain figures exactly.
+  t.offsets = {0.0f, 0.0f, 0.0f, 0.0f};
   EXPECT_DOUBLE_EQ(RetrievalFigures(t, 1).top1, 0.5);
 }
 
-TEST(EvaluationTest, HubnessComesFromTheCohortAndMustFitTheTable) {
+TEST(EvaluationTest, OffsetsComeFromTheCohortAndMustFitTheTable) {
   EmbeddingTable t = HubCircle();
   // The cohort: the two dogs' unit centroids (20 and 90 degrees).
   const std::vector<float> centroids = UnitCentroids(t);
@@ -221,17 +221,18 @@ TEST(EvaluationTest, HubnessComesFromTheCohortAndMustFitTheTable) {
   EXPECT_NEAR(centroids[3], 1.0, 1e-6);
   absl::StatusOr<model::Cohort> cohort = model::Cohort::Build(centroids, 2, 1);
   ASSERT_TRUE(cohort.ok()) << cohort.status();
-  ASSERT_TRUE(SetHubness(*cohort, &t).ok());
-  ASSERT_EQ(t.hub.size(), 4u);
-  EXPECT_NEAR(t.hub[0], std::cos(20 * M_PI / 180), 1e-6);  // a0's nearest centroid: 20 degrees.
-  EXPECT_NEAR(t.hub[2], std::cos(20 * M_PI / 180), 1e-6);  // h0's: 90, 20 degrees away.
-  EXPECT_FLOAT_EQ(t.hub_mean, cohort->mean_hubness());
+  ASSERT_TRUE(SetOffsets(*cohort, &t).ok());
+  ASSERT_EQ(t.offsets.size(), 4u);
+  // a0's nearest centroid is 20 degrees away, and so is h0's (90).
+  const float mean = cohort->mean_hubness();
+  EXPECT_NEAR(t.offsets[0], std::cos(20 * M_PI / 180) - mean, 1e-6);
+  EXPECT_NEAR(t.offsets[2], std::cos(20 * M_PI / 180) - mean, 1e-6);
   EXPECT_TRUE(Evaluate(t, EvalOptions{}).ok());
-  t.hub.pop_back();
+  t.offsets.pop_back();
   EXPECT_EQ(Evaluate(t, EvalOptions{}).status().code(), absl::StatusCode::kInvalidArgument);
   absl::StatusOr<model::Cohort> three_d = model::Cohort::Build({1, 0, 0, 0, 1, 0}, 3, 1);
   ASSERT_TRUE(three_d.ok());
-  EXPECT_EQ(SetHubness(*three_d, &t).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(SetOffsets(*three_d, &t).code(), absl::StatusCode::kInvalidArgument);
 }
 
 }  // namespace

@@ -138,12 +138,46 @@ TEST(TrainerToolsTest, TrainWithConfigFileThenEvaluateWithPlots) {
   for (const char* key : {"verification_accuracy", "tar_at_far_1e-3", "rank1", "threshold"}) {
     EXPECT_EQ(JsonNumber(read.out, key), JsonNumber(wrote.out, key)) << key;
   }
-  const Result refused = RunTool(
-      absl::StrCat(EVAL_PATH, held_flags, " --cohort ", tmp.File("c.cohort"), " --update_manifest"),
-      tmp);
+
+  // --update_manifest with a cohort makes it the checkpoint's served score normalisation: the
+  // file copied in, its hash in the manifest, the calibration of normalised distances; the
+  // checkpoint is then evaluated as served without flags, and --ignore_cohort gives plain L2.
+  const std::string normed = tmp.File("normed");
+  fs::copy(best, normed);
+  const std::string normed_flags =
+      absl::StrCat(" --checkpoint ", normed, " --data ", tmp.File("dogs"),
+                   " --holdout_fraction 0.25 --holdout_seed 4 --seed 4");
+  const Result attached = RunTool(absl::StrCat(EVAL_PATH, normed_flags, " --cohort ",
+                                               tmp.File("c.cohort"), " --update_manifest"),
+                                  tmp);
+  ASSERT_EQ(attached.exit_code, 0) << attached.err;
+  absl::StatusOr<model::CheckpointManifest> nm = model::ReadManifest(normed);
+  ASSERT_TRUE(nm.ok()) << nm.status();
+  ASSERT_TRUE(nm->score_norm.enabled());
+  EXPECT_EQ(testing::ReadAll(normed + "/" + nm->score_norm.cohort_file),
+            testing::ReadAll(tmp.File("c.cohort")));
+  EXPECT_NEAR(nm->metrics.threshold, JsonNumber(read.out, "threshold"), 1e-4);
+  const Result served = RunTool(absl::StrCat(EVAL_PATH, normed_flags), tmp);
+  ASSERT_EQ(served.exit_code, 0) << served.err;
+  EXPECT_EQ(JsonNumber(served.out, "cohort_k"), 3);
+  const Result plain = RunTool(absl::StrCat(EVAL_PATH, normed_flags, " --ignore_cohort"), tmp);
+  ASSERT_EQ(plain.exit_code, 0) << plain.err;
+  EXPECT_EQ(JsonNumber(plain.out, "cohort_k"), 0);
+  for (const char* key : {"verification_accuracy", "tar_at_far_1e-3", "rank1", "threshold"}) {
+    EXPECT_EQ(JsonNumber(served.out, key), JsonNumber(read.out, key)) << key;
+    EXPECT_EQ(JsonNumber(plain.out, key), JsonNumber(held.out, key)) << key;
+  }
+  const Result refused =
+      RunTool(absl::StrCat(EVAL_PATH, normed_flags, " --ignore_cohort --update_manifest"), tmp);
   EXPECT_EQ(refused.exit_code, 2);
-  EXPECT_NE(refused.err.find("--update_manifest cannot take a cohort"), std::string::npos)
+  EXPECT_NE(refused.err.find("--update_manifest cannot take --ignore_cohort"), std::string::npos)
       << refused.err;
+  // A cohort file that is not the one the manifest names refuses the checkpoint.
+  testing::WriteAll(normed + "/" + nm->score_norm.cohort_file,
+                    testing::ReadAll(tmp.File("c.cohort")) + "x");
+  const Result tampered = RunTool(absl::StrCat(EVAL_PATH, normed_flags), tmp);
+  EXPECT_EQ(tampered.exit_code, 1);
+  EXPECT_NE(tampered.err.find("score-normalisation cohort"), std::string::npos) << tampered.err;
 }
 
 TEST(TrainerToolsTest, ClearErrorsAndExitCodes) {

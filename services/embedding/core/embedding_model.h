@@ -12,6 +12,7 @@
 
 #include "absl/status/statusor.h"
 #include "common/model/checkpoint_manifest.h"
+#include "common/model/cohort.h"
 
 namespace dogsearch::embedding {
 
@@ -28,6 +29,9 @@ class EmbeddingModel {
   // "cpu" or "cuda:N".
   virtual std::string device() const = 0;
   virtual bool half_precision() const { return false; }
+  // The score-normalisation cohort (dogsearch.v1.ScoreNormalisation), or null: every vector
+  // this model returns carries its offset under it.
+  virtual const model::Cohort* cohort() const { return nullptr; }
 
   const std::string& version() const { return manifest().version; }
   uint32_t dimension() const { return manifest().model.embedding_dim; }

@@ -22,6 +22,7 @@ class TorchModel final : public EmbeddingModel {
              const TorchOptions& options)
       : manifest_(std::move(ckpt.manifest)),
         net_(std::move(ckpt.net)),
+        cohort_(std::move(ckpt.cohort)),
         device_(device),
         half_(half),
         cpu_chunk_(options.cpu_chunk_images) {
@@ -82,10 +83,12 @@ class TorchModel final : public EmbeddingModel {
   const model::CheckpointManifest& manifest() const override { return manifest_; }
   std::string device() const override { return device_.str(); }
   bool half_precision() const override { return half_; }
+  const model::Cohort* cohort() const override { return cohort_.get(); }
 
  private:
   const model::CheckpointManifest manifest_;
   std::shared_ptr<model::EmbeddingNet> net_;
+  const std::shared_ptr<const model::Cohort> cohort_;  // Null: no score normalisation.
   const torch::Device device_;
   const bool half_;
   const int64_t cpu_chunk_;

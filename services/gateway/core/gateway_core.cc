@@ -179,7 +179,7 @@ absl::Status GatewayCore::WriteGallery(const std::vector<PhotoBytes>& photos, ab
   for (int attempt = 0; attempt < 3; ++attempt) {
     const std::vector<TargetPtr> targets = state_.write_targets();
     if (targets.empty()) DS_RETURN_IF_ERROR(ServingOrError().status());
-    std::vector<std::vector<Vector>> vectors;
+    std::vector<Embedded> vectors;
     for (const TargetPtr& t : targets) {
       DS_ASSIGN_OR_RETURN(auto v, EmbedPhotos(deps_.embedding, *t, photos, Cap(deadline)));
       vectors.push_back(std::move(v));

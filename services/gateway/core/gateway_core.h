@@ -98,8 +98,9 @@ class GatewayCore {
                                  const std::function<absl::Status()>& commit);
   absl::Time Cap(absl::Time deadline) const;
   absl::StatusOr<TargetPtr> ServingOrError() const;
-  absl::StatusOr<Vector> EmbedQuery(const TargetPtr& target, const v1::Photo& photo,
-                                    absl::string_view label, absl::Time deadline);
+  // The photo's vector and score offset (one entry).
+  absl::StatusOr<Embedded> EmbedQuery(const TargetPtr& target, const v1::Photo& photo,
+                                      absl::string_view label, absl::Time deadline);
   v1::Dog ToProto(const DogRow& row) const;
 
   // One pass of the supervisor (on its PeriodicThread): restore or re-pin the serving model,

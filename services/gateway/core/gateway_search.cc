@@ -20,15 +20,30 @@ float GatewayCore::Confidence(float distance, const ModelTarget& target) const {
   return static_cast<float>(1.0 / (1.0 + std::exp(std::clamp(z, -50.0, 50.0))));
 }
 
-absl::StatusOr<Vector> GatewayCore::EmbedQuery(const TargetPtr& target, const v1::Photo& photo,
-                                               absl::string_view label, absl::Time deadline) {
+absl::StatusOr<Embedded> GatewayCore::EmbedQuery(const TargetPtr& target, const v1::Photo& photo,
+                                                 absl::string_view label, absl::Time deadline) {
   DS_ASSIGN_OR_RETURN(CheckedPhoto c,
                       CheckPhoto(photo.data(), photo.name(), label, options_.limits));
   std::vector<PhotoBytes> one{PhotoBytes{c.photo_id, "", c.name, photo.data()}};
-  DS_ASSIGN_OR_RETURN(std::vector<Vector> v,
-                      EmbedPhotos(deps_.embedding, *target, one, Cap(deadline)));
-  return std::move(v[0]);
+  return EmbedPhotos(deps_.embedding, *target, one, Cap(deadline));
 }
+
+namespace {
+
+// A hit's served distance (vectors.h): the index's cosine distance 1 - cos as plain L2
+// sqrt(2 (1 - cos)), score-normalised where the model does so. 1 - cos of float32 unit vectors
+// carries a few 1e-7 of rounding (|v|^2 is 1 only to a few ulps, and the same photo embedded in
+// another batch differs in its last bits): below kCosineRoundingFloor it is the same photo,
+// distance 0 (else sqrt would make 1e-7 into 5e-4 and an enrolled photo could miss a threshold
+// of 0).
+float HitDistance(const ModelTarget& target, const v1::VectorSearchHit& h, float query_offset) {
+  constexpr float kCosineRoundingFloor = 5e-7f;
+  const float cosine = h.distance() <= kCosineRoundingFloor ? 0.f : h.distance();
+  return ServedDistance(target, std::sqrt(2.0f * cosine), query_offset,
+                        HitScoreOffset(h.payload()));
+}
+
+}  // namespace
 
 uint64_t GatewayCore::GalleryPhotos() {
   std::lock_guard<std::mutex> lock(gallery_mu_);
@@ -54,11 +69,16 @@ absl::StatusOr<v1::SearchResponse> GatewayCore::Search(const v1::SearchRequest& 
   }
   DS_ASSIGN_OR_RETURN(TargetPtr target, ServingOrError());
   const absl::Time t0 = absl::Now();
-  DS_ASSIGN_OR_RETURN(Vector query, EmbedQuery(target, req.photo(), "photo", deadline));
+  DS_ASSIGN_OR_RETURN(Embedded embedded, EmbedQuery(target, req.photo(), "photo", deadline));
+  const Vector& query = embedded.vectors[0];
+  const float query_offset = embedded.offsets[0];
   const absl::Time t1 = absl::Now();
 
   // Hits are photos; ask for more until k distinct dogs (at least 2: the answer weighs the top
-  // dog's margin over the second) are found or the gallery is exhausted.
+  // dog's margin over the second) are found or the gallery is exhausted. With score
+  // normalisation the index's nearest candidates (plain L2) are re-ranked by the normalised
+  // distance: the candidates are many more than the photos shown (k x photos_per_dog x 2 + 16),
+  // so a photo that normalisation would pull in from beyond them is rare.
   const uint32_t want_dogs = std::max<uint32_t>(k, 2);
   std::vector<std::string> dog_order;
   std::map<std::string, v1::DogMatch> dogs;
@@ -75,29 +95,28 @@ absl::StatusOr<v1::SearchResponse> GatewayCore::Search(const v1::SearchRequest& 
     const auto known = deps_.store->LookupPhotos(ids);  // Unknown ids: deleted meanwhile.
     dog_order.clear();
     dogs.clear();
-    for (const auto& h : hits.hits()) {
+    std::vector<std::pair<float, int>> ranked;  // (served distance, hit), nearest first.
+    for (int i = 0; i < hits.hits_size(); ++i) {
+      ranked.emplace_back(HitDistance(*target, hits.hits(i), query_offset), i);
+    }
+    std::stable_sort(ranked.begin(), ranked.end(),
+                     [](const auto& a, const auto& b) { return a.first < b.first; });
+    for (const auto& [distance, i] : ranked) {
+      const v1::VectorSearchHit& h = hits.hits(i);
       auto it = known.find(h.id());
       if (it == known.end()) continue;
       const PhotoRow& row = it->second.first;
-      // Cosine distance 1 - cos of unit vectors -> plain L2 distance sqrt(2 (1 - cos)). 1 - cos
-      // of float32 unit vectors carries a few 1e-7 of rounding (|v|^2 is 1 only to a few ulps,
-      // and the same photo embedded in another batch differs in its last bits): below
-      // kCosineRoundingFloor it is the same photo, distance 0 (else sqrt would make 1e-7 into
-      // 5e-4 and an enrolled photo could miss a threshold of 0).
-      constexpr float kCosineRoundingFloor = 5e-7f;
-      const float cosine = h.distance() <= kCosineRoundingFloor ? 0.f : h.distance();
-      const float l2 = std::sqrt(2.0f * cosine);
       auto [d, inserted] = dogs.try_emplace(row.dog_id);
       if (inserted) {
         dog_order.push_back(row.dog_id);
         d->second.set_dog_id(row.dog_id);
         d->second.set_name(it->second.second);
-        d->second.set_distance(l2);
+        d->second.set_distance(distance);
       }
       if (d->second.photos_size() < static_cast<int>(per_dog)) {
         v1::PhotoMatch* m = d->second.add_photos();
         m->set_photo_id(h.id());
-        m->set_distance(l2);
+        m->set_distance(distance);
       }
     }
     if (dog_order.size() >= want_dogs || static_cast<uint32_t>(hits.hits_size()) < want ||
@@ -143,10 +162,10 @@ absl::StatusOr<v1::VerifyResponse> GatewayCore::Verify(const v1::VerifyRequest& 
                                                  "photo_b", options_.limits));
   std::vector<PhotoBytes> both{PhotoBytes{a.photo_id, "", a.name, req.photo_a().data()},
                                PhotoBytes{b.photo_id, "", b.name, req.photo_b().data()}};
-  DS_ASSIGN_OR_RETURN(std::vector<Vector> v,
-                      EmbedPhotos(deps_.embedding, *target, both, Cap(deadline)));
+  DS_ASSIGN_OR_RETURN(Embedded v, EmbedPhotos(deps_.embedding, *target, both, Cap(deadline)));
   v1::VerifyResponse resp;
-  const float d = L2Distance(v[0], v[1]);
+  const float d =
+      ServedDistance(*target, L2Distance(v.vectors[0], v.vectors[1]), v.offsets[0], v.offsets[1]);
   resp.set_distance(d);
   resp.set_threshold(target->threshold);
   resp.set_same_dog(d <= target->threshold);

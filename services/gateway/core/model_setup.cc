@@ -45,6 +45,7 @@ absl::StatusOr<ModelTarget> PrepareModel(EmbeddingBackend* embedding, const std:
   t.version = version;
   t.collection = CollectionFor(version, options);
   t.dimension = info->spec().embedding_dim();
+  t.score_normalised = info->cohort_size() > 0;
   t.spec = info->spec();
   t.metrics = info->metrics();
   t.threshold = info->metrics().threshold() > 0 ? static_cast<float>(info->metrics().threshold())

@@ -28,7 +28,7 @@ struct ModelTarget {
   std::string version;
   std::string collection;
   uint32_t dimension = 0;
-  // Same-dog threshold on plain L2 distance (from the manifest, else the gateway's default).
+  // Same-dog threshold on the served distance (from the manifest, else the gateway's default).
   float threshold = 1.0f;
   // Platt calibration from the manifest (scale 0 = none: the gateway's default scale around
   // the threshold is used instead).
@@ -38,6 +38,9 @@ struct ModelTarget {
   v1::EvalMetrics metrics;
   // 1:N calibration from the manifest (not calibrated = never a confident search match).
   model::IdentificationCalibration identification;
+  // The model serves score normalisation (ModelInfo.cohort_size > 0): every distance is the
+  // normalised one (vectors.h, ServedDistance), thresholds included.
+  bool score_normalised = false;
 };
 
 using TargetPtr = std::shared_ptr<const ModelTarget>;

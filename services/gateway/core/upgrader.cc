@@ -211,7 +211,7 @@ void Upgrader::Run(v1::UpgradeProgress p, std::string cursor) {
 }
 
 absl::Status Upgrader::EmbedBatch(const TargetPtr& target, const std::vector<PhotoRow>& rows,
-                                  std::vector<PhotoBytes>* photos, std::vector<Vector>* vectors) {
+                                  std::vector<PhotoBytes>* photos, Embedded* vectors) {
   for (const PhotoRow& r : rows) {
     auto data = deps_.photos->Get(r.photo_id);
     if (!data.ok()) {
@@ -227,17 +227,17 @@ absl::Status Upgrader::EmbedBatch(const TargetPtr& target, const std::vector<Pho
 }
 
 absl::Status Upgrader::WriteBatch(const TargetPtr& target, std::vector<PhotoBytes>* photos,
-                                  std::vector<Vector>* vectors) {
+                                  Embedded* vectors) {
   // Photos deleted while this batch was embedded must not be resurrected in the new space.
   std::lock_guard<std::mutex> write(state_->write_mutex());
   std::vector<PhotoBytes> keep;
-  std::vector<Vector> keep_vectors;
+  Embedded keep_vectors;
   for (size_t i = 0; i < photos->size(); ++i) {
     auto row = deps_.store->FindPhoto((*photos)[i].photo_id);
     if (!row) continue;
     (*photos)[i].dog_id = row->dog_id;
     keep.push_back(std::move((*photos)[i]));
-    keep_vectors.push_back(std::move((*vectors)[i]));
+    keep_vectors.Append(std::move(vectors->vectors[i]), vectors->offsets[i]);
   }
   if (keep.empty()) return absl::OkStatus();
   const absl::Time deadline = absl::Now() + options_->setup.call_timeout;
@@ -256,7 +256,7 @@ absl::Status Upgrader::Reembed(const TargetPtr& target, std::string* cursor) {
     if (rows.empty()) return absl::OkStatus();
     const size_t n = (rows.size() + batch - 1) / batch;
     std::vector<std::vector<PhotoBytes>> photos(n);
-    std::vector<std::vector<Vector>> vectors(n);
+    std::vector<Embedded> vectors(n);
     std::vector<absl::Status> status(n);
     auto embed = [&](size_t i) {
       std::vector<PhotoRow> part(rows.begin() + i * batch,

@@ -69,10 +69,10 @@ class Upgrader {
   absl::Status Reembed(const TargetPtr& target, std::string* cursor);
   // Reads the stored bytes of `rows` (skipping photos deleted meanwhile) and embeds them.
   absl::Status EmbedBatch(const TargetPtr& target, const std::vector<PhotoRow>& rows,
-                          std::vector<PhotoBytes>* photos, std::vector<Vector>* vectors);
+                          std::vector<PhotoBytes>* photos, Embedded* vectors);
   // Writes a batch's vectors, except photos deleted while it was embedded.
   absl::Status WriteBatch(const TargetPtr& target, std::vector<PhotoBytes>* photos,
-                          std::vector<Vector>* vectors);
+                          Embedded* vectors);
   absl::Status Flip(const TargetPtr& from, const TargetPtr& to);
   void Retire(const std::string& version, bool wait_grace);
   void RetireNow(const std::string& version);

@@ -2,9 +2,12 @@
 
 #include <cmath>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "common/base/status_macros.h"
 #include "common/image_header/image_header.h"
+#include "common/model/cohort.h"
 
 namespace dogsearch::gateway {
 
@@ -13,7 +16,7 @@ namespace {
 // Photos [begin, end) in one Embed call, appended to *out.
 absl::Status EmbedCall(EmbeddingBackend* embedding, const ModelTarget& target,
                        const std::vector<PhotoBytes>& all, size_t begin, size_t end,
-                       absl::Time deadline, std::vector<Vector>* out) {
+                       absl::Time deadline, Embedded* out) {
   const size_t count = end - begin;
   v1::EmbedRequest req;
   req.set_model_version(target.version);
@@ -43,7 +46,12 @@ absl::Status EmbedCall(EmbeddingBackend* embedding, const ModelTarget& target,
       return absl::InternalError(absl::StrCat("embedding service answered a ", e.values_size(),
                                               "-d vector for a ", target.dimension, "-d model"));
     }
-    out->emplace_back(e.values().begin(), e.values().end());
+    if (!(e.score_offset() >= -2.0f && e.score_offset() <= 2.0f)) {
+      return absl::InternalError(
+          absl::StrCat("embedding service answered a score offset of ", e.score_offset()));
+    }
+    out->Append(Vector(e.values().begin(), e.values().end()),
+                target.score_normalised ? e.score_offset() : 0.0f);
   }
   return absl::OkStatus();
 }
@@ -55,14 +63,13 @@ uint64_t HeaderPixels(absl::string_view data) {
 
 }  // namespace
 
-absl::StatusOr<std::vector<Vector>> EmbedPhotos(EmbeddingBackend* embedding,
-                                                const ModelTarget& target,
-                                                const std::vector<PhotoBytes>& photos,
-                                                absl::Time deadline) {
+absl::StatusOr<Embedded> EmbedPhotos(EmbeddingBackend* embedding, const ModelTarget& target,
+                                     const std::vector<PhotoBytes>& photos, absl::Time deadline) {
   // Calls of at most kEmbedCallPixels (a photo larger than that goes alone), so that no call
   // exceeds the embedding service's per-request decoding budget.
-  std::vector<Vector> out;
-  out.reserve(photos.size());
+  Embedded out;
+  out.vectors.reserve(photos.size());
+  out.offsets.reserve(photos.size());
   if (photos.size() == 1) {  // One photo goes alone anyway: no header to read (searches).
     DS_RETURN_IF_ERROR(EmbedCall(embedding, target, photos, 0, 1, deadline, &out));
     return out;
@@ -82,17 +89,21 @@ absl::StatusOr<std::vector<Vector>> EmbedPhotos(EmbeddingBackend* embedding,
 }
 
 absl::Status UpsertVectors(IndexBackend* index, const ModelTarget& target,
-                           const std::vector<PhotoBytes>& photos,
-                           const std::vector<Vector>& vectors, absl::Time deadline) {
+                           const std::vector<PhotoBytes>& photos, const Embedded& embedded,
+                           absl::Time deadline) {
   v1::UpsertRequest req;
   req.set_collection(target.collection);
   req.set_model_version(target.version);
   for (size_t i = 0; i < photos.size(); ++i) {
     v1::Record* r = req.add_records();
     r->set_id(photos[i].photo_id);
-    r->mutable_vector()->Add(vectors[i].begin(), vectors[i].end());
+    r->mutable_vector()->Add(embedded.vectors[i].begin(), embedded.vectors[i].end());
     r->mutable_payload()->set_dog_id(photos[i].dog_id);
     r->mutable_payload()->set_photo_id(photos[i].photo_id);
+    if (target.score_normalised) {
+      (*r->mutable_payload()->mutable_attributes())[kScoreOffsetAttribute] =
+          absl::StrFormat("%.9g", embedded.offsets[i]);
+    }
   }
   return index->Upsert(req, deadline).status();
 }
@@ -104,6 +115,20 @@ absl::Status DeleteVectors(IndexBackend* index, const ModelTarget& target,
   req.set_collection(target.collection);
   for (const std::string& id : photo_ids) req.add_ids(id);
   return index->Delete(req, deadline).status();
+}
+
+float HitScoreOffset(const v1::Payload& payload) {
+  auto it = payload.attributes().find(kScoreOffsetAttribute);
+  float offset = 0;
+  if (it == payload.attributes().end() || !absl::SimpleAtof(it->second, &offset) ||
+      !(offset >= -2.0f && offset <= 2.0f)) {
+    return 0.0f;
+  }
+  return offset;
+}
+
+float ServedDistance(const ModelTarget& target, float l2, float offset_a, float offset_b) {
+  return target.score_normalised ? model::NormalisedDistance(l2, offset_a, offset_b) : l2;
 }
 
 float L2Distance(const Vector& a, const Vector& b) {

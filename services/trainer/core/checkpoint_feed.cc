@@ -82,7 +82,9 @@ absl::StatusOr<v1::CheckpointInfo> CheckpointFeed::Publish(const std::string& di
         absl::StrCat("checkpoint ", m->version, " is already published"));
   }
   std::vector<std::pair<std::string, std::string>> files;
-  for (const std::string& file : {std::string(model::kManifestFile), m->weights_file}) {
+  std::vector<std::string> names{model::kManifestFile, m->weights_file};
+  if (m->score_norm.enabled()) names.push_back(m->score_norm.cohort_file);
+  for (const std::string& file : names) {
     DS_ASSIGN_OR_RETURN(std::string bytes, ReadFile(dir + "/" + file, kMaxWeightsBytes));
     files.emplace_back(file, std::move(bytes));
   }

@@ -94,7 +94,7 @@ float L2Distance(const float* a, const float* b, size_t dim) {
 
 float EmbeddingTable::distance(size_t a, size_t b) const {
   const float l2 = L2Distance(row(a), row(b), dim);
-  return hub.empty() ? l2 : model::NormalisedDistance(l2, hub[a], hub[b], hub_mean);
+  return offsets.empty() ? l2 : model::NormalisedDistance(l2, offsets[a], offsets[b]);
 }
 
 std::vector<ScoredPair> BalancedPairs(const EmbeddingTable& t, const EvalOptions& o) {
@@ -323,12 +323,12 @@ absl::StatusOr<EvalResult> Evaluate(const EmbeddingTable& t, const EvalOptions& 
   for (float v : t.vectors) {
     if (!std::isfinite(v)) return absl::InvalidArgumentError("an embedding is not finite");
   }
-  if (!t.hub.empty() && t.hub.size() != t.size()) {
+  if (!t.offsets.empty() && t.offsets.size() != t.size()) {
     return absl::InvalidArgumentError(
-        absl::StrCat(t.hub.size(), " hubness values for ", t.size(), " embeddings"));
+        absl::StrCat(t.offsets.size(), " score offsets for ", t.size(), " embeddings"));
   }
-  for (float h : t.hub) {
-    if (!std::isfinite(h)) return absl::InvalidArgumentError("a hubness value is not finite");
+  for (float o : t.offsets) {
+    if (!std::isfinite(o)) return absl::InvalidArgumentError("a score offset is not finite");
   }
   const std::vector<std::pair<uint32_t, uint32_t>> all_pos = AllPositivePairs(t);
   const size_t neg_count = NegativePairCount(t);
@@ -407,14 +407,13 @@ std::vector<float> UnitCentroids(const EmbeddingTable& t) {
   return out;
 }
 
-absl::Status SetHubness(const model::Cohort& cohort, EmbeddingTable* t) {
+absl::Status SetOffsets(const model::Cohort& cohort, EmbeddingTable* t) {
   if (cohort.dim() != t->dim) {
     return absl::InvalidArgumentError(
         absl::StrCat("cohort vectors have ", cohort.dim(), " dimensions, the embeddings ", t->dim));
   }
-  t->hub.resize(t->size());
-  for (size_t i = 0; i < t->size(); ++i) t->hub[i] = cohort.Hubness(t->row(i));
-  t->hub_mean = cohort.mean_hubness();
+  t->offsets.resize(t->size());
+  for (size_t i = 0; i < t->size(); ++i) t->offsets[i] = cohort.Offset(t->row(i));
   return absl::OkStatus();
 }
 

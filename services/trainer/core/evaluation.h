@@ -30,10 +30,9 @@ struct EmbeddingTable {
   std::vector<float> vectors;
   size_t dim = 0;
   std::vector<int32_t> labels;
-  // Empty, or each row's hubness under a cohort of mean hubness hub_mean (common/model/
-  // cohort.h): then every figure is computed on the normalised distance instead of plain L2.
-  std::vector<float> hub;
-  float hub_mean = 0;
+  // Empty, or each row's score offset under a cohort (common/model/cohort.h): then every
+  // figure is computed on the normalised distance instead of plain L2.
+  std::vector<float> offsets;
 
   size_t size() const { return labels.size(); }
   const float* row(size_t i) const { return vectors.data() + i * dim; }
@@ -125,8 +124,8 @@ Retrieval RetrievalFigures(const EmbeddingTable& table, int threads);
 // Each identity's mean embedding, L2-normalised (row-major, identities in label order): the
 // cohort a model's score normalisation is built from (common/model/cohort.h).
 std::vector<float> UnitCentroids(const EmbeddingTable& table);
-// Fills table->hub and hub_mean from the cohort. INVALID_ARGUMENT on a dimension mismatch.
-absl::Status SetHubness(const model::Cohort& cohort, EmbeddingTable* table);
+// Fills table->offsets from the cohort. INVALID_ARGUMENT on a dimension mismatch.
+absl::Status SetOffsets(const model::Cohort& cohort, EmbeddingTable* table);
 
 }  // namespace dogsearch::trainer
 

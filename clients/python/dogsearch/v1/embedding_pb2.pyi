@@ -31,10 +31,12 @@ class EmbedResponse(_message.Message):
     def __init__(self, embeddings: _Optional[_Iterable[_Union[EmbeddingVector, _Mapping]]] = ..., model_version: _Optional[str] = ..., dimension: _Optional[int] = ...) -> None: ...
 
 class EmbeddingVector(_message.Message):
-    __slots__ = ["values"]
+    __slots__ = ["score_offset", "values"]
+    SCORE_OFFSET_FIELD_NUMBER: _ClassVar[int]
     VALUES_FIELD_NUMBER: _ClassVar[int]
+    score_offset: float
     values: _containers.RepeatedScalarFieldContainer[float]
-    def __init__(self, values: _Optional[_Iterable[float]] = ...) -> None: ...
+    def __init__(self, values: _Optional[_Iterable[float]] = ..., score_offset: _Optional[float] = ...) -> None: ...
 
 class GetModelRequest(_message.Message):
     __slots__ = ["version"]
@@ -63,7 +65,8 @@ class LoadModelRequest(_message.Message):
     def __init__(self, version: _Optional[str] = ..., make_default: bool = ...) -> None: ...
 
 class ModelInfo(_message.Message):
-    __slots__ = ["device", "half_precision", "is_default", "metrics", "parent_version", "photos_embedded", "ready_unix_seconds", "spec", "state", "state_reason", "version", "weights_sha256"]
+    __slots__ = ["cohort_size", "device", "half_precision", "is_default", "metrics", "parent_version", "photos_embedded", "ready_unix_seconds", "spec", "state", "state_reason", "version", "weights_sha256"]
+    COHORT_SIZE_FIELD_NUMBER: _ClassVar[int]
     DEVICE_FIELD_NUMBER: _ClassVar[int]
     HALF_PRECISION_FIELD_NUMBER: _ClassVar[int]
     IS_DEFAULT_FIELD_NUMBER: _ClassVar[int]
@@ -76,6 +79,7 @@ class ModelInfo(_message.Message):
     STATE_REASON_FIELD_NUMBER: _ClassVar[int]
     VERSION_FIELD_NUMBER: _ClassVar[int]
     WEIGHTS_SHA256_FIELD_NUMBER: _ClassVar[int]
+    cohort_size: int
     device: str
     half_precision: bool
     is_default: bool
@@ -88,7 +92,7 @@ class ModelInfo(_message.Message):
     state_reason: str
     version: str
     weights_sha256: str
-    def __init__(self, version: _Optional[str] = ..., state: _Optional[_Union[ModelState, str]] = ..., state_reason: _Optional[str] = ..., is_default: bool = ..., spec: _Optional[_Union[_model_pb2.ModelSpec, _Mapping]] = ..., device: _Optional[str] = ..., half_precision: bool = ..., metrics: _Optional[_Union[_model_pb2.EvalMetrics, _Mapping]] = ..., parent_version: _Optional[str] = ..., weights_sha256: _Optional[str] = ..., ready_unix_seconds: _Optional[int] = ..., photos_embedded: _Optional[int] = ...) -> None: ...
+    def __init__(self, version: _Optional[str] = ..., state: _Optional[_Union[ModelState, str]] = ..., state_reason: _Optional[str] = ..., is_default: bool = ..., spec: _Optional[_Union[_model_pb2.ModelSpec, _Mapping]] = ..., device: _Optional[str] = ..., half_precision: bool = ..., metrics: _Optional[_Union[_model_pb2.EvalMetrics, _Mapping]] = ..., parent_version: _Optional[str] = ..., weights_sha256: _Optional[str] = ..., ready_unix_seconds: _Optional[int] = ..., photos_embedded: _Optional[int] = ..., cohort_size: _Optional[int] = ...) -> None: ...
 
 class Photo(_message.Message):
     __slots__ = ["data", "name"]

@@ -18,7 +18,7 @@ OPTIMIZER_SGD: Optimizer
 OPTIMIZER_UNSPECIFIED: Optimizer
 
 class CheckpointManifest(_message.Message):
-    __slots__ = ["created_unix_seconds", "dataset_fingerprint", "epoch", "format", "format_version", "metrics", "model", "notes", "parent_version", "step", "training", "version", "weights_bytes", "weights_file", "weights_sha256"]
+    __slots__ = ["created_unix_seconds", "dataset_fingerprint", "epoch", "format", "format_version", "metrics", "model", "notes", "parent_version", "score_norm", "step", "training", "version", "weights_bytes", "weights_file", "weights_sha256"]
     CREATED_UNIX_SECONDS_FIELD_NUMBER: _ClassVar[int]
     DATASET_FINGERPRINT_FIELD_NUMBER: _ClassVar[int]
     EPOCH_FIELD_NUMBER: _ClassVar[int]
@@ -28,6 +28,7 @@ class CheckpointManifest(_message.Message):
     MODEL_FIELD_NUMBER: _ClassVar[int]
     NOTES_FIELD_NUMBER: _ClassVar[int]
     PARENT_VERSION_FIELD_NUMBER: _ClassVar[int]
+    SCORE_NORM_FIELD_NUMBER: _ClassVar[int]
     STEP_FIELD_NUMBER: _ClassVar[int]
     TRAINING_FIELD_NUMBER: _ClassVar[int]
     VERSION_FIELD_NUMBER: _ClassVar[int]
@@ -43,13 +44,14 @@ class CheckpointManifest(_message.Message):
     model: ModelSpec
     notes: str
     parent_version: str
+    score_norm: ScoreNormalisation
     step: int
     training: TrainingConfig
     version: str
     weights_bytes: int
     weights_file: str
     weights_sha256: str
-    def __init__(self, format: _Optional[str] = ..., format_version: _Optional[int] = ..., version: _Optional[str] = ..., model: _Optional[_Union[ModelSpec, _Mapping]] = ..., training: _Optional[_Union[TrainingConfig, _Mapping]] = ..., dataset_fingerprint: _Optional[str] = ..., metrics: _Optional[_Union[EvalMetrics, _Mapping]] = ..., parent_version: _Optional[str] = ..., weights_file: _Optional[str] = ..., weights_sha256: _Optional[str] = ..., weights_bytes: _Optional[int] = ..., created_unix_seconds: _Optional[int] = ..., epoch: _Optional[int] = ..., step: _Optional[int] = ..., notes: _Optional[str] = ...) -> None: ...
+    def __init__(self, format: _Optional[str] = ..., format_version: _Optional[int] = ..., version: _Optional[str] = ..., model: _Optional[_Union[ModelSpec, _Mapping]] = ..., training: _Optional[_Union[TrainingConfig, _Mapping]] = ..., dataset_fingerprint: _Optional[str] = ..., metrics: _Optional[_Union[EvalMetrics, _Mapping]] = ..., parent_version: _Optional[str] = ..., weights_file: _Optional[str] = ..., weights_sha256: _Optional[str] = ..., weights_bytes: _Optional[int] = ..., created_unix_seconds: _Optional[int] = ..., epoch: _Optional[int] = ..., step: _Optional[int] = ..., notes: _Optional[str] = ..., score_norm: _Optional[_Union[ScoreNormalisation, _Mapping]] = ...) -> None: ...
 
 class EvalMetrics(_message.Message):
     __slots__ = ["confidence_center", "confidence_scale", "dir_at_fpir_1e1", "dir_at_fpir_1e2", "dir_at_fpir_5e2", "full_gallery_mrr", "full_gallery_top1", "identification", "identities", "mean_average_precision", "pairs", "photos", "rank1", "rank1_3_enrolled", "recall_at_5", "roc_auc", "tar_at_far_1e3", "threshold", "verification_accuracy", "verification_accuracy_std"]
@@ -150,6 +152,16 @@ class ModelSpec(_message.Message):
     input: InputSpec
     stage_widths: _containers.RepeatedScalarFieldContainer[int]
     def __init__(self, architecture: _Optional[str] = ..., input: _Optional[_Union[InputSpec, _Mapping]] = ..., embedding_dim: _Optional[int] = ..., dropout: _Optional[float] = ..., stage_widths: _Optional[_Iterable[int]] = ..., blocks_per_stage: _Optional[int] = ..., embedding_batchnorm: bool = ..., flip_average: bool = ...) -> None: ...
+
+class ScoreNormalisation(_message.Message):
+    __slots__ = ["cohort_bytes", "cohort_file", "cohort_sha256"]
+    COHORT_BYTES_FIELD_NUMBER: _ClassVar[int]
+    COHORT_FILE_FIELD_NUMBER: _ClassVar[int]
+    COHORT_SHA256_FIELD_NUMBER: _ClassVar[int]
+    cohort_bytes: int
+    cohort_file: str
+    cohort_sha256: str
+    def __init__(self, cohort_file: _Optional[str] = ..., cohort_sha256: _Optional[str] = ..., cohort_bytes: _Optional[int] = ...) -> None: ...
 
 class TrainingConfig(_message.Message):
     __slots__ = ["dataset", "ema_decay", "epochs", "gradient_clip_norm", "head_from_centroids", "head_margin", "head_scale", "head_subcenters", "identities_per_batch", "learning_rate", "loss", "margin", "mining", "model", "optimizer", "parent_version", "photos_per_identity", "seed", "soft_margin", "threads", "time_budget_seconds", "triplet_weight", "trunk_lr_scale", "validation_fraction", "warmup_steps", "weight_decay"]
