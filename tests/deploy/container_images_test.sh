@@ -5,6 +5,12 @@
 # needs root and Debian's mirror), podman
 # unable to start a container, or containers unable to reach the mirror. A failing image build
 # on a machine that can run containers is a failure.
+#
+#   container_images_test.sh [BUILD_DIR]
+# With BUILD_DIR (CTest passes its own) on a Debian 12 host, the images take the programs from
+# that build (build_images.sh --binaries) instead of compiling them again inside the image
+# build; DOGSEARCH_IMAGES_FROM_SOURCE=1 compiles them in the Dockerfile's build stage, as
+# `docker compose up --build` does.
 set -uo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 source "$root/tools/containers/env.sh"
@@ -24,4 +30,8 @@ out="$(podman run --rm --pull=never debian:12 true 2>&1)" \
   || skip "podman cannot start a container on this machine: $out"
 out="$(podman run --rm --pull=never debian:12 apt-get update 2>&1)" \
   || skip "containers cannot reach Debian's package mirror, which the image build needs: $(tail -3 <<<"$out")"
+if [[ -n "${1:-}" && "${DOGSEARCH_IMAGES_FROM_SOURCE:-0}" != 1 ]] \
+  && [[ "$(. /etc/os-release && echo "$ID $VERSION_ID")" == "debian 12" ]]; then
+  exec "$root/tools/containers/build_images.sh" --binaries "$1"
+fi
 exec "$root/tools/containers/build_images.sh"
