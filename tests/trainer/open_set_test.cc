@@ -225,5 +225,26 @@ TEST(OpenSetTest, CalibratedConfidenceMatchesObservedAccuracyOnHeldOutDogs) {
   EXPECT_GT(f.model_dir_5e2, 0.0);
 }
 
+// The cross-fitted check measures the distances the table serves: with score offsets, the
+// normalised ones (here the same offset on every photo, so every squared distance grows by
+// 0.6: the ranking is unchanged, the distances and so the fitted confidences are not).
+TEST(OpenSetTest, CalibrationCheckUsesTheNormalisedDistances) {
+  EmbeddingTable t = Clustered(160, 5, 0.9, 11);
+  CalibrationCheck plain, normalised;
+  const model::IdentificationCalibration p = CalibrateIdentification(t, 3, &plain);
+  t.offsets.assign(t.size(), 0.3f);
+  const model::IdentificationCalibration c = CalibrateIdentification(t, 3, &normalised);
+  ASSERT_TRUE(c.calibrated() && p.calibrated());
+  EXPECT_NEAR(c.fmr_distance[0] * c.fmr_distance[0], p.fmr_distance[0] * p.fmr_distance[0] + 0.6,
+              1e-3);
+  EXPECT_LT(c.confidence_ece, 0.05);
+  ASSERT_EQ(plain.bins.size(), normalised.bins.size());
+  bool differs = false;
+  for (size_t i = 0; i < plain.bins.size(); ++i) {
+    differs |= plain.bins[i].stated != normalised.bins[i].stated;
+  }
+  EXPECT_TRUE(differs) << "the check ignored the offsets";
+}
+
 }  // namespace
 }  // namespace dogsearch::trainer

@@ -28,6 +28,7 @@ EmbeddingTable Subset(const EmbeddingTable& t, const std::vector<int32_t>& label
     if (!keep.count(t.labels[i])) continue;
     out.labels.push_back(t.labels[i]);
     out.vectors.insert(out.vectors.end(), t.row(i), t.row(i) + t.dim);
+    if (!t.offsets.empty()) out.offsets.push_back(t.offsets[i]);  // Distances as in t.
   }
   return out;
 }
