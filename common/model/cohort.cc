@@ -134,6 +134,9 @@ float Cohort::TopKMean(const float* v, std::ptrdiff_t skip_row) const {
 }
 
 float NormalisedDistance(float l2, float offset_a, float offset_b) {
+  // The same photo (distance 0 to float rounding, which the gateway floors) is the same photo,
+  // whatever its hubness.
+  if (l2 == 0) return 0;
   // 2 - 2 s_n = l2^2 + (r_a - r_mean) + (r_b - r_mean), since l2^2 = 2 - 2 cos for unit vectors.
   const float sq = l2 * l2 + offset_a + offset_b;
   return std::sqrt(std::clamp(sq, 0.0f, 4.0f));

@@ -12,8 +12,9 @@
 // would have between unit vectors: sqrt(clamp(2 - 2 s_n, 0, 4)), i.e. in [0, 2] like plain L2.
 // For a fixed query, ranking by it is ranking by CSLS: hubs are pushed down.
 //
-// A weight w in (0, 1] shrinks the correction: a vector's offset is w (r - r_mean), so w = 1 is
-// CSLS itself and smaller w moves distances less (docs/TRAINING.md measures 1 and 0.5).
+// Served one-sided: a vector's offset is w max(0, r - r_mean), so distances only grow, for hubs
+// (docs/TRAINING.md: as good as two-sided CSLS on aligned photos, better on loose crops, and a
+// photo far from every dog is not pulled onto the gallery). A weight w in (0, 1] shrinks it.
 //
 // File format (little-endian): "DSCOH1\0\0", u64 rows, u64 dim, u32 k, f32 r_mean, f32 w, then
 // rows x dim float32 unit vectors. Plain arithmetic; a Cohort is immutable after Parse/Build,
@@ -21,6 +22,7 @@
 #ifndef DOGSEARCH_COMMON_MODEL_COHORT_H_
 #define DOGSEARCH_COMMON_MODEL_COHORT_H_
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -47,9 +49,11 @@ class Cohort {
 
   // Mean cosine similarity of the unit vector v (dim() floats) to its k nearest rows.
   float Hubness(const float* v) const;
-  // v's score offset, weight() x (Hubness(v) - mean_hubness()): what NormalisedDistance adds
-  // per side.
-  float Offset(const float* v) const { return weight_ * (Hubness(v) - mean_); }
+  // v's score offset, weight() x max(0, Hubness(v) - mean_hubness()): what NormalisedDistance
+  // adds per side. One-sided: a hub is pushed away, but a vector far from every cohort dog (an
+  // anti-hub, such as a photo that is no dog at all) is never pulled closer than its plain
+  // distance, so two distinct photos never collapse to distance 0.
+  float Offset(const float* v) const { return weight_ * std::max(0.0f, Hubness(v) - mean_); }
   size_t rows() const { return rows_.size() / dim_; }
   size_t dim() const { return dim_; }
   uint32_t k() const { return k_; }
@@ -70,7 +74,8 @@ class Cohort {
 
 // The normalised distance of two unit vectors at plain L2 distance l2 whose score offsets
 // (Cohort::Offset) are offset_a and offset_b: sqrt(clamp(l2^2 + offset_a + offset_b, 0, 4)),
-// in [0, 2]. The one formula that evaluation, calibration and serving share.
+// in [0, 2], and 0 where l2 is 0 (the same photo). The one formula that evaluation,
+// calibration and serving share.
 float NormalisedDistance(float l2, float offset_a, float offset_b);
 
 }  // namespace dogsearch::model

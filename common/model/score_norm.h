@@ -25,8 +25,7 @@ absl::StatusOr<std::shared_ptr<const Cohort>> ReadScoreCohort(const std::string&
 
 // Writes `cohort` as <dir>/cohort.bin (temp, fsync, rename) and points m->score_norm at it. The
 // caller writes the manifest afterwards. INVALID_ARGUMENT on a dimension mismatch.
-absl::Status AttachScoreCohort(const std::string& dir, const Cohort& cohort,
-                               CheckpointManifest* m);
+absl::Status AttachScoreCohort(const std::string& dir, const Cohort& cohort, CheckpointManifest* m);
 
 }  // namespace dogsearch::model
 

@@ -69,9 +69,9 @@ ABSL_FLAG(std::string, write_cohort, "",
           "Build a cohort from the training dogs of the --holdout_fraction split (each dog's "
           "mean embedding under this checkpoint, as served), write it here and evaluate with it");
 ABSL_FLAG(uint32_t, cohort_k, 10, "With --write_cohort: nearest cohort vectors per hubness");
-ABSL_FLAG(float, cohort_weight, 0.5,
-          "With --write_cohort: the share of the CSLS correction applied, in (0, 1] (1 = CSLS; "
-          "0.5 kept every loose-crop figure at least as good as plain L2: docs/TRAINING.md)");
+ABSL_FLAG(float, cohort_weight, 1.0,
+          "With --write_cohort: the share of the (one-sided) CSLS correction applied, in (0, 1] "
+          "(docs/TRAINING.md compares 1, 0.5 and 0.25)");
 ABSL_FLAG(int, batch, 64, "Photos per forward pass");
 ABSL_FLAG(std::string, device, "cpu", "auto, cpu, cuda or cuda:N");
 

@@ -95,6 +95,8 @@ TEST(CohortTest, NormalisedDistanceShiftsTheSquaredDistanceByTheOffsets) {
   // A hub is pushed away; a photo alone in its corner of the space is pulled in.
   EXPECT_GT(NormalisedDistance(0.8f, 0.4f, 0.0f), 0.8f);
   EXPECT_LT(NormalisedDistance(0.8f, -0.2f, 0.0f), 0.8f);
+  // The same photo stays at 0 whatever its offsets.
+  EXPECT_EQ(NormalisedDistance(0.0f, 0.3f, 0.3f), 0.0f);
   // Clamped to [0, 2] like plain L2 between unit vectors.
   EXPECT_FLOAT_EQ(NormalisedDistance(0.1f, -0.5f, -0.5f), 0.0f);
   EXPECT_FLOAT_EQ(NormalisedDistance(2.0f, 1.0f, 1.0f), 2.0f);
@@ -109,6 +111,11 @@ TEST(CohortTest, OffsetIsHubnessMinusTheCohortsMean) {
   EXPECT_NEAR(c->mean_hubness(), 1.0f / 6, 1e-6);
   const float v[2] = {0, 1};  // 90 degrees: nearest row at 60, cos 30 = 0.866.
   EXPECT_NEAR(c->Offset(v), std::sqrt(3.0f) / 2 - 1.0f / 6, 1e-6);
+  // One-sided: a vector less similar to the cohort than its average member (-90 degrees:
+  // nearest row at 0 or 180, cos 0) gets offset 0, not a negative one.
+  const float away[2] = {0, -1};
+  EXPECT_NEAR(c->Hubness(away), 0.0f, 1e-6);
+  EXPECT_EQ(c->Offset(away), 0.0f);
   // A weight scales the offset, not the hubness.
   absl::StatusOr<Cohort> half = Cohort::Build({1, 0, c60, s60, -1, 0}, 2, 1, 0.5f);
   ASSERT_TRUE(half.ok());

@@ -416,6 +416,11 @@ TEST_F(GatewayCoreTest, ScoreNormalisedModelRanksAndVerifiesOnTheNormalisedDista
     EXPECT_EQ(got->records(0).payload().attributes().at(kScoreOffsetAttribute), "-0.200000003");
   };
   check("v1");
+  // An enrolled photo searched again is itself, at distance 0, whatever its offset (0.6 here).
+  auto again = Search(0, 1, 1);
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->matches(0).dog_id(), "dog0");
+  EXPECT_EQ(again->matches(0).distance(), 0.0f);
   v1::VerifyRequest v;
   v.mutable_photo_a()->set_data(FakePhoto(2, 0));
   v.mutable_photo_b()->set_data(FakePhoto(5, 1));

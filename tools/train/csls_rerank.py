@@ -18,7 +18,7 @@ C = np.frombuffer(c, np.float32, rows * cd, 36).reshape(rows, cd)
 print('cohort: %d rows, k %d, weight %.2f' % (rows, k, w))
 sims = X @ C.T
 hub = np.sort(sims, axis=1)[:, -k:].mean(axis=1)
-off = w * (hub - rmean)
+off = w * np.maximum(hub - rmean, 0)  # One-sided, as served (common/model/cohort.h).
 print('offsets: mean %.3f std %.3f min %.3f max %.3f' % (off.mean(), off.std(), off.min(), off.max()))
 rng = np.random.default_rng(0)
 dogs = np.unique(labels)

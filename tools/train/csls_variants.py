@@ -15,7 +15,8 @@ def load_coh(p):
     c = open(p, 'rb').read(); rows, d, k, rm, w = struct.unpack('<QQIff', c[8:36])
     return np.frombuffer(c, np.float32, rows*d, 36).reshape(rows, d), k, rm
 labels, X = load_emb(sys.argv[1]); C, k, rm = load_coh(sys.argv[2])
-off = np.sort(X @ C.T, axis=1)[:, -k:].mean(1) - rm
+raw = np.sort(X @ C.T, axis=1)[:, -k:].mean(1) - rm
+off = raw
 L2 = np.clip(2 - 2 * X @ X.T, 0, 4)
 n = len(labels); same = labels[:, None] == labels[None, :]; iu = np.triu_indices(n, 1)
 def figures(alpha, hybrid):
@@ -47,6 +48,11 @@ def figures(alpha, hybrid):
         res['dir'].append(((labels[pe] == labels[qe]) & (de <= th)).mean())
     return {kk: (np.mean(v) if isinstance(v, list) else v) for kk, v in res.items()}
 print('offsets std %.3f' % off.std())
-for name, a, h in [('plain', 0, False), ('csls 1.0', 1, False), ('csls 0.5', 0.5, False), ('csls 0.25', 0.25, False), ('hybrid 1.0', 1, True), ('hybrid 0.5', 0.5, True)]:
+# (name, alpha, hybrid: rank plain and decide normalised, one-sided: max(0, offset) as served)
+for name, a, h, one in [('plain', 0, False, False), ('csls 1.0', 1, False, False),
+                        ('csls 0.5', 0.5, False, False), ('csls 0.25', 0.25, False, False),
+                        ('hybrid 1.0', 1, True, False), ('hybrid 0.5', 0.5, True, False),
+                        ('one-sided 1.0', 1, False, True), ('one-sided 0.5', 0.5, False, True)]:
+    off = np.maximum(raw, 0) if one else raw
     f = figures(a, h)
     print('%-11s TAR %.3f top1 %.3f rank1 %.3f r1@3 %.3f DIR5 %.3f' % (name, f['tar'], f['top1'], f['r1'], f['r13'], f['dir']))
