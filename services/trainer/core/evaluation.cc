@@ -92,10 +92,6 @@ float L2Distance(const float* a, const float* b, size_t dim) {
   return std::sqrt(s);
 }
 
-float EmbeddingTable::distance(size_t a, size_t b) const {
-  const float l2 = L2Distance(row(a), row(b), dim);
-  return offsets.empty() ? l2 : model::NormalisedDistance(l2, offsets[a], offsets[b]);
-}
 
 std::vector<ScoredPair> BalancedPairs(const EmbeddingTable& t, const EvalOptions& o) {
   std::mt19937_64 rng(o.seed);

@@ -36,8 +36,12 @@ struct EmbeddingTable {
 
   size_t size() const { return labels.size(); }
   const float* row(size_t i) const { return vectors.data() + i * dim; }
-  // The distance every figure uses: plain L2, or the cohort-normalised distance.
-  float distance(size_t a, size_t b) const;
+  // The distance every figure uses: plain L2, or the cohort-normalised distance. Inline: the
+  // O(n^2) loops call it for every pair.
+  float distance(size_t a, size_t b) const {
+    const float l2 = L2Distance(row(a), row(b), dim);
+    return offsets.empty() ? l2 : model::NormalisedDistance(l2, offsets[a], offsets[b]);
+  }
 };
 
 struct EvalOptions {
