@@ -92,7 +92,6 @@ float L2Distance(const float* a, const float* b, size_t dim) {
   return std::sqrt(s);
 }
 
-
 std::vector<ScoredPair> BalancedPairs(const EmbeddingTable& t, const EvalOptions& o) {
   std::mt19937_64 rng(o.seed);
   std::vector<std::pair<uint32_t, uint32_t>> pos = AllPositivePairs(t);
