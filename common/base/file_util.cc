@@ -10,6 +10,7 @@
 #include <random>
 
 #include "absl/strings/str_cat.h"
+#include "common/base/sha256.h"
 #include "common/base/status_macros.h"
 
 namespace dogsearch {
@@ -104,6 +105,22 @@ absl::StatusOr<std::string> ReadFile(const std::string& path, uint64_t max_bytes
   }
   out.resize(got);
   return out;
+}
+
+absl::StatusOr<std::string> ReadVerifiedFile(const std::string& path, uint64_t max_bytes,
+                                             uint64_t want_bytes, absl::string_view want_sha256,
+                                             absl::string_view what) {
+  DS_ASSIGN_OR_RETURN(std::string bytes, ReadFile(path, max_bytes));
+  if (bytes.size() != want_bytes) {
+    return absl::FailedPreconditionError(absl::StrCat(what, " is ", bytes.size(),
+                                                      " bytes, the manifest says ", want_bytes,
+                                                      " (truncated or replaced)"));
+  }
+  if (Sha256::Hex(bytes) != want_sha256) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(what, ": SHA-256 does not match the manifest (corrupted or replaced)"));
+  }
+  return bytes;
 }
 
 absl::Status WriteNewFileSynced(const std::string& path, absl::string_view data) {

@@ -26,6 +26,15 @@ absl::Status ErrnoToStatus(int err, absl::string_view context);
 absl::StatusOr<std::string> ReadFile(const std::string& path,
                                      uint64_t max_bytes = uint64_t{1} << 32);
 
+// Reads a whole file that a manifest describes: it must be exactly `want_bytes` long and hash
+// to `want_sha256` (lower-case hex SHA-256). FAILED_PRECONDITION otherwise, naming the file by
+// `what` and the check that failed ("... is N bytes, the manifest says M (truncated or
+// replaced)", "...: SHA-256 does not match the manifest (corrupted or replaced)"); ReadFile's
+// errors for a missing or oversized file.
+absl::StatusOr<std::string> ReadVerifiedFile(const std::string& path, uint64_t max_bytes,
+                                             uint64_t want_bytes, absl::string_view want_sha256,
+                                             absl::string_view what);
+
 // Writes `data` to `path` so that after a crash the path holds either the old content or all
 // of `data`: temp file in the same directory, write, fsync, rename, fsync the directory.
 absl::Status WriteFileAtomic(const std::string& path, absl::string_view data);

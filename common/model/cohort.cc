@@ -41,14 +41,14 @@ absl::Status CheckUnitRows(const std::vector<float>& rows, size_t dim) {
   return absl::OkStatus();
 }
 
-}  // namespace
-
-static absl::Status CheckWeight(float weight) {
+absl::Status CheckWeight(float weight) {
   if (!(weight > 0 && weight <= 1)) {
     return absl::InvalidArgumentError(absl::StrCat("cohort weight ", weight, " not in (0, 1]"));
   }
   return absl::OkStatus();
 }
+
+}  // namespace
 
 absl::StatusOr<Cohort> Cohort::Build(std::vector<float> rows, size_t dim, uint32_t k,
                                      float weight) {

@@ -22,15 +22,9 @@ absl::StatusOr<std::shared_ptr<const Cohort>> ReadScoreCohort(const std::string&
   if (!m.score_norm.enabled()) return std::shared_ptr<const Cohort>();
   const ScoreNorm& n = m.score_norm;
   absl::StatusOr<std::string> bytes =
-      ReadFile(absl::StrCat(dir, "/", n.cohort_file), kMaxCohortBytes);
+      ReadVerifiedFile(absl::StrCat(dir, "/", n.cohort_file), kMaxCohortBytes, n.cohort_bytes,
+                       n.cohort_sha256, n.cohort_file);
   if (!bytes.ok()) return Refuse(dir, bytes.status().message());
-  if (bytes->size() != n.cohort_bytes) {
-    return Refuse(dir, absl::StrCat(n.cohort_file, " is ", bytes->size(),
-                                    " bytes, the manifest says ", n.cohort_bytes));
-  }
-  if (Sha256::Hex(*bytes) != n.cohort_sha256) {
-    return Refuse(dir, absl::StrCat(n.cohort_file, ": SHA-256 does not match the manifest"));
-  }
   absl::StatusOr<Cohort> c = Cohort::Parse(*bytes);
   if (!c.ok()) return Refuse(dir, absl::StrCat(n.cohort_file, ": ", c.status().message()));
   if (c->dim() != m.model.embedding_dim) {

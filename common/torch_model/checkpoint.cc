@@ -113,16 +113,9 @@ absl::StatusOr<CheckpointManifest> PublishCheckpoint(const std::string& root,
 
 absl::StatusOr<LoadedCheckpoint> LoadCheckpoint(const std::string& dir, torch::Device device) {
   DS_ASSIGN_OR_RETURN(CheckpointManifest manifest, ReadManifest(dir));
-  const std::string weights_path = absl::StrCat(dir, "/", manifest.weights_file);
-  auto bytes = ReadFile(weights_path, kMaxWeightsBytes);
+  auto bytes = ReadVerifiedFile(absl::StrCat(dir, "/", manifest.weights_file), kMaxWeightsBytes,
+                                manifest.weights_bytes, manifest.weights_sha256, "weights file");
   if (!bytes.ok()) return Refuse(dir, bytes.status().message());
-  if (bytes->size() != manifest.weights_bytes) {
-    return Refuse(dir, absl::StrCat("weights file is ", bytes->size(), " bytes, manifest says ",
-                                    manifest.weights_bytes, " (truncated or replaced)"));
-  }
-  if (Sha256::Hex(*bytes) != manifest.weights_sha256) {
-    return Refuse(dir, "weights SHA-256 does not match the manifest (corrupted or replaced)");
-  }
   DS_ASSIGN_OR_RETURN(std::shared_ptr<const Cohort> cohort, ReadScoreCohort(dir, manifest));
   auto net = BuildEmbeddingNet(manifest.model);
   if (!net.ok()) return Refuse(dir, net.status().message());

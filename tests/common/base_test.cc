@@ -117,6 +117,25 @@ TEST(FileUtilTest, ReadFileRefusesFilesOverTheLimitBeforeReading) {
   EXPECT_EQ(ReadFile(dir.File("nope")).status().code(), absl::StatusCode::kNotFound);
 }
 
+TEST(FileUtilTest, ReadVerifiedFileChecksSizeThenHash) {
+  TempDir dir;
+  ASSERT_TRUE(WriteFileAtomic(dir.File("w"), "abc").ok());
+  const std::string abc = Sha256::Hex("abc");
+  EXPECT_EQ(*ReadVerifiedFile(dir.File("w"), 100, 3, abc, "weights"), "abc");
+  absl::Status size = ReadVerifiedFile(dir.File("w"), 100, 4, abc, "weights").status();
+  EXPECT_EQ(size.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(absl::StrContains(size.message(), "weights is 3 bytes, the manifest says 4")) << size;
+  absl::Status hash =
+      ReadVerifiedFile(dir.File("w"), 100, 3, Sha256::Hex("abd"), "weights").status();
+  EXPECT_EQ(hash.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(absl::StrContains(hash.message(), "weights: SHA-256 does not match the manifest"))
+      << hash;
+  EXPECT_EQ(ReadVerifiedFile(dir.File("w"), 2, 3, abc, "weights").status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(ReadVerifiedFile(dir.File("gone"), 100, 3, abc, "weights").status().code(),
+            absl::StatusCode::kNotFound);
+}
+
 TEST(FileUtilTest, WriteNewFileRefusesExistingFile) {
   TempDir dir;
   ASSERT_TRUE(WriteNewFileSynced(dir.File("a"), "1").ok());
