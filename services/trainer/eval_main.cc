@@ -253,7 +253,7 @@ absl::Status Run() {
       "\"full_gallery_top1\":%.4f,\"full_gallery_mrr\":%.4f,\"rank1_3_enrolled\":%.4f,"
       "\"dir_at_fpir_0.01\":%.4f,\"dir_at_fpir_0.05\":%.4f,\"dir_at_fpir_0.1\":%.4f,"
       "\"served_threshold_fpir_0.05\":%.4f,\"served_threshold_dir_0.05\":%.4f,"
-      "\"confidence_ece\":%.4f,\"confidence_bins\":[%s],\"view\":\"%s\","
+      "\"confidence_ece\":%.4f,\"search_fmr_scale\":%.3f,\"confidence_bins\":[%s],\"view\":\"%s\","
       "\"skipped_photos\":%zu,\"flip_average\":%s,\"cohort_k\":%u,\"cohort_weight\":%.3f,"
       "\"seconds\":%.1f}\n",
       ckpt->manifest.version.c_str(), m.verification_accuracy, m.verification_accuracy_std,
@@ -261,8 +261,8 @@ absl::Status Run() {
       m.confidence_center, m.confidence_scale, m.identities, m.photos, m.pairs, m.full_gallery_top1,
       m.full_gallery_mrr, m.rank1_3_enrolled, m.dir_at_fpir_1e2, m.dir_at_fpir_5e2,
       m.dir_at_fpir_1e1, r->model_fpir_5e2, r->model_dir_5e2, m.identification.confidence_ece,
-      bins.c_str(), absl::GetFlag(FLAGS_view).c_str(), cache->failed(),
-      eo.flip_average ? "true" : "false", *cohort != nullptr ? (*cohort)->k() : 0u,
+      r->calibration_check.search_fmr_scale, bins.c_str(), absl::GetFlag(FLAGS_view).c_str(),
+      cache->failed(), eo.flip_average ? "true" : "false", *cohort != nullptr ? (*cohort)->k() : 0u,
       *cohort != nullptr ? (*cohort)->weight() : 0.0f, seconds);
   return absl::OkStatus();
 }

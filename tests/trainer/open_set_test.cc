@@ -161,6 +161,68 @@ TEST(OpenSetTest, ExpectedFpirAndItsThresholdInvertEachOther) {
   EXPECT_LT(model::ThresholdForFpir(c, 0.05, 100000), model::ThresholdForFpir(c, 0.05, 100));
 }
 
+// Strangers' searches of a 10-photo gallery whose nearest distance is distributed as if the
+// gallery held `effective` independent photos: more than 10 is the dependence the pairwise
+// FMR curve misses (a shared probe), fewer the reverse.
+std::vector<SimulatedSearch> StrangerSearches(const model::IdentificationCalibration& c,
+                                              uint64_t effective) {
+  std::mt19937_64 rng(7);
+  std::uniform_real_distribution<double> u(0.001, 0.999);
+  std::vector<SimulatedSearch> out(20'000);
+  for (SimulatedSearch& s : out) {
+    s.gallery_photos = 10;
+    s.d1 = static_cast<float>(model::ThresholdForFpir(c, u(rng), effective));
+  }
+  return out;
+}
+
+double StrangersAccepted(const std::vector<SimulatedSearch>& searches,
+                         const model::IdentificationCalibration& c, double target) {
+  const double t = model::ThresholdForFpir(c, target, 10);
+  double accepted = 0;
+  for (const SimulatedSearch& s : searches) accepted += s.d1 <= t;
+  return accepted / searches.size();
+}
+
+TEST(OpenSetTest, SearchScaleMakesThresholdsKeepTheirPromiseOnDependentSearches) {
+  model::IdentificationCalibration c;
+  c.fmr_fraction = {1e-4, 1e-2, 0.5};
+  c.fmr_distance = {0.5f, 1.0f, 1.5f};
+  c.tail_slope = 8;
+  c.tail_intercept = -4 - 8 * 0.5;
+  const std::vector<SimulatedSearch> searches = StrangerSearches(c, 15);
+  // As if independent, the 5% threshold lets through about 1.5x as many strangers.
+  EXPECT_GT(StrangersAccepted(searches, c, 0.05), 0.07);
+  model::IdentificationCalibration scaled = c;
+  const double scale = FitSearchScale(searches, &scaled);
+  EXPECT_GT(scale, 1.35);
+  EXPECT_LT(scale, 1.65);
+  EXPECT_TRUE(model::ValidateIdentificationCalibration(scaled).ok());
+  EXPECT_NEAR(scaled.fmr_fraction[1], c.fmr_fraction[1] * scale, 1e-12);
+  EXPECT_NEAR(model::FalseMatchRate(scaled, 0.25), model::FalseMatchRate(c, 0.25) * scale, 1e-12);
+  for (double target : {0.02, 0.05, 0.1}) {
+    const double accepted = StrangersAccepted(searches, scaled, target);
+    EXPECT_LE(accepted, target) << target;
+    EXPECT_GT(accepted, 0.85 * target) << target;  // Not stricter than it needs to be.
+  }
+}
+
+TEST(OpenSetTest, SearchScaleNeverLoosensACurveThatKeepsItsPromise) {
+  model::IdentificationCalibration c;
+  c.fmr_fraction = {1e-4, 1e-2, 0.5};
+  c.fmr_distance = {0.5f, 1.0f, 1.5f};
+  c.tail_slope = 8;
+  c.tail_intercept = -4 - 8 * 0.5;
+  model::IdentificationCalibration same = c;
+  EXPECT_EQ(FitSearchScale(StrangerSearches(c, 5), &same), 1.0);
+  EXPECT_EQ(same.fmr_fraction, c.fmr_fraction);
+  EXPECT_EQ(same.tail_intercept, c.tail_intercept);
+  // Enrolled dogs' probes are not strangers: they never count.
+  std::vector<SimulatedSearch> enrolled = StrangerSearches(c, 50);
+  for (SimulatedSearch& s : enrolled) s.enrolled = true;
+  EXPECT_EQ(FitSearchScale(enrolled, &same), 1.0);
+}
+
 TEST(OpenSetTest, BadCalibrationsAreRefused) {
   model::IdentificationCalibration c;
   c.fmr_fraction = {1e-3, 1e-2};

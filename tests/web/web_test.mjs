@@ -5,8 +5,10 @@
 // browse the gallery, delete a dog, see photo thumbnails on the map (fetched with the token,
 // as reads may need it), keep the token for the browser session only, and see a page on
 // another site refused when it posts to the API.
-// The gateway runs with --target_fpir=1e-6 (run_web_test.sh): only a photo identical to an
-// enrolled one is a match, so the answers do not depend on how the model sees these patterns.
+// The gateway runs with --target_fpir=1e-6 (run_web_test.sh): a photo identical to an enrolled
+// one is a match. The stranger is a different kind of picture (grey noise, not a colour grid):
+// the default model puts two colour grids as close as two photos of one dog (0.12 apart),
+// so a never-enrolled grid would be an honest "match" by its calibration.
 // Usage: node web_test.mjs http://127.0.0.1:PORT TOKEN SCREENSHOT.png
 import { chromium } from "playwright-core";
 import assert from "node:assert/strict";
@@ -37,6 +39,23 @@ async function photo(seed) {
     return c.toDataURL("image/jpeg", 0.92).split(",")[1];
   }, seed);
   return { name: `dog-${seed}.jpg`, mimeType: "image/jpeg", buffer: Buffer.from(b64, "base64") };
+}
+// Seeded grey noise in 4-px cells, drawn the same way.
+async function noise(seed) {
+  const b64 = await page.evaluate((s) => {
+    const c = document.createElement("canvas");
+    c.width = c.height = 128;
+    const g = c.getContext("2d");
+    let x = s * 2654435761 >>> 0;
+    for (let i = 0; i < 32 * 32; i++) {
+      x = (x * 1103515245 + 12345) >>> 0;
+      const v = x >>> 24;
+      g.fillStyle = `rgb(${v},${v},${v})`;
+      g.fillRect((i % 32) * 4, Math.floor(i / 32) * 4, 4, 4);
+    }
+    return c.toDataURL("image/jpeg", 0.92).split(",")[1];
+  }, seed);
+  return { name: `stranger-${seed}.jpg`, mimeType: "image/jpeg", buffer: Buffer.from(b64, "base64") };
 }
 
 await page.getByRole("tab", { name: "Model" }).click();
@@ -73,8 +92,8 @@ await page.waitForFunction(() => /Enrolled|error/i.test(document.getElementById(
 assert.match(await page.textContent("#enroll-status"), /^Enrolled Max \(max\) with 1 photo/);
 
 // Search with one of Rex's photos, whole: Rex is the match, the others only "also similar".
-async function searchWith(seed, button) {
-  await page.setInputFiles("#search-file", await photo(seed));
+async function searchWith(seed, button, draw = photo) {
+  await page.setInputFiles("#search-file", await draw(seed));
   await page.waitForSelector("#cropper[open]");
   await page.getByRole("button", { name: button }).click();
 }
@@ -115,7 +134,7 @@ assert.ok(Math.abs(qw - Math.round(0.5 * 480 / 3.75)) <= 1, `crop side ${qw}`);
 await page.waitForFunction(() => document.getElementById("search-answer").dataset.answer && document.querySelector("#results li"));
 
 // A dog that was never enrolled: said plainly, and no dog is called likely.
-await searchWith(9, "Use the whole photo");
+await searchWith(9, "Use the whole photo", noise);
 await page.waitForFunction(() => /may not be enrolled/.test(document.getElementById("search-answer").textContent));
 assert.equal(await page.getAttribute("#search-answer", "data-answer"), "SEARCH_ANSWER_NO_MATCH");
 assert.equal(await page.locator("#results .yes, #results .maybe").count(), 0);

@@ -73,6 +73,10 @@ struct CalibrationBin {
 struct CalibrationCheck {
   std::vector<CalibrationBin> bins;  // 10 equal-width bins; empty bins omitted.
   double ece = 0;                    // Count-weighted mean |stated - observed|.
+  // The factor the pairwise FMR curve was multiplied by so that simulated searches accept
+  // strangers no more often than the thresholds promise (FitSearchScale, open_set.h); 1 where
+  // the pairwise curve already kept its promise.
+  double search_fmr_scale = 1;
 };
 
 struct EvalResult {

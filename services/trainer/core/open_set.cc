@@ -230,6 +230,49 @@ OpenSetFigures OpenSet(const EmbeddingTable& t, uint64_t seed,
   return f;
 }
 
+namespace {
+
+// The largest observed/target ratio of strangers accepted over the targets FitSearchScale uses.
+double WorstFpirRatio(const std::vector<SimulatedSearch>& searches,
+                      const model::IdentificationCalibration& c) {
+  double worst = 0;
+  for (double target : {0.02, 0.05, 0.1}) {
+    size_t strangers = 0, accepted = 0;
+    std::map<uint32_t, double> threshold;  // By gallery size: a handful of sizes.
+    for (const SimulatedSearch& x : searches) {
+      if (x.enrolled) continue;
+      ++strangers;
+      auto [it, fresh] = threshold.try_emplace(x.gallery_photos, 0.0);
+      if (fresh) it->second = model::ThresholdForFpir(c, target, x.gallery_photos);
+      accepted += x.d1 <= it->second;
+    }
+    if (strangers > 0) worst = std::max(worst, static_cast<double>(accepted) / strangers / target);
+  }
+  return worst;
+}
+
+void ScaleFmr(double factor, model::IdentificationCalibration* c) {
+  for (double& f : c->fmr_fraction) f *= factor;
+  c->tail_intercept += std::log10(factor);
+}
+
+}  // namespace
+
+double FitSearchScale(const std::vector<SimulatedSearch>& searches,
+                      model::IdentificationCalibration* c) {
+  if (!c->calibrated() || WorstFpirRatio(searches, *c) <= 1) return 1;
+  // Bisection on the factor: WorstFpirRatio falls (weakly) as the factor grows.
+  double lo = 1, hi = kMaxSearchFmrScale;
+  for (int i = 0; i < 12; ++i) {
+    const double mid = (lo + hi) / 2;
+    model::IdentificationCalibration trial = *c;
+    ScaleFmr(mid, &trial);
+    (WorstFpirRatio(searches, trial) <= 1 ? hi : lo) = mid;
+  }
+  ScaleFmr(hi, c);
+  return hi;
+}
+
 void FitFalseMatchRate(const EmbeddingTable& t, model::IdentificationCalibration* c) {
   std::vector<float> d;
   const uint64_t n_rows = t.size();
@@ -343,7 +386,9 @@ model::IdentificationCalibration CalibrateIdentification(const EmbeddingTable& t
   model::IdentificationCalibration c;
   FitFalseMatchRate(t, &c);
   if (!c.calibrated()) return c;
-  FitTopConfidence(SimulateSearches(t, sizes, kSplits, seed), &c);
+  const std::vector<SimulatedSearch> searches = SimulateSearches(t, sizes, kSplits, seed);
+  const double scale = FitSearchScale(searches, &c);
+  FitTopConfidence(searches, &c);
 
   // Cross-fitted check: the whole procedure on one half of the dogs, checked on the other,
   // both ways, for kCheckRepeats seeded halvings (repeated 2-fold cross-validation: one
@@ -362,12 +407,16 @@ model::IdentificationCalibration CalibrateIdentification(const EmbeddingTable& t
       model::IdentificationCalibration cf;
       FitFalseMatchRate(fit, &cf);
       if (!cf.calibrated()) continue;
-      FitTopConfidence(SimulateSearches(fit, sizes, kSplits, seed + 1), &cf);
+      const std::vector<SimulatedSearch> fit_searches =
+          SimulateSearches(fit, sizes, kSplits, seed + 1);
+      FitSearchScale(fit_searches, &cf);
+      FitTopConfidence(fit_searches, &cf);
       AccumulateBins(SimulateSearches(held, sizes, kSplits, seed + 2), cf, &bins);
     }
   }
   CalibrationCheck all = Summarise(std::move(bins));
   c.confidence_ece = all.ece;
+  all.search_fmr_scale = scale;
   if (check != nullptr) *check = std::move(all);
   return c;
 }

@@ -50,6 +50,18 @@ OpenSetFigures OpenSet(const EmbeddingTable& table, uint64_t seed,
 // Leaves the confidence coefficients untouched.
 void FitFalseMatchRate(const EmbeddingTable& table, model::IdentificationCalibration* c);
 
+// The pairwise FMR curve turns into a search's FPIR as if a probe's distances to the N gallery
+// photos were independent (ExpectedFpir). They are not quite: the probe is shared, and with
+// score normalisation so is its offset, so a probe near one stranger-free region is near
+// several. This measures, on simulated searches, the share of strangers' probes accepted at
+// ThresholdForFpir(target, the search's gallery size) for targets 2%, 5% and 10%, and where
+// any exceeds its target, multiplies c's FMR curve (fractions and tail) by the smallest factor
+// that brings every one within it (at most kMaxSearchFmrScale; fractions stay below 1).
+// Never loosens: returns 1 and leaves c alone when the curve already keeps its promise.
+inline constexpr double kMaxSearchFmrScale = 1.9;
+double FitSearchScale(const std::vector<SimulatedSearch>& searches,
+                      model::IdentificationCalibration* c);
+
 // Logistic regression of top_right on [1, logit FPIR(d1, N), d2 - d1] (features from c's FMR).
 // Fills bias, fpir_weight, margin_weight.
 void FitTopConfidence(const std::vector<SimulatedSearch>& searches,
