@@ -34,6 +34,10 @@ absl::StatusOr<std::shared_ptr<const Cohort>> ReadScoreCohort(const std::string&
   return std::make_shared<const Cohort>(*std::move(c));
 }
 
+ScoreNorm DescribeCohortFile(const std::string& bytes) {
+  return ScoreNorm{kCohortFile, Sha256::Hex(bytes), bytes.size()};
+}
+
 absl::Status AttachScoreCohort(const std::string& dir, const Cohort& cohort,
                                CheckpointManifest* m) {
   if (cohort.dim() != m->model.embedding_dim) {
@@ -43,7 +47,7 @@ absl::Status AttachScoreCohort(const std::string& dir, const Cohort& cohort,
   }
   const std::string bytes = cohort.Serialize();
   DS_RETURN_IF_ERROR(WriteFileAtomic(absl::StrCat(dir, "/", kCohortFile), bytes));
-  m->score_norm = ScoreNorm{kCohortFile, Sha256::Hex(bytes), bytes.size()};
+  m->score_norm = DescribeCohortFile(bytes);
   return absl::OkStatus();
 }
 

@@ -23,6 +23,9 @@ inline constexpr char kCohortFile[] = "cohort.bin";
 absl::StatusOr<std::shared_ptr<const Cohort>> ReadScoreCohort(const std::string& dir,
                                                               const CheckpointManifest& m);
 
+// The manifest entry for a cohort file holding exactly `bytes` (Cohort::Serialize) as cohort.bin.
+ScoreNorm DescribeCohortFile(const std::string& bytes);
+
 // Writes `cohort` as <dir>/cohort.bin (temp, fsync, rename) and points m->score_norm at it. The
 // caller writes the manifest afterwards. INVALID_ARGUMENT on a dimension mismatch.
 absl::Status AttachScoreCohort(const std::string& dir, const Cohort& cohort, CheckpointManifest* m);

@@ -4,6 +4,8 @@
 #include <map>
 #include <random>
 #include <sstream>
+#include <utility>
+#include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -83,8 +85,8 @@ absl::Status LoadTensors(const std::string& dir, const std::string& bytes, Embed
 }  // namespace
 
 absl::StatusOr<CheckpointManifest> PublishCheckpoint(const std::string& root,
-                                                     CheckpointManifest manifest,
-                                                     EmbeddingNet& net) {
+                                                     CheckpointManifest manifest, EmbeddingNet& net,
+                                                     const Cohort* cohort) {
   DS_RETURN_IF_ERROR(ValidateVersionName(manifest.version));
   // The test-time flip is how the weights are served, not part of the network: a fine-tune may
   // publish its parent's network with another choice.
@@ -100,9 +102,21 @@ absl::StatusOr<CheckpointManifest> PublishCheckpoint(const std::string& root,
   if (manifest.created_unix_seconds == 0)
     manifest.created_unix_seconds = absl::ToUnixSeconds(absl::Now());
 
-  absl::Status s = PublishDirectory(
-      root, manifest.version,
-      {{kWeightsFile, std::move(weights)}, {kManifestFile, ManifestToJson(manifest)}});
+  std::vector<std::pair<std::string, std::string>> files;
+  manifest.score_norm = ScoreNorm{};
+  if (cohort != nullptr) {
+    if (cohort->dim() != manifest.model.embedding_dim) {
+      return absl::InvalidArgumentError(absl::StrCat("the cohort holds ", cohort->dim(),
+                                                     "-d vectors, the model embeds in ",
+                                                     manifest.model.embedding_dim));
+    }
+    std::string bytes = cohort->Serialize();
+    manifest.score_norm = DescribeCohortFile(bytes);
+    files.emplace_back(kCohortFile, std::move(bytes));
+  }
+  files.emplace_back(kWeightsFile, std::move(weights));
+  files.emplace_back(kManifestFile, ManifestToJson(manifest));
+  absl::Status s = PublishDirectory(root, manifest.version, files);
   if (absl::IsAlreadyExists(s)) {
     return absl::AlreadyExistsError(
         absl::StrCat("checkpoint ", root, "/", manifest.version, " already exists"));

@@ -54,6 +54,11 @@ ABSL_FLAG(double, weight_decay, 5e-4, "Weight decay");
 ABSL_FLAG(double, ema_decay, 0,
           "Publish the moving average of the weights with this decay per step (0 = off; "
           "e.g. 0.999)");
+ABSL_FLAG(uint32_t, cohort_k, 0,
+          "Score normalisation: end the run by publishing its best checkpoint once more as "
+          "<run_name>-csls-s<step> with a cohort of the training dogs (this many nearest per "
+          "hubness) and a calibration of the normalised distances (0 = plain checkpoints; "
+          "unset on a fine-tune: the parent's)");
 ABSL_FLAG(bool, head_from_centroids, false,
           "Margin losses: start each dog's centre at its mean embedding under the starting "
           "network (for a fine-tune)");
@@ -199,6 +204,7 @@ absl::Status BuildOptions(TrainOptions* o) {
   if (Given("weight_decay")) o->weight_decay = absl::GetFlag(FLAGS_weight_decay);
   if (Given("trunk_lr_scale")) o->trunk_lr_scale = absl::GetFlag(FLAGS_trunk_lr_scale);
   if (Given("ema_decay")) o->ema_decay = absl::GetFlag(FLAGS_ema_decay);
+  if (Given("cohort_k")) o->cohort_k = absl::GetFlag(FLAGS_cohort_k);
   if (Given("head_from_centroids")) {
     o->head_from_centroids = absl::GetFlag(FLAGS_head_from_centroids);
   }

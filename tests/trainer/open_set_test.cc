@@ -195,15 +195,15 @@ TEST(OpenSetTest, SearchScaleMakesThresholdsKeepTheirPromiseOnDependentSearches)
   EXPECT_GT(StrangersAccepted(searches, c, 0.05), 0.07);
   model::IdentificationCalibration scaled = c;
   const double scale = FitSearchScale(searches, &scaled);
-  EXPECT_GT(scale, 1.35);
-  EXPECT_LT(scale, 1.65);
+  EXPECT_GT(scale, 1.5);  // 1.5 for the dependence, / kSearchFpirMargin for the margin.
+  EXPECT_LT(scale, 1.9);
   EXPECT_TRUE(model::ValidateIdentificationCalibration(scaled).ok());
   EXPECT_NEAR(scaled.fmr_fraction[1], c.fmr_fraction[1] * scale, 1e-12);
   EXPECT_NEAR(model::FalseMatchRate(scaled, 0.25), model::FalseMatchRate(c, 0.25) * scale, 1e-12);
   for (double target : {0.02, 0.05, 0.1}) {
     const double accepted = StrangersAccepted(searches, scaled, target);
-    EXPECT_LE(accepted, target) << target;
-    EXPECT_GT(accepted, 0.85 * target) << target;  // Not stricter than it needs to be.
+    EXPECT_LE(accepted, kSearchFpirMargin * target) << target;
+    EXPECT_GT(accepted, 0.75 * target) << target;  // Not stricter than it needs to be.
   }
 }
 
@@ -214,7 +214,7 @@ TEST(OpenSetTest, SearchScaleNeverLoosensACurveThatKeepsItsPromise) {
   c.tail_slope = 8;
   c.tail_intercept = -4 - 8 * 0.5;
   model::IdentificationCalibration same = c;
-  EXPECT_EQ(FitSearchScale(StrangerSearches(c, 5), &same), 1.0);
+  EXPECT_EQ(FitSearchScale(StrangerSearches(c, 7), &same), 1.0);
   EXPECT_EQ(same.fmr_fraction, c.fmr_fraction);
   EXPECT_EQ(same.tail_intercept, c.tail_intercept);
   // Enrolled dogs' probes are not strangers: they never count.

@@ -332,6 +332,54 @@ TEST_F(TrainerSmokeTest, MarginHeadFromCentroidsClassifiesFromTheFirstStep) {
   EXPECT_LE(first_accuracy[false], 0.34);
 }
 
+// cohort_k: the run ends by publishing its best checkpoint once more with a cohort of its
+// training dogs, calibrated on normalised distances, and that is the run's result; a
+// fine-tune of it keeps the normalisation unless told otherwise.
+TEST_F(TrainerSmokeTest, ScoreNormalisedRunPublishesItsBestWithATrainingDogCohort) {
+  TrainOptions o = Options(runs_.File("csls"), 2);
+  o.cohort_k = 3;
+  absl::StatusOr<TrainResult> r = Train(o, nullptr, nullptr);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->best_version, "tiny-csls-s6");
+  const std::string root = CheckpointRoot(runs_.File("csls"));
+  absl::StatusOr<RunState> state = LoadRunState(runs_.File("csls"));
+  ASSERT_TRUE(state.ok());
+  absl::StatusOr<model::LoadedCheckpoint> plain =
+      model::LoadCheckpoint(root + "/" + state->best_version, torch::kCPU);
+  absl::StatusOr<model::LoadedCheckpoint> normalised =
+      model::LoadCheckpoint(root + "/" + r->best_version, torch::kCPU);
+  ASSERT_TRUE(plain.ok() && normalised.ok()) << normalised.status();
+  EXPECT_EQ(plain->cohort, nullptr);
+  ASSERT_NE(normalised->cohort, nullptr);
+  EXPECT_EQ(normalised->cohort->rows(), 12u);  // The 12 training dogs, never a validation dog.
+  EXPECT_EQ(normalised->cohort->k(), 3u);
+  EXPECT_EQ(normalised->manifest.parent_version, state->best_version);
+  EXPECT_TRUE(AllClose(Weights(root + "/" + r->best_version),
+                       Weights(root + "/" + state->best_version), 0));
+  // Calibrated for 1:N answers (on the normalised distances), and those are the run's metrics.
+  EXPECT_TRUE(normalised->manifest.metrics.identification.calibrated());
+  EXPECT_EQ(r->best_metrics.threshold, normalised->manifest.metrics.threshold);
+  EXPECT_NE(normalised->manifest.notes.find("score normalisation"), std::string::npos);
+
+  TrainOptions child = Options(runs_.File("csls_child"), 1);
+  child.parent_checkpoint = root + "/" + r->best_version;
+  child.run_name = "child";
+  absl::StatusOr<TrainResult> c = Train(child, nullptr, nullptr);
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->best_version, "child-csls-s3");
+  absl::StatusOr<model::CheckpointManifest> cm =
+      model::ReadManifest(CheckpointRoot(runs_.File("csls_child")) + "/" + c->best_version);
+  ASSERT_TRUE(cm.ok());
+  EXPECT_TRUE(cm->score_norm.enabled());
+  EXPECT_NE(cm->training_config_json.find("\"cohort_k\":3"), std::string::npos)
+      << cm->training_config_json;
+  child.output_dir = runs_.File("plain_child");
+  child.cohort_k = 0;  // Told otherwise: plain checkpoints.
+  c = Train(child, nullptr, nullptr);
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->best_version, "child-s3");
+}
+
 TEST_F(TrainerSmokeTest, BadOptionsAreRefusedNamingTheField) {
   auto code_and_message = [&](TrainOptions o) {
     absl::Status s = Train(o, nullptr, nullptr).status();
@@ -365,6 +413,14 @@ TEST_F(TrainerSmokeTest, BadOptionsAreRefusedNamingTheField) {
   o = Options(runs_.File("bad"), 1);
   o.device = "tpu";
   EXPECT_EQ(code_and_message(o).first, absl::StatusCode::kInvalidArgument);
+  o = Options(runs_.File("bad"), 1);
+  o.cohort_k = 12;  // Not below the 12 training dogs.
+  EXPECT_NE(code_and_message(o).second.find("cohort_k 12 must be below"), std::string::npos);
+  o.cohort_k = 3;
+  o.validation_fraction = 0;
+  EXPECT_NE(code_and_message(o).second.find("needs a validation split"), std::string::npos);
+  o.cohort_k = kMaxCohortK + 1;
+  EXPECT_NE(code_and_message(o).second.find("cohort_k"), std::string::npos);
 }
 
 }  // namespace

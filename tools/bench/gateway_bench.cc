@@ -26,6 +26,7 @@
 #include "absl/flags/parse.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "common/base/file_util.h"
 #include "common/base/sha256.h"
@@ -34,6 +35,7 @@
 #include "dogsearch/v1/embedding.grpc.pb.h"
 #include "dogsearch/v1/index.grpc.pb.h"
 #include "services/gateway/core/gallery_store.h"
+#include "services/gateway/core/vectors.h"
 #include "tools/bench/bench_common.h"
 #include "tools/bench/gallery_bulk.h"
 #include "tools/bench/gallery_model.h"
@@ -53,6 +55,9 @@ ABSL_FLAG(std::string, real_embeddings, "",
           "dogsearch-eval --embeddings_out file: a gallery shaped like these real embeddings "
           "(fill; default: isotropic clusters)");
 ABSL_FLAG(int, fill_threads, 2, "Concurrent index upsert streams (fill)");
+ABSL_FLAG(bool, fill_score_offsets, false,
+          "Give each filled record a score_offset attribute as a score-normalising model's "
+          "gallery has (fill; 0 for half the photos, up to 0.08 for the others)");
 ABSL_FLAG(int, enroll_dogs, 200, "Dogs enrolled through the API (enroll), from --query_dir");
 
 namespace dogsearch::bench {
@@ -87,6 +92,7 @@ int Fill() {
   const GalleryModel model = LoadGalleryModel(absl::GetFlag(FLAGS_real_embeddings));
   auto index = v1::Index::NewStub(*rpc::CreateChannel(absl::GetFlag(FLAGS_index), {}));
   const std::string collection = "gallery__" + version;
+  const bool offsets = absl::GetFlag(FLAGS_fill_score_offsets);
   constexpr int64_t kBatch = 1000;
   const size_t batches = static_cast<size_t>((n + kBatch - 1) / kBatch);
   std::atomic<int64_t> done{0};
@@ -104,6 +110,10 @@ int Fill() {
       r->mutable_vector()->Add(v.begin(), v.end());
       r->mutable_payload()->set_dog_id(BenchDogId(j / kPerDog));
       r->mutable_payload()->set_photo_id(id);
+      if (offsets) {
+        (*r->mutable_payload()->mutable_attributes())[gateway::kScoreOffsetAttribute] =
+            absl::StrFormat("%.9g", j % 2 == 0 ? 0.0 : 0.01 * static_cast<double>(j % 9));
+      }
     }
     grpc::ClientContext ctx;
     rpc::PrepareContext(&ctx, {}, absl::Seconds(300));

@@ -260,14 +260,14 @@ void ScaleFmr(double factor, model::IdentificationCalibration* c) {
 
 double FitSearchScale(const std::vector<SimulatedSearch>& searches,
                       model::IdentificationCalibration* c) {
-  if (!c->calibrated() || WorstFpirRatio(searches, *c) <= 1) return 1;
+  if (!c->calibrated() || WorstFpirRatio(searches, *c) <= kSearchFpirMargin) return 1;
   // Bisection on the factor: WorstFpirRatio falls (weakly) as the factor grows.
   double lo = 1, hi = kMaxSearchFmrScale;
   for (int i = 0; i < 12; ++i) {
     const double mid = (lo + hi) / 2;
     model::IdentificationCalibration trial = *c;
     ScaleFmr(mid, &trial);
-    (WorstFpirRatio(searches, trial) <= 1 ? hi : lo) = mid;
+    (WorstFpirRatio(searches, trial) <= kSearchFpirMargin ? hi : lo) = mid;
   }
   ScaleFmr(hi, c);
   return hi;

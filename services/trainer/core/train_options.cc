@@ -65,6 +65,9 @@ absl::Status ValidateTrainOptions(const TrainOptions& o) {
   if (!(o.trunk_lr_scale > 0 && o.trunk_lr_scale <= 1)) {
     return bad("trunk_lr_scale ", o.trunk_lr_scale, " is outside (0, 1]");
   }
+  if (o.cohort_k.value_or(0) > kMaxCohortK) {
+    return bad("cohort_k ", *o.cohort_k, " is more than ", kMaxCohortK);
+  }
   if (!(o.ema_decay >= 0 && o.ema_decay < 1)) {
     return bad("ema_decay ", o.ema_decay, " is outside [0, 1)");
   }
@@ -158,6 +161,7 @@ void ToProto(const TrainOptions& o, v1::TrainingConfig* c) {
     c->set_head_from_centroids(o.head_from_centroids);
   }
   if (o.ema_decay != 0) c->set_ema_decay(static_cast<float>(o.ema_decay));
+  if (o.cohort_k.value_or(0) != 0) c->set_cohort_k(*o.cohort_k);
 }
 
 absl::Status FromProto(const v1::TrainingConfig& c, TrainOptions* o) {
@@ -213,6 +217,7 @@ absl::Status FromProto(const v1::TrainingConfig& c, TrainOptions* o) {
   if (c.trunk_lr_scale() != 0) o->trunk_lr_scale = c.trunk_lr_scale();
   o->head_from_centroids = c.head_from_centroids();
   if (c.ema_decay() != 0) o->ema_decay = c.ema_decay();
+  if (c.cohort_k() != 0) o->cohort_k = c.cohort_k();
   return absl::OkStatus();
 }
 

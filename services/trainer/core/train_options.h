@@ -23,6 +23,9 @@ enum class OptimizerKind { kAdam, kSgd };
 // (margin_loss.h), plus triplet_weight x the triplet loss.
 enum class LossKind { kTriplet, kArcFace, kCosFace };
 
+// Most nearest cohort vectors per hubness (TrainingConfig.cohort_k).
+inline constexpr uint32_t kMaxCohortK = 1000;
+
 struct TrainOptions {
   // What is learnt (mirrors dogsearch.v1.TrainingConfig).
   std::string data_dir;
@@ -53,6 +56,9 @@ struct TrainOptions {
   // Set: the published checkpoints serve the test-time flip (or not) whatever the parent did;
   // unset: a fine-tune keeps the parent's choice (a run from scratch: model.flip_average).
   std::optional<bool> serve_flip;
+  // TrainingConfig.cohort_k. Unset: a fine-tune keeps its parent's (0 for a plain parent); a
+  // run from scratch: 0.
+  std::optional<uint32_t> cohort_k;
 
   // How it runs.
   std::string output_dir;        // Run folder: checkpoints/, state/, metrics.jsonl.

@@ -23,6 +23,7 @@
 #include "services/trainer/core/embed.h"
 #include "services/trainer/core/evaluation.h"
 #include "services/trainer/core/margin_loss.h"
+#include "services/trainer/core/normalised_publish.h"
 #include "services/trainer/core/photo_cache.h"
 #include "services/trainer/core/pk_sampler.h"
 #include "services/trainer/core/run_state.h"
@@ -125,6 +126,8 @@ class TrainingRun {
   absl::StatusOr<std::string> Publish(const model::EvalMetrics& metrics, uint32_t epoch,
                                       uint64_t steps, bool live_beside_average = false);
   absl::Status PublishLive(uint32_t epoch, uint64_t steps);
+  // cohort_k > 0: the best checkpoint once more, score-normalised, as <run_name>-csls-s<step>.
+  absl::Status PublishNormalisedBest();
   absl::Status SaveOptimizer(uint64_t steps);
   void RemoveOldOptimizerFiles();
   void Prune();
@@ -169,6 +172,19 @@ absl::Status TrainingRun::LoadData() {
         .Kv("count", failed)
         .Kv("first_error", train_->failed() ? train_->first_error() : val_->first_error());
   }
+  if (const uint32_t k = o_.cohort_k.value_or(0); k > 0) {
+    if (!val_) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("cohort_k ", k,
+                       " needs a validation split to calibrate the normalised distances on "
+                       "(validation_fraction > 0; cohort_k 0 publishes plain checkpoints)"));
+    }
+    if (k >= train_->photos_of().size()) {
+      return absl::InvalidArgumentError(absl::StrCat("cohort_k ", k, " must be below the ",
+                                                     train_->photos_of().size(),
+                                                     " training dogs (the cohort's rows)"));
+    }
+  }
   DS_ASSIGN_OR_RETURN(PkSampler sampler,
                       PkSampler::Create(train_->photos_of(), o_.p, o_.k, o_.seed));
   sampler_.emplace(std::move(sampler));
@@ -199,6 +215,9 @@ absl::Status TrainingRun::BuildModel() {
     // Fine-tuning adopts the parent's architecture and input; the flip is a serving choice.
     o_.model = ckpt.manifest.model;
     if (!o_.resume && o_.serve_flip.has_value()) o_.model.flip_average = *o_.serve_flip;
+    // Score normalisation, like the flip, is how the parent was served: a fine-tune keeps it
+    // unless told otherwise.
+    if (!o_.cohort_k.has_value()) o_.cohort_k = ckpt.cohort ? ckpt.cohort->k() : 0;
     parent_version_ = o_.resume ? ckpt.manifest.parent_version : ckpt.manifest.version;
     net_ = ckpt.net;
   }
@@ -529,6 +548,22 @@ absl::Status TrainingRun::PublishLive(uint32_t epoch, uint64_t steps) {
   return absl::OkStatus();
 }
 
+absl::Status TrainingRun::PublishNormalisedBest() {
+  NormalisedPublish p;
+  p.root = CheckpointRoot(o_.output_dir);
+  p.from_version = state_.best_version;
+  p.to_version = absl::StrCat(o_.run_name, "-csls-s", state_.steps_done);
+  p.cohort_k = *o_.cohort_k;
+  p.seed = o_.seed;
+  p.device = device_;
+  if (fs::exists(p.root + "/" + p.to_version)) RemoveCheckpoint(p.root, p.to_version);
+  DS_ASSIGN_OR_RETURN(model::CheckpointManifest m, PublishNormalised(p, *train_, *val_));
+  result_.best_version = m.version;
+  result_.best_metrics = m.metrics;
+  DS_LOG(kInfo, "published_normalised").Kv("version", m.version).Kv("from", p.from_version);
+  return absl::OkStatus();
+}
+
 absl::Status TrainingRun::EndEpoch(uint32_t epoch, uint64_t steps, double elapsed) {
   EpochReport rep;
   rep.epoch = epoch;
@@ -642,6 +677,10 @@ absl::StatusOr<TrainResult> TrainingRun::Run() {
   }
   result_.last_version = state_.last_version;
   result_.best_version = state_.best_version;
+  if (o_.cohort_k.value_or(0) > 0 && !result_.cancelled && !state_.best_version.empty() &&
+      state_.steps_done == steps) {
+    DS_RETURN_IF_ERROR(PublishNormalisedBest());
+  }
   result_.epochs = state_.epochs_done;
   result_.steps = steps;
   result_.seconds = prior + Since(start);

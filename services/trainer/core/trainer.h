@@ -13,6 +13,9 @@
 //   state/live-s<step>.pt             ema_decay > 0: the live weights (checkpoints hold their
 //                                     moving average; the run ends by also publishing the live
 //                                     weights as checkpoints/<run_name>-live-s<step>/).
+//   checkpoints/<run_name>-csls-s<step>/  cohort_k > 0: the run ends by publishing its best
+//                                     checkpoint once more with score normalisation
+//                                     (normalised_publish.h); never pruned.
 //   metrics.jsonl                     one JSON object per step and per epoch.
 // Resume (TrainOptions::resume) reloads the last checkpoint and optimiser state and continues
 // at the next epoch; the sampler and augmentation depend only on (seed, epoch, batch), so the
@@ -70,7 +73,9 @@ class TrainingObserver {
 
 struct TrainResult {
   bool cancelled = false;
-  std::string last_version, best_version;  // Versions under <output_dir>/checkpoints.
+  // Versions under <output_dir>/checkpoints. With cohort_k > 0, best_version (and
+  // best_metrics) is the score-normalised <run_name>-csls-s<step> made from the best.
+  std::string last_version, best_version;
   // ema_decay > 0 and the run finished: the live weights' checkpoint (<run_name>-live-s<step>);
   // last_version and best_version hold the average.
   std::string live_version;
