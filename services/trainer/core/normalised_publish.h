@@ -17,11 +17,11 @@
 namespace dogsearch::trainer {
 
 struct NormalisedPublish {
-  std::string root;           // Checkpoint root of the run.
-  std::string from_version;   // A published plain checkpoint under root.
-  std::string to_version;     // The version to publish; ALREADY_EXISTS if it is there.
-  uint32_t cohort_k = 10;     // Nearest cohort vectors per hubness (weight 1).
-  uint64_t seed = 0;          // Evaluation seed.
+  std::string root;          // Checkpoint root of the run.
+  std::string from_version;  // A published plain checkpoint under root.
+  std::string to_version;    // The version to publish; ALREADY_EXISTS if it is there.
+  uint32_t cohort_k = 10;    // Nearest cohort vectors per hubness (weight 1).
+  uint64_t seed = 0;         // Evaluation seed.
   torch::Device device = torch::kCPU;
 };
 
