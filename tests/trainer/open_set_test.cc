@@ -139,12 +139,18 @@ TEST(OpenSetTest, FalseMatchRateCurveIsTheQuantileOfCrossDogDistances) {
   EXPECT_LT(model::FalseMatchRate(c, c.fmr_distance[0] - 0.01), c.fmr_fraction[0]);
 }
 
-TEST(OpenSetTest, ExpectedFpirAndItsThresholdInvertEachOther) {
+// FMR 1e-4 at distance 0.5, 1e-2 at 1, 0.5 at 1.5, and a tail 8 decades per unit below 0.5.
+model::IdentificationCalibration ThreePointCalibration() {
   model::IdentificationCalibration c;
   c.fmr_fraction = {1e-4, 1e-2, 0.5};
   c.fmr_distance = {0.5f, 1.0f, 1.5f};
   c.tail_slope = 8;
   c.tail_intercept = -4 - 8 * 0.5;
+  return c;
+}
+
+TEST(OpenSetTest, ExpectedFpirAndItsThresholdInvertEachOther) {
+  const model::IdentificationCalibration c = ThreePointCalibration();
   ASSERT_TRUE(model::ValidateIdentificationCalibration(c).ok());
   EXPECT_NEAR(model::FalseMatchRate(c, 0.75), 1e-3, 1e-9);         // Log-interpolated.
   EXPECT_NEAR(model::FalseMatchRate(c, 0.25), 1e-4 / 100, 1e-12);  // Tail: 2 decades lower.
@@ -185,11 +191,7 @@ double StrangersAccepted(const std::vector<SimulatedSearch>& searches,
 }
 
 TEST(OpenSetTest, SearchScaleMakesThresholdsKeepTheirPromiseOnDependentSearches) {
-  model::IdentificationCalibration c;
-  c.fmr_fraction = {1e-4, 1e-2, 0.5};
-  c.fmr_distance = {0.5f, 1.0f, 1.5f};
-  c.tail_slope = 8;
-  c.tail_intercept = -4 - 8 * 0.5;
+  const model::IdentificationCalibration c = ThreePointCalibration();
   const std::vector<SimulatedSearch> searches = StrangerSearches(c, 15);
   // As if independent, the 5% threshold lets through about 1.5x as many strangers.
   EXPECT_GT(StrangersAccepted(searches, c, 0.05), 0.07);
@@ -208,11 +210,7 @@ TEST(OpenSetTest, SearchScaleMakesThresholdsKeepTheirPromiseOnDependentSearches)
 }
 
 TEST(OpenSetTest, SearchScaleNeverLoosensACurveThatKeepsItsPromise) {
-  model::IdentificationCalibration c;
-  c.fmr_fraction = {1e-4, 1e-2, 0.5};
-  c.fmr_distance = {0.5f, 1.0f, 1.5f};
-  c.tail_slope = 8;
-  c.tail_intercept = -4 - 8 * 0.5;
+  const model::IdentificationCalibration c = ThreePointCalibration();
   model::IdentificationCalibration same = c;
   EXPECT_EQ(FitSearchScale(StrangerSearches(c, 7), &same), 1.0);
   EXPECT_EQ(same.fmr_fraction, c.fmr_fraction);

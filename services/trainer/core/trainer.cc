@@ -552,7 +552,11 @@ absl::Status TrainingRun::PublishNormalisedBest() {
   NormalisedPublish p;
   p.root = CheckpointRoot(o_.output_dir);
   p.from_version = state_.best_version;
-  p.to_version = absl::StrCat(o_.run_name, "-csls-s", state_.steps_done);
+  // Named after the weights it holds: <run_name>-s<step> -> <run_name>-csls-s<step>.
+  const std::string prefix = o_.run_name + "-s";
+  p.to_version = absl::StartsWith(p.from_version, prefix)
+                     ? absl::StrCat(o_.run_name, "-csls-s", p.from_version.substr(prefix.size()))
+                     : absl::StrCat(o_.run_name, "-csls-s", state_.steps_done);
   p.cohort_k = *o_.cohort_k;
   p.seed = o_.seed;
   p.device = device_;

@@ -14,8 +14,8 @@
 //                                     moving average; the run ends by also publishing the live
 //                                     weights as checkpoints/<run_name>-live-s<step>/).
 //   checkpoints/<run_name>-csls-s<step>/  cohort_k > 0: the run ends by publishing its best
-//                                     checkpoint once more with score normalisation
-//                                     (normalised_publish.h); never pruned.
+//                                     checkpoint (<run_name>-s<step>) once more with score
+//                                     normalisation (normalised_publish.h); never pruned.
 //   metrics.jsonl                     one JSON object per step and per epoch.
 // Resume (TrainOptions::resume) reloads the last checkpoint and optimiser state and continues
 // at the next epoch; the sampler and augmentation depend only on (seed, epoch, batch), so the
