@@ -34,20 +34,23 @@ absl::StatusOr<std::shared_ptr<const Cohort>> ReadScoreCohort(const std::string&
   return std::make_shared<const Cohort>(*std::move(c));
 }
 
-ScoreNorm DescribeCohortFile(const std::string& bytes) {
-  return ScoreNorm{kCohortFile, Sha256::Hex(bytes), bytes.size()};
+absl::StatusOr<CohortFile> MakeCohortFile(const Cohort& cohort, const CheckpointManifest& m) {
+  if (cohort.dim() != m.model.embedding_dim) {
+    return absl::InvalidArgumentError(absl::StrCat("the cohort holds ", cohort.dim(),
+                                                   "-d vectors, the model embeds in ",
+                                                   m.model.embedding_dim));
+  }
+  CohortFile f;
+  f.bytes = cohort.Serialize();
+  f.entry = ScoreNorm{kCohortFile, Sha256::Hex(f.bytes), f.bytes.size()};
+  return f;
 }
 
 absl::Status AttachScoreCohort(const std::string& dir, const Cohort& cohort,
                                CheckpointManifest* m) {
-  if (cohort.dim() != m->model.embedding_dim) {
-    return absl::InvalidArgumentError(absl::StrCat("the cohort holds ", cohort.dim(),
-                                                   "-d vectors, the model embeds in ",
-                                                   m->model.embedding_dim));
-  }
-  const std::string bytes = cohort.Serialize();
-  DS_RETURN_IF_ERROR(WriteFileAtomic(absl::StrCat(dir, "/", kCohortFile), bytes));
-  m->score_norm = DescribeCohortFile(bytes);
+  DS_ASSIGN_OR_RETURN(CohortFile f, MakeCohortFile(cohort, *m));
+  DS_RETURN_IF_ERROR(WriteFileAtomic(absl::StrCat(dir, "/", kCohortFile), f.bytes));
+  m->score_norm = f.entry;
   return absl::OkStatus();
 }
 

@@ -23,8 +23,13 @@ inline constexpr char kCohortFile[] = "cohort.bin";
 absl::StatusOr<std::shared_ptr<const Cohort>> ReadScoreCohort(const std::string& dir,
                                                               const CheckpointManifest& m);
 
-// The manifest entry for a cohort file holding exactly `bytes` (Cohort::Serialize) as cohort.bin.
-ScoreNorm DescribeCohortFile(const std::string& bytes);
+// A cohort as the checkpoint file cohort.bin: its bytes and the manifest entry that describes
+// them. INVALID_ARGUMENT when its dimension is not the model's embedding dimension.
+struct CohortFile {
+  std::string bytes;
+  ScoreNorm entry;
+};
+absl::StatusOr<CohortFile> MakeCohortFile(const Cohort& cohort, const CheckpointManifest& m);
 
 // Writes `cohort` as <dir>/cohort.bin (temp, fsync, rename) and points m->score_norm at it. The
 // caller writes the manifest afterwards. INVALID_ARGUMENT on a dimension mismatch.

@@ -105,14 +105,9 @@ absl::StatusOr<CheckpointManifest> PublishCheckpoint(const std::string& root,
   std::vector<std::pair<std::string, std::string>> files;
   manifest.score_norm = ScoreNorm{};
   if (cohort != nullptr) {
-    if (cohort->dim() != manifest.model.embedding_dim) {
-      return absl::InvalidArgumentError(absl::StrCat("the cohort holds ", cohort->dim(),
-                                                     "-d vectors, the model embeds in ",
-                                                     manifest.model.embedding_dim));
-    }
-    std::string bytes = cohort->Serialize();
-    manifest.score_norm = DescribeCohortFile(bytes);
-    files.emplace_back(kCohortFile, std::move(bytes));
+    DS_ASSIGN_OR_RETURN(CohortFile f, MakeCohortFile(*cohort, manifest));
+    manifest.score_norm = f.entry;
+    files.emplace_back(kCohortFile, std::move(f.bytes));
   }
   files.emplace_back(kWeightsFile, std::move(weights));
   files.emplace_back(kManifestFile, ManifestToJson(manifest));

@@ -87,14 +87,6 @@ absl::StatusOr<std::string> DefaultCheckpoint(const std::string& root) {
   return root + "/" + std::string(absl::StripAsciiWhitespace(*name));
 }
 
-// Embeds `dogs` (as served) and returns the table.
-absl::StatusOr<EmbeddingTable> EmbedDogs(const Dataset& dogs, const model::LoadedCheckpoint& ckpt,
-                                         const EmbedOptions& eo, int threads) {
-  absl::StatusOr<PhotoCache> cache = PhotoCache::Load(dogs, ckpt.manifest.model.input, threads);
-  if (!cache.ok()) return cache.status();
-  return EmbedCache(*ckpt.net, *cache, eo);
-}
-
 // The cohort to normalise with, if any: --cohort / --write_cohort, else the checkpoint's own
 // (as served) unless --ignore_cohort. `training` = the dogs the checkpoint's run trained on
 // (never the evaluated ones).
@@ -124,11 +116,10 @@ absl::StatusOr<std::shared_ptr<const model::Cohort>> CohortFor(const Dataset& tr
     return absl::InvalidArgumentError(
         "--write_cohort needs --holdout_fraction: the cohort is built from the training dogs");
   }
-  absl::StatusOr<EmbeddingTable> table = EmbedDogs(training, ckpt, eo, threads);
-  if (!table.ok()) return table.status();
-  absl::StatusOr<model::Cohort> c =
-      model::Cohort::Build(UnitCentroids(*table), table->dim, absl::GetFlag(FLAGS_cohort_k),
-                           absl::GetFlag(FLAGS_cohort_weight));
+  absl::StatusOr<PhotoCache> cache = PhotoCache::Load(training, ckpt.manifest.model.input, threads);
+  if (!cache.ok()) return cache.status();
+  absl::StatusOr<model::Cohort> c = BuildDogCohort(
+      *ckpt.net, *cache, eo, absl::GetFlag(FLAGS_cohort_k), absl::GetFlag(FLAGS_cohort_weight));
   if (!c.ok()) return c.status();
   if (absl::Status s = WriteFileAtomic(out, c->Serialize()); !s.ok()) return s;
   return std::make_shared<const model::Cohort>(*std::move(c));

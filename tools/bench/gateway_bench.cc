@@ -26,7 +26,6 @@
 #include "absl/flags/parse.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "common/base/file_util.h"
 #include "common/base/sha256.h"
@@ -111,8 +110,8 @@ int Fill() {
       r->mutable_payload()->set_dog_id(BenchDogId(j / kPerDog));
       r->mutable_payload()->set_photo_id(id);
       if (offsets) {
-        (*r->mutable_payload()->mutable_attributes())[gateway::kScoreOffsetAttribute] =
-            absl::StrFormat("%.9g", j % 2 == 0 ? 0.0 : 0.01 * static_cast<double>(j % 9));
+        gateway::SetScoreOffset(j % 2 == 0 ? 0.f : 0.01f * static_cast<float>(j % 9),
+                                r->mutable_payload());
       }
     }
     grpc::ClientContext ctx;

@@ -101,8 +101,7 @@ absl::Status UpsertVectors(IndexBackend* index, const ModelTarget& target,
     r->mutable_payload()->set_dog_id(photos[i].dog_id);
     r->mutable_payload()->set_photo_id(photos[i].photo_id);
     if (target.score_normalised) {
-      (*r->mutable_payload()->mutable_attributes())[kScoreOffsetAttribute] =
-          absl::StrFormat("%.9g", embedded.offsets[i]);
+      SetScoreOffset(embedded.offsets[i], r->mutable_payload());
     }
   }
   return index->Upsert(req, deadline).status();
@@ -115,6 +114,10 @@ absl::Status DeleteVectors(IndexBackend* index, const ModelTarget& target,
   req.set_collection(target.collection);
   for (const std::string& id : photo_ids) req.add_ids(id);
   return index->Delete(req, deadline).status();
+}
+
+void SetScoreOffset(float offset, v1::Payload* payload) {
+  (*payload->mutable_attributes())[kScoreOffsetAttribute] = absl::StrFormat("%.9g", offset);
 }
 
 float HitScoreOffset(const v1::Payload& payload) {

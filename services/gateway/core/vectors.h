@@ -58,6 +58,10 @@ absl::Status UpsertVectors(IndexBackend* index, const ModelTarget& target,
                            const std::vector<PhotoBytes>& photos, const Embedded& embedded,
                            absl::Time deadline);
 
+// Stores `offset` in the payload as the kScoreOffsetAttribute attribute (what HitScoreOffset
+// reads back).
+void SetScoreOffset(float offset, v1::Payload* payload);
+
 // A search hit's score offset: its record's attribute, 0 where absent or unreadable (a record
 // written before the model normalised: it is then ranked by plain L2 on its side).
 float HitScoreOffset(const v1::Payload& payload);

@@ -41,4 +41,11 @@ EmbeddingTable EmbedCache(model::EmbeddingNet& net, const PhotoCache& cache,
   return table;
 }
 
+absl::StatusOr<model::Cohort> BuildDogCohort(model::EmbeddingNet& net, const PhotoCache& cache,
+                                             const EmbedOptions& options, uint32_t k,
+                                             float weight) {
+  const EmbeddingTable table = EmbedCache(net, cache, options);
+  return model::Cohort::Build(UnitCentroids(table), table.dim, k, weight);
+}
+
 }  // namespace dogsearch::trainer

@@ -5,6 +5,8 @@
 
 #include <torch/torch.h>
 
+#include "absl/status/statusor.h"
+#include "common/model/cohort.h"
 #include "common/torch_model/embedding_net.h"
 #include "services/trainer/core/evaluation.h"
 #include "services/trainer/core/photo_cache.h"
@@ -22,6 +24,12 @@ struct EmbedOptions {
 // Restores the module's training mode afterwards.
 EmbeddingTable EmbedCache(model::EmbeddingNet& net, const PhotoCache& cache,
                           const EmbedOptions& options);
+
+// The score-normalisation cohort of the dogs in `cache` (common/model/cohort.h): each dog's unit
+// mean embedding under `net`, embedded as `options` say (as served). Cohort::Build's errors.
+absl::StatusOr<model::Cohort> BuildDogCohort(model::EmbeddingNet& net, const PhotoCache& cache,
+                                             const EmbedOptions& options, uint32_t k,
+                                             float weight = 1.0f);
 
 }  // namespace dogsearch::trainer
 

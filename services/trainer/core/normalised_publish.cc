@@ -19,9 +19,7 @@ absl::StatusOr<model::CheckpointManifest> PublishNormalised(const NormalisedPubl
   EmbedOptions eo;
   eo.device = p.device;
   eo.flip_average = ckpt.manifest.model.flip_average;  // As served.
-  const EmbeddingTable train = EmbedCache(*ckpt.net, training, eo);
-  DS_ASSIGN_OR_RETURN(model::Cohort cohort,
-                      model::Cohort::Build(UnitCentroids(train), train.dim, p.cohort_k));
+  DS_ASSIGN_OR_RETURN(model::Cohort cohort, BuildDogCohort(*ckpt.net, training, eo, p.cohort_k));
   EmbeddingTable val = EmbedCache(*ckpt.net, validation, eo);
   DS_RETURN_IF_ERROR(SetOffsets(cohort, &val));
   EvalOptions ev;
