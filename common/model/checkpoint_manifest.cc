@@ -112,6 +112,8 @@ void ToProto(const ModelSpec& s, v1::ModelSpec* p) {
   p->set_blocks_per_stage(s.blocks_per_stage);
   p->set_embedding_batchnorm(s.embedding_batchnorm);
   p->set_flip_average(s.flip_average);
+  for (const ModelSpec& m : s.members) ToProto(m, p->add_members());
+  for (float w : s.member_weights) p->add_member_weights(w);
 }
 
 absl::StatusOr<ModelSpec> FromProto(const v1::ModelSpec& p) {
@@ -131,6 +133,16 @@ absl::StatusOr<ModelSpec> FromProto(const v1::ModelSpec& p) {
   s.blocks_per_stage = p.blocks_per_stage();
   s.embedding_batchnorm = p.embedding_batchnorm();
   s.flip_average = p.flip_average();
+  if (p.members_size() > static_cast<int>(kMaxEnsembleMembers)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("an ensemble has at most ", kMaxEnsembleMembers, " members"));
+  }
+  for (const v1::ModelSpec& m : p.members()) {
+    absl::StatusOr<ModelSpec> member = FromProto(m);
+    if (!member.ok()) return member.status();
+    s.members.push_back(*std::move(member));
+  }
+  s.member_weights.assign(p.member_weights().begin(), p.member_weights().end());
   return s;
 }
 

@@ -1,6 +1,7 @@
 #include "common/model/model_spec.h"
 
 #include <cmath>
+#include <string>
 
 #include "absl/strings/str_cat.h"
 
@@ -22,14 +23,63 @@ absl::Status ValidateInputSpec(const InputSpec& s) {
   return absl::OkStatus();
 }
 
+namespace {
+
+absl::Status ValidateEnsemble(const ModelSpec& s) {
+  if (s.members.size() < 2 || s.members.size() > kMaxEnsembleMembers) {
+    return absl::InvalidArgumentError(absl::StrCat("an ensemble has 2..", kMaxEnsembleMembers,
+                                                   " members, not ", s.members.size()));
+  }
+  if (s.member_weights.size() != s.members.size()) {
+    return absl::InvalidArgumentError(absl::StrCat("an ensemble of ", s.members.size(),
+                                                   " members needs as many member_weights, not ",
+                                                   s.member_weights.size()));
+  }
+  if (!s.stage_widths.empty() || s.blocks_per_stage != 0 || s.embedding_batchnorm ||
+      s.dropout != 0.f) {
+    return absl::InvalidArgumentError(
+        "an ensemble takes no stage_widths, blocks_per_stage, embedding_batchnorm or dropout "
+        "(its members do)");
+  }
+  for (size_t i = 0; i < s.members.size(); ++i) {
+    const ModelSpec& m = s.members[i];
+    const std::string which = absl::StrCat("ensemble member ", i, ": ");
+    if (m.architecture == kEnsemble) {
+      return absl::InvalidArgumentError(which + "an ensemble cannot be a member");
+    }
+    if (absl::Status st = ValidateModelSpec(m); !st.ok()) {
+      return absl::InvalidArgumentError(which + std::string(st.message()));
+    }
+    if (m.input.width != s.input.width || m.input.height != s.input.height) {
+      return absl::InvalidArgumentError(absl::StrCat(which, "input ", m.input.width, "x",
+                                                     m.input.height, " is not the ensemble's ",
+                                                     s.input.width, "x", s.input.height));
+    }
+    if (m.flip_average) {
+      return absl::InvalidArgumentError(which + "flip_average is the ensemble's choice");
+    }
+    if (!(s.member_weights[i] > 0.f && s.member_weights[i] <= 1.f)) {
+      return absl::InvalidArgumentError(absl::StrCat("ensemble member_weights[", i, "] ",
+                                                     s.member_weights[i], " is outside (0, 1]"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 absl::Status ValidateModelSpec(const ModelSpec& s) {
   if (s.architecture != kSeedInception && s.architecture != kDogFaceNetResNet &&
-      s.architecture != kMobileNetV2) {
-    return absl::InvalidArgumentError(absl::StrCat("unknown architecture '", s.architecture,
-                                                   "' (known: ", kSeedInception, ", ",
-                                                   kDogFaceNetResNet, ", ", kMobileNetV2, ")"));
+      s.architecture != kMobileNetV2 && s.architecture != kEnsemble) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("unknown architecture '", s.architecture, "' (known: ", kSeedInception, ", ",
+                     kDogFaceNetResNet, ", ", kMobileNetV2, ", ", kEnsemble, ")"));
   }
   if (absl::Status st = ValidateInputSpec(s.input); !st.ok()) return st;
+  if (s.architecture != kEnsemble && (!s.members.empty() || !s.member_weights.empty())) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("members and member_weights are only defined for ", kEnsemble));
+  }
   if (s.architecture == kSeedInception && (s.input.width < 64 || s.input.height < 64)) {
     return absl::InvalidArgumentError("seed_inception needs an input of at least 64x64");
   }
@@ -59,6 +109,7 @@ absl::Status ValidateModelSpec(const ModelSpec& s) {
     return absl::InvalidArgumentError(
         absl::StrCat("embedding_batchnorm is only defined for ", kDogFaceNetResNet));
   }
+  if (s.architecture == kEnsemble) return ValidateEnsemble(s);
   return absl::OkStatus();
 }
 

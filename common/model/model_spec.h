@@ -5,6 +5,7 @@
 #define DOGSEARCH_COMMON_MODEL_MODEL_SPEC_H_
 
 #include <array>
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -17,6 +18,10 @@ inline constexpr char kSeedInception[] = "seed_inception";
 inline constexpr char kDogFaceNetResNet[] = "dogfacenet_resnet";
 // Keras' MobileNetV2 (width 1.0), for a start from converted ImageNet weights.
 inline constexpr char kMobileNetV2[] = "mobilenet_v2";
+// Several networks of the kinds above on the same photo, their embeddings concatenated and
+// projected (common/torch_model/ensemble_net.h).
+inline constexpr char kEnsemble[] = "ensemble";
+inline constexpr size_t kMaxEnsembleMembers = 4;
 
 struct InputSpec {
   uint32_t width = 224;
@@ -48,18 +53,25 @@ struct ModelSpec {
   bool embedding_batchnorm = false;
   // Serve and evaluate mean(f(photo), f(mirror)), normalised (see dogsearch.v1.ModelSpec).
   bool flip_average = false;
+  // ensemble only: the member networks (their own input mean/std, the ensemble's size, no
+  // flip) and one weight in (0, 1] each (see dogsearch.v1.ModelSpec).
+  std::vector<ModelSpec> members;
+  std::vector<float> member_weights;
 
   bool operator==(const ModelSpec& o) const {
     return architecture == o.architecture && input == o.input && embedding_dim == o.embedding_dim &&
            dropout == o.dropout && stage_widths == o.stage_widths &&
            blocks_per_stage == o.blocks_per_stage && embedding_batchnorm == o.embedding_batchnorm &&
-           flip_average == o.flip_average;
+           flip_average == o.flip_average && members == o.members &&
+           member_weights == o.member_weights;
   }
 };
 
 // Limits: input sides 16..1024 (seed_inception needs >= 64), embedding_dim 2..4096,
 // 0 <= dropout < 1, finite mean, std > 0, 1..8 stage widths of 1..2048 each,
-// blocks_per_stage <= 4.
+// blocks_per_stage <= 4; an ensemble: 2..4 valid non-ensemble members of its input size without
+// flip, one weight in (0, 1] each, and no fields of the plain architectures; members and
+// member_weights only on an ensemble.
 // INVALID_ARGUMENT naming the field otherwise, or for an unknown architecture.
 absl::Status ValidateInputSpec(const InputSpec& spec);
 absl::Status ValidateModelSpec(const ModelSpec& spec);

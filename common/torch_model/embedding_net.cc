@@ -1,6 +1,7 @@
 #include "common/torch_model/embedding_net.h"
 
 #include "absl/strings/str_cat.h"
+#include "common/torch_model/ensemble_net.h"
 #include "common/torch_model/mobilenet_v2.h"
 #include "common/torch_model/nets.h"
 
@@ -12,6 +13,8 @@ absl::StatusOr<std::shared_ptr<EmbeddingNet>> BuildEmbeddingNet(const ModelSpec&
     std::shared_ptr<EmbeddingNet> net;
     if (spec.architecture == kSeedInception) {
       net = std::make_shared<SeedInceptionNet>(spec);
+    } else if (spec.architecture == kEnsemble) {
+      net = std::make_shared<EnsembleNet>(spec);
     } else if (spec.architecture == kMobileNetV2) {
       net = std::make_shared<MobileNetV2Net>(spec);
     } else {

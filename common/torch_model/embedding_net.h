@@ -1,13 +1,14 @@
 // The embedding networks: photo tensor [N, 3, H, W] -> L2-normalised [N, embedding_dim].
 // Includes LibTorch: include this only where models run (embedding service, trainer, tools).
 //
-// Two architectures, built by name from a ModelSpec:
+// The architectures, built by name from a ModelSpec:
 //  - seed_inception: the seed project's network (conv-BN-ReLU blocks, two inception blocks,
 //    pooling, dense, L2), with the dense layer sized from the input spec.
 //  - dogfacenet_resnet: 7x7/2 stem, residual stages of two 3x3 convs with a skip, global
 //    average pooling, dropout, dense, L2 (in the style of the DogFaceNet paper).
 //  - mobilenet_v2: Keras' MobileNetV2 trunk (for converted ImageNet weights, mobilenet_v2.h),
 //    global average pooling, dropout, dense, L2.
+//  - ensemble: several of the above on one photo, concatenated and projected (ensemble_net.h).
 // A module is not thread-safe for training; for inference (eval mode, no grad) concurrent
 // forward() calls on one module are safe in LibTorch.
 #ifndef DOGSEARCH_COMMON_TORCH_MODEL_EMBEDDING_NET_H_

@@ -171,12 +171,13 @@ TEST(OpenSetTest, ExpectedFpirAndItsThresholdInvertEachOther) {
 // gallery held `effective` independent photos: more than 10 is the dependence the pairwise
 // FMR curve misses (a shared probe), fewer the reverse.
 std::vector<SimulatedSearch> StrangerSearches(const model::IdentificationCalibration& c,
-                                              uint64_t effective) {
+                                              uint64_t effective, uint32_t gallery = 10,
+                                              size_t count = 20'000) {
   std::mt19937_64 rng(7);
   std::uniform_real_distribution<double> u(0.001, 0.999);
-  std::vector<SimulatedSearch> out(20'000);
+  std::vector<SimulatedSearch> out(count);
   for (SimulatedSearch& s : out) {
-    s.gallery_photos = 10;
+    s.gallery_photos = gallery;
     s.d1 = static_cast<float>(model::ThresholdForFpir(c, u(rng), effective));
   }
   return out;
@@ -184,9 +185,10 @@ std::vector<SimulatedSearch> StrangerSearches(const model::IdentificationCalibra
 
 double StrangersAccepted(const std::vector<SimulatedSearch>& searches,
                          const model::IdentificationCalibration& c, double target) {
-  const double t = model::ThresholdForFpir(c, target, 10);
   double accepted = 0;
-  for (const SimulatedSearch& s : searches) accepted += s.d1 <= t;
+  for (const SimulatedSearch& s : searches) {
+    accepted += s.d1 <= model::ThresholdForFpir(c, target, s.gallery_photos);
+  }
   return accepted / searches.size();
 }
 
@@ -206,6 +208,24 @@ TEST(OpenSetTest, SearchScaleMakesThresholdsKeepTheirPromiseOnDependentSearches)
     const double accepted = StrangersAccepted(searches, scaled, target);
     EXPECT_LE(accepted, kSearchFpirMargin * target) << target;
     EXPECT_GT(accepted, 0.75 * target) << target;  // Not stricter than it needs to be.
+  }
+}
+
+// The promise holds per gallery: one size whose strangers get through 1.3x too often is fitted
+// even when the sizes pooled would look fine (10x more searches of a size that keeps it).
+TEST(OpenSetTest, SearchScaleKeepsThePromiseForEveryGallerySize) {
+  const model::IdentificationCalibration c = ThreePointCalibration();
+  std::vector<SimulatedSearch> searches = StrangerSearches(c, 6, 10, 20'000);
+  const std::vector<SimulatedSearch> large = StrangerSearches(c, 130, 100, 2'000);
+  searches.insert(searches.end(), large.begin(), large.end());
+  EXPECT_LT(StrangersAccepted(searches, c, 0.05), kSearchFpirMargin * 0.05);  // Pooled: fine.
+  EXPECT_GT(StrangersAccepted(large, c, 0.05), 0.06);
+  model::IdentificationCalibration scaled = c;
+  const double scale = FitSearchScale(searches, &scaled);
+  EXPECT_GT(scale, 1.3);
+  EXPECT_LT(scale, kMaxSearchFmrScale);
+  for (double target : {0.02, 0.05, 0.1}) {
+    EXPECT_LE(StrangersAccepted(large, scaled, target), kSearchFpirMargin * target) << target;
   }
 }
 

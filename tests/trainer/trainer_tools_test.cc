@@ -8,6 +8,7 @@
 #include <filesystem>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/image/image_decoder.h"
@@ -178,6 +179,68 @@ TEST(TrainerToolsTest, TrainWithConfigFileThenEvaluateWithPlots) {
   const Result tampered = RunTool(absl::StrCat(EVAL_PATH, normed_flags), tmp);
   EXPECT_EQ(tampered.exit_code, 1);
   EXPECT_NE(tampered.err.find("score-normalisation cohort"), std::string::npos) << tampered.err;
+}
+
+// Two runs of different networks on the same split, assembled into one ensemble checkpoint by
+// dogsearch-ensemble, evaluated like any checkpoint, and fine-tuned as one network.
+TEST(TrainerToolsTest, EnsembleOfTwoRunsIsAssembledEvaluatedAndFineTuned) {
+  testing::TempDir tmp;
+  testing::WriteSyntheticDogs(tmp.File("dogs"), 16, 5, 32, 6);
+  const std::string data = absl::StrCat(" --data ", tmp.File("dogs"));
+  const char kBatch[] = " --p 4 --k 3";
+  std::string best[2];
+  const char* nets[2] = {"", " --stage_widths 4,8,8 --embedding_dim 8"};
+  for (int i = 0; i < 2; ++i) {
+    const Result train =
+        RunTool(absl::StrCat(TRAIN_PATH, data, " --out ", tmp.File(absl::StrCat("run", i)),
+                             " --epochs 2", kBatch, kTinyFlags, nets[i]),
+                tmp);
+    ASSERT_EQ(train.exit_code, 0) << train.err;
+    best[i] = JsonString(train.out, "best_checkpoint");
+  }
+  const std::string ens =
+      absl::StrCat(ENSEMBLE_PATH, data, " --members ", best[0], ",", best[1],
+                   " --holdout_fraction 0.25 --dim 12 --threads 2 --out ", tmp.File("models"));
+  Result r = RunTool(absl::StrCat(ens, " --weights 0.6,0.4 --version ens"), tmp);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(JsonNumber(r.out, "training_photos"), 12 * 5);  // The 4 held-out dogs left out.
+  EXPECT_GT(JsonNumber(r.out, "variance_kept"), 0.5);
+  EXPECT_LE(JsonNumber(r.out, "variance_kept"), 1.0);
+  absl::StatusOr<model::CheckpointManifest> m = model::ReadManifest(tmp.File("models/ens"));
+  ASSERT_TRUE(m.ok()) << m.status();
+  EXPECT_EQ(m->model.architecture, model::kEnsemble);
+  EXPECT_EQ(m->model.members[1].embedding_dim, 8u);
+  EXPECT_TRUE(m->model.flip_average);
+  EXPECT_TRUE(absl::StrContains(m->notes, "weight 0.60")) << m->notes;
+
+  const Result eval = RunTool(absl::StrCat(EVAL_PATH, " --checkpoint ", tmp.File("models/ens"),
+                                           data, " --holdout_fraction 0.25"),
+                              tmp);
+  ASSERT_EQ(eval.exit_code, 0) << eval.err;
+  EXPECT_EQ(JsonNumber(eval.out, "dogs"), 4);
+  EXPECT_GT(JsonNumber(eval.out, "roc_auc"), 0.5);
+
+  const Result tune = RunTool(
+      absl::StrCat(TRAIN_PATH, data, " --out ", tmp.File("tune"), " --parent ",
+                   tmp.File("models/ens"), " --epochs 1 --val_fraction 0.25 --threads 2", kBatch),
+      tmp);
+  ASSERT_EQ(tune.exit_code, 0) << tune.err;
+  absl::StatusOr<model::LoadedCheckpoint> tuned =
+      model::LoadCheckpoint(JsonString(tune.out, "best_checkpoint"));
+  ASSERT_TRUE(tuned.ok()) << tuned.status();
+  EXPECT_EQ(tuned->manifest.model.architecture, model::kEnsemble);
+  EXPECT_EQ(tuned->manifest.parent_version, "ens");
+
+  r = RunTool(absl::StrCat(ens, " --weights 0.6 --version bad"), tmp);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_TRUE(absl::StrContains(r.err, "--weights has 1 values for 2 members")) << r.err;
+  r = RunTool(absl::StrCat(ens, " --version bad --holdout_fraction 0"), tmp);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_TRUE(absl::StrContains(r.err, "training dogs only")) << r.err;
+  r = RunTool(absl::StrCat(ens, " --version bad --dim 40"), tmp);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_TRUE(absl::StrContains(r.err, "above the members' joint 24")) << r.err;
+  EXPECT_FALSE(fs::exists(tmp.File("models/bad")));
 }
 
 TEST(TrainerToolsTest, ClearErrorsAndExitCodes) {

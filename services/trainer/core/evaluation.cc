@@ -322,8 +322,8 @@ absl::StatusOr<EvalResult> Evaluate(const EmbeddingTable& t, const EvalOptions& 
     return absl::InvalidArgumentError(
         absl::StrCat(t.offsets.size(), " score offsets for ", t.size(), " embeddings"));
   }
-  for (float o : t.offsets) {
-    if (!std::isfinite(o)) return absl::InvalidArgumentError("a score offset is not finite");
+  for (float offset : t.offsets) {
+    if (!std::isfinite(offset)) return absl::InvalidArgumentError("a score offset is not finite");
   }
   const std::vector<std::pair<uint32_t, uint32_t>> all_pos = AllPositivePairs(t);
   const size_t neg_count = NegativePairCount(t);

@@ -6,6 +6,7 @@
 #include <map>
 #include <numeric>
 #include <random>
+#include <tuple>
 
 #include "common/model/identification.h"
 
@@ -232,21 +233,27 @@ OpenSetFigures OpenSet(const EmbeddingTable& t, uint64_t seed,
 
 namespace {
 
-// The largest observed/target ratio of strangers accepted over the targets FitSearchScale uses.
+// The largest observed/target ratio of strangers accepted over the targets FitSearchScale uses
+// and over the gallery sizes searched: the promise is per gallery, so a size whose strangers
+// get through more often is not averaged away by the others.
 double WorstFpirRatio(const std::vector<SimulatedSearch>& searches,
                       const model::IdentificationCalibration& c) {
   double worst = 0;
   for (double target : {0.02, 0.05, 0.1}) {
-    size_t strangers = 0, accepted = 0;
-    std::map<uint32_t, double> threshold;  // By gallery size: a handful of sizes.
+    // By gallery size (a handful of sizes): threshold, strangers, accepted.
+    std::map<uint32_t, std::tuple<double, size_t, size_t>> by_size;
     for (const SimulatedSearch& x : searches) {
       if (x.enrolled) continue;
+      auto [it, fresh] = by_size.try_emplace(x.gallery_photos, 0.0, 0, 0);
+      auto& [threshold, strangers, accepted] = it->second;
+      if (fresh) threshold = model::ThresholdForFpir(c, target, x.gallery_photos);
       ++strangers;
-      auto [it, fresh] = threshold.try_emplace(x.gallery_photos, 0.0);
-      if (fresh) it->second = model::ThresholdForFpir(c, target, x.gallery_photos);
-      accepted += x.d1 <= it->second;
+      accepted += x.d1 <= threshold;
     }
-    if (strangers > 0) worst = std::max(worst, static_cast<double>(accepted) / strangers / target);
+    for (const auto& [size, t] : by_size) {
+      const auto& [threshold, strangers, accepted] = t;
+      worst = std::max(worst, static_cast<double>(accepted) / strangers / target);
+    }
   }
   return worst;
 }

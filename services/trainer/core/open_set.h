@@ -54,11 +54,11 @@ void FitFalseMatchRate(const EmbeddingTable& table, model::IdentificationCalibra
 // photos were independent (ExpectedFpir). They are not quite: the probe is shared, and with
 // score normalisation so is its offset, so a probe near one stranger-free region is near
 // several. This measures, on simulated searches, the share of strangers' probes accepted at
-// ThresholdForFpir(target, the search's gallery size) for targets 2%, 5% and 10%, and where
-// any exceeds kSearchFpirMargin x its target, multiplies c's FMR curve (fractions and tail) by
-// the smallest factor that brings every one within that (at most kMaxSearchFmrScale; fractions
-// stay below 1). Never loosens: returns 1 and leaves c alone when the curve already keeps it.
-// The margin: for plain L2 the pairwise curve is an upper bound with slack (the default's
+// ThresholdForFpir(target, the search's gallery size) for targets 2%, 5% and 10%, per gallery
+// size, and where any exceeds kSearchFpirMargin x its target, multiplies c's FMR curve (fractions
+// and tail) by the smallest factor that brings every one within that (at most kMaxSearchFmrScale;
+// fractions stay below 1). Never loosens: returns 1 and leaves c alone when the curve already keeps
+// it. The margin: for plain L2 the pairwise curve is an upper bound with slack (the default's
 // held-out dogs: 4.4% of strangers accepted at a 5% target); score-normalised distances lose
 // that slack (5.0% on average over gallery draws, 4.2-5.5% per draw), and the fit restores
 // about as much (docs/TRAINING.md, session 15).

@@ -134,7 +134,7 @@ class InputSpec(_message.Message):
     def __init__(self, width: _Optional[int] = ..., height: _Optional[int] = ..., mean: _Optional[_Iterable[float]] = ..., std: _Optional[_Iterable[float]] = ...) -> None: ...
 
 class ModelSpec(_message.Message):
-    __slots__ = ["architecture", "blocks_per_stage", "dropout", "embedding_batchnorm", "embedding_dim", "flip_average", "input", "stage_widths"]
+    __slots__ = ["architecture", "blocks_per_stage", "dropout", "embedding_batchnorm", "embedding_dim", "flip_average", "input", "member_weights", "members", "stage_widths"]
     ARCHITECTURE_FIELD_NUMBER: _ClassVar[int]
     BLOCKS_PER_STAGE_FIELD_NUMBER: _ClassVar[int]
     DROPOUT_FIELD_NUMBER: _ClassVar[int]
@@ -142,6 +142,8 @@ class ModelSpec(_message.Message):
     EMBEDDING_DIM_FIELD_NUMBER: _ClassVar[int]
     FLIP_AVERAGE_FIELD_NUMBER: _ClassVar[int]
     INPUT_FIELD_NUMBER: _ClassVar[int]
+    MEMBERS_FIELD_NUMBER: _ClassVar[int]
+    MEMBER_WEIGHTS_FIELD_NUMBER: _ClassVar[int]
     STAGE_WIDTHS_FIELD_NUMBER: _ClassVar[int]
     architecture: str
     blocks_per_stage: int
@@ -150,8 +152,10 @@ class ModelSpec(_message.Message):
     embedding_dim: int
     flip_average: bool
     input: InputSpec
+    member_weights: _containers.RepeatedScalarFieldContainer[float]
+    members: _containers.RepeatedCompositeFieldContainer[ModelSpec]
     stage_widths: _containers.RepeatedScalarFieldContainer[int]
-    def __init__(self, architecture: _Optional[str] = ..., input: _Optional[_Union[InputSpec, _Mapping]] = ..., embedding_dim: _Optional[int] = ..., dropout: _Optional[float] = ..., stage_widths: _Optional[_Iterable[int]] = ..., blocks_per_stage: _Optional[int] = ..., embedding_batchnorm: bool = ..., flip_average: bool = ...) -> None: ...
+    def __init__(self, architecture: _Optional[str] = ..., input: _Optional[_Union[InputSpec, _Mapping]] = ..., embedding_dim: _Optional[int] = ..., dropout: _Optional[float] = ..., stage_widths: _Optional[_Iterable[int]] = ..., blocks_per_stage: _Optional[int] = ..., embedding_batchnorm: bool = ..., flip_average: bool = ..., members: _Optional[_Iterable[_Union[ModelSpec, _Mapping]]] = ..., member_weights: _Optional[_Iterable[float]] = ...) -> None: ...
 
 class ScoreNormalisation(_message.Message):
     __slots__ = ["cohort_bytes", "cohort_file", "cohort_sha256"]

@@ -1,0 +1,118 @@
+// Assembling an ensemble from trained networks: the members' weights arrive unchanged, the
+// projection is the centred principal axes of the training photos' concatenations (as served,
+// flip-averaged), the share of variance it keeps is reported, and bad requests are refused.
+#include "services/trainer/core/ensemble_fit.h"
+
+#include <cmath>
+
+#include "absl/strings/match.h"
+#include "common/image/image_decoder.h"
+#include "gtest/gtest.h"
+#include "services/trainer/core/dataset.h"
+#include "tests/testing/temp_dir.h"
+#include "tests/trainer/synthetic_dogs.h"
+
+namespace dogsearch::trainer {
+namespace {
+
+class EnsembleFitTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    testing::WriteSyntheticDogs(data_.path(), 12, 4, 32, 3);
+    torch::manual_seed(7);
+    model::ModelSpec a = testing::TinySpec();  // 16-d, ImageNet-style mean/std below.
+    a.input.mean = model::kImageNetMean;
+    a.input.std = model::kImageNetStd;
+    model::ModelSpec b = testing::TinySpec();
+    b.stage_widths = {4, 8, 8};
+    b.embedding_dim = 8;
+    b.flip_average = true;  // A member's own flip choice is dropped: the ensemble's applies.
+    for (const model::ModelSpec& s : {a, b}) {
+      std::shared_ptr<model::EmbeddingNet> net = *model::BuildEmbeddingNet(s);
+      net->eval();
+      members_.push_back({net, s.embedding_dim == 16 ? 0.6f : 0.4f});
+    }
+    spec_ = *EnsembleSpecFor(members_, 12, true);
+    cache_ = std::make_unique<PhotoCache>(
+        *PhotoCache::Load(*ScanDataset(data_.path()), spec_.input, 2));
+  }
+
+  testing::TempDir data_;
+  std::vector<EnsembleMember> members_;
+  model::ModelSpec spec_;
+  std::unique_ptr<PhotoCache> cache_;
+};
+
+TEST_F(EnsembleFitTest, SpecTakesTheMembersWithoutTheirFlipAtTheirInputSize) {
+  EXPECT_EQ(spec_.architecture, model::kEnsemble);
+  EXPECT_EQ(spec_.input.width, 32u);
+  EXPECT_EQ(spec_.input.mean, (std::array<float, 3>{0, 0, 0}));
+  ASSERT_EQ(spec_.members.size(), 2u);
+  EXPECT_FALSE(spec_.members[1].flip_average);
+  EXPECT_TRUE(spec_.flip_average);
+  EXPECT_EQ(spec_.members[0].input.mean, model::kImageNetMean);
+  EXPECT_EQ(spec_.member_weights, (std::vector<float>{0.6f, 0.4f}));
+}
+
+TEST_F(EnsembleFitTest, ProjectionIsTheCentredPrincipalAxesOfTheServedConcatenations) {
+  absl::StatusOr<FittedEnsemble> fit = FitEnsemble(members_, 12, true, *cache_, {});
+  ASSERT_TRUE(fit.ok()) << fit.status();
+  EXPECT_EQ(fit->photos, cache_->size());
+  EXPECT_GT(fit->variance_kept, 0.5);
+  EXPECT_LT(fit->variance_kept, 1.0);
+  EXPECT_FALSE(fit->net->is_training());
+  torch::NoGradGuard no_grad;
+  // The members' weights arrived unchanged.
+  const torch::Tensor pixels = torch::rand({3, 3, 32, 32});  // The ensemble's input: [0, 1].
+  const torch::Tensor mean = torch::tensor({0.485f, 0.456f, 0.406f}).view({1, 3, 1, 1});
+  const torch::Tensor sd = torch::tensor({0.229f, 0.224f, 0.225f}).view({1, 3, 1, 1});
+  const torch::Tensor got = fit->net->member(0).forward((pixels - mean) / sd);
+  const torch::Tensor want = members_[0].net->forward((pixels - mean) / sd);
+  EXPECT_TRUE(torch::allclose(got, want, 1e-5, 1e-6)) << (got - want).abs().max();
+  // Orthonormal axes; the bias centres the mean flip-averaged concatenation of the photos.
+  torch::Tensor w, bias;
+  for (const auto& p : fit->net->named_parameters()) {
+    if (p.key() == "projection.weight") w = p.value();
+    if (p.key() == "projection.bias") bias = p.value();
+  }
+  ASSERT_TRUE(w.defined() && bias.defined());
+  EXPECT_TRUE(torch::allclose(torch::mm(w, w.t()), torch::eye(12), 1e-4, 1e-4));
+  EmbedOptions eo;
+  eo.flip_average = true;
+  std::vector<torch::Tensor> rows;
+  for (size_t i = 0; i < cache_->size(); ++i) {
+    std::vector<float> px(3 * 32 * 32);
+    image::WriteInputCHW(cache_->image(i), spec_.input, px.data());
+    torch::Tensor x = torch::from_blob(px.data(), {1, 3, 32, 32}).clone();
+    rows.push_back(torch::nn::functional::normalize(
+        fit->net->Concatenated(x) + fit->net->Concatenated(x.flip({3})),
+        torch::nn::functional::NormalizeFuncOptions().dim(1)));
+  }
+  const torch::Tensor center = torch::cat(rows).mean(0);
+  EXPECT_TRUE(torch::allclose(bias, -torch::mv(w, center), 1e-4, 1e-5));
+  // All axes kept: all the variance.
+  absl::StatusOr<FittedEnsemble> full = FitEnsemble(members_, 24, true, *cache_, {});
+  ASSERT_TRUE(full.ok()) << full.status();
+  EXPECT_NEAR(full->variance_kept, 1.0, 1e-9);
+}
+
+TEST_F(EnsembleFitTest, BadRequestsAreRefusedNamingTheProblem) {
+  absl::StatusOr<FittedEnsemble> r = FitEnsemble(members_, 25, true, *cache_, {});
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(absl::StrContains(r.status().message(), "above the members' joint 24")) << r.status();
+  r = FitEnsemble({members_[0]}, 12, true, *cache_, {});
+  EXPECT_TRUE(absl::StrContains(r.status().message(), "2..4 members")) << r.status();
+  model::ModelSpec big = testing::TinySpec();
+  big.input.width = big.input.height = 48;
+  std::vector<EnsembleMember> mixed = {members_[0], {*model::BuildEmbeddingNet(big), 0.5f}};
+  r = FitEnsemble(mixed, 12, true, *cache_, {});
+  EXPECT_TRUE(absl::StrContains(r.status().message(), "input 48x48")) << r.status();
+  Dataset few = *ScanDataset(data_.path());
+  few.identities.resize(2);
+  const PhotoCache small = *PhotoCache::Load(few, spec_.input, 1);
+  r = FitEnsemble(members_, 12, true, small, {});
+  EXPECT_TRUE(absl::StrContains(r.status().message(), "at least 24 training photos")) << r.status();
+}
+
+}  // namespace
+}  // namespace dogsearch::trainer
