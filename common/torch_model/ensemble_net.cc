@@ -30,9 +30,8 @@ EnsembleNet::EnsembleNet(const ModelSpec& spec) : EmbeddingNet(spec) {
     member_scale_.push_back(std::sqrt(spec.member_weights[i] / weight_sum));
     concatenated_dim_ += m.embedding_dim;
   }
-  projection_ = register_module(
-      "projection", torch::nn::Linear(torch::nn::LinearOptions(concatenated_dim_,
-                                                               spec.embedding_dim)));
+  projection_ = register_module("projection", torch::nn::Linear(torch::nn::LinearOptions(
+                                                  concatenated_dim_, spec.embedding_dim)));
 }
 
 torch::Tensor EnsembleNet::Concatenated(torch::Tensor x) {

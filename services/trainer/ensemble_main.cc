@@ -86,8 +86,8 @@ absl::Status Run() {
     members.push_back({c.net, weights[i]});
     manifests.push_back(c.manifest);
   }
-  DS_ASSIGN_OR_RETURN(model::ModelSpec spec,
-                      EnsembleSpecFor(members, absl::GetFlag(FLAGS_dim), absl::GetFlag(FLAGS_flip_average)));
+  DS_ASSIGN_OR_RETURN(model::ModelSpec spec, EnsembleSpecFor(members, absl::GetFlag(FLAGS_dim),
+                                                             absl::GetFlag(FLAGS_flip_average)));
   DS_ASSIGN_OR_RETURN(Dataset ds, ScanDataset(absl::GetFlag(FLAGS_data)));
   DatasetSplit split = SplitByIdentity(ds, holdout, absl::GetFlag(FLAGS_holdout_seed));
   DS_ASSIGN_OR_RETURN(PhotoCache training, PhotoCache::Load(split.train, spec.input, threads));
@@ -114,10 +114,11 @@ absl::Status Run() {
       absl::GetFlag(FLAGS_holdout_seed));
   DS_ASSIGN_OR_RETURN(model::CheckpointManifest written,
                       model::PublishCheckpoint(absl::GetFlag(FLAGS_out), m, *fit.net));
-  std::printf("{\"version\":\"%s\",\"members\":%zu,\"training_photos\":%zu,"
-              "\"variance_kept\":%.6f,\"weights_bytes\":%llu}\n",
-              written.version.c_str(), members.size(), fit.photos, fit.variance_kept,
-              static_cast<unsigned long long>(written.weights_bytes));
+  std::printf(
+      "{\"version\":\"%s\",\"members\":%zu,\"training_photos\":%zu,"
+      "\"variance_kept\":%.6f,\"weights_bytes\":%llu}\n",
+      written.version.c_str(), members.size(), fit.photos, fit.variance_kept,
+      static_cast<unsigned long long>(written.weights_bytes));
   return absl::OkStatus();
 }
 

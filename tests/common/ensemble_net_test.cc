@@ -115,8 +115,12 @@ TEST(EnsembleNetTest, ConcatenatesTheMembersOnTheirOwnInputsWeightedBySqrtShare)
   const torch::Tensor pixels = torch::rand({3, 3, kSide, kSide});  // The ensemble's input: [0, 1].
   const torch::Tensor c = e->Concatenated(pixels);
   ASSERT_EQ(c.size(1), 16);
-  const torch::Tensor mean0 = torch::tensor(std::vector<float>(kImageNetMean.begin(), kImageNetMean.end())).view({1, 3, 1, 1});
-  const torch::Tensor std0 = torch::tensor(std::vector<float>(kImageNetStd.begin(), kImageNetStd.end())).view({1, 3, 1, 1});
+  const torch::Tensor mean0 =
+      torch::tensor(std::vector<float>(kImageNetMean.begin(), kImageNetMean.end()))
+          .view({1, 3, 1, 1});
+  const torch::Tensor std0 =
+      torch::tensor(std::vector<float>(kImageNetStd.begin(), kImageNetStd.end()))
+          .view({1, 3, 1, 1});
   const torch::Tensor e0 = e->member(0).forward((pixels - mean0) / std0);
   const torch::Tensor e1 = e->member(1).forward((pixels - 0.5) / 0.5);
   EXPECT_TRUE(torch::allclose(c.narrow(1, 0, 10), e0 * std::sqrt(0.75), 1e-4, 1e-5));

@@ -33,8 +33,8 @@ class EnsembleFitTest : public ::testing::Test {
       members_.push_back({net, s.embedding_dim == 16 ? 0.6f : 0.4f});
     }
     spec_ = *EnsembleSpecFor(members_, 12, true);
-    cache_ = std::make_unique<PhotoCache>(
-        *PhotoCache::Load(*ScanDataset(data_.path()), spec_.input, 2));
+    cache_ =
+        std::make_unique<PhotoCache>(*PhotoCache::Load(*ScanDataset(data_.path()), spec_.input, 2));
   }
 
   testing::TempDir data_;

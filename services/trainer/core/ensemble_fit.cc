@@ -76,8 +76,7 @@ absl::StatusOr<model::ModelSpec> EnsembleSpecFor(const std::vector<EnsembleMembe
 absl::StatusOr<FittedEnsemble> FitEnsemble(const std::vector<EnsembleMember>& members,
                                            uint32_t embedding_dim, bool flip_average,
                                            const PhotoCache& training, EmbedOptions embed) {
-  DS_ASSIGN_OR_RETURN(model::ModelSpec spec,
-                      EnsembleSpecFor(members, embedding_dim, flip_average));
+  DS_ASSIGN_OR_RETURN(model::ModelSpec spec, EnsembleSpecFor(members, embedding_dim, flip_average));
   FittedEnsemble out;
   try {
     out.net = std::make_shared<model::EnsembleNet>(spec);
@@ -86,14 +85,13 @@ absl::StatusOr<FittedEnsemble> FitEnsemble(const std::vector<EnsembleMember>& me
   }
   const int64_t concat = out.net->ConcatenatedDim();
   if (embedding_dim > concat) {
-    return absl::InvalidArgumentError(absl::StrCat("embedding_dim ", embedding_dim,
-                                                   " is above the members' joint ", concat));
+    return absl::InvalidArgumentError(
+        absl::StrCat("embedding_dim ", embedding_dim, " is above the members' joint ", concat));
   }
   if (training.size() < 2 * size_t{embedding_dim}) {
-    return absl::InvalidArgumentError(absl::StrCat("fitting a ", embedding_dim,
-                                                   "-d projection needs at least ",
-                                                   2 * embedding_dim, " training photos, not ",
-                                                   training.size()));
+    return absl::InvalidArgumentError(
+        absl::StrCat("fitting a ", embedding_dim, "-d projection needs at least ",
+                     2 * embedding_dim, " training photos, not ", training.size()));
   }
   for (size_t i = 0; i < members.size(); ++i) {
     DS_RETURN_IF_ERROR(CopyWeights(*members[i].net, out.net->member(i), i));
@@ -104,10 +102,9 @@ absl::StatusOr<FittedEnsemble> FitEnsemble(const std::vector<EnsembleMember>& me
   ConcatenationView view(out.net);
   view.eval();  // EmbedCache restores the mode it found: keep the ensemble in eval mode.
   const EmbeddingTable t = EmbedCache(view, training, embed);
-  torch::Tensor x =
-      torch::from_blob(const_cast<float*>(t.vectors.data()),
-                       {static_cast<int64_t>(t.size()), concat}, torch::kFloat)
-          .to(torch::kDouble);
+  torch::Tensor x = torch::from_blob(const_cast<float*>(t.vectors.data()),
+                                     {static_cast<int64_t>(t.size()), concat}, torch::kFloat)
+                        .to(torch::kDouble);
   const torch::Tensor center = x.mean(0);
   x = x - center;
   const torch::Tensor cov = torch::mm(x.t(), x) / static_cast<double>(t.size());
