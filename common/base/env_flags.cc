@@ -1,7 +1,9 @@
 #include "common/base/env_flags.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <thread>
 
 #include "absl/flags/parse.h"
 #include "absl/flags/reflection.h"
@@ -37,6 +39,18 @@ std::vector<char*> ParseFlagsWithEnv(int argc, char** argv) {
     std::exit(2);
   }
   return absl::ParseCommandLine(argc, argv);
+}
+
+int ToolExitCode(absl::string_view tool, const absl::Status& status) {
+  if (status.ok()) return 0;
+  std::fprintf(stderr, "%.*s: %s\n", static_cast<int>(tool.size()), tool.data(),
+               status.ToString().c_str());
+  return status.code() == absl::StatusCode::kInvalidArgument ? 2 : 1;
+}
+
+int ThreadsOrAllCores(int threads_flag) {
+  if (threads_flag > 0) return threads_flag;
+  return static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
 }
 
 }  // namespace dogsearch

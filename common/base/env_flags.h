@@ -27,6 +27,14 @@ absl::Status ApplyFlagsFromEnv(absl::string_view prefix,
 // (status 2) on a bad environment value, like absl does on a bad command line.
 std::vector<char*> ParseFlagsWithEnv(int argc, char** argv);
 
+// A command-line tool's exit status for the outcome of its work: 0 when ok; otherwise prints
+// "<tool>: <status>" to stderr and returns 2 for INVALID_ARGUMENT (a bad flag or input) and 1
+// for anything else.
+int ToolExitCode(absl::string_view tool, const absl::Status& status);
+
+// A --threads flag's value: itself when > 0, else every hardware thread (at least 1).
+int ThreadsOrAllCores(int threads_flag);
+
 }  // namespace dogsearch
 
 #endif  // DOGSEARCH_COMMON_BASE_ENV_FLAGS_H_

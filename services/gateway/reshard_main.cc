@@ -83,10 +83,7 @@ int Main(int argc, char** argv) {
     std::fflush(stderr);
   };
   absl::StatusOr<ReshardReport> report = Reshard(servers->from, servers->to, options);
-  if (!report.ok()) {
-    std::fprintf(stderr, "dogsearch-reshard: %s\n", report.status().ToString().c_str());
-    return report.status().code() == absl::StatusCode::kInvalidArgument ? 2 : 1;
-  }
+  if (!report.ok()) return ToolExitCode("dogsearch-reshard", report.status());
   uint64_t moved = 0;
   for (const CollectionMove& c : report->collections) {
     std::printf("%s: %llu records before, %llu after, %llu %s, %llu duplicates removed\n",

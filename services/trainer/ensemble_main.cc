@@ -61,9 +61,7 @@ absl::StatusOr<std::vector<float>> ParseWeights(const std::string& text, size_t 
 }
 
 absl::Status Run() {
-  const int threads = absl::GetFlag(FLAGS_threads) > 0
-                          ? absl::GetFlag(FLAGS_threads)
-                          : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  const int threads = ThreadsOrAllCores(absl::GetFlag(FLAGS_threads));
   at::set_num_threads(threads);
   const std::vector<std::string> dirs =
       absl::StrSplit(absl::GetFlag(FLAGS_members), ',', absl::SkipEmpty());
@@ -127,10 +125,5 @@ absl::Status Run() {
 
 int main(int argc, char** argv) {
   dogsearch::ParseFlagsWithEnv(argc, argv);
-  absl::Status s = dogsearch::trainer::Run();
-  if (!s.ok()) {
-    std::fprintf(stderr, "dogsearch-ensemble: %s\n", s.ToString().c_str());
-    return s.code() == absl::StatusCode::kInvalidArgument ? 2 : 1;
-  }
-  return 0;
+  return dogsearch::ToolExitCode("dogsearch-ensemble", dogsearch::trainer::Run());
 }

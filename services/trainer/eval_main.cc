@@ -127,9 +127,7 @@ absl::StatusOr<std::shared_ptr<const model::Cohort>> CohortFor(const Dataset& tr
 
 absl::Status Run() {
   const auto start = std::chrono::steady_clock::now();
-  const int threads = absl::GetFlag(FLAGS_threads) > 0
-                          ? absl::GetFlag(FLAGS_threads)
-                          : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  const int threads = ThreadsOrAllCores(absl::GetFlag(FLAGS_threads));
   at::set_num_threads(threads);
   if (absl::GetFlag(FLAGS_data).empty()) return absl::InvalidArgumentError("--data is required");
   const std::string view = absl::GetFlag(FLAGS_view);
@@ -263,10 +261,5 @@ absl::Status Run() {
 
 int main(int argc, char** argv) {
   dogsearch::ParseFlagsWithEnv(argc, argv);
-  absl::Status s = dogsearch::trainer::Run();
-  if (!s.ok()) {
-    std::fprintf(stderr, "dogsearch-eval: %s\n", s.ToString().c_str());
-    return s.code() == absl::StatusCode::kInvalidArgument ? 2 : 1;
-  }
-  return 0;
+  return dogsearch::ToolExitCode("dogsearch-eval", dogsearch::trainer::Run());
 }

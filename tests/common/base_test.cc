@@ -323,6 +323,15 @@ TEST(EnvFlagsTest, CommandLineWinsOverEnvironment) {
   ::unsetenv("DOGSEARCH_DSTEST_NAME");
 }
 
+// The command-line tools' exit codes (dogsearch-eval, -ensemble, -reshard): 2 for bad input.
+TEST(EnvFlagsTest, ToolExitCodesSeparateBadInputFromFailure) {
+  EXPECT_EQ(ToolExitCode("t", absl::OkStatus()), 0);
+  EXPECT_EQ(ToolExitCode("t", absl::InvalidArgumentError("bad flag")), 2);
+  EXPECT_EQ(ToolExitCode("t", absl::NotFoundError("no file")), 1);
+  EXPECT_EQ(ThreadsOrAllCores(3), 3);
+  EXPECT_GE(ThreadsOrAllCores(0), 1);
+}
+
 // --- Process stats. ---
 TEST(ProcessStatsTest, ResidentMemoryGrowsWhenMemoryIsTouched) {
   auto before = ResidentMemoryBytes();
