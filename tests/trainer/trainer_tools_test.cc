@@ -230,6 +230,32 @@ TEST(TrainerToolsTest, EnsembleOfTwoRunsIsAssembledEvaluatedAndFineTuned) {
   ASSERT_TRUE(tuned.ok()) << tuned.status();
   EXPECT_EQ(tuned->manifest.model.architecture, model::kEnsemble);
   EXPECT_EQ(tuned->manifest.parent_version, "ens");
+  // With a trunk learning-rate scale the members' trunks barely move; their heads and the
+  // projection train at the full rate.
+  const Result slow = RunTool(
+      absl::StrCat(TRAIN_PATH, data, " --out ", tmp.File("slow"), " --parent ",
+                   tmp.File("models/ens"), " --epochs 1 --val_fraction 0.25 --threads 2 --lr 0.003",
+                   " --trunk_lr_scale 0.001", kBatch),
+      tmp);
+  ASSERT_EQ(slow.exit_code, 0) << slow.err;
+  absl::StatusOr<model::LoadedCheckpoint> parent = model::LoadCheckpoint(tmp.File("models/ens"));
+  absl::StatusOr<model::LoadedCheckpoint> child =
+      model::LoadCheckpoint(JsonString(slow.out, "best_checkpoint"));
+  ASSERT_TRUE(parent.ok() && child.ok());
+  auto moved = [&](const std::string& name) {
+    torch::Tensor a, b;
+    for (const auto& p : parent->net->named_parameters()) {
+      if (p.key() == name) a = p.value();
+    }
+    for (const auto& p : child->net->named_parameters()) {
+      if (p.key() == name) b = p.value();
+    }
+    EXPECT_TRUE(a.defined() && b.defined()) << name;
+    return a.defined() && b.defined() ? ((b - a).norm() / a.norm()).item<double>() : 0.0;
+  };
+  const double trunk = moved("member0.stem.conv.weight");
+  EXPECT_LT(trunk, moved("projection.weight") / 20);
+  EXPECT_LT(trunk, moved("member1.dense.weight") / 20);
 
   r = RunTool(absl::StrCat(ens, " --weights 0.6 --version bad"), tmp);
   EXPECT_EQ(r.exit_code, 2);

@@ -13,6 +13,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
 #include "common/base/file_util.h"
 #include "common/base/log.h"
 #include "common/base/status_macros.h"
@@ -33,6 +34,16 @@
 namespace dogsearch::trainer {
 namespace fs = std::filesystem;
 namespace {
+
+// The embedding head's parameters (the trunk is everything else): the dense layer and its batch
+// norm, a member's in an ensemble ("member0.dense.weight"), and an ensemble's projection.
+bool IsHeadParameter(absl::string_view key) {
+  if (absl::StartsWith(key, "projection.")) return true;
+  for (absl::string_view part : absl::StrSplit(key, '.')) {
+    if (part == "dense" || part == "embedding_bn") return true;
+  }
+  return false;
+}
 
 using Clock = std::chrono::steady_clock;
 double Since(Clock::time_point t) {
@@ -304,9 +315,7 @@ absl::Status TrainingRun::BuildAverage() {
 void TrainingRun::BuildOptimizer() {
   std::vector<torch::Tensor> trunk, heads;
   for (const auto& p : net_->named_parameters()) {
-    const bool head =
-        absl::StartsWith(p.key(), "dense.") || absl::StartsWith(p.key(), "embedding_bn.");
-    (head && o_.trunk_lr_scale != 1 ? heads : trunk).push_back(p.value());
+    (IsHeadParameter(p.key()) && o_.trunk_lr_scale != 1 ? heads : trunk).push_back(p.value());
   }
   if (head_) {
     for (const torch::Tensor& t : head_->parameters()) {
