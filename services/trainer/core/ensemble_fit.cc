@@ -3,9 +3,11 @@
 #include <string>
 #include <tuple>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "common/base/status_macros.h"
+#include "services/trainer/core/weight_average.h"
 
 namespace dogsearch::trainer {
 namespace {
@@ -27,24 +29,21 @@ class ConcatenationView : public model::EmbeddingNet {
   std::shared_ptr<model::EnsembleNet> ensemble_;
 };
 
+// Both networks are built from the same spec, so their ModuleTensors line up one to one.
 absl::Status CopyWeights(model::EmbeddingNet& from, model::EmbeddingNet& to, size_t member) {
   torch::NoGradGuard no_grad;
-  auto src = from.named_parameters();
-  for (const auto& b : from.named_buffers()) src.insert(b.key(), b.value());
-  auto dst = to.named_parameters();
-  for (const auto& b : to.named_buffers()) dst.insert(b.key(), b.value());
+  const std::vector<torch::Tensor> src = ModuleTensors(from), dst = ModuleTensors(to);
   if (src.size() != dst.size()) {
     return absl::InternalError(absl::StrCat("ensemble member ", member, ": ", src.size(),
                                             " tensors to copy into ", dst.size()));
   }
-  for (const auto& d : dst) {
-    const torch::Tensor* s = src.find(d.key());
-    if (s == nullptr || s->sizes() != d.value().sizes()) {
+  for (size_t i = 0; i < dst.size(); ++i) {
+    if (src[i].sizes() != dst[i].sizes()) {
       return absl::InternalError(
-          absl::StrCat("ensemble member ", member, ": tensor ", d.key(), " does not match"));
+          absl::StrCat("ensemble member ", member, ": tensor ", i, " does not match"));
     }
-    d.value().copy_(*s);
   }
+  for (size_t i = 0; i < dst.size(); ++i) dst[i].detach().copy_(src[i]);
   return absl::OkStatus();
 }
 
