@@ -1,7 +1,5 @@
 #include "common/torch_model/mobilenet_v2.h"
 
-#include <array>
-
 #include "absl/strings/str_cat.h"
 
 namespace dogsearch::model {
@@ -33,9 +31,6 @@ MobileNetV2Net::ConvBn MobileNetV2Net::MakeConvBn(const std::string& conv_name,
   // Padding: "same" for stride 1 (symmetric); stride 2 pads explicitly (KerasStridePad).
   const int64_t pad = stride == 1 ? kernel / 2 : 0;
   ConvBn cb;
-  cb.pad = pad;
-  cb.stride = stride;
-  cb.groups = groups;
   cb.conv = register_module(conv_name, torch::nn::Conv2d(torch::nn::Conv2dOptions(in, out, kernel)
                                                              .stride(stride)
                                                              .padding(pad)
@@ -74,27 +69,8 @@ MobileNetV2Net::MobileNetV2Net(const ModelSpec& spec) : EmbeddingNet(spec) {
 }
 
 torch::Tensor MobileNetV2Net::Run(const ConvBn& cb, const torch::Tensor& x) {
-  if (!cb.folded_weight.defined()) return cb.bn.ptr()->forward(cb.conv.ptr()->forward(x));
-  const std::array<int64_t, 2> pad = {cb.pad, cb.pad}, stride = {cb.stride, cb.stride},
-                               dilation = {1, 1};
-  if (x.is_cpu() && x.scalar_type() == torch::kFloat32 && at::hasMKLDNN()) {
-    return at::mkldnn_convolution(x, cb.folded_weight, cb.folded_bias, pad, stride, dilation,
-                                  cb.groups);
-  }
-  return torch::conv2d(x, cb.folded_weight, cb.folded_bias, stride, pad, dilation, cb.groups);
-}
-
-void MobileNetV2Net::Fold(ConvBn& cb) {
-  torch::NoGradGuard no_grad;
-  const auto& bn = *cb.bn;
-  const torch::Tensor w = cb.conv->weight.to(torch::kFloat32);
-  const torch::Tensor scale = bn.weight.to(torch::kFloat32) /
-                              torch::sqrt(bn.running_var.to(torch::kFloat32) + bn.options.eps());
-  cb.folded_weight = (w * scale.view({-1, 1, 1, 1}))
-                         .to(cb.conv->weight.scalar_type())
-                         .contiguous(at::MemoryFormat::ChannelsLast);
-  cb.folded_bias = (bn.bias.to(torch::kFloat32) - bn.running_mean.to(torch::kFloat32) * scale)
-                       .to(cb.conv->weight.scalar_type());
+  if (cb.folded.folded()) return RunFolded(cb.folded, x);
+  return cb.bn.ptr()->forward(cb.conv.ptr()->forward(x));
 }
 
 void MobileNetV2Net::PrepareForServing() {
@@ -117,7 +93,7 @@ torch::Tensor MobileNetV2Net::RunBlock(const Block& b, torch::Tensor x) {
 }
 
 torch::Tensor MobileNetV2Net::Features(torch::Tensor x) {
-  if (stem_.folded_weight.defined() && x.is_cpu()) x = x.contiguous(at::MemoryFormat::ChannelsLast);
+  if (stem_.folded.folded()) x = ServingLayout(x);
   x = Relu6(Run(stem_, KerasStridePad(x)));
   for (const Block& b : blocks_) x = RunBlock(b, x);
   x = Relu6(Run(last_, x));

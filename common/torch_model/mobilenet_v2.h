@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "common/torch_model/conv_bn_fold.h"
 #include "common/torch_model/embedding_net.h"
 
 namespace dogsearch::model {
@@ -25,23 +26,22 @@ class MobileNetV2Net : public EmbeddingNet {
   explicit MobileNetV2Net(const ModelSpec& spec);
   torch::Tensor forward(torch::Tensor x) override;
 
-  // Folds every batch norm into the convolution before it (weight * gamma / sqrt(var + eps),
-  // bias beta - mean * that scale) and, on CPU in float32, runs the folded convolutions through
-  // oneDNN directly: LibTorch 1.13 would otherwise send the 1x1 convolutions of a batch under
-  // 16 images with one intra-op thread to its native kernel, an order of magnitude slower here
-  // (docs/BENCHMARKS.md). Outputs match the unfolded network to float rounding.
+  // Folds every batch norm into the convolution before it and runs the folded convolutions
+  // through oneDNN on CPU (conv_bn_fold.h: LibTorch 1.13 would otherwise send the 1x1
+  // convolutions of a batch under 16 images with one intra-op thread to its native kernel, an
+  // order of magnitude slower here; docs/BENCHMARKS.md). Outputs match the unfolded network to
+  // float rounding.
   void PrepareForServing() override;
 
   // The pooled 1280-d features before the head (what a converter checks against its source).
   torch::Tensor Features(torch::Tensor x);
 
  private:
-  // A convolution and the batch norm after it; `folded_*` are set by PrepareForServing only.
+  // A convolution and the batch norm after it; `folded` is set by PrepareForServing only.
   struct ConvBn {
     torch::nn::Conv2d conv{nullptr};
     torch::nn::BatchNorm2d bn{nullptr};
-    int64_t pad = 0, stride = 1, groups = 1;
-    torch::Tensor folded_weight, folded_bias;
+    FoldedConvBn folded;
   };
   struct Block {
     std::string name;  // "expanded_conv" or "block_<i>".
@@ -52,7 +52,7 @@ class MobileNetV2Net : public EmbeddingNet {
   ConvBn MakeConvBn(const std::string& conv_name, const std::string& bn_name, int64_t in,
                     int64_t out, int64_t kernel, int64_t stride, int64_t groups);
   static torch::Tensor Run(const ConvBn& cb, const torch::Tensor& x);
-  static void Fold(ConvBn& cb);
+  static void Fold(ConvBn& cb) { cb.folded = FoldConvBn(*cb.conv, *cb.bn); }
   torch::Tensor RunBlock(const Block& b, torch::Tensor x);
 
   ConvBn stem_, last_;

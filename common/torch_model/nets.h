@@ -5,6 +5,7 @@
 
 #include <torch/torch.h>
 
+#include "common/torch_model/conv_bn_fold.h"
 #include "common/torch_model/embedding_net.h"
 
 namespace dogsearch::model {
@@ -14,10 +15,13 @@ class ConvBnReluImpl : public torch::nn::Module {
  public:
   ConvBnReluImpl(int64_t in, int64_t out, int64_t kernel, int64_t stride = 1);
   torch::Tensor forward(torch::Tensor x);
+  // Serving: the batch norm folded into the convolution (conv_bn_fold.h); eval mode only.
+  void Fold() { folded_ = FoldConvBn(*conv_, *bn_); }
 
  private:
   torch::nn::Conv2d conv_{nullptr};
   torch::nn::BatchNorm2d bn_{nullptr};
+  FoldedConvBn folded_;  // Set by Fold only.
 };
 TORCH_MODULE(ConvBnRelu);
 
@@ -41,6 +45,8 @@ class SeedInceptionNet : public EmbeddingNet {
  public:
   explicit SeedInceptionNet(const ModelSpec& spec);
   torch::Tensor forward(torch::Tensor x) override;
+  // Folds every batch norm into its convolution (conv_bn_fold.h).
+  void PrepareForServing() override;
 
  private:
   torch::Tensor Features(torch::Tensor x);
@@ -56,11 +62,14 @@ class ResidualBlockImpl : public torch::nn::Module {
  public:
   ResidualBlockImpl(int64_t in, int64_t out, int64_t stride);
   torch::Tensor forward(torch::Tensor x);
+  // Serving: each batch norm folded into its convolution (conv_bn_fold.h); eval mode only.
+  void Fold();
 
  private:
   torch::nn::Conv2d conv1_{nullptr}, conv2_{nullptr};
   torch::nn::BatchNorm2d bn1_{nullptr}, bn2_{nullptr};
-  torch::nn::Sequential shortcut_{nullptr};
+  torch::nn::Sequential shortcut_{nullptr};  // Empty, or a 1x1 convolution and a batch norm.
+  FoldedConvBn folded1_, folded2_, folded_shortcut_;  // Set by Fold only.
 };
 TORCH_MODULE(ResidualBlock);
 
@@ -68,6 +77,9 @@ class DogFaceNetResNet : public EmbeddingNet {
  public:
   explicit DogFaceNetResNet(const ModelSpec& spec);
   torch::Tensor forward(torch::Tensor x) override;
+  // Folds every batch norm of the trunk into its convolution (conv_bn_fold.h; the embedding
+  // batch norm, a 1-d one after the dense layer, stays). Outputs match to float rounding.
+  void PrepareForServing() override;
 
  private:
   ConvBnRelu stem_{nullptr};
@@ -75,6 +87,7 @@ class DogFaceNetResNet : public EmbeddingNet {
   torch::nn::Dropout dropout_{nullptr};
   torch::nn::Linear dense_{nullptr};
   torch::nn::BatchNorm1d embedding_bn_{nullptr};  // Only with spec.embedding_batchnorm.
+  bool prepared_ = false;  // PrepareForServing ran: inputs go channels-last on CPU.
 };
 
 }  // namespace dogsearch::model

@@ -9,6 +9,7 @@
 
 #include "common/torch_model/embedding_net.h"
 #include "gtest/gtest.h"
+#include "tests/common/batch_norm_testing.h"
 
 namespace dogsearch::model {
 namespace {
@@ -73,17 +74,7 @@ TEST(MobileNetV2Test, PreparedForServingComputesWhatTheTrainedNetworkComputes) {
     ASSERT_TRUE(built.ok()) << built.status();
     auto net = std::dynamic_pointer_cast<MobileNetV2Net>(*built);
     ASSERT_NE(net, nullptr);
-    {
-      torch::NoGradGuard no_grad;
-      for (auto& m : net->modules(/*include_self=*/false)) {
-        if (auto* bn = m->as<torch::nn::BatchNorm2d>()) {
-          bn->weight.uniform_(0.5, 1.5);
-          bn->bias.uniform_(-0.2, 0.2);
-          bn->running_mean.uniform_(-0.2, 0.2);
-          bn->running_var.uniform_(0.5, 2.0);
-        }
-      }
-    }
+    RandomiseBatchNorms(*net);
     net->eval();
     torch::NoGradGuard no_grad;
     const torch::Tensor x = torch::rand({20, 3, side, side}) * 2 - 1;

@@ -1,7 +1,9 @@
 // The networks: shapes, unit-norm outputs, input-size independence, determinism in eval mode.
 #include "absl/strings/match.h"
+#include "common/torch_model/conv_bn_fold.h"
 #include "common/torch_model/embedding_net.h"
 #include "gtest/gtest.h"
+#include "tests/common/batch_norm_testing.h"
 
 namespace dogsearch::model {
 namespace {
@@ -96,6 +98,62 @@ TEST(EmbeddingNetTest, EvalModeIsDeterministicAndTrainModeTrains) {
     any_grad |= p.grad().defined() && p.grad().abs().sum().item<float>() > 0;
   }
   EXPECT_TRUE(any_grad);
+}
+
+// Serving folds each batch norm into its convolution and runs oneDNN kernels in channels-last
+// layout: the vectors must be the trained network's for a lone photo, an odd batch and a batch
+// past oneDNN's 16-image rule, at even and odd sides, through identity and projection skips.
+TEST(EmbeddingNetTest, PreparedForServingComputesWhatTheTrainedNetworkComputes) {
+  for (const std::string arch : {kDogFaceNetResNet, kSeedInception}) {
+    for (uint32_t side : {96u, 97u}) {
+      SCOPED_TRACE(arch + " at " + std::to_string(side));
+      torch::manual_seed(side);
+      ModelSpec s = Spec(arch, side, 32);
+      s.blocks_per_stage = 2;
+      s.embedding_batchnorm = arch == kDogFaceNetResNet;
+      auto net = BuildEmbeddingNet(s);
+      ASSERT_TRUE(net.ok()) << net.status();
+      RandomiseBatchNorms(**net);
+      (*net)->eval();
+      torch::NoGradGuard no_grad;
+      const torch::Tensor x = torch::rand({20, 3, side, side});
+      const torch::Tensor want = (*net)->forward(x);
+      (*net)->PrepareForServing();
+      for (int64_t n : {1, 3, 20}) {
+        const torch::Tensor got = (*net)->forward(x.slice(0, 0, n));
+        EXPECT_LT((got - want.slice(0, 0, n)).abs().max().item<float>(), 1e-4) << "batch " << n;
+        EXPECT_TRUE(got.is_contiguous());
+      }
+      // The folded path is really taken: the batch norms' statistics no longer matter.
+      ShiftBatchNormMeans(**net);
+      EXPECT_LT(((*net)->forward(x) - want).abs().max().item<float>(), 1e-4);
+    }
+  }
+}
+
+// One folded convolution against the convolution and batch norm it replaces: with a bias, in
+// groups, strided and padded; what cannot be folded is refused.
+TEST(ConvBnFoldTest, FoldedConvolutionComputesTheConvolutionThenTheBatchNorm) {
+  torch::manual_seed(3);
+  torch::nn::Conv2d conv(torch::nn::Conv2dOptions(4, 6, 3).stride(2).padding(1).groups(2));
+  torch::nn::BatchNorm2d bn(torch::nn::BatchNormOptions(6).eps(1e-3));
+  torch::nn::Sequential seq(conv, bn);
+  RandomiseBatchNorms(*seq);
+  seq->eval();
+  torch::NoGradGuard no_grad;
+  const torch::Tensor x = torch::randn({3, 4, 11, 10});
+  const torch::Tensor want = seq->forward(x);
+  const FoldedConvBn folded = FoldConvBn(*conv, *bn);
+  ASSERT_TRUE(folded.folded());
+  for (const torch::Tensor& in : {x, x.contiguous(at::MemoryFormat::ChannelsLast)}) {
+    const torch::Tensor got = RunFolded(folded, in);
+    ASSERT_EQ(got.sizes(), want.sizes());
+    EXPECT_LT((got - want).abs().max().item<float>(), 1e-5);
+  }
+  torch::nn::Conv2d dilated(torch::nn::Conv2dOptions(4, 6, 3).dilation(2));
+  EXPECT_THROW(FoldConvBn(*dilated, *bn), c10::Error);
+  torch::nn::Conv2d same(torch::nn::Conv2dOptions(4, 6, 3).padding(torch::kSame));
+  EXPECT_THROW(FoldConvBn(*same, *bn), c10::Error);
 }
 
 TEST(EmbeddingNetTest, InvalidSpecsAreRefusedBeforeBuilding) {

@@ -4,6 +4,8 @@
 # folder, bulk-fills the gallery, measures, and stops them.
 # Usage: tools/bench/run_gateway_bench.sh [PHOTOS] [QUERY_DIR] [QUERIES]
 # EMBEDDING_FLAGS (environment): extra embedding_server flags, e.g. --prepare_for_serving=false.
+# EMBEDDING_SERVER (environment): the embedding_server binary to run (default: this build's),
+#   e.g. one built from an earlier commit in a git worktree, to compare the two in one session.
 # GATEWAY_FLAGS (environment): extra gateway_server flags, e.g. --index_vector_encoding=float16.
 # FILL_FLAGS (environment): extra gateway_bench fill flags, e.g. --real_embeddings=FILE.
 # ENROLL_DOGS (environment): after the searches, enroll this many real dogs through the API
@@ -41,7 +43,7 @@ if [ -n "${UPGRADE_TO:-}" ]; then
   cp -r "deploy/models/$(cat deploy/models/DEFAULT)" "$models/"
   cp -r "$UPGRADE_TO" "$models/"
 fi
-build/services/embedding/embedding_server --address=127.0.0.1:0 --model_dir="$models" \
+"${EMBEDDING_SERVER:-build/services/embedding/embedding_server}" --address=127.0.0.1:0 --model_dir="$models" \
   --watch_interval_seconds=0 --default_model="$(cat deploy/models/DEFAULT)" --log_level=warning \
   ${EMBEDDING_FLAGS:-} > "$work/embedding.out" &
 pids+=("$!")
