@@ -1,5 +1,7 @@
 #include "common/torch_model/embedding_net.h"
 
+#include <vector>
+
 #include "absl/strings/str_cat.h"
 #include "common/torch_model/ensemble_net.h"
 #include "common/torch_model/mobilenet_v2.h"
@@ -29,6 +31,20 @@ absl::StatusOr<std::shared_ptr<EmbeddingNet>> BuildEmbeddingNet(const ModelSpec&
 torch::Tensor L2Normalize(const torch::Tensor& x) {
   namespace F = torch::nn::functional;
   return F::normalize(x, F::NormalizeFuncOptions().p(2).dim(1).eps(1e-12));
+}
+
+InputConversion::InputConversion(const InputSpec& from, const InputSpec& to) {
+  std::vector<float> scale(3), shift(3);
+  for (int c = 0; c < 3; ++c) {
+    scale[c] = from.std[c] / to.std[c];
+    shift[c] = (from.mean[c] - to.mean[c]) / to.std[c];
+  }
+  scale_ = torch::tensor(scale).view({1, 3, 1, 1});
+  shift_ = torch::tensor(shift).view({1, 3, 1, 1});
+}
+
+torch::Tensor InputConversion::Apply(const torch::Tensor& x) const {
+  return x * scale_.to(x.device(), x.scalar_type()) + shift_.to(x.device(), x.scalar_type());
 }
 
 int64_t CountParameters(const torch::nn::Module& module) {

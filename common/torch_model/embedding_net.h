@@ -50,6 +50,19 @@ absl::StatusOr<std::shared_ptr<EmbeddingNet>> BuildEmbeddingNet(const ModelSpec&
 // Rows scaled to unit L2 norm (the last step of every network's forward).
 torch::Tensor L2Normalize(const torch::Tensor& x);
 
+// Re-normalises a batch prepared for one input spec ([N, 3, H, W], (pixel - mean) / std) for
+// another of the same size: pixel = x * std_from + mean_from, then (pixel - mean_to) / std_to,
+// as one per-channel multiply-add. Used where two networks see the same photo (an ensemble's
+// members, a distillation teacher).
+class InputConversion {
+ public:
+  InputConversion(const InputSpec& from, const InputSpec& to);
+  torch::Tensor Apply(const torch::Tensor& x) const;
+
+ private:
+  torch::Tensor scale_, shift_;  // [1, 3, 1, 1] float32 on the CPU; moved per call (6 floats).
+};
+
 // Number of trainable scalars.
 int64_t CountParameters(const torch::nn::Module& module);
 

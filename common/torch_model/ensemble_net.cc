@@ -19,14 +19,7 @@ EnsembleNet::EnsembleNet(const ModelSpec& spec) : EmbeddingNet(spec) {
     absl::StatusOr<std::shared_ptr<EmbeddingNet>> net = BuildEmbeddingNet(m);
     if (!net.ok()) throw std::invalid_argument(std::string(net.status().message()));
     members_.push_back(register_module(absl::StrCat("member", i), *net));
-    std::vector<float> scale(3), shift(3);
-    for (int c = 0; c < 3; ++c) {
-      // pixel01 = x * std_e + mean_e; x_m = (pixel01 - mean_m) / std_m.
-      scale[c] = spec.input.std[c] / m.input.std[c];
-      shift[c] = (spec.input.mean[c] - m.input.mean[c]) / m.input.std[c];
-    }
-    input_scale_.push_back(torch::tensor(scale).view({1, 3, 1, 1}));
-    input_shift_.push_back(torch::tensor(shift).view({1, 3, 1, 1}));
+    member_input_.emplace_back(spec.input, m.input);
     member_scale_.push_back(std::sqrt(spec.member_weights[i] / weight_sum));
     concatenated_dim_ += m.embedding_dim;
   }
@@ -37,9 +30,7 @@ EnsembleNet::EnsembleNet(const ModelSpec& spec) : EmbeddingNet(spec) {
 torch::Tensor EnsembleNet::Concatenated(torch::Tensor x) {
   std::vector<torch::Tensor> parts;
   for (size_t i = 0; i < members_.size(); ++i) {
-    torch::Tensor xm = x * input_scale_[i].to(x.device(), x.scalar_type()) +
-                       input_shift_[i].to(x.device(), x.scalar_type());
-    parts.push_back(members_[i]->forward(xm) * member_scale_[i]);
+    parts.push_back(members_[i]->forward(member_input_[i].Apply(x)) * member_scale_[i]);
   }
   return torch::cat(parts, 1);
 }

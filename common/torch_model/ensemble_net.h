@@ -44,9 +44,8 @@ class EnsembleNet : public EmbeddingNet {
 
  private:
   std::vector<std::shared_ptr<EmbeddingNet>> members_;
-  // Per member: x_member = x * scale + shift, from the ensemble's input normalisation to the
-  // member's ([3] each, CPU; moved to the input's device in forward).
-  std::vector<torch::Tensor> input_scale_, input_shift_;
+  // Per member: from the ensemble's input normalisation to the member's.
+  std::vector<InputConversion> member_input_;
   std::vector<double> member_scale_;  // sqrt(w_i / sum w).
   int64_t concatenated_dim_ = 0;
   torch::nn::Linear projection_{nullptr};

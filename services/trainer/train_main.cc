@@ -59,6 +59,10 @@ ABSL_FLAG(uint32_t, cohort_k, 0,
           "<run_name>-csls-s<step> with a cohort of the training dogs (this many nearest per "
           "hubness) and a calibration of the normalised distances (0 = plain checkpoints; "
           "unset on a fine-tune: the parent's)");
+ABSL_FLAG(std::string, teacher, "",
+          "Distillation: a checkpoint folder whose pairwise similarities within each batch the "
+          "student's are pulled towards (relational; needs --distill_weight)");
+ABSL_FLAG(double, distill_weight, 0, "Distillation: weight of the relational loss (0..1000)");
 ABSL_FLAG(bool, head_from_centroids, false,
           "Margin losses: start each dog's centre at its mean embedding under the starting "
           "network (for a fine-tune)");
@@ -115,11 +119,11 @@ class ProgressPrinter : public TrainingObserver {
     std::fprintf(
         stderr,
         "epoch %u [%u/%u] step %llu | %.1f img/s %.2f step/s | loss %.4f active %.2f acc %.2f "
-        "d+ %.3f d- %.3f | lr %.2e | elapsed %s ETA %s\n",
+        "kd %.4f d+ %.3f d- %.3f | lr %.2e | elapsed %s ETA %s\n",
         r.epoch, r.batch + 1, r.batches_per_epoch, static_cast<unsigned long long>(r.step),
         r.images_per_second, r.step_seconds > 0 ? 1.0 / r.step_seconds : 0.0, r.loss,
-        r.active_fraction, r.head_accuracy, r.mean_positive, r.mean_negative, r.learning_rate,
-        Clock(r.elapsed_seconds).c_str(), Clock(r.eta_seconds).c_str());
+        r.active_fraction, r.head_accuracy, r.distill_loss, r.mean_positive, r.mean_negative,
+        r.learning_rate, Clock(r.elapsed_seconds).c_str(), Clock(r.eta_seconds).c_str());
   }
   void OnEpoch(const EpochReport& r) override {
     const model::EvalMetrics& m = r.metrics;
@@ -219,6 +223,9 @@ absl::Status BuildOptions(TrainOptions* o) {
   o->device = absl::GetFlag(FLAGS_device);
   o->resume = absl::GetFlag(FLAGS_resume);
   o->parent_checkpoint = absl::GetFlag(FLAGS_parent);
+  o->teacher_checkpoint = absl::GetFlag(FLAGS_teacher);
+  if (Given("distill_weight"))
+    o->distill_weight = static_cast<float>(absl::GetFlag(FLAGS_distill_weight));
   o->run_name = absl::GetFlag(FLAGS_run_name);
   o->eval_every_epochs = static_cast<uint32_t>(std::max(0, absl::GetFlag(FLAGS_eval_every)));
   o->flip_average_eval = absl::GetFlag(FLAGS_flip_eval);

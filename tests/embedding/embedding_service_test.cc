@@ -430,8 +430,13 @@ void Corrupt(const std::string& dir, int how) {
   }
 }
 
+// Memory: the served networks run folded convolutions through oneDNN, whose kernel caches
+// fill as batches of new sizes arrive under the 16 clients (measured: RSS rises from ~310 to a
+// plateau of 340-380 MiB by about the 10th reload and stays there to the 80th). So the
+// baseline is the highest RSS over reloads 3-12, and the last of 36 reloads must stay within
+// 10% of it: a model leaked per reload would grow without bound, the warm-up does not.
 TEST_F(EmbeddingServiceTest, HotReloadsUnderLoadDropNothingAndServeTheVersionClaimed) {
-  constexpr int kReloads = 20;
+  constexpr int kReloads = 36;
   const std::string photo = MakeJpeg(64, 64, 9);
   std::map<std::string, std::vector<float>> reference;
   for (int i = 0; i <= kReloads; ++i) {
@@ -470,7 +475,7 @@ TEST_F(EmbeddingServiceTest, HotReloadsUnderLoadDropNothingAndServeTheVersionCla
       }
     });
   }
-  double rss_after_first = 0;
+  double rss_baseline = 0;
   for (int i = 1; i <= kReloads; ++i) {
     ASSERT_TRUE(Load(absl::StrCat("v", i), true, &info).ok()) << i;
     v1::UnloadModelRequest unload;
@@ -483,19 +488,20 @@ TEST_F(EmbeddingServiceTest, HotReloadsUnderLoadDropNothingAndServeTheVersionCla
       EXPECT_EQ(bad.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << bad.error_message();
       EXPECT_EQ(repo_->default_version(), absl::StrCat("v", i));
     }
-    if (i == 1) rss_after_first = RssMiB();
+    if (i >= 3 && i <= 12) rss_baseline = std::max(rss_baseline, RssMiB());
   }
   stop = true;
   for (auto& t : clients) t.join();
   const double rss_after_last = RssMiB();
   std::printf(
-      "requests ok=%d failed=%d wrong=%d; RSS after 1st reload %.0f MiB, after 20th %.0f MiB\n",
-      ok.load(), failed.load(), wrong.load(), rss_after_first, rss_after_last);
+      "requests ok=%d failed=%d wrong=%d; RSS reloads 3-12 at most %.0f MiB, after the last %.0f "
+      "MiB\n",
+      ok.load(), failed.load(), wrong.load(), rss_baseline, rss_after_last);
   EXPECT_GT(ok.load(), 0);
   EXPECT_EQ(failed.load(), 0);
   EXPECT_EQ(wrong.load(), 0);
   EXPECT_EQ(repo_->default_version(), absl::StrCat("v", kReloads));
-  EXPECT_LT(rss_after_last, rss_after_first * 1.10);
+  EXPECT_LT(rss_after_last, rss_baseline * 1.10);
 }
 
 }  // namespace

@@ -112,6 +112,20 @@ TEST_F(JobManagerTest, RefusesBadRequestsBeforeQueueing) {
   r = Request(1);
   r.mutable_config()->set_parent_version("nope");
   EXPECT_EQ(manager_->Submit(r).status().code(), absl::StatusCode::kNotFound);
+  r = Request(1);
+  r.mutable_config()->set_teacher_version("nope");
+  r.mutable_config()->set_distill_weight(1);
+  s = manager_->Submit(r).status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kNotFound);
+  EXPECT_NE(s.message().find("teacher_version 'nope'"), std::string::npos) << s;
+  r.mutable_config()->set_teacher_version("../x");
+  s = manager_->Submit(r).status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(s.message().find("teacher_version"), std::string::npos) << s;
+  r = Request(1);
+  r.mutable_config()->set_distill_weight(1);  // No teacher.
+  s = manager_->Submit(r).status();
+  EXPECT_NE(s.message().find("distill_weight needs a teacher"), std::string::npos) << s;
   EXPECT_TRUE(store_->List().empty()) << "nothing refused was recorded";
 }
 

@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/base/log.h"
+#include "common/base/status_macros.h"
 #include "common/model/checkpoint_manifest.h"
 #include "common/model/model_spec_proto.h"
 #include "services/trainer/core/data_root.h"
@@ -100,6 +101,19 @@ void JobManager::Record(v1::Job& job) {
   hub_->Publish(job.progress());
 }
 
+absl::StatusOr<std::string> JobManager::CheckpointFolder(absl::string_view field,
+                                                         const std::string& version) const {
+  if (version.empty()) return std::string();
+  if (absl::Status s = model::ValidateVersionName(version); !s.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(field, ": ", s.message()));
+  }
+  std::string dir = options_.models_root + "/" + version;
+  if (!model::ReadManifest(dir).ok()) {
+    return absl::NotFoundError(absl::StrCat(field, " '", version, "' is not a checkpoint"));
+  }
+  return dir;
+}
+
 absl::StatusOr<TrainOptions> JobManager::OptionsFor(const v1::Job& job) const {
   TrainOptions o;
   if (absl::Status s = FromProto(job.config(), &o); !s.ok()) {
@@ -112,16 +126,10 @@ absl::StatusOr<TrainOptions> JobManager::OptionsFor(const v1::Job& job) const {
   o.run_name = job.id();
   o.device = options_.device;
   if (o.threads == 0) o.threads = options_.threads;
-  if (!job.config().parent_version().empty()) {
-    const std::string& parent = job.config().parent_version();
-    if (absl::Status s = model::ValidateVersionName(parent); !s.ok()) {
-      return absl::InvalidArgumentError(absl::StrCat("parent_version: ", s.message()));
-    }
-    o.parent_checkpoint = options_.models_root + "/" + parent;
-    if (!model::ReadManifest(o.parent_checkpoint).ok()) {
-      return absl::NotFoundError(absl::StrCat("parent_version '", parent, "' is not a checkpoint"));
-    }
-  }
+  DS_ASSIGN_OR_RETURN(o.parent_checkpoint,
+                      CheckpointFolder("parent_version", job.config().parent_version()));
+  DS_ASSIGN_OR_RETURN(o.teacher_checkpoint,
+                      CheckpointFolder("teacher_version", job.config().teacher_version()));
   if (absl::Status s = ValidateTrainOptions(o); !s.ok()) return s;
   return o;
 }

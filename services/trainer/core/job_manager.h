@@ -26,6 +26,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "dogsearch/v1/trainer.pb.h"
 #include "services/trainer/core/job_store.h"
 #include "services/trainer/core/progress_hub.h"
@@ -77,6 +78,10 @@ class JobManager {
   // Continues from the job's run folder when it holds a saved run state.
   void RunJob(::dogsearch::v1::Job job, std::atomic<bool>* cancel);
   absl::StatusOr<TrainOptions> OptionsFor(const ::dogsearch::v1::Job& job) const;
+  // The folder of a checkpoint `version` under the models root ("" for ""); `field` names the
+  // config field in errors: INVALID_ARGUMENT (bad name), NOT_FOUND (not a checkpoint).
+  absl::StatusOr<std::string> CheckpointFolder(absl::string_view field,
+                                               const std::string& version) const;
   void Record(::dogsearch::v1::Job& job);  // Store + hub.
 
   JobStore* const store_;

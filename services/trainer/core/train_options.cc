@@ -3,6 +3,7 @@
 #include <google/protobuf/util/json_util.h>
 
 #include <cmath>
+#include <filesystem>
 
 #include "absl/strings/str_cat.h"
 #include "common/base/proto_json.h"
@@ -67,6 +68,13 @@ absl::Status ValidateTrainOptions(const TrainOptions& o) {
   }
   if (o.cohort_k.value_or(0) > kMaxCohortK) {
     return bad("cohort_k ", *o.cohort_k, " is more than ", kMaxCohortK);
+  }
+  if (!(o.distill_weight >= 0 && o.distill_weight <= 1000)) {
+    return bad("distill_weight ", o.distill_weight, " is outside 0..1000");
+  }
+  if (o.teacher_checkpoint.empty() != (o.distill_weight == 0)) {
+    return bad(o.teacher_checkpoint.empty() ? "distill_weight needs a teacher"
+                                            : "a teacher needs distill_weight > 0");
   }
   if (!(o.ema_decay >= 0 && o.ema_decay < 1)) {
     return bad("ema_decay ", o.ema_decay, " is outside [0, 1)");
@@ -162,6 +170,10 @@ void ToProto(const TrainOptions& o, v1::TrainingConfig* c) {
   }
   if (o.ema_decay != 0) c->set_ema_decay(static_cast<float>(o.ema_decay));
   if (o.cohort_k.value_or(0) != 0) c->set_cohort_k(*o.cohort_k);
+  if (!o.teacher_checkpoint.empty()) {
+    c->set_teacher_version(std::filesystem::path(o.teacher_checkpoint).filename().string());
+    c->set_distill_weight(o.distill_weight);
+  }
 }
 
 absl::Status FromProto(const v1::TrainingConfig& c, TrainOptions* o) {
@@ -218,6 +230,8 @@ absl::Status FromProto(const v1::TrainingConfig& c, TrainOptions* o) {
   o->head_from_centroids = c.head_from_centroids();
   if (c.ema_decay() != 0) o->ema_decay = c.ema_decay();
   if (c.cohort_k() != 0) o->cohort_k = c.cohort_k();
+  // teacher_version is resolved to a folder by the caller (as parent_version is).
+  if (c.distill_weight() != 0) o->distill_weight = c.distill_weight();
   return absl::OkStatus();
 }
 

@@ -53,6 +53,10 @@ struct TrainOptions {
   uint64_t seed = 0;
   int threads = 0;                // Intra-op threads; 0 = all cores.
   std::string parent_checkpoint;  // Checkpoint directory to fine-tune from ("" = scratch).
+  // Relational distillation (TrainingConfig.teacher_version / distill_weight): the teacher's
+  // checkpoint directory ("" = none) and the loss weight (> 0 exactly when a teacher is set).
+  std::string teacher_checkpoint;
+  float distill_weight = 0.f;
   // Set: the published checkpoints serve the test-time flip (or not) whatever the parent did;
   // unset: a fine-tune keeps the parent's choice (a run from scratch: model.flip_average).
   std::optional<bool> serve_flip;

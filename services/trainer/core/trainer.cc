@@ -21,6 +21,7 @@
 #include "common/torch_model/device.h"
 #include "services/trainer/core/batch_loader.h"
 #include "services/trainer/core/dataset.h"
+#include "services/trainer/core/distill.h"
 #include "services/trainer/core/embed.h"
 #include "services/trainer/core/evaluation.h"
 #include "services/trainer/core/margin_loss.h"
@@ -78,12 +79,13 @@ std::string StepJson(const StepReport& r) {
   return absl::StrFormat(
       "{\"type\":\"step\",\"epoch\":%d,\"step\":%d,\"loss\":%.6f,\"active_fraction\":%.4f,"
       "\"mean_positive\":%.4f,\"mean_negative\":%.4f,\"lr\":%.6g,\"triplets\":%d,"
-      "\"head_accuracy\":%.4f,\"step_s\":%.4f,\"data_wait_s\":%.4f,\"loss_s\":%.4f,\"images_per_"
+      "\"head_accuracy\":%.4f,\"distill_loss\":%.6f,\"step_s\":%.4f,\"data_wait_s\":%.4f,\"loss_"
+      "s\":%.4f,\"images_per_"
       "s\":%.1f,"
       "\"elapsed_s\":%.1f}",
       r.epoch, r.step, r.loss, r.active_fraction, r.mean_positive, r.mean_negative, r.learning_rate,
-      r.triplets, r.head_accuracy, r.step_seconds, r.data_wait_seconds, r.loss_seconds,
-      r.images_per_second, r.elapsed_seconds);
+      r.triplets, r.head_accuracy, r.distill_loss, r.step_seconds, r.data_wait_seconds,
+      r.loss_seconds, r.images_per_second, r.elapsed_seconds);
 }
 
 std::string EpochJson(const EpochReport& r) {
@@ -152,6 +154,7 @@ class TrainingRun {
   std::optional<PkSampler> sampler_;
   std::shared_ptr<model::EmbeddingNet> net_;
   MarginHead head_{nullptr};  // Margin losses only; training-only, saved under state/.
+  std::unique_ptr<DistillationTeacher> teacher_;  // distill_weight > 0 only; never trains.
   // ema_decay > 0 only. Between steps net_ holds the live weights; EndEpoch swaps the average
   // in to validate and publish it, then back. The live weights are saved under state/.
   std::optional<WeightAverage> average_;
@@ -355,6 +358,10 @@ absl::Status TrainingRun::Setup() {
     DS_RETURN_IF_ERROR(LoadData());
     DS_RETURN_IF_ERROR(BuildHead());
     DS_RETURN_IF_ERROR(BuildAverage());
+    if (!o_.teacher_checkpoint.empty()) {
+      DS_ASSIGN_OR_RETURN(
+          teacher_, DistillationTeacher::Load(o_.teacher_checkpoint, o_.model.input, device_));
+    }
     BuildOptimizer();
     const std::string opt_path = StateDir(o_.output_dir) + "/" + state_.optimizer_file;
     if (o_.resume && !state_.optimizer_file.empty()) {
@@ -399,10 +406,16 @@ StepReport TrainingRun::Step(const LoadedBatch& batch, uint64_t step, double ela
   for (size_t g = 0; g < optimizer_->param_groups().size(); ++g) {
     optimizer_->param_groups()[g].options().set_lr(lr * group_lr_scale_[g]);
   }
+  const torch::Tensor teacher_emb = teacher_ ? teacher_->Embed(x) : torch::Tensor();
   torch::Tensor emb = net_->forward(x);
   const auto loss_start = Clock::now();
   StepReport rep;
   torch::Tensor loss = Loss(emb, labels, &rep);
+  if (teacher_) {
+    const torch::Tensor distill = RelationalDistillationLoss(emb, teacher_emb);
+    rep.distill_loss = distill.item<double>();
+    loss = loss + o_.distill_weight * distill;
+  }
   const double loss_seconds = Since(loss_start);
   optimizer_->zero_grad();
   loss.backward();
@@ -453,6 +466,10 @@ absl::StatusOr<std::string> TrainingRun::Publish(const model::EvalMetrics& metri
   m.notes = absl::StrCat("train ", train_->photos_of().size(), " dogs / ", train_->size(),
                          " photos; validation ", val_ ? val_->photos_of().size() : 0, " dogs / ",
                          val_ ? val_->size() : 0, " photos (identity-disjoint)");
+  if (teacher_) {
+    absl::StrAppend(&m.notes, "; distilled from ", teacher_->version(), " (relational, weight ",
+                    o_.distill_weight, ")");
+  }
   if (live_beside_average) {
     absl::StrAppend(&m.notes, "; the live weights of a run that publishes their average");
   } else if (average_) {

@@ -43,6 +43,7 @@ struct StepReport {
   double learning_rate = 0;
   int64_t triplets = 0;
   double head_accuracy = 0;      // Margin losses: share of the batch classified right.
+  double distill_loss = 0;       // With a teacher: RelationalDistillationLoss (unweighted).
   double step_seconds = 0;       // Wall time of this step, data wait included.
   double data_wait_seconds = 0;  // Blocked on the loader.
   double loss_seconds = 0;       // Distance matrix + mining + loss (forward only).

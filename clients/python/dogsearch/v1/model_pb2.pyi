@@ -168,9 +168,10 @@ class ScoreNormalisation(_message.Message):
     def __init__(self, cohort_file: _Optional[str] = ..., cohort_sha256: _Optional[str] = ..., cohort_bytes: _Optional[int] = ...) -> None: ...
 
 class TrainingConfig(_message.Message):
-    __slots__ = ["cohort_k", "dataset", "ema_decay", "epochs", "gradient_clip_norm", "head_from_centroids", "head_margin", "head_scale", "head_subcenters", "identities_per_batch", "learning_rate", "loss", "margin", "mining", "model", "optimizer", "parent_version", "photos_per_identity", "seed", "soft_margin", "threads", "time_budget_seconds", "triplet_weight", "trunk_lr_scale", "validation_fraction", "warmup_steps", "weight_decay"]
+    __slots__ = ["cohort_k", "dataset", "distill_weight", "ema_decay", "epochs", "gradient_clip_norm", "head_from_centroids", "head_margin", "head_scale", "head_subcenters", "identities_per_batch", "learning_rate", "loss", "margin", "mining", "model", "optimizer", "parent_version", "photos_per_identity", "seed", "soft_margin", "teacher_version", "threads", "time_budget_seconds", "triplet_weight", "trunk_lr_scale", "validation_fraction", "warmup_steps", "weight_decay"]
     COHORT_K_FIELD_NUMBER: _ClassVar[int]
     DATASET_FIELD_NUMBER: _ClassVar[int]
+    DISTILL_WEIGHT_FIELD_NUMBER: _ClassVar[int]
     EMA_DECAY_FIELD_NUMBER: _ClassVar[int]
     EPOCHS_FIELD_NUMBER: _ClassVar[int]
     GRADIENT_CLIP_NORM_FIELD_NUMBER: _ClassVar[int]
@@ -189,6 +190,7 @@ class TrainingConfig(_message.Message):
     PHOTOS_PER_IDENTITY_FIELD_NUMBER: _ClassVar[int]
     SEED_FIELD_NUMBER: _ClassVar[int]
     SOFT_MARGIN_FIELD_NUMBER: _ClassVar[int]
+    TEACHER_VERSION_FIELD_NUMBER: _ClassVar[int]
     THREADS_FIELD_NUMBER: _ClassVar[int]
     TIME_BUDGET_SECONDS_FIELD_NUMBER: _ClassVar[int]
     TRIPLET_WEIGHT_FIELD_NUMBER: _ClassVar[int]
@@ -198,6 +200,7 @@ class TrainingConfig(_message.Message):
     WEIGHT_DECAY_FIELD_NUMBER: _ClassVar[int]
     cohort_k: int
     dataset: str
+    distill_weight: float
     ema_decay: float
     epochs: int
     gradient_clip_norm: float
@@ -216,6 +219,7 @@ class TrainingConfig(_message.Message):
     photos_per_identity: int
     seed: int
     soft_margin: bool
+    teacher_version: str
     threads: int
     time_budget_seconds: int
     triplet_weight: float
@@ -223,7 +227,7 @@ class TrainingConfig(_message.Message):
     validation_fraction: float
     warmup_steps: int
     weight_decay: float
-    def __init__(self, dataset: _Optional[str] = ..., model: _Optional[_Union[ModelSpec, _Mapping]] = ..., mining: _Optional[_Union[MiningStrategy, str]] = ..., margin: _Optional[float] = ..., soft_margin: bool = ..., identities_per_batch: _Optional[int] = ..., photos_per_identity: _Optional[int] = ..., epochs: _Optional[int] = ..., time_budget_seconds: _Optional[int] = ..., optimizer: _Optional[_Union[Optimizer, str]] = ..., learning_rate: _Optional[float] = ..., weight_decay: _Optional[float] = ..., warmup_steps: _Optional[int] = ..., gradient_clip_norm: _Optional[float] = ..., validation_fraction: _Optional[float] = ..., seed: _Optional[int] = ..., parent_version: _Optional[str] = ..., threads: _Optional[int] = ..., loss: _Optional[_Union[LossKind, str]] = ..., head_scale: _Optional[float] = ..., head_margin: _Optional[float] = ..., head_subcenters: _Optional[int] = ..., triplet_weight: _Optional[float] = ..., trunk_lr_scale: _Optional[float] = ..., ema_decay: _Optional[float] = ..., head_from_centroids: bool = ..., cohort_k: _Optional[int] = ...) -> None: ...
+    def __init__(self, dataset: _Optional[str] = ..., model: _Optional[_Union[ModelSpec, _Mapping]] = ..., mining: _Optional[_Union[MiningStrategy, str]] = ..., margin: _Optional[float] = ..., soft_margin: bool = ..., identities_per_batch: _Optional[int] = ..., photos_per_identity: _Optional[int] = ..., epochs: _Optional[int] = ..., time_budget_seconds: _Optional[int] = ..., optimizer: _Optional[_Union[Optimizer, str]] = ..., learning_rate: _Optional[float] = ..., weight_decay: _Optional[float] = ..., warmup_steps: _Optional[int] = ..., gradient_clip_norm: _Optional[float] = ..., validation_fraction: _Optional[float] = ..., seed: _Optional[int] = ..., parent_version: _Optional[str] = ..., threads: _Optional[int] = ..., loss: _Optional[_Union[LossKind, str]] = ..., head_scale: _Optional[float] = ..., head_margin: _Optional[float] = ..., head_subcenters: _Optional[int] = ..., triplet_weight: _Optional[float] = ..., trunk_lr_scale: _Optional[float] = ..., ema_decay: _Optional[float] = ..., head_from_centroids: bool = ..., cohort_k: _Optional[int] = ..., teacher_version: _Optional[str] = ..., distill_weight: _Optional[float] = ...) -> None: ...
 
 class MiningStrategy(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = []
