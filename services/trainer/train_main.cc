@@ -11,14 +11,17 @@
 #include <atomic>
 #include <csignal>
 #include <cstdio>
+#include <set>
 #include <string>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/reflection.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "common/base/env_flags.h"
 #include "common/base/file_util.h"
 #include "services/trainer/core/trainer.h"
@@ -94,9 +97,29 @@ namespace {
 std::atomic<bool> g_cancel{false};
 void OnSignal(int) { g_cancel.store(true); }
 
+// Flags named on the command line (filled by main before parsing): a flag given its default
+// value there (`--cohort_k 0`, `--serve_flip=false`) still overrides what a parent would pass on.
+std::set<std::string>& NamedFlags() {
+  static auto* named = new std::set<std::string>;
+  return *named;
+}
+
+void RecordNamedFlags(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    absl::string_view a = argv[i];
+    if (a == "--") break;
+    if (!absl::ConsumePrefix(&a, "-")) continue;  // A value, not a flag.
+    (void)absl::ConsumePrefix(&a, "-");
+    const absl::string_view name = a.substr(0, a.find('='));
+    NamedFlags().insert(std::string(name));
+    if (absl::StartsWith(name, "no")) NamedFlags().insert(std::string(name.substr(2)));
+  }
+}
+
+// Set on the command line or (through the environment) to another value than its default.
 bool Given(const char* name) {
   const absl::CommandLineFlag* f = absl::FindCommandLineFlag(name);
-  return f != nullptr && f->CurrentValue() != f->DefaultValue();
+  return f != nullptr && (NamedFlags().count(name) > 0 || f->CurrentValue() != f->DefaultValue());
 }
 
 std::string Clock(double s) {
@@ -284,6 +307,7 @@ int Main() {
 }  // namespace dogsearch::trainer
 
 int main(int argc, char** argv) {
+  dogsearch::trainer::RecordNamedFlags(argc, argv);
   dogsearch::ParseFlagsWithEnv(argc, argv);
   return dogsearch::trainer::Main();
 }

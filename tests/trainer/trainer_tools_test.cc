@@ -269,6 +269,40 @@ TEST(TrainerToolsTest, EnsembleOfTwoRunsIsAssembledEvaluatedAndFineTuned) {
   EXPECT_FALSE(fs::exists(tmp.File("models/bad")));
 }
 
+// A fine-tune keeps its parent's serving choices (the flip, score normalisation) unless told
+// otherwise, and a flag given its default value does tell otherwise (`--serve_flip=false`,
+// `--cohort_k 0` were once taken for "not given" and silently ignored).
+TEST(TrainerToolsTest, FineTuneFlagsGivenTheirDefaultsOverrideTheParent) {
+  testing::TempDir tmp;
+  testing::WriteSyntheticDogs(tmp.File("dogs"), 16, 5, 32, 7);
+  const std::string common = absl::StrCat(
+      " --data ", tmp.File("dogs"), " --p 4 --k 3 --epochs 1 --val_fraction 0.25", kTinyFlags);
+  const Result parent = RunTool(
+      absl::StrCat(TRAIN_PATH, common, " --out ", tmp.File("p"), " --serve_flip --cohort_k 3"),
+      tmp);
+  ASSERT_EQ(parent.exit_code, 0) << parent.err;
+  const std::string parent_dir = JsonString(parent.out, "best_checkpoint");
+  ASSERT_TRUE(absl::StrContains(parent_dir, "-csls-")) << parent_dir;
+  auto child = [&](const std::string& out, const std::string& flags) {
+    const Result r = RunTool(
+        absl::StrCat(TRAIN_PATH, common, " --out ", tmp.File(out), " --parent ", parent_dir, flags),
+        tmp);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return JsonString(r.out, "best_checkpoint");
+  };
+  const std::string kept = child("kept", "");
+  absl::StatusOr<model::CheckpointManifest> m = model::ReadManifest(kept);
+  ASSERT_TRUE(m.ok()) << m.status();
+  EXPECT_TRUE(m->model.flip_average);
+  EXPECT_TRUE(absl::StrContains(kept, "-csls-")) << kept;
+  const std::string plain = child("plain", " --serve_flip=false --cohort_k 0");
+  m = model::ReadManifest(plain);
+  ASSERT_TRUE(m.ok()) << m.status();
+  EXPECT_FALSE(m->model.flip_average);
+  EXPECT_FALSE(absl::StrContains(plain, "-csls-")) << plain;
+  EXPECT_FALSE(std::filesystem::exists(plain + "/cohort.bin"));
+}
+
 TEST(TrainerToolsTest, ClearErrorsAndExitCodes) {
   testing::TempDir tmp;
   Result r = RunTool(absl::StrCat(EVAL_PATH, " --checkpoint ", tmp.path()), tmp);
