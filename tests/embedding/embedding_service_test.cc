@@ -444,10 +444,10 @@ TEST_F(EmbeddingServiceTest, HotReloadsUnderLoadDropNothingAndServeTheVersionCla
     Publish(v, 100 + i);
     reference[v] = Reference(v, photo);
   }
-  for (int k = 0; k < 3; ++k) {
+  for (int k = 0; k < kReloads / 6; ++k) {  // Offered at every 6th reload; three kinds of damage.
     const std::string v = absl::StrCat("bad", k);
     Publish(v, 900 + k);
-    Corrupt(dir_.File(v), k);
+    Corrupt(dir_.File(v), k % 3);
   }
   v1::ModelInfo info;
   ASSERT_TRUE(Load("v0", true, &info).ok());
@@ -483,7 +483,7 @@ TEST_F(EmbeddingServiceTest, HotReloadsUnderLoadDropNothingAndServeTheVersionCla
     v1::UnloadModelResponse unloaded;
     grpc::ClientContext ctx;
     ASSERT_TRUE(stub_->UnloadModel(&ctx, unload, &unloaded).ok());
-    if (i % 6 == 0) {  // Offer a bad checkpoint (6, 12, 18): refused; the default stays.
+    if (i % 6 == 0) {  // Offer a bad checkpoint (6, 12, ..., 36): refused; the default stays.
       grpc::Status bad = Load(absl::StrCat("bad", i / 6 - 1), true, &info);
       EXPECT_EQ(bad.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << bad.error_message();
       EXPECT_EQ(repo_->default_version(), absl::StrCat("v", i));
