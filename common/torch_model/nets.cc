@@ -140,13 +140,11 @@ DogFaceNetResNet::DogFaceNetResNet(const ModelSpec& spec) : EmbeddingNet(spec) {
   }
 }
 
-void DogFaceNetResNet::PrepareForServing() {
-  FoldBatchNorms(*this);
-  prepared_ = true;
-}
+void DogFaceNetResNet::PrepareForServing() { FoldBatchNorms(*this); }
 
 torch::Tensor DogFaceNetResNet::forward(torch::Tensor x) {
-  if (prepared_) x = ServingLayout(x);
+  // Prepared for serving (the stem folded like every trunk layer): inputs go channels-last.
+  if (stem_->folded()) x = ServingLayout(x);
   x = MaxPool3s2(stem_(x));
   x = stages_->forward(x);
   x = F::adaptive_avg_pool2d(x, F::AdaptiveAvgPool2dFuncOptions({1, 1})).flatten(1);

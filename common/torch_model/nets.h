@@ -17,6 +17,7 @@ class ConvBnReluImpl : public torch::nn::Module {
   torch::Tensor forward(torch::Tensor x);
   // Serving: the batch norm folded into the convolution (conv_bn_fold.h); eval mode only.
   void Fold() { folded_ = FoldConvBn(*conv_, *bn_); }
+  bool folded() const { return folded_.folded(); }
 
  private:
   torch::nn::Conv2d conv_{nullptr};
@@ -87,7 +88,6 @@ class DogFaceNetResNet : public EmbeddingNet {
   torch::nn::Dropout dropout_{nullptr};
   torch::nn::Linear dense_{nullptr};
   torch::nn::BatchNorm1d embedding_bn_{nullptr};  // Only with spec.embedding_batchnorm.
-  bool prepared_ = false;  // PrepareForServing ran: inputs go channels-last on CPU.
 };
 
 }  // namespace dogsearch::model

@@ -39,9 +39,9 @@ using dogsearch::testing::Subprocess;
 // Whether an enrolled photo searched for itself came back under its own dog at distance ~0.
 // The upgrade tests' m2 has random weights, under which photos of different dogs can embed to
 // within float rounding of each other, so which of the tied dogs comes first is arbitrary.
-bool FoundItself(const v1::SearchResponse& r, int dog) {
+bool FoundItself(const v1::SearchResponse& r, int dog, float tolerance = 1e-4) {
   for (const auto& m : r.matches()) {
-    if (m.dog_id() == absl::StrCat("dog", dog) && m.distance() < 1e-4) return true;
+    if (m.dog_id() == absl::StrCat("dog", dog) && m.distance() < tolerance) return true;
   }
   return false;
 }
@@ -423,19 +423,19 @@ TEST_F(GatewayServerTest, UpgradeWhileEightClientsSearch) {
       for (int i = 0; !stop; ++i) {
         const int dog = 1 + (c + i) % 10;
         v1::SearchResponse r;
-        grpc::Status s = Search(PhotoOf(dog, i % 2), &r);
+        grpc::Status s = Search(PhotoOf(dog, i % 2), &r, absl::Seconds(30), /*k=*/10);
         ++total;
         if (!s.ok()) {
           ++failed;
           ADD_FAILURE() << s.error_message();
           continue;
         }
-        // The photo itself is enrolled: in either space it is its own nearest neighbour, at a
-        // distance that is zero but for float rounding. Distances are L2 on the unit sphere,
-        // sqrt(2 (1 - cos)), which turns a few float ulps of cos (6e-8 each) into 5-7e-4
-        // (seen in runs of this test); 1e-2 allows 1 - cos up to 5e-5.
-        if (r.matches_size() == 0 || r.matches(0).dog_id() != absl::StrCat("dog", dog) ||
-            r.matches(0).distance() > 1e-2) {
+        // The photo itself is enrolled: in either space it is found at a distance that is zero
+        // but for float rounding. Distances are L2 on the unit sphere, sqrt(2 (1 - cos)), which
+        // turns a few float ulps of cos (6e-8 each) into 5-7e-4 (seen in runs of this test);
+        // 1e-2 allows 1 - cos up to 5e-5. Not matches(0): under m2's random weights another
+        // dog's photo can tie with it at distance 0 (FoundItself), as CI saw once.
+        if (!FoundItself(r, dog, 1e-2)) {
           if (++wrong <= 3) {
             ADD_FAILURE() << "dog" << dog << " photo " << i % 2 << " (model " << r.model_version()
                           << "): " << r.matches_size() << " matches"

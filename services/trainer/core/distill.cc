@@ -39,7 +39,7 @@ absl::StatusOr<std::unique_ptr<DistillationTeacher>> DistillationTeacher::Load(
 
 torch::Tensor DistillationTeacher::Embed(const torch::Tensor& student_batch) const {
   torch::NoGradGuard no_grad;
-  return net_->forward(input_.Apply(student_batch)).detach();
+  return net_->forward(input_.Apply(student_batch));  // No graph under NoGradGuard.
 }
 
 }  // namespace dogsearch::trainer
