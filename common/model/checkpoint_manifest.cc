@@ -114,6 +114,9 @@ void ToProto(const ModelSpec& s, v1::ModelSpec* p) {
   p->set_flip_average(s.flip_average);
   for (const ModelSpec& m : s.members) ToProto(m, p->add_members());
   for (float w : s.member_weights) p->add_member_weights(w);
+  if (s.serving_precision == ServingPrecision::kBFloat16) {
+    p->set_serving_precision(v1::SERVING_PRECISION_BFLOAT16);
+  }
 }
 
 absl::StatusOr<ModelSpec> FromProto(const v1::ModelSpec& p) {
@@ -133,6 +136,17 @@ absl::StatusOr<ModelSpec> FromProto(const v1::ModelSpec& p) {
   s.blocks_per_stage = p.blocks_per_stage();
   s.embedding_batchnorm = p.embedding_batchnorm();
   s.flip_average = p.flip_average();
+  switch (p.serving_precision()) {
+    case v1::SERVING_PRECISION_UNSPECIFIED:
+    case v1::SERVING_PRECISION_FLOAT32:
+      break;
+    case v1::SERVING_PRECISION_BFLOAT16:
+      s.serving_precision = ServingPrecision::kBFloat16;
+      break;
+    default:
+      return absl::FailedPreconditionError(
+          absl::StrCat("unknown serving_precision ", static_cast<int>(p.serving_precision())));
+  }
   if (p.members_size() > static_cast<int>(kMaxEnsembleMembers)) {
     return absl::FailedPreconditionError(
         absl::StrCat("an ensemble has at most ", kMaxEnsembleMembers, " members"));

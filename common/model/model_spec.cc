@@ -58,6 +58,9 @@ absl::Status ValidateEnsemble(const ModelSpec& s) {
     if (m.flip_average) {
       return absl::InvalidArgumentError(which + "flip_average is the ensemble's choice");
     }
+    if (m.serving_precision != ServingPrecision::kFloat32) {
+      return absl::InvalidArgumentError(which + "serving_precision is the ensemble's choice");
+    }
     if (!(s.member_weights[i] > 0.f && s.member_weights[i] <= 1.f)) {
       return absl::InvalidArgumentError(absl::StrCat("ensemble member_weights[", i, "] ",
                                                      s.member_weights[i], " is outside (0, 1]"));

@@ -40,6 +40,9 @@ struct InputSpec {
 inline constexpr std::array<float, 3> kImageNetMean = {0.485f, 0.456f, 0.406f};
 inline constexpr std::array<float, 3> kImageNetStd = {0.229f, 0.224f, 0.225f};
 
+// The numbers the served forward pass computes with (dogsearch.v1.ServingPrecision).
+enum class ServingPrecision { kFloat32, kBFloat16 };
+
 struct ModelSpec {
   std::string architecture = kSeedInception;
   InputSpec input;
@@ -57,20 +60,24 @@ struct ModelSpec {
   // flip) and one weight in (0, 1] each (see dogsearch.v1.ModelSpec).
   std::vector<ModelSpec> members;
   std::vector<float> member_weights;
+  // Serving and evaluation only (training runs float32); the ensemble's choice, float32 in its
+  // members. Part of the model version (see dogsearch.v1.ModelSpec.serving_precision).
+  ServingPrecision serving_precision = ServingPrecision::kFloat32;
 
   bool operator==(const ModelSpec& o) const {
     return architecture == o.architecture && input == o.input && embedding_dim == o.embedding_dim &&
            dropout == o.dropout && stage_widths == o.stage_widths &&
            blocks_per_stage == o.blocks_per_stage && embedding_batchnorm == o.embedding_batchnorm &&
            flip_average == o.flip_average && members == o.members &&
-           member_weights == o.member_weights;
+           member_weights == o.member_weights && serving_precision == o.serving_precision;
   }
 };
 
 // Limits: input sides 16..1024 (seed_inception needs >= 64), embedding_dim 2..4096,
 // 0 <= dropout < 1, finite mean, std > 0, 1..8 stage widths of 1..2048 each,
 // blocks_per_stage <= 4; an ensemble: 2..4 valid non-ensemble members of its input size without
-// flip, one weight in (0, 1] each, and no fields of the plain architectures; members and
+// flip or serving precision of their own, one weight in (0, 1] each, and no fields of the
+// plain architectures; members and
 // member_weights only on an ensemble.
 // INVALID_ARGUMENT naming the field otherwise, or for an unknown architecture.
 absl::Status ValidateInputSpec(const InputSpec& spec);

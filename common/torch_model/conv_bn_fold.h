@@ -11,26 +11,42 @@
 
 #include <array>
 
+#include "common/torch_model/embedding_net.h"
+
 namespace dogsearch::model {
 
 struct FoldedConvBn {
   torch::Tensor weight, bias;  // Undefined until folded.
   std::array<int64_t, 2> stride{1, 1}, padding{0, 0};
   int64_t groups = 1;
+  Numerics numerics = Numerics::kFloat32;
 
   bool folded() const { return weight.defined(); }
 };
 
 // Folds `bn` (its running statistics: the network must be in eval mode when it serves) into
 // `conv`, which must use zero padding given as sizes and no dilation. The weight is stored
-// channels-last, the layout oneDNN runs fastest on CPU.
-FoldedConvBn FoldConvBn(const torch::nn::Conv2dImpl& conv, const torch::nn::BatchNorm2dImpl& bn);
+// channels-last, the layout oneDNN runs fastest on CPU; with bfloat16 numerics the folded
+// weight and bias are bfloat16 (or float32 holding bfloat16 values, emulated).
+FoldedConvBn FoldConvBn(const torch::nn::Conv2dImpl& conv, const torch::nn::BatchNorm2dImpl& bn,
+                        Numerics numerics = Numerics::kFloat32);
 
-// The folded convolution of `x`.
+// The folded convolution of `x` (as ServingInput gives it, or a folded layer's output); with
+// emulated bfloat16 the output is rounded to bfloat16 values.
 torch::Tensor RunFolded(const FoldedConvBn& f, const torch::Tensor& x);
 
-// `x` in the layout folded convolutions run fastest on: channels-last on CPU, as is elsewhere.
-torch::Tensor ServingLayout(const torch::Tensor& x);
+// A prepared network's input as its folded convolutions take it: channels-last on CPU (the
+// layout oneDNN runs fastest on), as is elsewhere; bfloat16, or float32 rounded to bfloat16
+// values, as the numerics say.
+torch::Tensor ServingInput(const torch::Tensor& x, Numerics numerics);
+
+// `x` after an element-wise sum of two bfloat16 tensors, as kBFloat16 would give it: rounded
+// to bfloat16 values when emulated, as is otherwise.
+torch::Tensor RoundAsServed(torch::Tensor x, Numerics numerics);
+
+// A trunk's output as pooling and the head take it: float32 if the numerics made it
+// bfloat16, as is otherwise.
+torch::Tensor TrunkOutput(const torch::Tensor& x);
 
 }  // namespace dogsearch::model
 

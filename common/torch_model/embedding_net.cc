@@ -28,6 +28,46 @@ absl::StatusOr<std::shared_ptr<EmbeddingNet>> BuildEmbeddingNet(const ModelSpec&
   }
 }
 
+bool CpuHasNativeBFloat16() {
+#if defined(__x86_64__) && defined(__GNUC__)
+  return at::hasMKLDNN() && __builtin_cpu_supports("avx512bf16");
+#else
+  return false;
+#endif
+}
+
+Numerics ResolveNumerics(ServingPrecision precision, const torch::Device& device) {
+  if (precision == ServingPrecision::kFloat32) return Numerics::kFloat32;
+  return device.is_cuda() || CpuHasNativeBFloat16() ? Numerics::kBFloat16
+                                                    : Numerics::kBFloat16Emulated;
+}
+
+const char* NumericsName(Numerics n) {
+  switch (n) {
+    case Numerics::kFloat32:
+      return "float32";
+    case Numerics::kBFloat16:
+      return "bfloat16";
+    case Numerics::kBFloat16Emulated:
+      return "bfloat16 (emulated)";
+  }
+  return "?";
+}
+
+void EmbeddingNet::PrepareForServing() {
+  const auto params = parameters();
+  const torch::Device device = params.empty() ? torch::Device(torch::kCPU) : params[0].device();
+  PrepareForServing(ResolveNumerics(spec_.serving_precision, device));
+}
+
+void EmbeddingNet::PrepareForServing(Numerics numerics) {
+  TORCH_CHECK(!prepared_, "PrepareForServing: already prepared");
+  eval();
+  Prepare(numerics);
+  numerics_ = numerics;
+  prepared_ = true;
+}
+
 torch::Tensor L2Normalize(const torch::Tensor& x) {
   namespace F = torch::nn::functional;
   return F::normalize(x, F::NormalizeFuncOptions().p(2).dim(1).eps(1e-12));

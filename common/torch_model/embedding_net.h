@@ -23,6 +23,22 @@
 
 namespace dogsearch::model {
 
+// How a network prepared for serving computes: ModelSpec::serving_precision on a device.
+//  - kFloat32: float32 throughout (or the network's own dtype, e.g. half on CUDA).
+//  - kBFloat16: convolutions take bfloat16 inputs and weights, accumulate in float32 and give
+//    bfloat16 outputs (oneDNN's kernels on a CPU with AVX512-BF16; CUDA).
+//  - kBFloat16Emulated: the same roundings applied to float32 tensors around float32
+//    convolutions, where the CPU has no bfloat16 arithmetic: the same vectors as kBFloat16 up
+//    to the order of float32 accumulation, at float32's speed.
+// After the convolutional trunk (pooled features, dense layer, normalisation) all are float32.
+enum class Numerics { kFloat32, kBFloat16, kBFloat16Emulated };
+
+// The numerics serving `precision` takes on `device`.
+Numerics ResolveNumerics(ServingPrecision precision, const torch::Device& device);
+// Whether this CPU runs bfloat16 convolutions natively (AVX512-BF16, LibTorch with oneDNN).
+bool CpuHasNativeBFloat16();
+const char* NumericsName(Numerics n);
+
 class EmbeddingNet : public torch::nn::Module {
  public:
   explicit EmbeddingNet(ModelSpec spec) : spec_(std::move(spec)) {}
@@ -33,14 +49,26 @@ class EmbeddingNet : public torch::nn::Module {
 
   const ModelSpec& spec() const { return spec_; }
 
-  // Called once by the serving side after the network reached its device and precision, before
-  // it is shared: a network may fold its batch norms into the convolutions before them and run
-  // those on faster inference kernels. Afterwards forward() must only run in eval mode without
-  // gradients, and the weights must not change (training never calls this). Default: nothing.
-  virtual void PrepareForServing() {}
+  // Called once by the serving side after the network reached its device (and dtype), before
+  // it is shared: puts it in eval mode, and a network may fold its batch norms into the
+  // convolutions before them and run those on faster inference kernels, with `numerics`
+  // (default: ResolveNumerics of the spec's serving precision on the device of the weights).
+  // Afterwards forward() must only run in eval mode without gradients, and the weights must
+  // not change (training never calls this). Call it at most once.
+  void PrepareForServing();
+  void PrepareForServing(Numerics numerics);
+  // Whether PrepareForServing ran, and with what.
+  bool prepared() const { return prepared_; }
+  Numerics numerics() const { return numerics_; }
+
+ protected:
+  // The architecture's part of PrepareForServing. Default: nothing (float32 only).
+  virtual void Prepare(Numerics /*numerics*/) {}
 
  private:
   const ModelSpec spec_;
+  bool prepared_ = false;                   // Set once by PrepareForServing, before sharing.
+  Numerics numerics_ = Numerics::kFloat32;  // Likewise.
 };
 
 // Validates the spec and builds a freshly initialised network of that architecture.

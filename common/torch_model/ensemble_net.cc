@@ -58,8 +58,8 @@ absl::Status EnsembleNet::SetProjection(const torch::Tensor& axes, const torch::
   return absl::OkStatus();
 }
 
-void EnsembleNet::PrepareForServing() {
-  for (auto& m : members_) m->PrepareForServing();
+void EnsembleNet::Prepare(Numerics numerics) {
+  for (auto& m : members_) m->PrepareForServing(numerics);
 }
 
 }  // namespace dogsearch::model

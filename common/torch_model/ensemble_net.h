@@ -40,7 +40,9 @@ class EnsembleNet : public EmbeddingNet {
   // [ConcatenatedDim()]. INVALID_ARGUMENT on other shapes or non-finite values.
   absl::Status SetProjection(const torch::Tensor& axes, const torch::Tensor& center);
 
-  void PrepareForServing() override;
+ protected:
+  // Prepares every member with the ensemble's numerics (its serving precision is theirs).
+  void Prepare(Numerics numerics) override;
 
  private:
   std::vector<std::shared_ptr<EmbeddingNet>> members_;

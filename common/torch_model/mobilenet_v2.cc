@@ -73,15 +73,14 @@ torch::Tensor MobileNetV2Net::Run(const ConvBn& cb, const torch::Tensor& x) {
   return cb.bn.ptr()->forward(cb.conv.ptr()->forward(x));
 }
 
-void MobileNetV2Net::PrepareForServing() {
-  eval();
-  Fold(stem_);
+void MobileNetV2Net::Prepare(Numerics numerics) {
+  Fold(stem_, numerics);
   for (Block& b : blocks_) {
-    if (b.expand) Fold(b.expand_cb);
-    Fold(b.depthwise_cb);
-    Fold(b.project_cb);
+    if (b.expand) Fold(b.expand_cb, numerics);
+    Fold(b.depthwise_cb, numerics);
+    Fold(b.project_cb, numerics);
   }
-  Fold(last_);
+  Fold(last_, numerics);
 }
 
 torch::Tensor MobileNetV2Net::RunBlock(const Block& b, torch::Tensor x) {
@@ -89,14 +88,14 @@ torch::Tensor MobileNetV2Net::RunBlock(const Block& b, torch::Tensor x) {
   if (b.stride == 2) y = KerasStridePad(y);
   y = Relu6(Run(b.depthwise_cb, y));
   y = Run(b.project_cb, y);
-  return b.stride == 1 && b.in == b.out ? x + y : y;
+  return b.stride == 1 && b.in == b.out ? RoundAsServed(x + y, numerics()) : y;
 }
 
 torch::Tensor MobileNetV2Net::Features(torch::Tensor x) {
-  if (stem_.folded.folded()) x = ServingLayout(x);
+  if (prepared()) x = ServingInput(x, numerics());
   x = Relu6(Run(stem_, KerasStridePad(x)));
   for (const Block& b : blocks_) x = RunBlock(b, x);
-  x = Relu6(Run(last_, x));
+  x = TrunkOutput(Relu6(Run(last_, x)));
   return F::adaptive_avg_pool2d(x, F::AdaptiveAvgPool2dFuncOptions({1, 1})).flatten(1);
 }
 

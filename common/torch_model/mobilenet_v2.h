@@ -26,15 +26,16 @@ class MobileNetV2Net : public EmbeddingNet {
   explicit MobileNetV2Net(const ModelSpec& spec);
   torch::Tensor forward(torch::Tensor x) override;
 
+  // The pooled 1280-d features before the head (what a converter checks against its source).
+  torch::Tensor Features(torch::Tensor x);
+
+ protected:
   // Folds every batch norm into the convolution before it and runs the folded convolutions
   // through oneDNN on CPU (conv_bn_fold.h: LibTorch 1.13 would otherwise send the 1x1
   // convolutions of a batch under 16 images with one intra-op thread to its native kernel, an
-  // order of magnitude slower here; docs/BENCHMARKS.md). Outputs match the unfolded network to
-  // float rounding.
-  void PrepareForServing() override;
-
-  // The pooled 1280-d features before the head (what a converter checks against its source).
-  torch::Tensor Features(torch::Tensor x);
+  // order of magnitude slower here; docs/BENCHMARKS.md). In float32 outputs match the unfolded
+  // network to float rounding.
+  void Prepare(Numerics numerics) override;
 
  private:
   // A convolution and the batch norm after it; `folded` is set by PrepareForServing only.
@@ -52,7 +53,7 @@ class MobileNetV2Net : public EmbeddingNet {
   ConvBn MakeConvBn(const std::string& conv_name, const std::string& bn_name, int64_t in,
                     int64_t out, int64_t kernel, int64_t stride, int64_t groups);
   static torch::Tensor Run(const ConvBn& cb, const torch::Tensor& x);
-  static void Fold(ConvBn& cb) { cb.folded = FoldConvBn(*cb.conv, *cb.bn); }
+  static void Fold(ConvBn& cb, Numerics n) { cb.folded = FoldConvBn(*cb.conv, *cb.bn, n); }
   torch::Tensor RunBlock(const Block& b, torch::Tensor x);
 
   ConvBn stem_, last_;

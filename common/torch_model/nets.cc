@@ -10,12 +10,11 @@ torch::Tensor MaxPool3s2(const torch::Tensor& x) {
   return F::max_pool2d(x, F::MaxPool2dFuncOptions(3).stride(2).padding(1));
 }
 
-// Puts `net` in eval mode and folds the batch norms of its conv-BN-ReLU and residual blocks.
-void FoldBatchNorms(torch::nn::Module& net) {
-  net.eval();
+// Folds the batch norms of `net`'s conv-BN-ReLU and residual blocks (it is in eval mode).
+void FoldBatchNorms(torch::nn::Module& net, Numerics numerics) {
   for (const auto& m : net.modules(/*include_self=*/false)) {
-    if (auto* c = m->as<ConvBnReluImpl>()) c->Fold();
-    if (auto* r = m->as<ResidualBlockImpl>()) r->Fold();
+    if (auto* c = m->as<ConvBnReluImpl>()) c->Fold(numerics);
+    if (auto* r = m->as<ResidualBlockImpl>()) r->Fold(numerics);
   }
 }
 
@@ -69,15 +68,16 @@ SeedInceptionNet::SeedInceptionNet(const ModelSpec& spec) : EmbeddingNet(spec) {
 }
 
 torch::Tensor SeedInceptionNet::Features(torch::Tensor x) {
+  if (prepared()) x = ServingInput(x, numerics());
   x = MaxPool3s2(conv1_(x));
   x = MaxPool3s2(conv2_(x));
   x = inc3b_(inc3a_(x));
   x = MaxPool3s2(x);
-  x = F::avg_pool2d(x, F::AvgPool2dFuncOptions(3).stride(1));
+  x = F::avg_pool2d(TrunkOutput(x), F::AvgPool2dFuncOptions(3).stride(1));
   return x.flatten(1);
 }
 
-void SeedInceptionNet::PrepareForServing() { FoldBatchNorms(*this); }
+void SeedInceptionNet::Prepare(Numerics numerics) { FoldBatchNorms(*this, numerics); }
 
 torch::Tensor SeedInceptionNet::forward(torch::Tensor x) {
   return L2Normalize(dense_(dropout_(Features(x))));
@@ -100,12 +100,12 @@ ResidualBlockImpl::ResidualBlockImpl(int64_t in, int64_t out, int64_t stride) {
   register_module("shortcut", shortcut_);
 }
 
-void ResidualBlockImpl::Fold() {
-  folded1_ = FoldConvBn(*conv1_, *bn1_);
-  folded2_ = FoldConvBn(*conv2_, *bn2_);
+void ResidualBlockImpl::Fold(Numerics numerics) {
+  folded1_ = FoldConvBn(*conv1_, *bn1_, numerics);
+  folded2_ = FoldConvBn(*conv2_, *bn2_, numerics);
   if (!shortcut_->is_empty()) {
     folded_shortcut_ = FoldConvBn(*shortcut_->ptr(0)->as<torch::nn::Conv2dImpl>(),
-                                  *shortcut_->ptr(1)->as<torch::nn::BatchNorm2dImpl>());
+                                  *shortcut_->ptr(1)->as<torch::nn::BatchNorm2dImpl>(), numerics);
   }
 }
 
@@ -113,7 +113,8 @@ torch::Tensor ResidualBlockImpl::forward(torch::Tensor x) {
   if (folded1_.folded()) {
     // Serving, no autograd: in place, two allocations fewer per block.
     torch::Tensor y = RunFolded(folded2_, RunFolded(folded1_, x).relu_());
-    return y.add_(shortcut_->is_empty() ? x : RunFolded(folded_shortcut_, x)).relu_();
+    y.add_(shortcut_->is_empty() ? x : RunFolded(folded_shortcut_, x));
+    return RoundAsServed(std::move(y), folded1_.numerics).relu_();
   }
   torch::Tensor y = bn2_(conv2_(torch::relu(bn1_(conv1_(x)))));
   torch::Tensor skip = shortcut_->is_empty() ? x : shortcut_->forward(x);
@@ -140,13 +141,12 @@ DogFaceNetResNet::DogFaceNetResNet(const ModelSpec& spec) : EmbeddingNet(spec) {
   }
 }
 
-void DogFaceNetResNet::PrepareForServing() { FoldBatchNorms(*this); }
+void DogFaceNetResNet::Prepare(Numerics numerics) { FoldBatchNorms(*this, numerics); }
 
 torch::Tensor DogFaceNetResNet::forward(torch::Tensor x) {
-  // Prepared for serving (the stem folded like every trunk layer): inputs go channels-last.
-  if (stem_->folded()) x = ServingLayout(x);
+  if (prepared()) x = ServingInput(x, numerics());
   x = MaxPool3s2(stem_(x));
-  x = stages_->forward(x);
+  x = TrunkOutput(stages_->forward(x));
   x = F::adaptive_avg_pool2d(x, F::AdaptiveAvgPool2dFuncOptions({1, 1})).flatten(1);
   x = dense_(dropout_(x));
   if (embedding_bn_) x = embedding_bn_(x);

@@ -16,8 +16,7 @@ class ConvBnReluImpl : public torch::nn::Module {
   ConvBnReluImpl(int64_t in, int64_t out, int64_t kernel, int64_t stride = 1);
   torch::Tensor forward(torch::Tensor x);
   // Serving: the batch norm folded into the convolution (conv_bn_fold.h); eval mode only.
-  void Fold() { folded_ = FoldConvBn(*conv_, *bn_); }
-  bool folded() const { return folded_.folded(); }
+  void Fold(Numerics numerics) { folded_ = FoldConvBn(*conv_, *bn_, numerics); }
 
  private:
   torch::nn::Conv2d conv_{nullptr};
@@ -46,8 +45,10 @@ class SeedInceptionNet : public EmbeddingNet {
  public:
   explicit SeedInceptionNet(const ModelSpec& spec);
   torch::Tensor forward(torch::Tensor x) override;
+
+ protected:
   // Folds every batch norm into its convolution (conv_bn_fold.h).
-  void PrepareForServing() override;
+  void Prepare(Numerics numerics) override;
 
  private:
   torch::Tensor Features(torch::Tensor x);
@@ -64,7 +65,7 @@ class ResidualBlockImpl : public torch::nn::Module {
   ResidualBlockImpl(int64_t in, int64_t out, int64_t stride);
   torch::Tensor forward(torch::Tensor x);
   // Serving: each batch norm folded into its convolution (conv_bn_fold.h); eval mode only.
-  void Fold();
+  void Fold(Numerics numerics);
 
  private:
   torch::nn::Conv2d conv1_{nullptr}, conv2_{nullptr};
@@ -78,9 +79,12 @@ class DogFaceNetResNet : public EmbeddingNet {
  public:
   explicit DogFaceNetResNet(const ModelSpec& spec);
   torch::Tensor forward(torch::Tensor x) override;
+
+ protected:
   // Folds every batch norm of the trunk into its convolution (conv_bn_fold.h; the embedding
-  // batch norm, a 1-d one after the dense layer, stays). Outputs match to float rounding.
-  void PrepareForServing() override;
+  // batch norm, a 1-d one after the dense layer, stays). In float32 outputs match to float
+  // rounding.
+  void Prepare(Numerics numerics) override;
 
  private:
   ConvBnRelu stem_{nullptr};

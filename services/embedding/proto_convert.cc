@@ -17,6 +17,7 @@ void ToProto(const ModelStatus& s, v1::ModelInfo* out) {
   model::ToProto(m.model, out->mutable_spec());
   out->set_device(s.model->device());
   out->set_half_precision(s.model->half_precision());
+  out->set_numerics(s.model->numerics());
   model::ToProto(m.metrics, out->mutable_metrics());
   out->set_parent_version(m.parent_version);
   out->set_weights_sha256(m.weights_sha256);

@@ -73,6 +73,9 @@ ABSL_FLAG(float, cohort_weight, 1.0,
           "With --write_cohort: the share of the (one-sided) CSLS correction applied, in (0, 1] "
           "(docs/TRAINING.md compares 1, 0.5 and 0.25)");
 ABSL_FLAG(int, batch, 64, "Photos per forward pass");
+ABSL_FLAG(bool, as_served, true,
+          "Run the network as the embedding service does (batch norms folded, the spec's "
+          "serving precision); false: the trained network in float32, as the trainer validates");
 ABSL_FLAG(std::string, device, "cpu", "auto, cpu, cuda or cuda:N");
 
 namespace dogsearch::trainer {
@@ -144,6 +147,7 @@ absl::Status Run() {
   if (!device.ok()) return device.status();
   absl::StatusOr<model::LoadedCheckpoint> ckpt = model::LoadCheckpoint(dir, *device);
   if (!ckpt.ok()) return ckpt.status();
+  if (absl::GetFlag(FLAGS_as_served)) ckpt->net->PrepareForServing();
   absl::StatusOr<Dataset> ds = ScanDataset(absl::GetFlag(FLAGS_data));
   if (!ds.ok()) return ds.status();
   const double holdout = absl::GetFlag(FLAGS_holdout_fraction);
@@ -244,7 +248,7 @@ absl::Status Run() {
       "\"served_threshold_fpir_0.05\":%.4f,\"served_threshold_dir_0.05\":%.4f,"
       "\"confidence_ece\":%.4f,\"search_fmr_scale\":%.3f,\"confidence_bins\":[%s],\"view\":\"%s\","
       "\"skipped_photos\":%zu,\"flip_average\":%s,\"cohort_k\":%u,\"cohort_weight\":%.3f,"
-      "\"seconds\":%.1f}\n",
+      "\"numerics\":\"%s\",\"seconds\":%.1f}\n",
       ckpt->manifest.version.c_str(), m.verification_accuracy, m.verification_accuracy_std,
       m.roc_auc, m.tar_at_far_1e3, m.rank1, m.recall_at_5, m.mean_average_precision, m.threshold,
       m.confidence_center, m.confidence_scale, m.identities, m.photos, m.pairs, m.full_gallery_top1,
@@ -252,7 +256,8 @@ absl::Status Run() {
       m.dir_at_fpir_1e1, r->model_fpir_5e2, r->model_dir_5e2, m.identification.confidence_ece,
       r->calibration_check.search_fmr_scale, bins.c_str(), absl::GetFlag(FLAGS_view).c_str(),
       cache->failed(), eo.flip_average ? "true" : "false", *cohort != nullptr ? (*cohort)->k() : 0u,
-      *cohort != nullptr ? (*cohort)->weight() : 0.0f, seconds);
+      *cohort != nullptr ? (*cohort)->weight() : 0.0f, model::NumericsName(ckpt->net->numerics()),
+      seconds);
   return absl::OkStatus();
 }
 

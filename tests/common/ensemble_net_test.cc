@@ -81,6 +81,9 @@ TEST(EnsembleSpecTest, BadEnsemblesAreRefusedNamingTheProblem) {
   s.members[0].flip_average = true;
   ExpectInvalid(s, "ensemble member 0: flip_average");
   s = Ensemble();
+  s.members[1].serving_precision = ServingPrecision::kBFloat16;
+  ExpectInvalid(s, "ensemble member 1: serving_precision");
+  s = Ensemble();
   s.members[0] = Ensemble();
   ExpectInvalid(s, "cannot be a member");
   s = Ensemble();
@@ -98,11 +101,21 @@ TEST(EnsembleSpecTest, ManifestRoundTripsTheMembersAndWeights) {
   CheckpointManifest m;
   m.version = "ens";
   m.model = Ensemble();
+  m.model.serving_precision = ServingPrecision::kBFloat16;
   m.weights_sha256 = std::string(64, 'a');
   m.weights_bytes = 1;
-  absl::StatusOr<CheckpointManifest> back = ManifestFromJson(ManifestToJson(m));
+  const std::string json = ManifestToJson(m);
+  EXPECT_TRUE(absl::StrContains(json, "SERVING_PRECISION_BFLOAT16")) << json;
+  absl::StatusOr<CheckpointManifest> back = ManifestFromJson(json);
   ASSERT_TRUE(back.ok()) << back.status();
   EXPECT_TRUE(back->model == m.model);
+  EXPECT_EQ(back->model.serving_precision, ServingPrecision::kBFloat16);
+  // A float32 manifest (every one written before the field existed) says nothing of it.
+  m.model.serving_precision = ServingPrecision::kFloat32;
+  EXPECT_FALSE(absl::StrContains(ManifestToJson(m), "serving_precision"));
+  back = ManifestFromJson(ManifestToJson(m));
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(back->model.serving_precision, ServingPrecision::kFloat32);
   EXPECT_EQ(back->model.members[0].stage_widths, (std::vector<uint32_t>{8, 16}));
   EXPECT_FLOAT_EQ(back->model.member_weights[1], 0.25f);
 }

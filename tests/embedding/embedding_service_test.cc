@@ -87,10 +87,12 @@ class EmbeddingServiceTest : public ::testing::Test {
   }
 
   // Publishes a checkpoint with weights drawn from `seed`.
-  void Publish(const std::string& version, int seed, bool flip_average = false) {
+  void Publish(const std::string& version, int seed, bool flip_average = false,
+               model::ServingPrecision precision = model::ServingPrecision::kFloat32) {
     torch::manual_seed(seed);
     model::ModelSpec spec = Spec();
     spec.flip_average = flip_average;
+    spec.serving_precision = precision;
     auto net = *model::BuildEmbeddingNet(spec);
     net->eval();
     model::CheckpointManifest m;
@@ -275,6 +277,40 @@ TEST_F(EmbeddingServiceTest, AFlipAveragingModelServesTheMeanOfThePhotoAndItsMir
     }
     EXPECT_GT(diff_from_plain, 1e-3) << "the flip changed nothing for photo " << i;
   }
+}
+
+// A version served in bfloat16 (its manifest's spec.serving_precision) embeds close to the
+// same weights served in float32, but not identically; ModelInfo says how this replica computes
+// it (natively or emulated, by CPU); and it cannot be served unprepared.
+TEST_F(EmbeddingServiceTest, ABFloat16VersionServesCloseToItsFloat32TwinAndSaysHow) {
+  Publish("f32", 3);
+  Publish("bf16", 3, false, model::ServingPrecision::kBFloat16);
+  v1::ModelInfo f32_info, bf16_info;
+  ASSERT_TRUE(Load("f32", false, &f32_info).ok());
+  ASSERT_TRUE(Load("bf16", false, &bf16_info).ok());
+  EXPECT_EQ(f32_info.numerics(), "float32");
+  EXPECT_EQ(bf16_info.numerics(),
+            model::CpuHasNativeBFloat16() ? "bfloat16" : "bfloat16 (emulated)");
+  EXPECT_EQ(bf16_info.spec().serving_precision(), v1::SERVING_PRECISION_BFLOAT16);
+  const std::string photo = MakeJpeg(64, 64, 9);
+  v1::EmbedResponse a, b;
+  ASSERT_TRUE(Embed({photo}, &a, "f32").ok());
+  ASSERT_TRUE(Embed({photo}, &b, "bf16").ok());
+  ASSERT_EQ(a.embeddings(0).values_size(), b.embeddings(0).values_size());
+  double dot = 0, max_diff = 0;
+  for (int d = 0; d < a.embeddings(0).values_size(); ++d) {
+    dot += a.embeddings(0).values(d) * b.embeddings(0).values(d);
+    max_diff =
+        std::max<double>(max_diff, std::abs(a.embeddings(0).values(d) - b.embeddings(0).values(d)));
+  }
+  EXPECT_GT(dot, 0.999);
+  EXPECT_GT(max_diff, 1e-6) << "bfloat16 computed float32's vector";
+  TorchOptions unprepared{"cpu", false, 2, 1, false};
+  unprepared.prepare_for_serving = false;
+  auto refused = LoadTorchModel(dir_.path() + "/bf16", unprepared);
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(refused.status().message().find("bfloat16"), std::string::npos) << refused.status();
+  EXPECT_TRUE(LoadTorchModel(dir_.path() + "/f32", unprepared).ok());
 }
 
 // A checkpoint with score normalisation: every vector comes with its offset under the

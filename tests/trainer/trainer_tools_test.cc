@@ -118,6 +118,8 @@ TEST(TrainerToolsTest, TrainWithConfigFileThenEvaluateWithPlots) {
   EXPECT_NEAR(JsonNumber(held.out, "roc_auc"), m->metrics.roc_auc, 1e-4);
   EXPECT_NEAR(JsonNumber(held.out, "rank1"), m->metrics.rank1, 1e-4);
   EXPECT_EQ(JsonNumber(held.out, "cohort_k"), 0);
+  // It evaluates the network as the embedding service runs it (folded, the spec's precision).
+  EXPECT_NE(held.out.find("\"numerics\":\"float32\""), std::string::npos) << held.out;
 
   // Score normalisation: a cohort of the 12 training dogs' centroids, written, then read back
   // for the same figures.

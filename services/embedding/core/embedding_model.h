@@ -29,6 +29,8 @@ class EmbeddingModel {
   // "cpu" or "cuda:N".
   virtual std::string device() const = 0;
   virtual bool half_precision() const { return false; }
+  // How the version's serving precision is computed here (dogsearch.v1.ModelInfo.numerics).
+  virtual std::string numerics() const { return "float32"; }
   // The score-normalisation cohort (dogsearch.v1.ScoreNormalisation), or null: every vector
   // this model returns carries its offset under it.
   virtual const model::Cohort* cohort() const { return nullptr; }

@@ -83,6 +83,7 @@ class TorchModel final : public EmbeddingModel {
   const model::CheckpointManifest& manifest() const override { return manifest_; }
   std::string device() const override { return device_.str(); }
   bool half_precision() const override { return half_; }
+  std::string numerics() const override { return model::NumericsName(net_->numerics()); }
   const model::Cohort* cohort() const override { return cohort_.get(); }
 
  private:
@@ -135,8 +136,18 @@ absl::StatusOr<std::shared_ptr<const EmbeddingModel>> LoadTorchModel(const std::
                                                                      const TorchOptions& options) {
   DS_ASSIGN_OR_RETURN(torch::Device device, model::ParseDevice(options.device));
   DS_ASSIGN_OR_RETURN(model::LoadedCheckpoint ckpt, model::LoadCheckpoint(dir, device));
-  auto m = std::make_shared<TorchModel>(std::move(ckpt), device, options.half && device.is_cuda(),
-                                        options);
+  const bool bfloat16 = ckpt.manifest.model.serving_precision == model::ServingPrecision::kBFloat16;
+  if (bfloat16 && !options.prepare_for_serving) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("checkpoint ", dir, " is served in bfloat16 (spec.serving_precision), which ",
+                     "needs the network prepared for serving (--prepare_for_serving)"));
+  }
+  auto m = std::make_shared<TorchModel>(std::move(ckpt), device,
+                                        options.half && device.is_cuda() && !bfloat16, options);
+  DS_LOG(kInfo, "embedding_model_numerics")
+      .Kv("version", m->version())
+      .Kv("numerics", m->numerics())
+      .Kv("half", m->half_precision());
   constexpr int kProbe = 4;
   DS_ASSIGN_OR_RETURN(std::vector<float> probe,
                       m->Embed(ProbeBatch(m->input_spec(), kProbe).data(), kProbe));

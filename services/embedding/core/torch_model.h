@@ -21,7 +21,8 @@ namespace dogsearch::embedding {
 struct TorchOptions {
   // "auto" (CUDA if available, else CPU), "cpu", "cuda" or "cuda:N".
   std::string device = "auto";
-  // Half precision on CUDA (ignored on CPU).
+  // Half precision on CUDA (ignored on CPU, and for versions served in bfloat16: a
+  // version's serving precision is its own, ModelSpec::serving_precision).
   bool half = false;
   // Batch size used for warm-up passes.
   int warmup_batch = 8;
@@ -32,7 +33,8 @@ struct TorchOptions {
   std::optional<bool> pair_lone_photos;
   // Let the network fold batch norms and pick inference kernels (EmbeddingNet::
   // PrepareForServing; for MobileNetV2 on CPU the 1x1 convolutions of small batches run ~10x
-  // faster). Off only to measure the difference (tools/bench/embedding_bench --prepare).
+  // faster). Off only to measure the difference (tools/bench/embedding_bench --prepare); a
+  // version served in bfloat16 needs it (FAILED_PRECONDITION otherwise).
   bool prepare_for_serving = true;
   // On CPU, batches of more images (photos and their mirrors) run in chunks of this many
   // (0 = whole batch at once).

@@ -14,7 +14,7 @@ _sym_db = _symbol_database.Default()
 from dogsearch.v1 import model_pb2 as dogsearch_dot_v1_dot_model__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1c\x64ogsearch/v1/embedding.proto\x12\x0c\x64ogsearch.v1\x1a\x18\x64ogsearch/v1/model.proto\"#\n\x05Photo\x12\x0c\n\x04\x64\x61ta\x18\x01 \x01(\x0c\x12\x0c\n\x04name\x18\x02 \x01(\t\"J\n\x0c\x45mbedRequest\x12#\n\x06photos\x18\x01 \x03(\x0b\x32\x13.dogsearch.v1.Photo\x12\x15\n\rmodel_version\x18\x02 \x01(\t\";\n\x0f\x45mbeddingVector\x12\x12\n\x06values\x18\x01 \x03(\x02\x42\x02\x10\x01\x12\x14\n\x0cscore_offset\x18\x02 \x01(\x02\"l\n\rEmbedResponse\x12\x31\n\nembeddings\x18\x01 \x03(\x0b\x32\x1d.dogsearch.v1.EmbeddingVector\x12\x15\n\rmodel_version\x18\x02 \x01(\t\x12\x11\n\tdimension\x18\x03 \x01(\r\"\xe4\x02\n\tModelInfo\x12\x0f\n\x07version\x18\x01 \x01(\t\x12\'\n\x05state\x18\x02 \x01(\x0e\x32\x18.dogsearch.v1.ModelState\x12\x14\n\x0cstate_reason\x18\x03 \x01(\t\x12\x12\n\nis_default\x18\x04 \x01(\x08\x12%\n\x04spec\x18\x05 \x01(\x0b\x32\x17.dogsearch.v1.ModelSpec\x12\x0e\n\x06\x64\x65vice\x18\x06 \x01(\t\x12\x16\n\x0ehalf_precision\x18\x07 \x01(\x08\x12*\n\x07metrics\x18\x08 \x01(\x0b\x32\x19.dogsearch.v1.EvalMetrics\x12\x16\n\x0eparent_version\x18\t \x01(\t\x12\x16\n\x0eweights_sha256\x18\n \x01(\t\x12\x1a\n\x12ready_unix_seconds\x18\x0b \x01(\x03\x12\x17\n\x0fphotos_embedded\x18\x0c \x01(\x04\x12\x13\n\x0b\x63ohort_size\x18\r \x01(\r\"\x13\n\x11ListModelsRequest\"V\n\x12ListModelsResponse\x12\'\n\x06models\x18\x01 \x03(\x0b\x32\x17.dogsearch.v1.ModelInfo\x12\x17\n\x0f\x64\x65\x66\x61ult_version\x18\x02 \x01(\t\"\"\n\x0fGetModelRequest\x12\x0f\n\x07version\x18\x01 \x01(\t\"9\n\x10LoadModelRequest\x12\x0f\n\x07version\x18\x01 \x01(\t\x12\x14\n\x0cmake_default\x18\x02 \x01(\x08\"%\n\x12UnloadModelRequest\x12\x0f\n\x07version\x18\x01 \x01(\t\"\x15\n\x13UnloadModelResponse\")\n\x16SetDefaultModelRequest\x12\x0f\n\x07version\x18\x01 \x01(\t*\x8c\x01\n\nModelState\x12\x1b\n\x17MODEL_STATE_UNSPECIFIED\x10\x00\x12\x17\n\x13MODEL_STATE_LOADING\x10\x01\x12\x15\n\x11MODEL_STATE_READY\x10\x02\x12\x16\n\x12MODEL_STATE_FAILED\x10\x03\x12\x19\n\x15MODEL_STATE_UNLOADING\x10\x04\x32\xce\x03\n\tEmbedding\x12@\n\x05\x45mbed\x12\x1a.dogsearch.v1.EmbedRequest\x1a\x1b.dogsearch.v1.EmbedResponse\x12O\n\nListModels\x12\x1f.dogsearch.v1.ListModelsRequest\x1a .dogsearch.v1.ListModelsResponse\x12\x42\n\x08GetModel\x12\x1d.dogsearch.v1.GetModelRequest\x1a\x17.dogsearch.v1.ModelInfo\x12\x44\n\tLoadModel\x12\x1e.dogsearch.v1.LoadModelRequest\x1a\x17.dogsearch.v1.ModelInfo\x12R\n\x0bUnloadModel\x12 .dogsearch.v1.UnloadModelRequest\x1a!.dogsearch.v1.UnloadModelResponse\x12P\n\x0fSetDefaultModel\x12$.dogsearch.v1.SetDefaultModelRequest\x1a\x17.dogsearch.v1.ModelInfob\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1c\x64ogsearch/v1/embedding.proto\x12\x0c\x64ogsearch.v1\x1a\x18\x64ogsearch/v1/model.proto\"#\n\x05Photo\x12\x0c\n\x04\x64\x61ta\x18\x01 \x01(\x0c\x12\x0c\n\x04name\x18\x02 \x01(\t\"J\n\x0c\x45mbedRequest\x12#\n\x06photos\x18\x01 \x03(\x0b\x32\x13.dogsearch.v1.Photo\x12\x15\n\rmodel_version\x18\x02 \x01(\t\";\n\x0f\x45mbeddingVector\x12\x12\n\x06values\x18\x01 \x03(\x02\x42\x02\x10\x01\x12\x14\n\x0cscore_offset\x18\x02 \x01(\x02\"l\n\rEmbedResponse\x12\x31\n\nembeddings\x18\x01 \x03(\x0b\x32\x1d.dogsearch.v1.EmbeddingVector\x12\x15\n\rmodel_version\x18\x02 \x01(\t\x12\x11\n\tdimension\x18\x03 \x01(\r\"\xf6\x02\n\tModelInfo\x12\x0f\n\x07version\x18\x01 \x01(\t\x12\'\n\x05state\x18\x02 \x01(\x0e\x32\x18.dogsearch.v1.ModelState\x12\x14\n\x0cstate_reason\x18\x03 \x01(\t\x12\x12\n\nis_default\x18\x04 \x01(\x08\x12%\n\x04spec\x18\x05 \x01(\x0b\x32\x17.dogsearch.v1.ModelSpec\x12\x0e\n\x06\x64\x65vice\x18\x06 \x01(\t\x12\x16\n\x0ehalf_precision\x18\x07 \x01(\x08\x12*\n\x07metrics\x18\x08 \x01(\x0b\x32\x19.dogsearch.v1.EvalMetrics\x12\x16\n\x0eparent_version\x18\t \x01(\t\x12\x16\n\x0eweights_sha256\x18\n \x01(\t\x12\x1a\n\x12ready_unix_seconds\x18\x0b \x01(\x03\x12\x17\n\x0fphotos_embedded\x18\x0c \x01(\x04\x12\x13\n\x0b\x63ohort_size\x18\r \x01(\r\x12\x10\n\x08numerics\x18\x0e \x01(\t\"\x13\n\x11ListModelsRequest\"V\n\x12ListModelsResponse\x12\'\n\x06models\x18\x01 \x03(\x0b\x32\x17.dogsearch.v1.ModelInfo\x12\x17\n\x0f\x64\x65\x66\x61ult_version\x18\x02 \x01(\t\"\"\n\x0fGetModelRequest\x12\x0f\n\x07version\x18\x01 \x01(\t\"9\n\x10LoadModelRequest\x12\x0f\n\x07version\x18\x01 \x01(\t\x12\x14\n\x0cmake_default\x18\x02 \x01(\x08\"%\n\x12UnloadModelRequest\x12\x0f\n\x07version\x18\x01 \x01(\t\"\x15\n\x13UnloadModelResponse\")\n\x16SetDefaultModelRequest\x12\x0f\n\x07version\x18\x01 \x01(\t*\x8c\x01\n\nModelState\x12\x1b\n\x17MODEL_STATE_UNSPECIFIED\x10\x00\x12\x17\n\x13MODEL_STATE_LOADING\x10\x01\x12\x15\n\x11MODEL_STATE_READY\x10\x02\x12\x16\n\x12MODEL_STATE_FAILED\x10\x03\x12\x19\n\x15MODEL_STATE_UNLOADING\x10\x04\x32\xce\x03\n\tEmbedding\x12@\n\x05\x45mbed\x12\x1a.dogsearch.v1.EmbedRequest\x1a\x1b.dogsearch.v1.EmbedResponse\x12O\n\nListModels\x12\x1f.dogsearch.v1.ListModelsRequest\x1a .dogsearch.v1.ListModelsResponse\x12\x42\n\x08GetModel\x12\x1d.dogsearch.v1.GetModelRequest\x1a\x17.dogsearch.v1.ModelInfo\x12\x44\n\tLoadModel\x12\x1e.dogsearch.v1.LoadModelRequest\x1a\x17.dogsearch.v1.ModelInfo\x12R\n\x0bUnloadModel\x12 .dogsearch.v1.UnloadModelRequest\x1a!.dogsearch.v1.UnloadModelResponse\x12P\n\x0fSetDefaultModel\x12$.dogsearch.v1.SetDefaultModelRequest\x1a\x17.dogsearch.v1.ModelInfob\x06proto3')
 
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, globals())
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'dogsearch.v1.embedding_pb2', globals())
@@ -23,8 +23,8 @@ if _descriptor._USE_C_DESCRIPTORS == False:
   DESCRIPTOR._options = None
   _EMBEDDINGVECTOR.fields_by_name['values']._options = None
   _EMBEDDINGVECTOR.fields_by_name['values']._serialized_options = b'\020\001'
-  _MODELSTATE._serialized_start=1025
-  _MODELSTATE._serialized_end=1165
+  _MODELSTATE._serialized_start=1043
+  _MODELSTATE._serialized_end=1183
   _PHOTO._serialized_start=72
   _PHOTO._serialized_end=107
   _EMBEDREQUEST._serialized_start=109
@@ -34,21 +34,21 @@ if _descriptor._USE_C_DESCRIPTORS == False:
   _EMBEDRESPONSE._serialized_start=246
   _EMBEDRESPONSE._serialized_end=354
   _MODELINFO._serialized_start=357
-  _MODELINFO._serialized_end=713
-  _LISTMODELSREQUEST._serialized_start=715
-  _LISTMODELSREQUEST._serialized_end=734
-  _LISTMODELSRESPONSE._serialized_start=736
-  _LISTMODELSRESPONSE._serialized_end=822
-  _GETMODELREQUEST._serialized_start=824
-  _GETMODELREQUEST._serialized_end=858
-  _LOADMODELREQUEST._serialized_start=860
-  _LOADMODELREQUEST._serialized_end=917
-  _UNLOADMODELREQUEST._serialized_start=919
-  _UNLOADMODELREQUEST._serialized_end=956
-  _UNLOADMODELRESPONSE._serialized_start=958
-  _UNLOADMODELRESPONSE._serialized_end=979
-  _SETDEFAULTMODELREQUEST._serialized_start=981
-  _SETDEFAULTMODELREQUEST._serialized_end=1022
-  _EMBEDDING._serialized_start=1168
-  _EMBEDDING._serialized_end=1630
+  _MODELINFO._serialized_end=731
+  _LISTMODELSREQUEST._serialized_start=733
+  _LISTMODELSREQUEST._serialized_end=752
+  _LISTMODELSRESPONSE._serialized_start=754
+  _LISTMODELSRESPONSE._serialized_end=840
+  _GETMODELREQUEST._serialized_start=842
+  _GETMODELREQUEST._serialized_end=876
+  _LOADMODELREQUEST._serialized_start=878
+  _LOADMODELREQUEST._serialized_end=935
+  _UNLOADMODELREQUEST._serialized_start=937
+  _UNLOADMODELREQUEST._serialized_end=974
+  _UNLOADMODELRESPONSE._serialized_start=976
+  _UNLOADMODELRESPONSE._serialized_end=997
+  _SETDEFAULTMODELREQUEST._serialized_start=999
+  _SETDEFAULTMODELREQUEST._serialized_end=1040
+  _EMBEDDING._serialized_start=1186
+  _EMBEDDING._serialized_end=1648
 # @@protoc_insertion_point(module_scope)

@@ -65,12 +65,13 @@ class LoadModelRequest(_message.Message):
     def __init__(self, version: _Optional[str] = ..., make_default: bool = ...) -> None: ...
 
 class ModelInfo(_message.Message):
-    __slots__ = ["cohort_size", "device", "half_precision", "is_default", "metrics", "parent_version", "photos_embedded", "ready_unix_seconds", "spec", "state", "state_reason", "version", "weights_sha256"]
+    __slots__ = ["cohort_size", "device", "half_precision", "is_default", "metrics", "numerics", "parent_version", "photos_embedded", "ready_unix_seconds", "spec", "state", "state_reason", "version", "weights_sha256"]
     COHORT_SIZE_FIELD_NUMBER: _ClassVar[int]
     DEVICE_FIELD_NUMBER: _ClassVar[int]
     HALF_PRECISION_FIELD_NUMBER: _ClassVar[int]
     IS_DEFAULT_FIELD_NUMBER: _ClassVar[int]
     METRICS_FIELD_NUMBER: _ClassVar[int]
+    NUMERICS_FIELD_NUMBER: _ClassVar[int]
     PARENT_VERSION_FIELD_NUMBER: _ClassVar[int]
     PHOTOS_EMBEDDED_FIELD_NUMBER: _ClassVar[int]
     READY_UNIX_SECONDS_FIELD_NUMBER: _ClassVar[int]
@@ -84,6 +85,7 @@ class ModelInfo(_message.Message):
     half_precision: bool
     is_default: bool
     metrics: _model_pb2.EvalMetrics
+    numerics: str
     parent_version: str
     photos_embedded: int
     ready_unix_seconds: int
@@ -92,7 +94,7 @@ class ModelInfo(_message.Message):
     state_reason: str
     version: str
     weights_sha256: str
-    def __init__(self, version: _Optional[str] = ..., state: _Optional[_Union[ModelState, str]] = ..., state_reason: _Optional[str] = ..., is_default: bool = ..., spec: _Optional[_Union[_model_pb2.ModelSpec, _Mapping]] = ..., device: _Optional[str] = ..., half_precision: bool = ..., metrics: _Optional[_Union[_model_pb2.EvalMetrics, _Mapping]] = ..., parent_version: _Optional[str] = ..., weights_sha256: _Optional[str] = ..., ready_unix_seconds: _Optional[int] = ..., photos_embedded: _Optional[int] = ..., cohort_size: _Optional[int] = ...) -> None: ...
+    def __init__(self, version: _Optional[str] = ..., state: _Optional[_Union[ModelState, str]] = ..., state_reason: _Optional[str] = ..., is_default: bool = ..., spec: _Optional[_Union[_model_pb2.ModelSpec, _Mapping]] = ..., device: _Optional[str] = ..., half_precision: bool = ..., metrics: _Optional[_Union[_model_pb2.EvalMetrics, _Mapping]] = ..., parent_version: _Optional[str] = ..., weights_sha256: _Optional[str] = ..., ready_unix_seconds: _Optional[int] = ..., photos_embedded: _Optional[int] = ..., cohort_size: _Optional[int] = ..., numerics: _Optional[str] = ...) -> None: ...
 
 class Photo(_message.Message):
     __slots__ = ["data", "name"]

@@ -16,6 +16,9 @@ MINING_STRATEGY_UNSPECIFIED: MiningStrategy
 OPTIMIZER_ADAM: Optimizer
 OPTIMIZER_SGD: Optimizer
 OPTIMIZER_UNSPECIFIED: Optimizer
+SERVING_PRECISION_BFLOAT16: ServingPrecision
+SERVING_PRECISION_FLOAT32: ServingPrecision
+SERVING_PRECISION_UNSPECIFIED: ServingPrecision
 
 class CheckpointManifest(_message.Message):
     __slots__ = ["created_unix_seconds", "dataset_fingerprint", "epoch", "format", "format_version", "metrics", "model", "notes", "parent_version", "score_norm", "step", "training", "version", "weights_bytes", "weights_file", "weights_sha256"]
@@ -134,7 +137,7 @@ class InputSpec(_message.Message):
     def __init__(self, width: _Optional[int] = ..., height: _Optional[int] = ..., mean: _Optional[_Iterable[float]] = ..., std: _Optional[_Iterable[float]] = ...) -> None: ...
 
 class ModelSpec(_message.Message):
-    __slots__ = ["architecture", "blocks_per_stage", "dropout", "embedding_batchnorm", "embedding_dim", "flip_average", "input", "member_weights", "members", "stage_widths"]
+    __slots__ = ["architecture", "blocks_per_stage", "dropout", "embedding_batchnorm", "embedding_dim", "flip_average", "input", "member_weights", "members", "serving_precision", "stage_widths"]
     ARCHITECTURE_FIELD_NUMBER: _ClassVar[int]
     BLOCKS_PER_STAGE_FIELD_NUMBER: _ClassVar[int]
     DROPOUT_FIELD_NUMBER: _ClassVar[int]
@@ -144,6 +147,7 @@ class ModelSpec(_message.Message):
     INPUT_FIELD_NUMBER: _ClassVar[int]
     MEMBERS_FIELD_NUMBER: _ClassVar[int]
     MEMBER_WEIGHTS_FIELD_NUMBER: _ClassVar[int]
+    SERVING_PRECISION_FIELD_NUMBER: _ClassVar[int]
     STAGE_WIDTHS_FIELD_NUMBER: _ClassVar[int]
     architecture: str
     blocks_per_stage: int
@@ -154,8 +158,9 @@ class ModelSpec(_message.Message):
     input: InputSpec
     member_weights: _containers.RepeatedScalarFieldContainer[float]
     members: _containers.RepeatedCompositeFieldContainer[ModelSpec]
+    serving_precision: ServingPrecision
     stage_widths: _containers.RepeatedScalarFieldContainer[int]
-    def __init__(self, architecture: _Optional[str] = ..., input: _Optional[_Union[InputSpec, _Mapping]] = ..., embedding_dim: _Optional[int] = ..., dropout: _Optional[float] = ..., stage_widths: _Optional[_Iterable[int]] = ..., blocks_per_stage: _Optional[int] = ..., embedding_batchnorm: bool = ..., flip_average: bool = ..., members: _Optional[_Iterable[_Union[ModelSpec, _Mapping]]] = ..., member_weights: _Optional[_Iterable[float]] = ...) -> None: ...
+    def __init__(self, architecture: _Optional[str] = ..., input: _Optional[_Union[InputSpec, _Mapping]] = ..., embedding_dim: _Optional[int] = ..., dropout: _Optional[float] = ..., stage_widths: _Optional[_Iterable[int]] = ..., blocks_per_stage: _Optional[int] = ..., embedding_batchnorm: bool = ..., flip_average: bool = ..., members: _Optional[_Iterable[_Union[ModelSpec, _Mapping]]] = ..., member_weights: _Optional[_Iterable[float]] = ..., serving_precision: _Optional[_Union[ServingPrecision, str]] = ...) -> None: ...
 
 class ScoreNormalisation(_message.Message):
     __slots__ = ["cohort_bytes", "cohort_file", "cohort_sha256"]
@@ -228,6 +233,9 @@ class TrainingConfig(_message.Message):
     warmup_steps: int
     weight_decay: float
     def __init__(self, dataset: _Optional[str] = ..., model: _Optional[_Union[ModelSpec, _Mapping]] = ..., mining: _Optional[_Union[MiningStrategy, str]] = ..., margin: _Optional[float] = ..., soft_margin: bool = ..., identities_per_batch: _Optional[int] = ..., photos_per_identity: _Optional[int] = ..., epochs: _Optional[int] = ..., time_budget_seconds: _Optional[int] = ..., optimizer: _Optional[_Union[Optimizer, str]] = ..., learning_rate: _Optional[float] = ..., weight_decay: _Optional[float] = ..., warmup_steps: _Optional[int] = ..., gradient_clip_norm: _Optional[float] = ..., validation_fraction: _Optional[float] = ..., seed: _Optional[int] = ..., parent_version: _Optional[str] = ..., threads: _Optional[int] = ..., loss: _Optional[_Union[LossKind, str]] = ..., head_scale: _Optional[float] = ..., head_margin: _Optional[float] = ..., head_subcenters: _Optional[int] = ..., triplet_weight: _Optional[float] = ..., trunk_lr_scale: _Optional[float] = ..., ema_decay: _Optional[float] = ..., head_from_centroids: bool = ..., cohort_k: _Optional[int] = ..., teacher_version: _Optional[str] = ..., distill_weight: _Optional[float] = ...) -> None: ...
+
+class ServingPrecision(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = []
 
 class MiningStrategy(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = []
