@@ -36,6 +36,10 @@ ABSL_FLAG(bool, prepare_for_serving, true,
 ABSL_FLAG(int, cpu_chunk_images, 16,
           "On CPU, run larger batches (photos and their mirrors) in chunks of this many images "
           "(0 = whole batch; 32 images at once cost 1.7x per image what 16 do)");
+ABSL_FLAG(bool, emulate_bfloat16, false,
+          "Serve bfloat16 versions (spec.serving_precision) with the float32 emulation even on "
+          "CPUs with bfloat16 arithmetic, so that replicas on mixed CPUs embed alike (at "
+          "float32's speed; native is ~2x, docs/BENCHMARKS.md)");
 ABSL_FLAG(int, max_delay_ms, 2, "Longest a photo waits for a batch to fill");
 ABSL_FLAG(int, batch_workers, 1,
           "Batches computed at once (each with --threads); 2 on a 2-core CPU: +52% photos/s at "
@@ -67,7 +71,8 @@ EmbeddingConfig EmbeddingConfigFromFlags() {
                          2,
                          std::nullopt,
                          absl::GetFlag(FLAGS_prepare_for_serving),
-                         std::max(0, absl::GetFlag(FLAGS_cpu_chunk_images))};
+                         std::max(0, absl::GetFlag(FLAGS_cpu_chunk_images)),
+                         absl::GetFlag(FLAGS_emulate_bfloat16)};
   c.batch = BatcherOptions{max_batch, absl::Milliseconds(absl::GetFlag(FLAGS_max_delay_ms)),
                            static_cast<size_t>(absl::GetFlag(FLAGS_max_queued_photos)),
                            std::max(1, absl::GetFlag(FLAGS_batch_workers))};

@@ -311,6 +311,15 @@ TEST_F(EmbeddingServiceTest, ABFloat16VersionServesCloseToItsFloat32TwinAndSaysH
   EXPECT_EQ(refused.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_NE(refused.status().message().find("bfloat16"), std::string::npos) << refused.status();
   EXPECT_TRUE(LoadTorchModel(dir_.path() + "/f32", unprepared).ok());
+  // --emulate_bfloat16: the emulation even where the CPU has bfloat16 arithmetic.
+  TorchOptions emulate{"cpu", false, 2, 1, false};
+  emulate.emulate_bfloat16 = true;
+  auto emulated = LoadTorchModel(dir_.path() + "/bf16", emulate);
+  ASSERT_TRUE(emulated.ok()) << emulated.status();
+  EXPECT_EQ((*emulated)->numerics(), "bfloat16 (emulated)");
+  auto plain = LoadTorchModel(dir_.path() + "/f32", emulate);
+  ASSERT_TRUE(plain.ok());
+  EXPECT_EQ((*plain)->numerics(), "float32");
 }
 
 // A checkpoint with score normalisation: every vector comes with its offset under the

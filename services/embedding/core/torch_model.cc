@@ -27,7 +27,13 @@ class TorchModel final : public EmbeddingModel {
         half_(half),
         cpu_chunk_(options.cpu_chunk_images) {
     if (half_) net_->to(torch::kHalf);
-    if (options.prepare_for_serving) net_->PrepareForServing();
+    if (options.prepare_for_serving) {
+      model::Numerics n = model::ResolveNumerics(manifest_.model.serving_precision, device_);
+      if (n == model::Numerics::kBFloat16 && device_.is_cpu() && options.emulate_bfloat16) {
+        n = model::Numerics::kBFloat16Emulated;
+      }
+      net_->PrepareForServing(n);
+    }
   }
 
   absl::StatusOr<std::vector<float>> Embed(const float* inputs, int n) const override {

@@ -39,6 +39,10 @@ struct TorchOptions {
   // On CPU, batches of more images (photos and their mirrors) run in chunks of this many
   // (0 = whole batch at once).
   int cpu_chunk_images = 16;
+  // Compute bfloat16 versions with the emulation (model::Numerics) even where the CPU has
+  // bfloat16 arithmetic: replicas on mixed CPUs then embed alike to float rounding, at
+  // float32's speed. No effect on float32 versions or on CUDA.
+  bool emulate_bfloat16 = false;
 };
 
 // The device string "auto" resolves to on this machine.
