@@ -127,7 +127,9 @@ absl::StatusOr<v1::EmbedResponse> FakeEmbedding::Embed(const v1::EmbedRequest& r
     if (fail_dog_ >= 0 && Ids(request.photos(i).data()).first == fail_dog_) {
       return absl::InvalidArgumentError(absl::StrCat("photo ", i, ": cannot decode"));
     }
-    const auto v = VectorFor(version, request.photos(i).data());
+    auto fixed = vectors_.find(Ids(request.photos(i).data()));
+    const auto v =
+        fixed != vectors_.end() ? fixed->second : VectorFor(version, request.photos(i).data());
     v1::EmbeddingVector* e = resp.add_embeddings();
     e->mutable_values()->Add(v.begin(), v.end());
     auto offset = score_offsets_.find(Ids(request.photos(i).data()).first);
@@ -340,6 +342,7 @@ absl::StatusOr<v1::VectorSearchResponse> FakeIndex::Search(const v1::VectorSearc
     h->set_id(scored[i].second->id());
     h->set_distance(scored[i].first + distance_noise_);
     *h->mutable_payload() = scored[i].second->payload();
+    if (request.include_vectors()) *h->mutable_vector() = scored[i].second->vector();
   }
   return resp;
 }

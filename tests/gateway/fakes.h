@@ -13,6 +13,8 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "services/gateway/core/backends.h"
 
@@ -51,6 +53,12 @@ class FakeEmbedding : public EmbeddingBackend {
   void set_score_offset(int dog, float offset) {
     std::lock_guard<std::mutex> l(mu_);
     score_offsets_[dog] = offset;
+  }
+  // Every version embeds photo `photo` of `dog` as exactly `v` (give a unit vector of kDim)
+  // instead of its dog's centre plus noise: hand-placed geometry.
+  void set_vector(int dog, int photo, std::vector<float> v) {
+    std::lock_guard<std::mutex> l(mu_);
+    vectors_[{dog, photo}] = std::move(v);
   }
   // Each Embed call sleeps this long first (to catch work in flight).
   void set_delay(absl::Duration d) {
@@ -97,6 +105,7 @@ class FakeEmbedding : public EmbeddingBackend {
   int fail_dog_ = -1;
   std::optional<v1::IdentificationCalibration> identification_;
   std::map<int, float> score_offsets_;
+  std::map<std::pair<int, int>, std::vector<float>> vectors_;  // Guarded by mu_ (set_vector).
   absl::Duration delay_;
   std::vector<int> call_sizes_;
   std::atomic<int> in_flight_{0}, max_in_flight_{0};

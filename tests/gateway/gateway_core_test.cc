@@ -373,6 +373,9 @@ TEST_F(GatewayCoreTest, PhotosCanBeAddedAndRemoved) {
 TEST_F(GatewayCoreTest, ScoreNormalisedModelRanksAndVerifiesOnTheNormalisedDistance) {
   const std::vector<float> offsets = {0.6f, -0.5f, 0.3f, -0.2f, 0.0f, 0.45f, -0.35f, 0.1f};
   for (int d = 0; d < 8; ++d) embedding_.set_score_offset(d, offsets[d]);
+  // Ranked by the best photo alone (the centroid's share: ADogSeveralPhotosAgreeOn... and
+  // DogScoreBlendsTheBestPhotoWithTheCentroid, which checks its normalisation).
+  options_.dog_centroid_weight = 0;
   StartCore();
   for (int d = 0; d < 8; ++d) ASSERT_TRUE(Enroll(d, 2).ok());
   // What the answer must be: each dog at its best photo's normalised distance, nearest first.
@@ -455,6 +458,89 @@ TEST(GatewayVectorsTest, ScoreOffsetsAndServedDistance) {
   normalised.score_normalised = true;
   EXPECT_EQ(ServedDistance(plain, 0.9f, 0.3f, 0.2f), 0.9f);
   EXPECT_FLOAT_EQ(ServedDistance(normalised, 0.9f, 0.3f, 0.2f), std::sqrt(0.81f + 0.5f));
+}
+
+// A dog's score (DogMatch.score, what Search ranks by): its best photo's distance blended with
+// the distance to the mean direction of its photos; one photo, weight 0 or a missing vector:
+// the best photo's distance. Offsets of the photos are averaged for the centroid.
+TEST(GatewayVectorsTest, DogScoreBlendsTheBestPhotoWithTheCentroid) {
+  auto unit = [](std::vector<float> v) {
+    float n = 0;
+    for (float x : v) n += x * x;
+    for (float& x : v) x /= std::sqrt(n);
+    return v;
+  };
+  const Vector q = {1, 0, 0};
+  const Vector a = unit({1, 0.5f, 0}), b = unit({1, -0.5f, 0}), far = unit({0, 0, 1});
+  const float da = L2Distance(q, a), dfar = L2Distance(q, far);
+  ModelTarget plain, normalised;
+  normalised.score_normalised = true;
+  auto hit = [](float d, const Vector& v, float offset = 0) {
+    return DogPhotoHit{d, absl::MakeConstSpan(v), offset};
+  };
+  EXPECT_EQ(DogScore(plain, q, 0, {hit(da, a)}, 0.5f), da);
+  EXPECT_EQ(DogScore(plain, q, 0, {hit(da, a), hit(da, b)}, 0.0f), da);
+  // a and b lie either side of q: their mean direction is q itself.
+  EXPECT_NEAR(DogScore(plain, q, 0, {hit(da, a), hit(da, b)}, 0.5f), 0.5f * da, 1e-6);
+  EXPECT_NEAR(DogScore(plain, q, 0, {hit(da, a), hit(da, b)}, 1.0f), 0.0f, 1e-6);
+  // A close photo and a far one: the centroid is far, the score rises above the best photo.
+  const float mixed = DogScore(plain, q, 0, {hit(dfar, far), hit(da, a)}, 0.5f);
+  EXPECT_GT(mixed, da + 0.1f);
+  EXPECT_LT(mixed, dfar);
+  // The query photo itself among them (distance 0, or a few 1e-3 from another batch): it is
+  // this dog's, the score stays that photo's distance.
+  EXPECT_EQ(DogScore(plain, q, 0, {hit(0.0f, q), hit(dfar, far)}, 0.5f), 0.0f);
+  EXPECT_EQ(DogScore(plain, q, 0, {hit(0.004f, q), hit(dfar, far)}, 0.5f), 0.004f);
+  // A vector the index did not return: the best photo only.
+  EXPECT_EQ(DogScore(plain, q, 0, {hit(da, a), DogPhotoHit{da, {}, 0}}, 0.5f), da);
+  // Normalised: the centroid is served with the mean of the photos' offsets.
+  const float want = 0.5f * da + 0.5f * ServedDistance(normalised, 0.0f, 0.1f, (0.2f + 0.4f) / 2);
+  EXPECT_NEAR(DogScore(normalised, q, 0.1f, {hit(da, a, 0.2f), hit(da, b, 0.4f)}, 0.5f), want,
+              1e-6);
+}
+
+// Search ranks dogs by their score: a dog three photos agree on outranks a dog with one stray
+// close photo and one far one, while each match's distance stays its best photo's (what the
+// answer and the confidence are calibrated on). With --dog_centroid_weight 0 the best photo
+// alone decides, as before.
+TEST_F(GatewayCoreTest, ADogSeveralPhotosAgreeOnOutranksOneStrayClosePhoto) {
+  auto axis = [](std::vector<std::pair<int, float>> parts) {
+    std::vector<float> v(FakeEmbedding::kDim, 0.0f);
+    float n = 0;
+    for (auto [i, x] : parts) v[i] = x, n += x * x;
+    for (float& x : v) x /= std::sqrt(n);
+    return v;
+  };
+  embedding_.set_vector(90, 0, axis({{0, 1}}));             // The query.
+  embedding_.set_vector(1, 0, axis({{0, 1}, {1, 0.30f}}));  // Dog 1: one stray close photo,
+  embedding_.set_vector(1, 1, axis({{5, 1}}));              // and one far away.
+  embedding_.set_vector(2, 0, axis({{0, 1}, {2, 0.35f}}));  // Dog 2: three photos, each a
+  embedding_.set_vector(2, 1, axis({{0, 1}, {3, 0.35f}}));  // little farther than dog 1's
+  embedding_.set_vector(2, 2, axis({{0, 1}, {4, 0.35f}}));  // best, all around the query.
+  embedding_.set_vector(3, 0, axis({{0, 1}, {6, 1.0f}}));   // Dog 3: one photo.
+  EXPECT_EQ(options_.dog_centroid_weight, 0.5f);            // The default.
+  StartCore();
+  ASSERT_TRUE(Enroll(1, 2).ok());
+  ASSERT_TRUE(Enroll(2, 3).ok());
+  ASSERT_TRUE(Enroll(3, 1).ok());
+  for (float weight : {0.5f, 0.0f}) {
+    SCOPED_TRACE(weight);
+    options_.dog_centroid_weight = weight;
+    StartCore();  // The same gallery, another weight.
+    auto r = Search(90, 0, 3);
+    ASSERT_TRUE(r.ok()) << r.status();
+    ASSERT_EQ(r->matches_size(), 3);
+    std::map<std::string, v1::DogMatch> by_dog;
+    for (const auto& m : r->matches()) by_dog[m.dog_id()] = m;
+    EXPECT_LT(by_dog["dog1"].distance(), by_dog["dog2"].distance());  // Best photos.
+    EXPECT_EQ(by_dog["dog3"].score(), by_dog["dog3"].distance());     // One photo.
+    EXPECT_EQ(r->matches(0).dog_id(), weight > 0 ? "dog2" : "dog1");
+    EXPECT_EQ(r->matches(1).dog_id(), weight > 0 ? "dog1" : "dog2");
+    for (int i = 0; i + 1 < r->matches_size(); ++i) {
+      EXPECT_LE(r->matches(i).score(), r->matches(i + 1).score());
+    }
+    if (weight == 0) EXPECT_EQ(by_dog["dog1"].score(), by_dog["dog1"].distance());
+  }
 }
 
 TEST_F(GatewayCoreTest, VerifyAndListDogs) {

@@ -786,5 +786,18 @@ TEST_F(GatewayServerTest, BackendsWithATokenProtectReadsByDefault) {
   EXPECT_FALSE(Collections().empty());  // With the token: fine.
 }
 
+// Flags out of range stop the gateway at start-up with a message naming the flag.
+TEST(GatewayFlagsTest, ADogCentroidWeightOutsideZeroToOneIsRefusedByName) {
+  dogsearch::testing::TempDir dir;
+  for (const char* bad : {"1.5", "-0.1", "nan"}) {
+    // (timeout: a gateway that accepted the flag would serve until stopped.)
+    const dogsearch::testing::CommandResult r = dogsearch::testing::RunCommand(
+        absl::StrCat("timeout 20 ", GATEWAY_SERVER_PATH, " --address=127.0.0.1:0 --http_port=-1",
+                     " --data_dir=", dir.File("gateway"), " --dog_centroid_weight=", bad, " 2>&1"));
+    EXPECT_NE(r.code, 0) << bad << ": " << r.out;
+    EXPECT_NE(r.out.find("--dog_centroid_weight"), std::string::npos) << bad << ": " << r.out;
+  }
+}
+
 }  // namespace
 }  // namespace dogsearch::gateway

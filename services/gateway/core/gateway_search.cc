@@ -6,6 +6,7 @@
 #include <random>
 
 #include "absl/strings/str_cat.h"
+#include "absl/types/span.h"
 #include "common/base/status_macros.h"
 #include "services/gateway/core/gateway_core.h"
 #include "services/gateway/core/pca.h"
@@ -80,6 +81,7 @@ absl::StatusOr<v1::SearchResponse> GatewayCore::Search(const v1::SearchRequest& 
   // distance: the candidates are many more than the photos shown (k x photos_per_dog x 2 + 16),
   // so a photo that normalisation would pull in from beyond them is rare.
   const uint32_t want_dogs = std::max<uint32_t>(k, 2);
+  const float centroid_weight = options_.dog_centroid_weight;
   std::vector<std::string> dog_order;
   std::map<std::string, v1::DogMatch> dogs;
   uint32_t want = std::min<uint32_t>(1000, k * per_dog * 2 + 16);
@@ -89,12 +91,14 @@ absl::StatusOr<v1::SearchResponse> GatewayCore::Search(const v1::SearchRequest& 
     sr.set_model_version(target->version);
     sr.mutable_vector()->Add(query.begin(), query.end());
     sr.set_k(want);
+    sr.set_include_vectors(centroid_weight > 0);  // For each dog's centroid (DogScore).
     DS_ASSIGN_OR_RETURN(v1::VectorSearchResponse hits, deps_.index->Search(sr, Cap(deadline)));
     std::vector<std::string> ids;
     for (const auto& h : hits.hits()) ids.push_back(h.id());
     const auto known = deps_.store->LookupPhotos(ids);  // Unknown ids: deleted meanwhile.
     dog_order.clear();
     dogs.clear();
+    std::map<std::string, std::vector<DogPhotoHit>> dog_photos;  // Every candidate of a dog.
     std::vector<std::pair<float, int>> ranked;  // (served distance, hit), nearest first.
     for (int i = 0; i < hits.hits_size(); ++i) {
       ranked.emplace_back(HitDistance(*target, hits.hits(i), query_offset), i);
@@ -118,6 +122,12 @@ absl::StatusOr<v1::SearchResponse> GatewayCore::Search(const v1::SearchRequest& 
         m->set_photo_id(h.id());
         m->set_distance(distance);
       }
+      dog_photos[row.dog_id].push_back(
+          DogPhotoHit{distance, absl::MakeConstSpan(h.vector().data(), h.vector().size()),
+                      HitScoreOffset(h.payload())});
+    }
+    for (auto& [dog_id, photos] : dog_photos) {
+      dogs[dog_id].set_score(DogScore(*target, query, query_offset, photos, centroid_weight));
     }
     if (dog_order.size() >= want_dogs || static_cast<uint32_t>(hits.hits_size()) < want ||
         want >= 1000) {
@@ -126,11 +136,18 @@ absl::StatusOr<v1::SearchResponse> GatewayCore::Search(const v1::SearchRequest& 
     want = std::min<uint32_t>(1000, want * 4);
   }
 
+  // Dogs by score; the answer weighs the top dog's best photo against the nearest other dog's
+  // (what the 1:N calibration models; ranking by score can only make the top dog's best photo
+  // farther, so the promised rate of strangers answered as a match holds).
+  std::stable_sort(dog_order.begin(), dog_order.end(),
+                   [&](const auto& a, const auto& b) { return dogs[a].score() < dogs[b].score(); });
   v1::SearchResponse resp;
   resp.set_model_version(target->version);
   std::optional<float> top, second;
   if (!dog_order.empty()) top = dogs[dog_order[0]].distance();
-  if (dog_order.size() > 1) second = dogs[dog_order[1]].distance();
+  for (size_t i = 1; i < dog_order.size(); ++i) {
+    second = std::min(second.value_or(2.f), dogs[dog_order[i]].distance());
+  }
   const uint64_t gallery = GalleryPhotos();
   const SearchDecision decision = DecideAnswer(target->identification, target->threshold, top,
                                                second, gallery, options_.answer);

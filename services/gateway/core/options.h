@@ -24,6 +24,9 @@ struct GatewayOptions {
   // Logistic scale of the same-dog confidence around the threshold, in distance units:
   // confidence = 1 / (1 + exp((distance - threshold) / scale)).
   float confidence_scale = 0.08f;
+  // Search ranks dogs by DogScore (vectors.h): (1 - w) x the best photo's distance + w x the
+  // distance to the mean direction of the dog's photos among the candidates; 0 = best photo.
+  float dog_centroid_weight = 0.5f;
   // The 1:N answer of a search (search_answer.h): target false-positive identification rates
   // of a confident match and of a possible match.
   AnswerPolicy answer;

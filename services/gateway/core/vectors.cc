@@ -1,5 +1,6 @@
 #include "services/gateway/core/vectors.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "absl/strings/numbers.h"
@@ -141,6 +142,31 @@ float L2Distance(const Vector& a, const Vector& b) {
     sum += d * d;
   }
   return static_cast<float>(std::sqrt(sum));
+}
+
+float DogScore(const ModelTarget& target, const Vector& query, float query_offset,
+               const std::vector<DogPhotoHit>& photos, float centroid_weight) {
+  float best = photos.front().distance;
+  for (const DogPhotoHit& p : photos) best = std::min(best, p.distance);
+  const float w = std::clamp(centroid_weight, 0.0f, 1.0f);
+  if (photos.size() < 2 || w == 0.0f || best < kSamePhotoDistance) return best;
+  std::vector<double> sum(query.size(), 0.0);
+  double offset = 0;
+  for (const DogPhotoHit& p : photos) {
+    if (p.vector.size() != query.size()) return best;
+    for (size_t i = 0; i < sum.size(); ++i) sum[i] += p.vector[i];
+    offset += p.offset;
+  }
+  double norm = 0;
+  for (double v : sum) norm += v * v;
+  norm = std::sqrt(norm);
+  if (!(norm > 1e-9)) return best;  // Photos that cancel out have no mean direction.
+  Vector centroid(sum.size());
+  for (size_t i = 0; i < sum.size(); ++i) centroid[i] = static_cast<float>(sum[i] / norm);
+  const float to_centroid =
+      ServedDistance(target, L2Distance(query, centroid), query_offset,
+                     static_cast<float>(offset / static_cast<double>(photos.size())));
+  return (1.0f - w) * best + w * to_centroid;
 }
 
 }  // namespace dogsearch::gateway

@@ -69,7 +69,7 @@ class Dog(_message.Message):
     def __init__(self, dog_id: _Optional[str] = ..., name: _Optional[str] = ..., notes: _Optional[str] = ..., photos: _Optional[_Iterable[_Union[DogPhoto, _Mapping]]] = ..., created_unix_seconds: _Optional[int] = ...) -> None: ...
 
 class DogMatch(_message.Message):
-    __slots__ = ["confidence", "distance", "dog_id", "name", "photos", "rank", "same_dog"]
+    __slots__ = ["confidence", "distance", "dog_id", "name", "photos", "rank", "same_dog", "score"]
     CONFIDENCE_FIELD_NUMBER: _ClassVar[int]
     DISTANCE_FIELD_NUMBER: _ClassVar[int]
     DOG_ID_FIELD_NUMBER: _ClassVar[int]
@@ -77,6 +77,7 @@ class DogMatch(_message.Message):
     PHOTOS_FIELD_NUMBER: _ClassVar[int]
     RANK_FIELD_NUMBER: _ClassVar[int]
     SAME_DOG_FIELD_NUMBER: _ClassVar[int]
+    SCORE_FIELD_NUMBER: _ClassVar[int]
     confidence: float
     distance: float
     dog_id: str
@@ -84,7 +85,8 @@ class DogMatch(_message.Message):
     photos: _containers.RepeatedCompositeFieldContainer[PhotoMatch]
     rank: int
     same_dog: bool
-    def __init__(self, dog_id: _Optional[str] = ..., name: _Optional[str] = ..., rank: _Optional[int] = ..., distance: _Optional[float] = ..., confidence: _Optional[float] = ..., same_dog: bool = ..., photos: _Optional[_Iterable[_Union[PhotoMatch, _Mapping]]] = ...) -> None: ...
+    score: float
+    def __init__(self, dog_id: _Optional[str] = ..., name: _Optional[str] = ..., rank: _Optional[int] = ..., distance: _Optional[float] = ..., confidence: _Optional[float] = ..., same_dog: bool = ..., photos: _Optional[_Iterable[_Union[PhotoMatch, _Mapping]]] = ..., score: _Optional[float] = ...) -> None: ...
 
 class DogPhoto(_message.Message):
     __slots__ = ["added_unix_seconds", "bytes", "height", "name", "photo_id", "width"]
