@@ -110,6 +110,11 @@ for (const other of await page.locator("#results li").all()) {
   if ((await other.getAttribute("data-dog-id")) !== "rex") assert.match(await other.textContent(), /Also similar/);
 }
 assert.doesNotMatch(await page.textContent("#results"), /Same dog/);
+// Dogs are ranked by score (best photo blended with the dog's other photos): Bella, two photos,
+// shows her score beside her best photo's distance; Max, one photo, has no other score to show.
+assert.match(await page.locator('#results li[data-dog-id="bella"]').textContent(),
+             /Also similar · distance \d\.\d{3} · score \d\.\d{3}/);
+assert.doesNotMatch(await page.locator('#results li[data-dog-id="max"]').textContent(), /score/);
 
 // Crop and rotate a query: drag a square on the canvas, turn the slider; the photo sent is the
 // square at the photo's own resolution (the 128-px photo is shown 3.75x on the 480-px canvas).

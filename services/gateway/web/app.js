@@ -136,7 +136,12 @@ async function search(file) {
       const photos = el("div", { class: "row" });
       for (const p of m.photos) photos.append(withPhoto(el("img", { class: "thumb", alt: "Photo of " + m.name, title: "distance " + p.distance.toFixed(3) }), p.photo_id));
       const top = m.rank === 1 && kind !== "SEARCH_ANSWER_NO_MATCH";
-      const verdict = !top ? el("div", { class: "no" }, "Also similar · distance " + m.distance.toFixed(3)) :
+      // Dogs are ranked by score (their best photo blended with all their candidate photos);
+      // where that differs from the best photo's distance, show both.
+      const score = m.score === undefined ? m.distance : m.score;
+      const shown = "distance " + m.distance.toFixed(3) +
+        (Math.abs(score - m.distance) > 5e-4 ? " · score " + score.toFixed(3) : "");
+      const verdict = !top ? el("div", { class: "no" }, "Also similar · " + shown) :
         el("div", { class: kind === "SEARCH_ANSWER_MATCH" ? "yes" : "maybe" },
           (kind === "SEARCH_ANSWER_MATCH" ? "Likely this dog, " : "Possibly this dog, ") + pct(r.top_confidence || 0));
       const item = el("li", { class: "match card", "data-dog-id": m.dog_id },
