@@ -137,8 +137,9 @@ absl::StatusOr<v1::SearchResponse> GatewayCore::Search(const v1::SearchRequest& 
   }
 
   // Dogs by score; the answer weighs the top dog's best photo against the nearest other dog's
-  // (what the 1:N calibration models; ranking by score can only make the top dog's best photo
-  // farther, so the promised rate of strangers answered as a match holds).
+  // (what the 1:N calibration models; ranking by score can only leave the top dog's best photo
+  // as far as the nearest photo of all, or farther, so the promised rate of strangers answered
+  // as a match holds).
   std::stable_sort(dog_order.begin(), dog_order.end(),
                    [&](const auto& a, const auto& b) { return dogs[a].score() < dogs[b].score(); });
   v1::SearchResponse resp;
