@@ -5,20 +5,13 @@
 #   normalisation": why the gateway re-ranks only the index's nearest candidates.
 # How often re-ranking only the N nearest (plain L2) gallery photos by the normalised distance
 # picks another top dog than normalising against the whole gallery. One gallery photo per dog.
-import sys, struct, numpy as np
-emb, coh = sys.argv[1], sys.argv[2]
-b = open(emb, 'rb').read()
-assert b[:8] == b'DSEMB1\0\0'
-n, d = struct.unpack('<QQ', b[8:24])
-labels = np.frombuffer(b, np.int32, n, 24)
-X = np.frombuffer(b, np.float32, n * d, 24 + 4 * n).reshape(n, d)
-c = open(coh, 'rb').read()
-rows, cd, k, rmean, w = struct.unpack('<QQIff', c[8:36])
-C = np.frombuffer(c, np.float32, rows * cd, 36).reshape(rows, cd)
-print('cohort: %d rows, k %d, weight %.2f' % (rows, k, w))
-sims = X @ C.T
-hub = np.sort(sims, axis=1)[:, -k:].mean(axis=1)
-off = w * np.maximum(hub - rmean, 0)  # One-sided, as served (common/model/cohort.h).
+import sys, numpy as np
+from dogsearch_files import load_cohort, load_embeddings, score_offsets
+labels, X = load_embeddings(sys.argv[1])
+n = len(labels)
+cohort = load_cohort(sys.argv[2])
+print('cohort: %d rows, k %d, weight %.2f' % (len(cohort[0]), cohort[1], cohort[3]))
+off = score_offsets(X, cohort)  # One-sided, as served (common/model/cohort.h).
 print('offsets: mean %.3f std %.3f min %.3f max %.3f' % (off.mean(), off.std(), off.min(), off.max()))
 rng = np.random.default_rng(0)
 dogs = np.unique(labels)

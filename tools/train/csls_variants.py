@@ -7,15 +7,10 @@
 # plain; CSLS with offsets scaled by alpha (rank and decide on it); hybrid (rank plain, decide
 # normalised). Simplified protocol (random single/3-photo galleries, leave-one-out top-1, all
 # pairs for TAR, half the dogs enrolled for DIR), averaged over 5 seeds.
-import sys, struct, numpy as np
-def load_emb(p):
-    b = open(p, 'rb').read(); n, d = struct.unpack('<QQ', b[8:24])
-    return np.frombuffer(b, np.int32, n, 24).copy(), np.frombuffer(b, np.float32, n*d, 24+4*n).reshape(n, d)
-def load_coh(p):
-    c = open(p, 'rb').read(); rows, d, k, rm, w = struct.unpack('<QQIff', c[8:36])
-    return np.frombuffer(c, np.float32, rows*d, 36).reshape(rows, d), k, rm
-labels, X = load_emb(sys.argv[1]); C, k, rm = load_coh(sys.argv[2])
-raw = np.sort(X @ C.T, axis=1)[:, -k:].mean(1) - rm
+import sys, numpy as np
+from dogsearch_files import hubness, load_cohort, load_embeddings
+labels, X = load_embeddings(sys.argv[1]); C, k, rm, _ = load_cohort(sys.argv[2])
+raw = hubness(X, C, k) - rm
 off = raw
 L2 = np.clip(2 - 2 * X @ X.T, 0, 4)
 n = len(labels); same = labels[:, None] == labels[None, :]; iu = np.triu_indices(n, 1)

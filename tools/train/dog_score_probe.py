@@ -15,35 +15,17 @@ Distances are the served ones (CSLS with the cohort; plain L2 without a cohort a
 '-'). Needs Debian's python3-numpy. A probe for docs/TRAINING.md, not part of any build.
 """
 import argparse
-import struct
 
 import numpy as np
 
-
-def load_embeddings(path):
-    b = open(path, "rb").read()
-    assert b[:8] == b"DSEMB1\0\0", "not a dogsearch-eval --embeddings_out file"
-    n, d = struct.unpack("<QQ", b[8:24])
-    labels = np.frombuffer(b, dtype="<i4", count=n, offset=24)
-    x = np.frombuffer(b, dtype="<f4", count=n * d, offset=24 + 4 * n).reshape(n, d)
-    return labels, x / np.linalg.norm(x, axis=1, keepdims=True)
+from dogsearch_files import load_cohort, load_embeddings, score_offsets
 
 
 def offsets_fn(cohort_path):
     if cohort_path == "-":
         return lambda v: np.zeros(len(v))
-    b = open(cohort_path, "rb").read()
-    assert b[:8] == b"DSCOH1\0\0", "not a cohort.bin"
-    n, d = struct.unpack("<QQ", b[8:24])
-    (k,) = struct.unpack("<I", b[24:28])
-    r, w = struct.unpack("<ff", b[28:36])
-    c = np.frombuffer(b, dtype="<f4", count=n * d, offset=36).reshape(n, d)
-
-    def offsets(v):
-        h = np.sort(v @ c.T, axis=1)[:, -k:].mean(1)
-        return w * np.maximum(0, h - r)
-
-    return offsets
+    cohort = load_cohort(cohort_path)
+    return lambda v: score_offsets(v, cohort)
 
 
 def served(q, qo, v, vo):
@@ -105,6 +87,7 @@ def main():
     ap.add_argument("--draws", type=int, default=6)
     a = ap.parse_args()
     labels, x = load_embeddings(a.embeddings)
+    x = x / np.linalg.norm(x, axis=1, keepdims=True)
     o = offsets_fn(a.cohort)(x)
     dist = np.sqrt(np.clip(2 - 2 * x @ x.T + o[:, None] + o[None, :], 0, 4))
     print("| w | rank-1, 2 photos (mean of draws) | rank-1, 3 photos | full-gallery top-1 / MRR |")

@@ -37,11 +37,11 @@ namespace {
 // another batch differs in its last bits): below kCosineRoundingFloor it is the same photo,
 // distance 0 (else sqrt would make 1e-7 into 5e-4 and an enrolled photo could miss a threshold
 // of 0).
-float HitDistance(const ModelTarget& target, const v1::VectorSearchHit& h, float query_offset) {
+float HitDistance(const ModelTarget& target, const v1::VectorSearchHit& h, float query_offset,
+                  float hit_offset) {
   constexpr float kCosineRoundingFloor = 5e-7f;
   const float cosine = h.distance() <= kCosineRoundingFloor ? 0.f : h.distance();
-  return ServedDistance(target, std::sqrt(2.0f * cosine), query_offset,
-                        HitScoreOffset(h.payload()));
+  return ServedDistance(target, std::sqrt(2.0f * cosine), query_offset, hit_offset);
 }
 
 }  // namespace
@@ -99,9 +99,11 @@ absl::StatusOr<v1::SearchResponse> GatewayCore::Search(const v1::SearchRequest& 
     dog_order.clear();
     dogs.clear();
     std::map<std::string, std::vector<DogPhotoHit>> dog_photos;  // Every candidate of a dog.
+    std::vector<float> hit_offsets;             // Each hit's score offset, read once.
     std::vector<std::pair<float, int>> ranked;  // (served distance, hit), nearest first.
     for (int i = 0; i < hits.hits_size(); ++i) {
-      ranked.emplace_back(HitDistance(*target, hits.hits(i), query_offset), i);
+      hit_offsets.push_back(HitScoreOffset(hits.hits(i).payload()));
+      ranked.emplace_back(HitDistance(*target, hits.hits(i), query_offset, hit_offsets[i]), i);
     }
     std::stable_sort(ranked.begin(), ranked.end(),
                      [](const auto& a, const auto& b) { return a.first < b.first; });
@@ -122,9 +124,8 @@ absl::StatusOr<v1::SearchResponse> GatewayCore::Search(const v1::SearchRequest& 
         m->set_photo_id(h.id());
         m->set_distance(distance);
       }
-      dog_photos[row.dog_id].push_back(
-          DogPhotoHit{distance, absl::MakeConstSpan(h.vector().data(), h.vector().size()),
-                      HitScoreOffset(h.payload())});
+      dog_photos[row.dog_id].push_back(DogPhotoHit{
+          distance, absl::MakeConstSpan(h.vector().data(), h.vector().size()), hit_offsets[i]});
     }
     for (auto& [dog_id, photos] : dog_photos) {
       dogs[dog_id].set_score(DogScore(*target, query, query_offset, photos, centroid_weight));
