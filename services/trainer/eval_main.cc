@@ -30,6 +30,7 @@
 #include "services/trainer/core/evaluation.h"
 #include "services/trainer/core/photo_cache.h"
 #include "services/trainer/core/plots.h"
+#include "services/trainer/core/search_ranking.h"
 
 ABSL_FLAG(std::string, checkpoint, "", "Checkpoint folder (default: the default model)");
 ABSL_FLAG(std::string, models_root, "deploy/models", "Where the default model lives");
@@ -47,6 +48,12 @@ ABSL_FLAG(std::string, roc_png, "", "Write the ROC curve here");
 ABSL_FLAG(std::string, gallery_list, "",
           "Write the photos chosen as the identification gallery (one path per line) here, so "
           "that a deployed gallery can be built from exactly the same split");
+ABSL_FLAG(uint32_t, gallery_per_dog, 1,
+          "Photos per dog in --gallery_list: 1 = the gallery of rank1, 3 = that of "
+          "rank1_3_enrolled and searched_rank1_3_enrolled");
+ABSL_FLAG(float, dog_centroid_weight, 0.5,
+          "The searched_* figures rank dogs as the gateway with this --dog_centroid_weight does "
+          "(common/model/dog_score.h); 0 = by the best photo");
 ABSL_FLAG(int, threads, 0, "CPU threads (0 = all cores)");
 ABSL_FLAG(std::string, embeddings_out, "",
           "Write the embeddings here (binary: \"DSEMB1\\0\\0\", u64 rows, u64 dimension, i32 dog "
@@ -137,6 +144,15 @@ absl::Status Run() {
   if (view != "aligned" && view != "loose") {
     return absl::InvalidArgumentError("--view must be aligned or loose");
   }
+  SearchRankingOptions so;
+  so.centroid_weight = absl::GetFlag(FLAGS_dog_centroid_weight);
+  if (!(so.centroid_weight >= 0 && so.centroid_weight <= 1)) {
+    return absl::InvalidArgumentError("--dog_centroid_weight must be in [0, 1]");
+  }
+  const uint32_t per_dog = absl::GetFlag(FLAGS_gallery_per_dog);
+  if (per_dog != 1 && per_dog != 3) {
+    return absl::InvalidArgumentError("--gallery_per_dog must be 1 or 3");
+  }
   std::string dir = absl::GetFlag(FLAGS_checkpoint);
   if (dir.empty()) {
     absl::StatusOr<std::string> d = DefaultCheckpoint(absl::GetFlag(FLAGS_models_root));
@@ -195,6 +211,7 @@ absl::Status Run() {
   ev.threads = threads;
   absl::StatusOr<EvalResult> r = Evaluate(table, ev);
   if (!r.ok()) return r.status();
+  const SearchedFigures searched = AsSearched(table, ev.seed, so, threads);
   if (!absl::GetFlag(FLAGS_pca_png).empty()) {
     PcaPlotOptions po;
     po.max_dogs = absl::GetFlag(FLAGS_pca_dogs);
@@ -214,7 +231,7 @@ absl::Status Run() {
   }
   if (const std::string list = absl::GetFlag(FLAGS_gallery_list); !list.empty()) {
     std::string lines;
-    for (uint32_t row : Identify(table, ev.seed).gallery)
+    for (uint32_t row : Identify(table, ev.seed, per_dog).gallery)
       absl::StrAppend(&lines, cache->path(row), "\n");
     if (absl::Status s = WriteFileAtomic(list, lines); !s.ok()) return s;
   }
@@ -244,6 +261,8 @@ absl::Status Run() {
       "\"map\":%.4f,\"threshold\":%.4f,\"confidence_center\":%.4f,\"confidence_scale\":%.4f,"
       "\"dogs\":%u,\"photos\":%u,\"pairs\":%u,"
       "\"full_gallery_top1\":%.4f,\"full_gallery_mrr\":%.4f,\"rank1_3_enrolled\":%.4f,"
+      "\"searched_rank1_3_enrolled\":%.4f,\"searched_full_gallery_top1\":%.4f,"
+      "\"searched_full_gallery_mrr\":%.4f,\"dog_centroid_weight\":%.2f,"
       "\"dir_at_fpir_0.01\":%.4f,\"dir_at_fpir_0.05\":%.4f,\"dir_at_fpir_0.1\":%.4f,"
       "\"served_threshold_fpir_0.05\":%.4f,\"served_threshold_dir_0.05\":%.4f,"
       "\"confidence_ece\":%.4f,\"search_fmr_scale\":%.3f,\"confidence_bins\":[%s],\"view\":\"%s\","
@@ -252,7 +271,8 @@ absl::Status Run() {
       ckpt->manifest.version.c_str(), m.verification_accuracy, m.verification_accuracy_std,
       m.roc_auc, m.tar_at_far_1e3, m.rank1, m.recall_at_5, m.mean_average_precision, m.threshold,
       m.confidence_center, m.confidence_scale, m.identities, m.photos, m.pairs, m.full_gallery_top1,
-      m.full_gallery_mrr, m.rank1_3_enrolled, m.dir_at_fpir_1e2, m.dir_at_fpir_5e2,
+      m.full_gallery_mrr, m.rank1_3_enrolled, searched.rank1_3_enrolled, searched.full_gallery_top1,
+      searched.full_gallery_mrr, so.centroid_weight, m.dir_at_fpir_1e2, m.dir_at_fpir_5e2,
       m.dir_at_fpir_1e1, r->model_fpir_5e2, r->model_dir_5e2, m.identification.confidence_ece,
       r->calibration_check.search_fmr_scale, bins.c_str(), absl::GetFlag(FLAGS_view).c_str(),
       cache->failed(), eo.flip_average ? "true" : "false", *cohort != nullptr ? (*cohort)->k() : 0u,

@@ -460,45 +460,6 @@ TEST(GatewayVectorsTest, ScoreOffsetsAndServedDistance) {
   EXPECT_FLOAT_EQ(ServedDistance(normalised, 0.9f, 0.3f, 0.2f), std::sqrt(0.81f + 0.5f));
 }
 
-// A dog's score (DogMatch.score, what Search ranks by): its best photo's distance blended with
-// the distance to the mean direction of its photos; one photo, weight 0 or a missing vector:
-// the best photo's distance. Offsets of the photos are averaged for the centroid.
-TEST(GatewayVectorsTest, DogScoreBlendsTheBestPhotoWithTheCentroid) {
-  auto unit = [](std::vector<float> v) {
-    float n = 0;
-    for (float x : v) n += x * x;
-    for (float& x : v) x /= std::sqrt(n);
-    return v;
-  };
-  const Vector q = {1, 0, 0};
-  const Vector a = unit({1, 0.5f, 0}), b = unit({1, -0.5f, 0}), far = unit({0, 0, 1});
-  const float da = L2Distance(q, a), dfar = L2Distance(q, far);
-  ModelTarget plain, normalised;
-  normalised.score_normalised = true;
-  auto hit = [](float d, const Vector& v, float offset = 0) {
-    return DogPhotoHit{d, absl::MakeConstSpan(v), offset};
-  };
-  EXPECT_EQ(DogScore(plain, q, 0, {hit(da, a)}, 0.5f), da);
-  EXPECT_EQ(DogScore(plain, q, 0, {hit(da, a), hit(da, b)}, 0.0f), da);
-  // a and b lie either side of q: their mean direction is q itself.
-  EXPECT_NEAR(DogScore(plain, q, 0, {hit(da, a), hit(da, b)}, 0.5f), 0.5f * da, 1e-6);
-  EXPECT_NEAR(DogScore(plain, q, 0, {hit(da, a), hit(da, b)}, 1.0f), 0.0f, 1e-6);
-  // A close photo and a far one: the centroid is far, the score rises above the best photo.
-  const float mixed = DogScore(plain, q, 0, {hit(dfar, far), hit(da, a)}, 0.5f);
-  EXPECT_GT(mixed, da + 0.1f);
-  EXPECT_LT(mixed, dfar);
-  // The query photo itself among them (distance 0, or a few 1e-3 from another batch): it is
-  // this dog's, the score stays that photo's distance.
-  EXPECT_EQ(DogScore(plain, q, 0, {hit(0.0f, q), hit(dfar, far)}, 0.5f), 0.0f);
-  EXPECT_EQ(DogScore(plain, q, 0, {hit(0.004f, q), hit(dfar, far)}, 0.5f), 0.004f);
-  // A vector the index did not return: the best photo only.
-  EXPECT_EQ(DogScore(plain, q, 0, {hit(da, a), DogPhotoHit{da, {}, 0}}, 0.5f), da);
-  // Normalised: the centroid is served with the mean of the photos' offsets.
-  const float want = 0.5f * da + 0.5f * ServedDistance(normalised, 0.0f, 0.1f, (0.2f + 0.4f) / 2);
-  EXPECT_NEAR(DogScore(normalised, q, 0.1f, {hit(da, a, 0.2f), hit(da, b, 0.4f)}, 0.5f), want,
-              1e-6);
-}
-
 // Search ranks dogs by their score: a dog three photos agree on outranks a dog with one stray
 // close photo and one far one, while each match's distance stays its best photo's (what the
 // answer and the confidence are calibrated on). With --dog_centroid_weight 0 the best photo

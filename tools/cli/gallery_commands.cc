@@ -12,6 +12,7 @@
 #include "google/protobuf/util/json_util.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "tools/cli/cli.h"
+#include "tools/cli/search_answer.h"
 
 ABSL_FLAG(int, k, 5, "search: dogs to show");
 ABSL_FLAG(std::string, dog, "", "enroll: dog id");
@@ -69,42 +70,6 @@ bool ReadPhoto(const std::string& path, v1::Photo* photo) {
   return true;
 }
 
-// The three answers of a search (SearchResponse.answer), said plainly; only the top dog may be
-// called likely, the others are "also similar".
-void PrintSearchAnswer(const v1::SearchResponse& resp) {
-  if (resp.matches().empty()) {
-    std::printf("The gallery is empty.\n");
-    return;
-  }
-  const v1::DogMatch& top = resp.matches(0);
-  switch (resp.answer()) {
-    case v1::SEARCH_ANSWER_MATCH:
-      std::printf("Match: %s (%s), %.0f%% likely to be this dog.\n", top.name().c_str(),
-                  top.dog_id().c_str(), 100.0 * resp.top_confidence());
-      break;
-    case v1::SEARCH_ANSWER_POSSIBLE_MATCH:
-      std::printf("Possibly %s (%s), %.0f%% likely: not a confident match, compare the photos.\n",
-                  top.name().c_str(), top.dog_id().c_str(), 100.0 * resp.top_confidence());
-      break;
-    default:
-      std::printf("No enrolled dog is close enough: this dog may not be enrolled.\n");
-      break;
-  }
-  const bool named =
-      resp.answer() == v1::SEARCH_ANSWER_MATCH || resp.answer() == v1::SEARCH_ANSWER_POSSIBLE_MATCH;
-  std::printf(named ? "Also similar:\n" : "Most similar enrolled dogs:\n");
-  for (const v1::DogMatch& m : resp.matches()) {
-    if (named && m.rank() == 1) continue;
-    std::printf("%2u. %-24s %-20s distance %.3f\n", m.rank(), m.name().c_str(), m.dog_id().c_str(),
-                m.distance());
-  }
-  std::printf(
-      "(match below distance %.3f: at most %.0f%% of searches for a dog that is not "
-      "enrolled get a match, gallery of %llu photos)\n",
-      resp.match_threshold(), 100.0 * resp.target_fpir(),
-      static_cast<unsigned long long>(resp.gallery_photos()));
-}
-
 int CmdSearch(const Cli& cli, const std::vector<std::string>& args) {
   if (args.size() != 1) return Usage("usage: dogsearch search PHOTO [--k=N]");
   v1::SearchRequest req;
@@ -117,7 +82,7 @@ int CmdSearch(const Cli& cli, const std::vector<std::string>& args) {
   if (cli.json) {
     PrintJson(resp);
   } else {
-    PrintSearchAnswer(resp);
+    std::printf("%s", SearchAnswerText(resp).c_str());
     std::printf("(model %s, %.0f ms)\n", resp.model_version().c_str(),
                 1000 * (resp.embed_seconds() + resp.search_seconds()));
   }

@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/types/span.h"
 #include "common/base/status_macros.h"
+#include "common/model/dog_score.h"
 #include "services/gateway/core/gateway_core.h"
 #include "services/gateway/core/pca.h"
 
@@ -78,13 +79,13 @@ absl::StatusOr<v1::SearchResponse> GatewayCore::Search(const v1::SearchRequest& 
   // Hits are photos; ask for more until k distinct dogs (at least 2: the answer weighs the top
   // dog's margin over the second) are found or the gallery is exhausted. With score
   // normalisation the index's nearest candidates (plain L2) are re-ranked by the normalised
-  // distance: the candidates are many more than the photos shown (k x photos_per_dog x 2 + 16),
-  // so a photo that normalisation would pull in from beyond them is rare.
+  // distance: the candidates are many more than the photos shown (model::SearchCandidates), so
+  // a photo that normalisation would pull in from beyond them is rare.
   const uint32_t want_dogs = std::max<uint32_t>(k, 2);
   const float centroid_weight = options_.dog_centroid_weight;
   std::vector<std::string> dog_order;
   std::map<std::string, v1::DogMatch> dogs;
-  uint32_t want = std::min<uint32_t>(1000, k * per_dog * 2 + 16);
+  uint32_t want = model::SearchCandidates(k, per_dog);
   while (true) {
     v1::VectorSearchRequest sr;
     sr.set_collection(target->collection);
@@ -98,7 +99,7 @@ absl::StatusOr<v1::SearchResponse> GatewayCore::Search(const v1::SearchRequest& 
     const auto known = deps_.store->LookupPhotos(ids);  // Unknown ids: deleted meanwhile.
     dog_order.clear();
     dogs.clear();
-    std::map<std::string, std::vector<DogPhotoHit>> dog_photos;  // Every candidate of a dog.
+    std::map<std::string, std::vector<model::DogPhotoHit>> dog_photos;  // Every candidate of a dog.
     std::vector<float> hit_offsets;             // Each hit's score offset, read once.
     std::vector<std::pair<float, int>> ranked;  // (served distance, hit), nearest first.
     for (int i = 0; i < hits.hits_size(); ++i) {
@@ -124,17 +125,18 @@ absl::StatusOr<v1::SearchResponse> GatewayCore::Search(const v1::SearchRequest& 
         m->set_photo_id(h.id());
         m->set_distance(distance);
       }
-      dog_photos[row.dog_id].push_back(DogPhotoHit{
+      dog_photos[row.dog_id].push_back(model::DogPhotoHit{
           distance, absl::MakeConstSpan(h.vector().data(), h.vector().size()), hit_offsets[i]});
     }
     for (auto& [dog_id, photos] : dog_photos) {
-      dogs[dog_id].set_score(DogScore(*target, query, query_offset, photos, centroid_weight));
+      dogs[dog_id].set_score(
+          model::DogScore(target->score_normalised, query, query_offset, photos, centroid_weight));
     }
     if (dog_order.size() >= want_dogs || static_cast<uint32_t>(hits.hits_size()) < want ||
-        want >= 1000) {
+        want >= model::kMaxSearchCandidates) {
       break;
     }
-    want = std::min<uint32_t>(1000, want * 4);
+    want = std::min<uint32_t>(model::kMaxSearchCandidates, want * 4);
   }
 
   // Dogs by score; the answer weighs the top dog's best photo against the nearest other dog's

@@ -8,7 +8,7 @@
 #include "absl/strings/str_format.h"
 #include "common/base/status_macros.h"
 #include "common/image_header/image_header.h"
-#include "common/model/cohort.h"
+#include "common/model/dog_score.h"
 
 namespace dogsearch::gateway {
 
@@ -132,41 +132,9 @@ float HitScoreOffset(const v1::Payload& payload) {
 }
 
 float ServedDistance(const ModelTarget& target, float l2, float offset_a, float offset_b) {
-  return target.score_normalised ? model::NormalisedDistance(l2, offset_a, offset_b) : l2;
+  return model::ServedDistance(target.score_normalised, l2, offset_a, offset_b);
 }
 
-float L2Distance(const Vector& a, const Vector& b) {
-  double sum = 0;
-  for (size_t i = 0; i < a.size() && i < b.size(); ++i) {
-    const double d = double{a[i]} - b[i];
-    sum += d * d;
-  }
-  return static_cast<float>(std::sqrt(sum));
-}
-
-float DogScore(const ModelTarget& target, const Vector& query, float query_offset,
-               const std::vector<DogPhotoHit>& photos, float centroid_weight) {
-  float best = photos.front().distance;
-  for (const DogPhotoHit& p : photos) best = std::min(best, p.distance);
-  const float w = std::clamp(centroid_weight, 0.0f, 1.0f);
-  if (photos.size() < 2 || w == 0.0f || best < kSamePhotoDistance) return best;
-  std::vector<double> sum(query.size(), 0.0);
-  double offset = 0;
-  for (const DogPhotoHit& p : photos) {
-    if (p.vector.size() != query.size()) return best;
-    for (size_t i = 0; i < sum.size(); ++i) sum[i] += p.vector[i];
-    offset += p.offset;
-  }
-  double norm = 0;
-  for (double v : sum) norm += v * v;
-  norm = std::sqrt(norm);
-  if (!(norm > 1e-9)) return best;  // Photos that cancel out have no mean direction.
-  Vector centroid(sum.size());
-  for (size_t i = 0; i < sum.size(); ++i) centroid[i] = static_cast<float>(sum[i] / norm);
-  const float to_centroid =
-      ServedDistance(target, L2Distance(query, centroid), query_offset,
-                     static_cast<float>(offset / static_cast<double>(photos.size())));
-  return (1.0f - w) * best + w * to_centroid;
-}
+float L2Distance(const Vector& a, const Vector& b) { return model::L2(a, b); }
 
 }  // namespace dogsearch::gateway

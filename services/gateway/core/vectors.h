@@ -78,28 +78,6 @@ absl::Status DeleteVectors(IndexBackend* index, const ModelTarget& target,
 // Plain L2 distance of two equal-length vectors.
 float L2Distance(const Vector& a, const Vector& b);
 
-// A photo this close to the query is the query photo itself (embedded in another batch its
-// vector may differ in the last bits) or a copy of it: its dog is the answer, whatever its other
-// photos look like. Distinct photos of the held-out dogs are at 0.084 and more (the default
-// model, served distances; docs/TRAINING.md "Ranking dogs by all their photos").
-inline constexpr float kSamePhotoDistance = 0.05f;
-
-// One of a dog's photos among a search's candidates: its served distance to the query, its
-// stored vector (empty where the index did not return it) and its score offset.
-struct DogPhotoHit {
-  float distance = 0;
-  absl::Span<const float> vector;
-  float offset = 0;
-};
-
-// A dog's ranking score in a search (v1::DogMatch.score): (1 - w) x its best photo's distance
-// + w x the served distance from the query to the mean direction of its photos (their offsets
-// averaged), w = centroid_weight in [0, 1]. With one photo, w = 0, a best distance under
-// kSamePhotoDistance, or a vector missing or of another length than the query's: the best
-// photo's distance. Photos must not be empty.
-float DogScore(const ModelTarget& target, const Vector& query, float query_offset,
-               const std::vector<DogPhotoHit>& photos, float centroid_weight);
-
 }  // namespace dogsearch::gateway
 
 #endif  // DOGSEARCH_SERVICES_GATEWAY_CORE_VECTORS_H_

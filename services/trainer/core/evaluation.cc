@@ -263,37 +263,42 @@ double MeanAveragePrecision(const EmbeddingTable& t, int threads) {
   return RetrievalFigures(t, threads).mean_average_precision;
 }
 
-Retrieval RetrievalFigures(const EmbeddingTable& t, int threads) {
-  const size_t n = t.size();
-  std::vector<double> ap(n, -1), rr(n, 0);
+void ParallelFor(size_t n, int threads, const std::function<void(size_t)>& fn) {
   std::atomic<size_t> next{0};
   auto work = [&] {
-    std::vector<std::pair<float, bool>> ranked(n > 0 ? n - 1 : 0);
-    for (size_t q = next++; q < n; q = next++) {
-      size_t k = 0, relevant = 0;
-      for (size_t j = 0; j < n; ++j) {
-        if (j == q) continue;
-        const bool same = t.labels[j] == t.labels[q];
-        relevant += same;
-        ranked[k++] = {t.distance(q, j), same};
-      }
-      if (relevant == 0) continue;
-      std::sort(ranked.begin(), ranked.end(),
-                [](const auto& x, const auto& y) { return x.first < y.first; });
-      double sum = 0;
-      size_t hits = 0;
-      for (size_t i = 0; i < ranked.size() && hits < relevant; ++i) {
-        if (!ranked[i].second) continue;
-        if (hits == 0) rr[q] = 1.0 / (i + 1);
-        sum += static_cast<double>(++hits) / (i + 1);
-      }
-      ap[q] = sum / relevant;
-    }
+    for (size_t i = next++; i < n; i = next++) fn(i);
   };
   std::vector<std::thread> pool;
   for (int i = 1; i < std::max(1, threads); ++i) pool.emplace_back(work);
   work();
   for (std::thread& th : pool) th.join();
+}
+
+Retrieval RetrievalFigures(const EmbeddingTable& t, int threads) {
+  const size_t n = t.size();
+  std::vector<double> ap(n, -1), rr(n, 0);
+  ParallelFor(n, threads, [&](size_t q) {
+    std::vector<std::pair<float, bool>> ranked;
+    ranked.reserve(n);
+    size_t relevant = 0;
+    for (size_t j = 0; j < n; ++j) {
+      if (j == q) continue;
+      const bool same = t.labels[j] == t.labels[q];
+      relevant += same;
+      ranked.emplace_back(t.distance(q, j), same);
+    }
+    if (relevant == 0) return;
+    std::sort(ranked.begin(), ranked.end(),
+              [](const auto& x, const auto& y) { return x.first < y.first; });
+    double sum = 0;
+    size_t hits = 0;
+    for (size_t i = 0; i < ranked.size() && hits < relevant; ++i) {
+      if (!ranked[i].second) continue;
+      if (hits == 0) rr[q] = 1.0 / (i + 1);
+      sum += static_cast<double>(++hits) / (i + 1);
+    }
+    ap[q] = sum / relevant;
+  });
   Retrieval r;
   for (size_t q = 0; q < n; ++q) {
     if (ap[q] < 0) continue;

@@ -15,6 +15,7 @@
 #define DOGSEARCH_SERVICES_TRAINER_CORE_EVALUATION_H_
 
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -24,6 +25,9 @@
 namespace dogsearch::trainer {
 
 float L2Distance(const float* a, const float* b, size_t dim);
+
+// Runs fn(i) for every i in [0, n) on `threads` threads (the caller's among them), each i once.
+void ParallelFor(size_t n, int threads, const std::function<void(size_t)>& fn);
 
 // n vectors of `dim` floats, row-major, with one identity label each.
 struct EmbeddingTable {
