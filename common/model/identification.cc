@@ -51,9 +51,12 @@ double FalseMatchRate(const IdentificationCalibration& c, double d) {
     if (x.back() >= 2) return f.back();
     return std::min(1.0, f.back() + (1 - f.back()) * (d - x.back()) / (2 - x.back()));
   }
-  const size_t i =
-      static_cast<size_t>(std::upper_bound(x.begin(), x.end(), static_cast<float>(d)) - x.begin());
-  // x[i-1] <= d < x[i]; interpolate log10 FMR.
+  // x[i-1] <= d < x[i]; interpolate log10 FMR. The search is in float, the stored type: a d
+  // just below x.back() can round up to it (no element above: i would be n) and one just above
+  // x.front() down to it, so i is kept in [1, n - 1].
+  const size_t i = std::clamp<size_t>(
+      static_cast<size_t>(std::upper_bound(x.begin(), x.end(), static_cast<float>(d)) - x.begin()),
+      1, n - 1);
   const double x0 = x[i - 1], x1 = x[i];
   const double t = x1 > x0 ? (d - x0) / (x1 - x0) : 1.0;
   return std::pow(

@@ -500,7 +500,9 @@ TEST_F(GatewayCoreTest, ADogSeveralPhotosAgreeOnOutranksOneStrayClosePhoto) {
     for (int i = 0; i + 1 < r->matches_size(); ++i) {
       EXPECT_LE(r->matches(i).score(), r->matches(i + 1).score());
     }
-    if (weight == 0) EXPECT_EQ(by_dog["dog1"].score(), by_dog["dog1"].distance());
+    if (weight == 0) {
+      EXPECT_EQ(by_dog["dog1"].score(), by_dog["dog1"].distance());
+    }
   }
 }
 

@@ -167,6 +167,25 @@ TEST(OpenSetTest, ExpectedFpirAndItsThresholdInvertEachOther) {
   EXPECT_LT(model::ThresholdForFpir(c, 0.05, 100000), model::ThresholdForFpir(c, 0.05, 100));
 }
 
+// Distances a hair inside the measured range whose float rounding lands on its ends (the
+// threshold search bisects in double precision) are interpolated inside the curve. Before
+// session 20 such a distance read one element past fmr_distance (the value came out right, so
+// only a sanitizer could see it: ThreadSanitizer reported the read as a heap-use-after-free in
+// EvaluationTest); the index is now kept inside and these values pin the edges.
+TEST(OpenSetTest, FalseMatchRateAtTheRoundingEdgesOfTheCurveStaysInside) {
+  const model::IdentificationCalibration c = ThreePointCalibration();
+  const double below_last = std::nextafter(1.5, 0.0);
+  ASSERT_EQ(static_cast<float>(below_last), 1.5f);
+  EXPECT_NEAR(model::FalseMatchRate(c, below_last), 0.5, 1e-9);
+  const double above_first = std::nextafter(0.5, 1.0);
+  ASSERT_EQ(static_cast<float>(above_first), 0.5f);
+  EXPECT_NEAR(model::FalseMatchRate(c, above_first), 1e-4, 1e-9);
+  for (double d = 1.4999; d < 1.5; d = std::nextafter(d + 1e-9, 2.0)) {
+    const double fmr = model::FalseMatchRate(c, d);
+    ASSERT_TRUE(fmr >= 1e-2 && fmr <= 0.5) << d << " " << fmr;
+  }
+}
+
 // Strangers' searches of a 10-photo gallery whose nearest distance is distributed as if the
 // gallery held `effective` independent photos: more than 10 is the dependence the pairwise
 // FMR curve misses (a shared probe), fewer the reverse.
