@@ -7,6 +7,7 @@
 #include "common/model/dog_score.h"
 
 namespace dogsearch::trainer {
+
 uint32_t SearchRank(const EmbeddingTable& t, uint32_t q, const std::vector<uint32_t>& gallery,
                     const SearchRankingOptions& o) {
   const absl::Span<const float> query(t.row(q), t.dim);
