@@ -81,6 +81,37 @@ struct Stack {
   std::string gateway;
 };
 
+// dogsearch-eval's --gallery_list read back: each dog's chosen photos (canonical paths).
+std::map<std::string, std::vector<fs::path>> ReadGalleryList(const std::string& file) {
+  std::map<std::string, std::vector<fs::path>> by_dog;
+  for (absl::string_view line : absl::StrSplit(*ReadFile(file), '\n', absl::SkipEmpty())) {
+    const fs::path p = fs::weakly_canonical(fs::path(std::string{line}));
+    by_dog[p.parent_path().filename().string()].push_back(p);
+  }
+  return by_dog;
+}
+
+// Links a dog's photos into <dir>/<dog>/ (what `dogsearch import` reads; never copied) and
+// adds their canonical paths to *enrolled.
+void LinkDog(const std::string& dir, const std::string& dog, const std::vector<fs::path>& photos,
+             std::set<std::string>* enrolled) {
+  fs::create_directories(dir + "/" + dog);
+  for (const fs::path& p : photos) {
+    fs::create_symlink(p, dir + "/" + dog + "/" + p.filename().string());
+    enrolled->insert(p.string());
+  }
+}
+
+// Every photo in a dog's folder that is not enrolled: its searches.
+std::vector<std::string> OtherPhotos(const fs::path& dog_dir,
+                                     const std::set<std::string>& enrolled) {
+  std::vector<std::string> out;
+  for (const auto& f : fs::directory_iterator(dog_dir)) {
+    if (!enrolled.count(fs::weakly_canonical(f.path()).string())) out.push_back(f.path());
+  }
+  return out;
+}
+
 // Searches every photo at `paths` through the gateway, 4 clients at a time, with request size
 // k (0 = the default); one response per photo, in order. *errors counts the searches that
 // failed or found nothing (their responses are left empty).
@@ -141,14 +172,8 @@ TEST(GatewayRealPhotosTest, SystemRank1IsAtLeastTheModelsOnTheSameSplit) {
   ASSERT_EQ(code, 0) << eval;
   const double model_rank1 = JsonNumber(eval, "rank1");
   std::set<std::string> gallery;
-  for (absl::string_view line :
-       absl::StrSplit(*ReadFile(tmp.File("gallery.txt")), '\n', absl::SkipEmpty())) {
-    const fs::path p(std::string{line});
-    gallery.insert(fs::weakly_canonical(p).string());
-    const std::string dog = p.parent_path().filename().string();
-    fs::create_directories(tmp.File("gallery/" + dog));
-    fs::create_symlink(fs::weakly_canonical(p),
-                       tmp.File("gallery/" + dog + "/" + p.filename().string()));
+  for (const auto& [dog, photos] : ReadGalleryList(tmp.File("gallery.txt"))) {
+    LinkDog(tmp.File("gallery"), dog, photos, &gallery);
   }
   ASSERT_EQ(gallery.size(), 1000u);
 
@@ -166,10 +191,8 @@ TEST(GatewayRealPhotosTest, SystemRank1IsAtLeastTheModelsOnTheSameSplit) {
   // Every other photo of those dogs is a probe.
   std::vector<std::pair<std::string, std::string>> probes;  // (dog, path)
   for (const std::string& d : dogs) {
-    for (const auto& f : fs::directory_iterator(fs::path(DOGFACENET_DIR) / d)) {
-      if (!gallery.count(fs::weakly_canonical(f.path()).string())) {
-        probes.emplace_back(d, f.path().string());
-      }
+    for (std::string& path : OtherPhotos(fs::path(DOGFACENET_DIR) / d, gallery)) {
+      probes.emplace_back(d, std::move(path));
     }
   }
   std::vector<std::string> paths;
@@ -214,23 +237,16 @@ TEST(GatewayRealPhotosTest, DogsWithThreePhotosRankAsDogsearchEvalPredicts) {
   const double predicted = JsonNumber(eval, "searched_rank1_3_enrolled");
   const double best_photo = JsonNumber(eval, "rank1_3_enrolled");
   std::set<std::string> gallery, dogs;
-  for (absl::string_view line :
-       absl::StrSplit(*ReadFile(tmp.File("gallery.txt")), '\n', absl::SkipEmpty())) {
-    const fs::path p = fs::weakly_canonical(fs::path(std::string{line}));
-    const std::string dog = p.parent_path().filename().string();
-    gallery.insert(p.string());
+  for (const auto& [dog, photos] : ReadGalleryList(tmp.File("gallery.txt"))) {
+    LinkDog(tmp.File("gallery"), dog, photos, &gallery);
     dogs.insert(dog);
-    fs::create_directories(tmp.File("gallery/" + dog));
-    fs::create_symlink(p, tmp.File("gallery/" + dog + "/" + p.filename().string()));
   }
   ASSERT_GE(dogs.size(), 100u);
   ASSERT_GT(gallery.size(), 2 * dogs.size());
   std::vector<std::pair<std::string, std::string>> probes;  // (dog, path)
   for (const std::string& d : dogs) {
-    for (const auto& f : fs::directory_iterator(fs::path(DOGFACENET_DIR) / d)) {
-      if (!gallery.count(fs::weakly_canonical(f.path()).string())) {
-        probes.emplace_back(d, f.path().string());
-      }
+    for (std::string& path : OtherPhotos(fs::path(DOGFACENET_DIR) / d, gallery)) {
+      probes.emplace_back(d, std::move(path));
     }
   }
   ASSERT_GE(probes.size(), 100u);
@@ -292,12 +308,8 @@ HonestAnswers MeasureHonestAnswers(uint32_t per_dog) {
                  &code);
   EXPECT_EQ(code, 0) << eval;
   h.predicted_dir = JsonNumber(eval, "served_threshold_dir_0.05");
-  std::map<std::string, std::vector<fs::path>> chosen;  // Gallery photos of each held-out dog.
-  for (absl::string_view line :
-       absl::StrSplit(*ReadFile(tmp.File("gallery.txt")), '\n', absl::SkipEmpty())) {
-    const fs::path p = fs::weakly_canonical(fs::path(std::string{line}));
-    chosen[p.parent_path().filename().string()].push_back(p);
-  }
+  const std::map<std::string, std::vector<fs::path>> chosen =
+      ReadGalleryList(tmp.File("gallery.txt"));  // Gallery photos of each held-out dog.
   EXPECT_GE(chosen.size(), 100u);
   // Alternate dogs: enrolled, stranger, enrolled, ...
   std::set<std::string> gallery;
@@ -306,16 +318,10 @@ HonestAnswers MeasureHonestAnswers(uint32_t per_dog) {
   for (const auto& [dog, photos] : chosen) {
     if (enrol) {
       ++h.enrolled_dogs;
-      fs::create_directories(tmp.File("gallery/" + dog));
-      for (const fs::path& p : photos) {
-        gallery.insert(p.string());
-        fs::create_symlink(p, tmp.File("gallery/" + dog + "/" + p.filename().string()));
-      }
+      LinkDog(tmp.File("gallery"), dog, photos, &gallery);
     }
-    for (const auto& f : fs::directory_iterator(photos.front().parent_path())) {
-      if (!gallery.count(fs::weakly_canonical(f.path()).string())) {
-        probes.emplace_back(dog, f.path().string(), enrol);
-      }
+    for (std::string& path : OtherPhotos(photos.front().parent_path(), gallery)) {
+      probes.emplace_back(dog, std::move(path), enrol);
     }
     enrol = !enrol;
   }
