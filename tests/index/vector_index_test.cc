@@ -49,13 +49,18 @@ CollectionOptions Options(uint32_t dim, uint64_t capacity = 1024) {
   return o;
 }
 
+// Batches this small are linked by one thread (VectorIndex::kMinRecordsPerInsertThread), so the
+// graph, with hnswlib's fixed level seed, is the same in every run; larger batches are linked in
+// parallel and the graph differs from run to run.
+constexpr size_t kOneLinkingThread = 50;
+
 std::unique_ptr<VectorIndex> Build(const std::vector<std::vector<float>>& vecs,
-                                   const CollectionOptions& o) {
+                                   const CollectionOptions& o, size_t batch_size = 1000) {
   auto index = *VectorIndex::Create(o);
   std::vector<Record> batch;
   for (size_t i = 0; i < vecs.size(); ++i) {
     batch.push_back(Record{absl::StrCat("id", i), vecs[i], {absl::StrCat("dog", i % 100), "", {}}});
-    if (batch.size() == 1000 || i + 1 == vecs.size()) {
+    if (batch.size() == batch_size || i + 1 == vecs.size()) {
       EXPECT_TRUE(index->Reserve(batch.size()).ok());
       EXPECT_TRUE(index->ApplyUpsert(batch).ok());
       batch.clear();
@@ -362,7 +367,7 @@ class SelfSearchers {
 TEST(VectorIndexTest, SearchesStayCorrectWhileUpsertsAndDeletesRun) {
   auto vecs = Clustered(6000, 32, 60, 8);
   std::vector<std::vector<float>> base(vecs.begin(), vecs.begin() + 3000);
-  auto index = Build(base, Options(32, 64));
+  auto index = Build(base, Options(32, 64), kOneLinkingThread);
   SelfSearchers readers(*index, vecs, 200, 7);
   // Writer: insert 3000 more (forcing growth), replace and delete some of ids 1000..2999.
   for (size_t i = 3000; i < 6000; i += 100) {
@@ -428,12 +433,18 @@ TEST(VectorIndexTest, ListingsStayConsistentWhileUpsertsAndDeletesRun) {
 // lock-free mode and inserts keep starting while such searches are inside, in the same few
 // clusters that the searches walk. Under ThreadSanitizer (README's list) an insert that did
 // not wait shows up as a data race on a neighbour list (checked by breaking the wait).
+// The graph is the same in every run (kOneLinkingThread), and in each of the 301 states it
+// passes through, every one of the 1,000 records searched for is found first at ef 400
+// (checked state by state with no searches running). A base linked in parallel differs per
+// run, and at ef_construction 16 one such graph in six had a record that no search found from
+// the 90th insert on: the searches missed it, HNSW's approximation, not a race (CI failed on
+// it once).
 TEST(VectorIndexTest, LockFreeSearchesAndBurstsOfInsertsStayCorrect) {
   auto vecs = Clustered(1300, 32, 4, 9);
   std::vector<std::vector<float>> base(vecs.begin(), vecs.begin() + 1000);
   CollectionOptions o = Options(32, 2048);  // Room for all: no resize in between.
   o.ef_construction = 16;                   // Short inserts, long searches: they overlap.
-  auto index = Build(base, o);
+  auto index = Build(base, o, kOneLinkingThread);
   SelfSearchers readers(*index, vecs, 400, 11);
   for (size_t i = 1000; i < 1300; ++i) {
     std::this_thread::sleep_for(std::chrono::microseconds(500));
