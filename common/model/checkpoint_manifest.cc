@@ -112,6 +112,7 @@ void ToProto(const ModelSpec& s, v1::ModelSpec* p) {
   p->set_blocks_per_stage(s.blocks_per_stage);
   p->set_embedding_batchnorm(s.embedding_batchnorm);
   p->set_flip_average(s.flip_average);
+  p->set_test_time_zoom(s.test_time_zoom);
   for (const ModelSpec& m : s.members) ToProto(m, p->add_members());
   for (float w : s.member_weights) p->add_member_weights(w);
   if (s.serving_precision == ServingPrecision::kBFloat16) {
@@ -136,6 +137,7 @@ absl::StatusOr<ModelSpec> FromProto(const v1::ModelSpec& p) {
   s.blocks_per_stage = p.blocks_per_stage();
   s.embedding_batchnorm = p.embedding_batchnorm();
   s.flip_average = p.flip_average();
+  s.test_time_zoom = p.test_time_zoom();
   switch (p.serving_precision()) {
     case v1::SERVING_PRECISION_UNSPECIFIED:
     case v1::SERVING_PRECISION_FLOAT32:

@@ -55,8 +55,9 @@ absl::Status ValidateEnsemble(const ModelSpec& s) {
                                                      m.input.height, " is not the ensemble's ",
                                                      s.input.width, "x", s.input.height));
     }
-    if (m.flip_average) {
-      return absl::InvalidArgumentError(which + "flip_average is the ensemble's choice");
+    if (m.flip_average || m.test_time_zoom != 0.f) {
+      return absl::InvalidArgumentError(
+          which + "flip_average and test_time_zoom are the ensemble's choice");
     }
     if (m.serving_precision != ServingPrecision::kFloat32) {
       return absl::InvalidArgumentError(which + "serving_precision is the ensemble's choice");
@@ -111,6 +112,15 @@ absl::Status ValidateModelSpec(const ModelSpec& s) {
   if (s.embedding_batchnorm && s.architecture != kDogFaceNetResNet) {
     return absl::InvalidArgumentError(
         absl::StrCat("embedding_batchnorm is only defined for ", kDogFaceNetResNet));
+  }
+  if (s.test_time_zoom != 0.f) {
+    if (!(s.test_time_zoom >= 0.5f && s.test_time_zoom < 1.f)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("test_time_zoom ", s.test_time_zoom, " is outside [0.5, 1) (0 = off)"));
+    }
+    if (!s.flip_average) {
+      return absl::InvalidArgumentError("test_time_zoom needs flip_average (it zooms the mirror)");
+    }
   }
   if (s.architecture == kEnsemble) return ValidateEnsemble(s);
   return absl::OkStatus();

@@ -63,22 +63,26 @@ struct ModelSpec {
   // Serving and evaluation only (training runs float32); the ensemble's choice, float32 in its
   // members. Part of the model version (see dogsearch.v1.ModelSpec.serving_precision).
   ServingPrecision serving_precision = ServingPrecision::kFloat32;
+  // With flip_average: the mirrored view is of the centre crop of this fraction of the side,
+  // zoomed to the input (see dogsearch.v1.ModelSpec.test_time_zoom). 0 = the whole photo.
+  float test_time_zoom = 0.f;
 
   bool operator==(const ModelSpec& o) const {
     return architecture == o.architecture && input == o.input && embedding_dim == o.embedding_dim &&
            dropout == o.dropout && stage_widths == o.stage_widths &&
            blocks_per_stage == o.blocks_per_stage && embedding_batchnorm == o.embedding_batchnorm &&
            flip_average == o.flip_average && members == o.members &&
-           member_weights == o.member_weights && serving_precision == o.serving_precision;
+           member_weights == o.member_weights && serving_precision == o.serving_precision &&
+           test_time_zoom == o.test_time_zoom;
   }
 };
 
 // Limits: input sides 16..1024 (seed_inception needs >= 64), embedding_dim 2..4096,
 // 0 <= dropout < 1, finite mean, std > 0, 1..8 stage widths of 1..2048 each,
 // blocks_per_stage <= 4; an ensemble: 2..4 valid non-ensemble members of its input size without
-// flip or serving precision of their own, one weight in (0, 1] each, and no fields of the
-// plain architectures; members and
-// member_weights only on an ensemble.
+// flip, zoom or serving precision of their own, one weight in (0, 1] each, and no fields of the
+// plain architectures; members and member_weights only on an ensemble; test_time_zoom 0 or in
+// [0.5, 1), and only with flip_average.
 // INVALID_ARGUMENT naming the field otherwise, or for an unknown architecture.
 absl::Status ValidateInputSpec(const InputSpec& spec);
 absl::Status ValidateModelSpec(const ModelSpec& spec);

@@ -41,6 +41,9 @@ ABSL_FLAG(double, holdout_fraction, 0,
           "--val_fraction and --holdout_seed (the dogs that run never trained on)");
 ABSL_FLAG(uint64_t, holdout_seed, 0, "The training run's --seed (with --holdout_fraction)");
 ABSL_FLAG(bool, flip_average, false, "Average each photo's embedding with its mirror's");
+ABSL_FLAG(double, test_time_zoom, -1,
+          "With the flip: mirror the photo's centre crop of this fraction of its side (in [0.5, "
+          "1); 0 = the whole photo; negative = as the checkpoint serves)");
 ABSL_FLAG(std::string, pca_png, "", "Write a PCA map of the embeddings here");
 ABSL_FLAG(bool, thumbnails, false, "Draw photo thumbnails on the PCA map");
 ABSL_FLAG(int, pca_dogs, 20, "Dogs on the PCA map (those with the most photos)");
@@ -188,6 +191,21 @@ absl::Status Run() {
   EmbedOptions eo;
   eo.batch_size = absl::GetFlag(FLAGS_batch);
   eo.flip_average = absl::GetFlag(FLAGS_flip_average) || ckpt->manifest.model.flip_average;
+  eo.test_time_zoom = ckpt->manifest.model.test_time_zoom;
+  if (const double zoom = absl::GetFlag(FLAGS_test_time_zoom); zoom >= 0) {
+    model::ModelSpec views = ckpt->manifest.model;
+    views.flip_average = eo.flip_average;
+    views.test_time_zoom = static_cast<float>(zoom);
+    if (absl::Status s = model::ValidateModelSpec(views); !s.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat("--test_time_zoom: ", s.message()));
+    }
+    if (views.test_time_zoom != ckpt->manifest.model.test_time_zoom &&
+        absl::GetFlag(FLAGS_update_manifest)) {
+      return absl::InvalidArgumentError(
+          "--update_manifest would calibrate another zoom than the checkpoint serves");
+    }
+    eo.test_time_zoom = views.test_time_zoom;
+  }
   eo.device = *device;
   absl::StatusOr<std::shared_ptr<const model::Cohort>> cohort =
       CohortFor(training, *ckpt, eo, threads);
@@ -266,7 +284,8 @@ absl::Status Run() {
       "\"dir_at_fpir_0.01\":%.4f,\"dir_at_fpir_0.05\":%.4f,\"dir_at_fpir_0.1\":%.4f,"
       "\"served_threshold_fpir_0.05\":%.4f,\"served_threshold_dir_0.05\":%.4f,"
       "\"confidence_ece\":%.4f,\"search_fmr_scale\":%.3f,\"confidence_bins\":[%s],\"view\":\"%s\","
-      "\"skipped_photos\":%zu,\"flip_average\":%s,\"cohort_k\":%u,\"cohort_weight\":%.3f,"
+      "\"skipped_photos\":%zu,\"flip_average\":%s,\"test_time_zoom\":%.3f,\"cohort_k\":%u,\"cohort_"
+      "weight\":%.3f,"
       "\"numerics\":\"%s\",\"seconds\":%.1f}\n",
       ckpt->manifest.version.c_str(), m.verification_accuracy, m.verification_accuracy_std,
       m.roc_auc, m.tar_at_far_1e3, m.rank1, m.recall_at_5, m.mean_average_precision, m.threshold,
@@ -275,7 +294,8 @@ absl::Status Run() {
       searched.full_gallery_mrr, so.centroid_weight, m.dir_at_fpir_1e2, m.dir_at_fpir_5e2,
       m.dir_at_fpir_1e1, r->model_fpir_5e2, r->model_dir_5e2, m.identification.confidence_ece,
       r->calibration_check.search_fmr_scale, bins.c_str(), absl::GetFlag(FLAGS_view).c_str(),
-      cache->failed(), eo.flip_average ? "true" : "false", *cohort != nullptr ? (*cohort)->k() : 0u,
+      cache->failed(), eo.flip_average ? "true" : "false",
+      eo.flip_average ? eo.test_time_zoom : 0.f, *cohort != nullptr ? (*cohort)->k() : 0u,
       *cohort != nullptr ? (*cohort)->weight() : 0.0f, model::NumericsName(ckpt->net->numerics()),
       seconds);
   return absl::OkStatus();

@@ -81,6 +81,12 @@ TEST(EnsembleSpecTest, BadEnsemblesAreRefusedNamingTheProblem) {
   s.members[0].flip_average = true;
   ExpectInvalid(s, "ensemble member 0: flip_average");
   s = Ensemble();
+  s.test_time_zoom = 0.7f;  // The ensemble's own choice is fine.
+  EXPECT_TRUE(ValidateModelSpec(s).ok()) << ValidateModelSpec(s);
+  s.members[1].flip_average = true;
+  s.members[1].test_time_zoom = 0.7f;
+  ExpectInvalid(s, "ensemble member 1: flip_average and test_time_zoom");
+  s = Ensemble();
   s.members[1].serving_precision = ServingPrecision::kBFloat16;
   ExpectInvalid(s, "ensemble member 1: serving_precision");
   s = Ensemble();

@@ -20,6 +20,7 @@
 #include "common/rpc/channel.h"
 #include "common/rpc/grpc_server.h"
 #include "common/torch_model/checkpoint.h"
+#include "common/torch_model/test_time_views.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "gtest/gtest.h"
 #include "services/embedding/core/torch_model.h"
@@ -88,11 +89,13 @@ class EmbeddingServiceTest : public ::testing::Test {
 
   // Publishes a checkpoint with weights drawn from `seed`.
   void Publish(const std::string& version, int seed, bool flip_average = false,
-               model::ServingPrecision precision = model::ServingPrecision::kFloat32) {
+               model::ServingPrecision precision = model::ServingPrecision::kFloat32,
+               float test_time_zoom = 0.f) {
     torch::manual_seed(seed);
     model::ModelSpec spec = Spec();
     spec.flip_average = flip_average;
     spec.serving_precision = precision;
+    spec.test_time_zoom = test_time_zoom;
     auto net = *model::BuildEmbeddingNet(spec);
     net->eval();
     model::CheckpointManifest m;
@@ -239,6 +242,34 @@ TEST_F(EmbeddingServiceTest, ABatchRunInChunksGetsTheVectorsOfOneForwardPass) {
   }
 }
 
+// Expects `served` to embed each of the 3 photos of `batch`, in the batch and alone, as the
+// normalised sum of its 16-d rows in `a` and `b` (the plain model's vectors of two views), and
+// to differ from `other` (another model's vectors of the batch) by more than rounding.
+void ExpectTheNormalisedSumOfTwoViews(const EmbeddingModel& served, const std::vector<float>& batch,
+                                      const std::vector<float>& a, const std::vector<float>& b,
+                                      const std::vector<float>& other) {
+  auto together = served.Embed(batch.data(), 3);
+  ASSERT_TRUE(together.ok()) << together.status();
+  const size_t floats = batch.size() / 3;
+  for (int i = 0; i < 3; ++i) {
+    std::vector<double> want(16);
+    double norm = 0;
+    for (int d = 0; d < 16; ++d) {
+      want[d] = a[i * 16 + d] + b[i * 16 + d];
+      norm += want[d] * want[d];
+    }
+    auto alone = served.Embed(batch.data() + i * floats, 1);
+    ASSERT_TRUE(alone.ok()) << alone.status();
+    double diff_from_other = 0;
+    for (int d = 0; d < 16; ++d) {
+      EXPECT_NEAR((*together)[i * 16 + d], want[d] / std::sqrt(norm), 1e-5) << i;
+      EXPECT_NEAR((*alone)[d], want[d] / std::sqrt(norm), 1e-5) << i;
+      diff_from_other += std::abs((*together)[i * 16 + d] - other[i * 16 + d]);
+    }
+    EXPECT_GT(diff_from_other, 1e-3) << "the second view changed nothing for photo " << i;
+  }
+}
+
 // A model whose manifest asks for the test-time flip serves normalise(f(x) + f(mirror x)),
 // alone or in a batch; the same weights without the flag serve f(x).
 TEST_F(EmbeddingServiceTest, AFlipAveragingModelServesTheMeanOfThePhotoAndItsMirror) {
@@ -248,7 +279,6 @@ TEST_F(EmbeddingServiceTest, AFlipAveragingModelServesTheMeanOfThePhotoAndItsMir
   auto flip = LoadTorchModel(dir_.path() + "/flip", {"cpu", false, 2, 1, true});
   ASSERT_TRUE(plain.ok() && flip.ok());
   const model::InputSpec in = (*plain)->input_spec();
-  const size_t floats = (*plain)->input_floats();
   const std::vector<float> batch = ProbeBatch(in, 3);
   // The mirror images of the batch: each row of each plane reversed.
   std::vector<float> mirrored(batch.size());
@@ -258,25 +288,30 @@ TEST_F(EmbeddingServiceTest, AFlipAveragingModelServesTheMeanOfThePhotoAndItsMir
   }
   auto a = (*plain)->Embed(batch.data(), 3);
   auto b = (*plain)->Embed(mirrored.data(), 3);
-  auto together = (*flip)->Embed(batch.data(), 3);
-  ASSERT_TRUE(a.ok() && b.ok() && together.ok());
-  for (int i = 0; i < 3; ++i) {
-    std::vector<double> want(16);
-    double norm = 0;
-    for (int d = 0; d < 16; ++d) {
-      want[d] = (*a)[i * 16 + d] + (*b)[i * 16 + d];
-      norm += want[d] * want[d];
-    }
-    auto alone = (*flip)->Embed(batch.data() + i * floats, 1);
-    ASSERT_TRUE(alone.ok());
-    double diff_from_plain = 0;
-    for (int d = 0; d < 16; ++d) {
-      EXPECT_NEAR((*together)[i * 16 + d], want[d] / std::sqrt(norm), 1e-5) << i;
-      EXPECT_NEAR((*alone)[d], want[d] / std::sqrt(norm), 1e-5) << i;
-      diff_from_plain += std::abs((*together)[i * 16 + d] - (*a)[i * 16 + d]);
-    }
-    EXPECT_GT(diff_from_plain, 1e-3) << "the flip changed nothing for photo " << i;
-  }
+  ASSERT_TRUE(a.ok() && b.ok());
+  ExpectTheNormalisedSumOfTwoViews(**flip, batch, *a, *b, /*other=*/*a);
+}
+
+// A model whose manifest asks for the test-time zoom serves normalise(f(x) + f(mirror of x's
+// centre crop, zoomed)), alone or in a batch: the second view is no longer the plain mirror.
+TEST_F(EmbeddingServiceTest, AZoomingModelServesThePhotoWithItsMirroredCentreCrop) {
+  Publish("plain", 1);
+  Publish("zoom", 1, /*flip_average=*/true, model::ServingPrecision::kFloat32, 0.7f);
+  Publish("flip", 1, /*flip_average=*/true);
+  auto plain = LoadTorchModel(dir_.path() + "/plain", {"cpu", false, 2, 1, false});
+  auto zoom = LoadTorchModel(dir_.path() + "/zoom", {"cpu", false, 2, 1, true});
+  auto flip = LoadTorchModel(dir_.path() + "/flip", {"cpu", false, 2, 1, true});
+  ASSERT_TRUE(plain.ok() && zoom.ok() && flip.ok());
+  const model::InputSpec in = (*plain)->input_spec();
+  const std::vector<float> batch = ProbeBatch(in, 3);
+  const torch::Tensor x =
+      torch::from_blob(const_cast<float*>(batch.data()), {3, 3, in.height, in.width});
+  const torch::Tensor second = model::CentreZoom(x, 0.7).flip({3}).contiguous();
+  auto a = (*plain)->Embed(batch.data(), 3);
+  auto b = (*plain)->Embed(second.data_ptr<float>(), 3);
+  auto flipped = (*flip)->Embed(batch.data(), 3);
+  ASSERT_TRUE(a.ok() && b.ok() && flipped.ok());
+  ExpectTheNormalisedSumOfTwoViews(**zoom, batch, *a, *b, /*other=*/*flipped);
 }
 
 // A version served in bfloat16 (its manifest's spec.serving_precision) embeds close to the

@@ -15,7 +15,8 @@ Section RunTraining(const KitOptions& o, const KitPhotos& photos) {
   auto manifest = model::ReadManifest(o.model_dir);
   if (!manifest.ok()) return Skipped("training", manifest.status().ToString());
   model::ModelSpec recipe = manifest->model;
-  recipe.flip_average = false;  // A serving choice; training sees single photos.
+  recipe.flip_average = false;  // Serving choices; training sees single photos.
+  recipe.test_time_zoom = 0.f;
   const std::vector<std::pair<std::string, model::ModelSpec>> nets = {
       {absl::StrCat("default recipe (", recipe.input.width, " px)"), recipe},
       {"224-px ResNet (ResNet-50 cost)", BigNetworkSpec()}};

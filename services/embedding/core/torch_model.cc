@@ -12,6 +12,7 @@
 #include "common/base/status_macros.h"
 #include "common/torch_model/checkpoint.h"
 #include "common/torch_model/device.h"
+#include "common/torch_model/test_time_views.h"
 
 namespace dogsearch::embedding {
 namespace {
@@ -52,18 +53,13 @@ class TorchModel final : public EmbeddingModel {
       torch::Tensor x = torch::from_blob(const_cast<float*>(inputs),
                                          {n, 3, spec.height, spec.width}, torch::kFloat32);
       if (pair) x = x.expand({2, 3, spec.height, spec.width}).contiguous();
-      const bool flip = manifest_.model.flip_average;
-      if (flip) x = torch::cat({x, x.flip({3})});  // Photos, then their mirror images.
+      x = model::ServedViews(x, manifest_.model);  // With the flip, the photos' second views.
       if (device_.is_cuda()) {
         x = x.pin_memory().to(device_, /*non_blocking=*/true);
         if (half_) x = x.to(torch::kHalf);
       }
-      torch::Tensor y = Forward(x).to(torch::kFloat32).to(torch::kCPU);
-      if (flip) {
-        const int64_t m = y.size(0) / 2;
-        y = y.slice(0, 0, m) + y.slice(0, m, 2 * m);
-        y = y / y.norm(2, 1, true).clamp_min(1e-12);
-      }
+      torch::Tensor y =
+          model::CombineViews(Forward(x).to(torch::kFloat32).to(torch::kCPU), manifest_.model);
       if (pair) y = y.slice(0, 0, 1);
       y = y.contiguous();
       std::vector<float> out(static_cast<size_t>(y.numel()));

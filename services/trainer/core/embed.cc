@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "common/image/image_decoder.h"
+#include "common/torch_model/test_time_views.h"
 
 namespace dogsearch::trainer {
 
@@ -15,6 +16,9 @@ EmbeddingTable EmbedCache(model::EmbeddingNet& net, const PhotoCache& cache,
   const int64_t h = input.height, w = input.width;
   const size_t photo_floats = size_t{3} * h * w;
   const size_t batch = static_cast<size_t>(std::max(1, options.batch_size));
+  model::ModelSpec views = net.spec();  // Only the test-time fields matter below.
+  views.flip_average = options.flip_average;
+  views.test_time_zoom = options.flip_average ? options.test_time_zoom : 0.f;
   EmbeddingTable table;
   table.dim = net.spec().embedding_dim;
   table.labels = cache.labels();
@@ -27,12 +31,7 @@ EmbeddingTable EmbedCache(model::EmbeddingNet& net, const PhotoCache& cache,
     }
     torch::Tensor x =
         torch::from_blob(pixels.data(), {static_cast<int64_t>(n), 3, h, w}).to(options.device);
-    torch::Tensor e = net.forward(x);
-    if (options.flip_average) {
-      e = torch::nn::functional::normalize(
-          e + net.forward(x.flip({3})),
-          torch::nn::functional::NormalizeFuncOptions().p(2).dim(1).eps(1e-12));
-    }
+    torch::Tensor e = model::CombineViews(net.forward(model::ServedViews(x, views)), views);
     e = e.to(torch::kCPU, torch::kFloat).contiguous();
     std::copy(e.data_ptr<float>(), e.data_ptr<float>() + n * table.dim,
               table.vectors.begin() + start * table.dim);

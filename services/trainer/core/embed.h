@@ -15,9 +15,12 @@ namespace dogsearch::trainer {
 
 struct EmbedOptions {
   int batch_size = 64;
-  // Embed each photo and its mirror image and average (then re-normalise). The embedding
-  // service does not do this; off by default so evaluation measures what is served.
+  // Embed each photo and its mirror image and average (then re-normalise), as a checkpoint with
+  // ModelSpec.flip_average is served; with test_time_zoom (ModelSpec.test_time_zoom), the mirror
+  // is of the photo's centre crop. Both off by default: set them from the manifest to measure
+  // what is served (common/torch_model/test_time_views.h, shared with the embedding service).
   bool flip_average = false;
+  float test_time_zoom = 0.f;
   torch::Device device = torch::kCPU;
 };
 

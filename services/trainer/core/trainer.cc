@@ -229,6 +229,7 @@ absl::Status TrainingRun::BuildModel() {
     // Fine-tuning adopts the parent's architecture and input; the flip is a serving choice.
     o_.model = ckpt.manifest.model;
     if (!o_.resume && o_.serve_flip.has_value()) o_.model.flip_average = *o_.serve_flip;
+    if (!o_.model.flip_average) o_.model.test_time_zoom = 0.f;  // The zoom is of the mirror.
     // Score normalisation, like the flip, is how the parent was served: a fine-tune keeps it
     // unless told otherwise.
     if (!o_.cohort_k.has_value()) o_.cohort_k = ckpt.cohort ? ckpt.cohort->k() : 0;
@@ -550,6 +551,7 @@ bool TrainingRun::Validate(model::EvalMetrics* metrics) {
   EmbedOptions eo;
   eo.device = device_;
   eo.flip_average = o_.flip_average_eval || o_.model.flip_average;
+  eo.test_time_zoom = o_.model.test_time_zoom;
   EvalOptions ev;
   ev.seed = o_.seed;
   ev.threads = at::get_num_threads();
