@@ -284,9 +284,8 @@ absl::Status Run() {
       "\"dir_at_fpir_0.01\":%.4f,\"dir_at_fpir_0.05\":%.4f,\"dir_at_fpir_0.1\":%.4f,"
       "\"served_threshold_fpir_0.05\":%.4f,\"served_threshold_dir_0.05\":%.4f,"
       "\"confidence_ece\":%.4f,\"search_fmr_scale\":%.3f,\"confidence_bins\":[%s],\"view\":\"%s\","
-      "\"skipped_photos\":%zu,\"flip_average\":%s,\"test_time_zoom\":%.3f,\"cohort_k\":%u,\"cohort_"
-      "weight\":%.3f,"
-      "\"numerics\":\"%s\",\"seconds\":%.1f}\n",
+      "\"skipped_photos\":%zu,\"flip_average\":%s,\"test_time_zoom\":%.3f,"
+      "\"cohort_k\":%u,\"cohort_weight\":%.3f,\"numerics\":\"%s\",\"seconds\":%.1f}\n",
       ckpt->manifest.version.c_str(), m.verification_accuracy, m.verification_accuracy_std,
       m.roc_auc, m.tar_at_far_1e3, m.rank1, m.recall_at_5, m.mean_average_precision, m.threshold,
       m.confidence_center, m.confidence_scale, m.identities, m.photos, m.pairs, m.full_gallery_top1,

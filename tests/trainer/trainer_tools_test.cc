@@ -330,6 +330,32 @@ TEST(TrainerToolsTest, ClearErrorsAndExitCodes) {
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("--write_cohort needs --holdout_fraction"), std::string::npos) << r.err;
   EXPECT_FALSE(fs::exists(tmp.File("new.cohort")));
+  // The test-time zoom: another one may be evaluated, never calibrated into the checkpoint.
+  r = RunTool(absl::StrCat(EVAL_PATH, model, " --data ", tmp.File("dogs"), " --test_time_zoom 0.3"),
+              tmp);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("--test_time_zoom: test_time_zoom 0.3 is outside [0.5, 1)"),
+            std::string::npos)
+      << r.err;
+  // (On a copy: had the refusal failed, the committed model's manifest would be rewritten.)
+  const std::string version(
+      absl::StripAsciiWhitespace(testing::ReadAll(std::string(DEFAULT_MODELS_DIR) + "/DEFAULT")));
+  fs::copy(std::string(DEFAULT_MODELS_DIR) + "/" + version, tmp.File("copy"),
+           fs::copy_options::recursive);
+  const std::string manifest_before = testing::ReadAll(tmp.File("copy/manifest.json"));
+  r = RunTool(absl::StrCat(EVAL_PATH, " --checkpoint ", tmp.File("copy"), " --data ",
+                           tmp.File("dogs"), " --test_time_zoom 0.8 --update_manifest"),
+              tmp);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("would calibrate another zoom"), std::string::npos) << r.err;
+  EXPECT_EQ(testing::ReadAll(tmp.File("copy/manifest.json")), manifest_before);
+  for (const char* zoom : {"0", "0.8"}) {
+    r = RunTool(absl::StrCat(EVAL_PATH, model, " --data ", tmp.File("dogs"), " --ignore_cohort",
+                             " --test_time_zoom ", zoom),
+                tmp);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NEAR(JsonNumber(r.out, "test_time_zoom"), std::stod(zoom), 1e-6) << r.out;
+  }
   r = RunTool(absl::StrCat(TRAIN_PATH, " --data ", tmp.path(), " --out ", tmp.File("o"),
                            " --epochs 1 --mining hardest"),
               tmp);
