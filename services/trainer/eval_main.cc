@@ -293,10 +293,9 @@ absl::Status Run() {
       searched.full_gallery_mrr, so.centroid_weight, m.dir_at_fpir_1e2, m.dir_at_fpir_5e2,
       m.dir_at_fpir_1e1, r->model_fpir_5e2, r->model_dir_5e2, m.identification.confidence_ece,
       r->calibration_check.search_fmr_scale, bins.c_str(), absl::GetFlag(FLAGS_view).c_str(),
-      cache->failed(), eo.flip_average ? "true" : "false",
-      eo.flip_average ? eo.test_time_zoom : 0.f, *cohort != nullptr ? (*cohort)->k() : 0u,
-      *cohort != nullptr ? (*cohort)->weight() : 0.0f, model::NumericsName(ckpt->net->numerics()),
-      seconds);
+      cache->failed(), eo.flip_average ? "true" : "false", eo.test_time_zoom,
+      *cohort != nullptr ? (*cohort)->k() : 0u, *cohort != nullptr ? (*cohort)->weight() : 0.0f,
+      model::NumericsName(ckpt->net->numerics()), seconds);
   return absl::OkStatus();
 }
 

@@ -38,8 +38,9 @@ class TorchModel final : public EmbeddingModel {
   }
 
   absl::StatusOr<std::vector<float>> Embed(const float* inputs, int n) const override {
-    // With the flip, a lone photo already runs as a batch of two (it and its mirror).
-    return Run(inputs, n, pair_lone_photos_ && n == 1 && !manifest_.model.flip_average);
+    // With the flip, a lone photo already runs as a batch of two (it and its second view).
+    return Run(inputs, n,
+               pair_lone_photos_ && n == 1 && model::TestTimeViewCount(manifest_.model) == 1);
   }
 
   // Set once by LoadTorchModel, before the model is shared.

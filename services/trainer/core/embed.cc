@@ -18,7 +18,7 @@ EmbeddingTable EmbedCache(model::EmbeddingNet& net, const PhotoCache& cache,
   const size_t batch = static_cast<size_t>(std::max(1, options.batch_size));
   model::ModelSpec views = net.spec();  // Only the test-time fields matter below.
   views.flip_average = options.flip_average;
-  views.test_time_zoom = options.flip_average ? options.test_time_zoom : 0.f;
+  views.test_time_zoom = options.test_time_zoom;  // ServedViews ignores it without the flip.
   EmbeddingTable table;
   table.dim = net.spec().embedding_dim;
   table.labels = cache.labels();
