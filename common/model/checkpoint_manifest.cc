@@ -113,6 +113,7 @@ void ToProto(const ModelSpec& s, v1::ModelSpec* p) {
   p->set_embedding_batchnorm(s.embedding_batchnorm);
   p->set_flip_average(s.flip_average);
   p->set_test_time_zoom(s.test_time_zoom);
+  p->set_test_time_four_views(s.test_time_four_views);
   for (const ModelSpec& m : s.members) ToProto(m, p->add_members());
   for (float w : s.member_weights) p->add_member_weights(w);
   if (s.serving_precision == ServingPrecision::kBFloat16) {
@@ -138,6 +139,7 @@ absl::StatusOr<ModelSpec> FromProto(const v1::ModelSpec& p) {
   s.embedding_batchnorm = p.embedding_batchnorm();
   s.flip_average = p.flip_average();
   s.test_time_zoom = p.test_time_zoom();
+  s.test_time_four_views = p.test_time_four_views();
   switch (p.serving_precision()) {
     case v1::SERVING_PRECISION_UNSPECIFIED:
     case v1::SERVING_PRECISION_FLOAT32:

@@ -55,9 +55,10 @@ absl::Status ValidateEnsemble(const ModelSpec& s) {
                                                      m.input.height, " is not the ensemble's ",
                                                      s.input.width, "x", s.input.height));
     }
-    if (m.flip_average || m.test_time_zoom != 0.f) {
+    if (m.flip_average || m.test_time_zoom != 0.f || m.test_time_four_views) {
       return absl::InvalidArgumentError(
-          which + "flip_average and test_time_zoom are the ensemble's choice");
+          which +
+          "flip_average, test_time_zoom and test_time_four_views are the ensemble's choice");
     }
     if (m.serving_precision != ServingPrecision::kFloat32) {
       return absl::InvalidArgumentError(which + "serving_precision is the ensemble's choice");
@@ -121,6 +122,10 @@ absl::Status ValidateModelSpec(const ModelSpec& s) {
     if (!s.flip_average) {
       return absl::InvalidArgumentError("test_time_zoom needs flip_average (it zooms the mirror)");
     }
+  }
+  if (s.test_time_four_views && s.test_time_zoom == 0.f) {
+    return absl::InvalidArgumentError(
+        "test_time_four_views needs test_time_zoom (its views are the photo's and the zoom's)");
   }
   if (s.architecture == kEnsemble) return ValidateEnsemble(s);
   return absl::OkStatus();

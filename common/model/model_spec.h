@@ -66,6 +66,9 @@ struct ModelSpec {
   // With flip_average: the mirrored view is of the centre crop of this fraction of the side,
   // zoomed to the input (see dogsearch.v1.ModelSpec.test_time_zoom). 0 = the whole photo.
   float test_time_zoom = 0.f;
+  // With test_time_zoom: serve four views (the photo, its mirror, the zoom, the zoom's mirror)
+  // instead of two (see dogsearch.v1.ModelSpec.test_time_four_views).
+  bool test_time_four_views = false;
 
   bool operator==(const ModelSpec& o) const {
     return architecture == o.architecture && input == o.input && embedding_dim == o.embedding_dim &&
@@ -73,16 +76,16 @@ struct ModelSpec {
            blocks_per_stage == o.blocks_per_stage && embedding_batchnorm == o.embedding_batchnorm &&
            flip_average == o.flip_average && members == o.members &&
            member_weights == o.member_weights && serving_precision == o.serving_precision &&
-           test_time_zoom == o.test_time_zoom;
+           test_time_zoom == o.test_time_zoom && test_time_four_views == o.test_time_four_views;
   }
 };
 
 // Limits: input sides 16..1024 (seed_inception needs >= 64), embedding_dim 2..4096,
 // 0 <= dropout < 1, finite mean, std > 0, 1..8 stage widths of 1..2048 each,
 // blocks_per_stage <= 4; an ensemble: 2..4 valid non-ensemble members of its input size without
-// flip, zoom or serving precision of their own, one weight in (0, 1] each, and no fields of the
-// plain architectures; members and member_weights only on an ensemble; test_time_zoom 0 or in
-// [0.5, 1), and only with flip_average.
+// flip, zoom, four views or serving precision of their own, one weight in (0, 1] each, and no
+// fields of the plain architectures; members and member_weights only on an ensemble; test_time_zoom
+// 0 or in [0.5, 1), and only with flip_average; test_time_four_views only with test_time_zoom.
 // INVALID_ARGUMENT naming the field otherwise, or for an unknown architecture.
 absl::Status ValidateInputSpec(const InputSpec& spec);
 absl::Status ValidateModelSpec(const ModelSpec& spec);

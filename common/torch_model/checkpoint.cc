@@ -88,11 +88,12 @@ absl::StatusOr<CheckpointManifest> PublishCheckpoint(const std::string& root,
                                                      CheckpointManifest manifest, EmbeddingNet& net,
                                                      const Cohort* cohort) {
   DS_RETURN_IF_ERROR(ValidateVersionName(manifest.version));
-  // The test-time flip and zoom are how the weights are served, not part of the network: a
-  // fine-tune may publish its parent's network with another choice.
+  // The test-time views (flip, zoom, four views) are how the weights are served, not part of the
+  // network: a fine-tune may publish its parent's network with another choice.
   ModelSpec weights_spec = manifest.model;
   weights_spec.flip_average = net.spec().flip_average;
   weights_spec.test_time_zoom = net.spec().test_time_zoom;
+  weights_spec.test_time_four_views = net.spec().test_time_four_views;
   if (!(weights_spec == net.spec())) {
     return absl::InvalidArgumentError("manifest model spec differs from the network's spec");
   }

@@ -27,7 +27,8 @@ namespace dogsearch::model {
 
 // Writes net's parameters and buffers plus `manifest` as <root>/<manifest.version>/.
 // Fills weights_sha256, weights_bytes and (if 0) created_unix_seconds; manifest.model must
-// equal net.spec() but for flip_average and test_time_zoom (serving choices). ALREADY_EXISTS if the
+// equal net.spec() but for its test-time views (flip_average, test_time_zoom,
+// test_time_four_views: serving choices). ALREADY_EXISTS if the
 // version exists. Returns the manifest as written. With a cohort the folder also holds it as
 // cohort.bin and the manifest's score_norm points at it (all in the same atomic publish);
 // without one, score_norm is cleared. INVALID_ARGUMENT when the cohort's dimension is not the

@@ -2,7 +2,10 @@
 
 namespace dogsearch::model {
 
-int TestTimeViewCount(const ModelSpec& spec) { return spec.flip_average ? 2 : 1; }
+int TestTimeViewCount(const ModelSpec& spec) {
+  if (!spec.flip_average) return 1;
+  return spec.test_time_four_views && spec.test_time_zoom > 0.f ? 4 : 2;
+}
 
 torch::Tensor CentreZoom(const torch::Tensor& x, double side) {
   namespace F = torch::nn::functional;
@@ -20,15 +23,27 @@ torch::Tensor CentreZoom(const torch::Tensor& x, double side) {
 }
 
 torch::Tensor ServedViews(const torch::Tensor& x, const ModelSpec& spec) {
-  if (!spec.flip_average) return x;
-  const torch::Tensor second = spec.test_time_zoom > 0.f ? CentreZoom(x, spec.test_time_zoom) : x;
-  return torch::cat({x, second.flip({3})});  // Photos, then their second views.
+  switch (TestTimeViewCount(spec)) {
+    case 1:
+      return x;
+    case 4: {
+      const torch::Tensor zoom = CentreZoom(x, spec.test_time_zoom);
+      return torch::cat({x, x.flip({3}), zoom, zoom.flip({3})});
+    }
+    default: {
+      const torch::Tensor second =
+          spec.test_time_zoom > 0.f ? CentreZoom(x, spec.test_time_zoom) : x;
+      return torch::cat({x, second.flip({3})});  // Photos, then their second views.
+    }
+  }
 }
 
 torch::Tensor CombineViews(const torch::Tensor& y, const ModelSpec& spec) {
-  if (!spec.flip_average) return y;
-  const int64_t m = y.size(0) / 2;
-  torch::Tensor sum = y.slice(0, 0, m) + y.slice(0, m, 2 * m);
+  const int views = TestTimeViewCount(spec);
+  if (views == 1) return y;
+  const int64_t m = y.size(0) / views;
+  torch::Tensor sum = y.slice(0, 0, m);
+  for (int v = 1; v < views; ++v) sum = sum + y.slice(0, v * m, (v + 1) * m);
   return sum / sum.norm(2, 1, true).clamp_min(1e-12);
 }
 

@@ -20,10 +20,12 @@
 #include "absl/strings/strip.h"
 #include "common/base/env_flags.h"
 #include "common/base/file_util.h"
+#include "common/base/status_macros.h"
 #include "common/model/cohort.h"
 #include "common/model/score_norm.h"
 #include "common/torch_model/checkpoint.h"
 #include "common/torch_model/device.h"
+#include "common/torch_model/test_time_views.h"
 #include "services/trainer/core/augment.h"
 #include "services/trainer/core/dataset.h"
 #include "services/trainer/core/embed.h"
@@ -44,6 +46,10 @@ ABSL_FLAG(bool, flip_average, false, "Average each photo's embedding with its mi
 ABSL_FLAG(double, test_time_zoom, -1,
           "With the flip: mirror the photo's centre crop of this fraction of its side (in [0.5, "
           "1); 0 = the whole photo; negative = as the checkpoint serves)");
+ABSL_FLAG(int, test_time_views, 0,
+          "Views averaged per photo with the flip: 2 (the photo and the mirror, of the zoom if "
+          "any), 4 (the photo, the zoom and both mirrors; needs a zoom); 0 = as the checkpoint "
+          "serves");
 ABSL_FLAG(std::string, pca_png, "", "Write a PCA map of the embeddings here");
 ABSL_FLAG(bool, thumbnails, false, "Draw photo thumbnails on the PCA map");
 ABSL_FLAG(int, pca_dogs, 20, "Dogs on the PCA map (those with the most photos)");
@@ -138,6 +144,40 @@ absl::StatusOr<std::shared_ptr<const model::Cohort>> CohortFor(const Dataset& tr
   return std::make_shared<const model::Cohort>(*std::move(c));
 }
 
+// The test-time views to evaluate: the checkpoint's served ones with --flip_average,
+// --test_time_zoom and --test_time_views applied. INVALID_ARGUMENT naming the flag for a
+// combination that could not be served, or for other views than the served ones with
+// --update_manifest (it would calibrate what is not served).
+absl::StatusOr<model::ModelSpec> EvaluatedViews(const model::ModelSpec& served) {
+  model::ModelSpec views = served;
+  views.flip_average = absl::GetFlag(FLAGS_flip_average) || served.flip_average;
+  if (const double zoom = absl::GetFlag(FLAGS_test_time_zoom); zoom >= 0) {
+    views.test_time_zoom = static_cast<float>(zoom);
+    if (zoom == 0) views.test_time_four_views = false;
+    if (absl::Status s = model::ValidateModelSpec(views); !s.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat("--test_time_zoom: ", s.message()));
+    }
+  }
+  if (const int n = absl::GetFlag(FLAGS_test_time_views); n != 0) {
+    if (n != 2 && n != 4) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--test_time_views: ", n, " is not 2 or 4 (0 = as served)"));
+    }
+    views.flip_average = true;
+    views.test_time_four_views = n == 4;
+    if (absl::Status s = model::ValidateModelSpec(views); !s.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat("--test_time_views: ", s.message()));
+    }
+  }
+  if (absl::GetFlag(FLAGS_update_manifest) &&
+      (views.flip_average != served.flip_average || views.test_time_zoom != served.test_time_zoom ||
+       views.test_time_four_views != served.test_time_four_views)) {
+    return absl::InvalidArgumentError(
+        "--update_manifest would calibrate other test-time views than the checkpoint serves");
+  }
+  return views;
+}
+
 absl::Status Run() {
   const auto start = std::chrono::steady_clock::now();
   const int threads = ThreadsOrAllCores(absl::GetFlag(FLAGS_threads));
@@ -190,22 +230,8 @@ absl::Status Run() {
   }
   EmbedOptions eo;
   eo.batch_size = absl::GetFlag(FLAGS_batch);
-  eo.flip_average = absl::GetFlag(FLAGS_flip_average) || ckpt->manifest.model.flip_average;
-  eo.test_time_zoom = ckpt->manifest.model.test_time_zoom;
-  if (const double zoom = absl::GetFlag(FLAGS_test_time_zoom); zoom >= 0) {
-    model::ModelSpec views = ckpt->manifest.model;
-    views.flip_average = eo.flip_average;
-    views.test_time_zoom = static_cast<float>(zoom);
-    if (absl::Status s = model::ValidateModelSpec(views); !s.ok()) {
-      return absl::InvalidArgumentError(absl::StrCat("--test_time_zoom: ", s.message()));
-    }
-    if (views.test_time_zoom != ckpt->manifest.model.test_time_zoom &&
-        absl::GetFlag(FLAGS_update_manifest)) {
-      return absl::InvalidArgumentError(
-          "--update_manifest would calibrate another zoom than the checkpoint serves");
-    }
-    eo.test_time_zoom = views.test_time_zoom;
-  }
+  DS_ASSIGN_OR_RETURN(const model::ModelSpec served_views, EvaluatedViews(ckpt->manifest.model));
+  eo.ServeAs(served_views);
   eo.device = *device;
   absl::StatusOr<std::shared_ptr<const model::Cohort>> cohort =
       CohortFor(training, *ckpt, eo, threads);
@@ -284,7 +310,7 @@ absl::Status Run() {
       "\"dir_at_fpir_0.01\":%.4f,\"dir_at_fpir_0.05\":%.4f,\"dir_at_fpir_0.1\":%.4f,"
       "\"served_threshold_fpir_0.05\":%.4f,\"served_threshold_dir_0.05\":%.4f,"
       "\"confidence_ece\":%.4f,\"search_fmr_scale\":%.3f,\"confidence_bins\":[%s],\"view\":\"%s\","
-      "\"skipped_photos\":%zu,\"flip_average\":%s,\"test_time_zoom\":%.3f,"
+      "\"skipped_photos\":%zu,\"flip_average\":%s,\"test_time_zoom\":%.3f,\"test_time_views\":%d,"
       "\"cohort_k\":%u,\"cohort_weight\":%.3f,\"numerics\":\"%s\",\"seconds\":%.1f}\n",
       ckpt->manifest.version.c_str(), m.verification_accuracy, m.verification_accuracy_std,
       m.roc_auc, m.tar_at_far_1e3, m.rank1, m.recall_at_5, m.mean_average_precision, m.threshold,
@@ -294,8 +320,9 @@ absl::Status Run() {
       m.dir_at_fpir_1e1, r->model_fpir_5e2, r->model_dir_5e2, m.identification.confidence_ece,
       r->calibration_check.search_fmr_scale, bins.c_str(), absl::GetFlag(FLAGS_view).c_str(),
       cache->failed(), eo.flip_average ? "true" : "false", eo.test_time_zoom,
-      *cohort != nullptr ? (*cohort)->k() : 0u, *cohort != nullptr ? (*cohort)->weight() : 0.0f,
-      model::NumericsName(ckpt->net->numerics()), seconds);
+      model::TestTimeViewCount(served_views), *cohort != nullptr ? (*cohort)->k() : 0u,
+      *cohort != nullptr ? (*cohort)->weight() : 0.0f, model::NumericsName(ckpt->net->numerics()),
+      seconds);
   return absl::OkStatus();
 }
 

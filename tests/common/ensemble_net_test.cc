@@ -85,7 +85,12 @@ TEST(EnsembleSpecTest, BadEnsemblesAreRefusedNamingTheProblem) {
   EXPECT_TRUE(ValidateModelSpec(s).ok()) << ValidateModelSpec(s);
   s.members[1].flip_average = true;
   s.members[1].test_time_zoom = 0.7f;
-  ExpectInvalid(s, "ensemble member 1: flip_average and test_time_zoom");
+  ExpectInvalid(s, "ensemble member 1: flip_average, test_time_zoom and test_time_four_views");
+  s = Ensemble();
+  s.members[0].flip_average = true;  // Valid views for a network of its own,
+  s.members[0].test_time_zoom = 0.7f;
+  s.members[0].test_time_four_views = true;  // but not for a member.
+  ExpectInvalid(s, "ensemble member 0: flip_average, test_time_zoom and test_time_four_views");
   s = Ensemble();
   s.members[1].serving_precision = ServingPrecision::kBFloat16;
   ExpectInvalid(s, "ensemble member 1: serving_precision");

@@ -1,6 +1,7 @@
-// The served test-time views (ModelSpec.flip_average, ModelSpec.test_time_zoom): the centre
-// zoom against a crop-and-resize written out by hand, the views a spec asks for and how their
-// embeddings combine, what a spec with a zoom refuses, and its manifest round trip.
+// The served test-time views (ModelSpec.flip_average, .test_time_zoom, .test_time_four_views):
+// the centre zoom against a crop-and-resize written out by hand, the views a spec asks for and
+// how their embeddings combine, what a spec with a zoom or four views refuses, and the manifest
+// round trip.
 #include "common/torch_model/test_time_views.h"
 
 #include <cmath>
@@ -115,6 +116,60 @@ TEST(TestTimeViewsTest, TheZoomRoundTripsThroughTheManifestAndOldManifestsHaveNo
   EXPECT_EQ(back->model.test_time_zoom, 0.f);
   // A manifest asking for a zoom without the flip does not load.
   m.model = Spec(false, 0.7f);
+  EXPECT_FALSE(ManifestFromJson(ManifestToJson(m)).ok());
+}
+
+TEST(TestTimeViewsTest, FourViewsAreThePhotoTheZoomAndTheirMirrorsAveraged) {
+  ModelSpec four = Spec(true, 0.7f);
+  four.test_time_four_views = true;
+  ASSERT_TRUE(ValidateModelSpec(four).ok());
+  EXPECT_EQ(TestTimeViewCount(four), 4);
+  const torch::Tensor x = torch::rand({2, 3, 16, 16});
+  const torch::Tensor v = ServedViews(x, four);
+  ASSERT_EQ(v.size(0), 8);  // View after view: 2 photos, then their mirrors, zooms, mirrors.
+  const torch::Tensor zoom = CentreZoom(x, 0.7f);
+  EXPECT_TRUE(torch::equal(v.slice(0, 0, 2), x));
+  EXPECT_TRUE(torch::equal(v.slice(0, 2, 4), x.flip({3})));
+  EXPECT_TRUE(torch::allclose(v.slice(0, 4, 6), zoom));
+  EXPECT_TRUE(torch::allclose(v.slice(0, 6, 8), zoom.flip({3})));
+
+  // Photo 0's four rows sum to (2, 1, 1), photo 1's to (0, 0, 3).
+  const torch::Tensor y = torch::tensor({{1.f, 0.f, 0.f},
+                                         {0.f, 0.f, 1.f},
+                                         {1.f, 0.f, 0.f},
+                                         {0.f, 0.f, 1.f},
+                                         {0.f, 1.f, 0.f},
+                                         {0.f, 0.f, 1.f},
+                                         {0.f, 0.f, 1.f},
+                                         {0.f, 0.f, 0.f}});
+  const torch::Tensor e = CombineViews(y, four);
+  ASSERT_EQ(e.sizes(), (std::vector<int64_t>{2, 3}));
+  EXPECT_TRUE(torch::allclose(e[0], torch::tensor({2.f, 1.f, 1.f}) / std::sqrt(6.f)));
+  EXPECT_TRUE(torch::allclose(e[1], torch::tensor({0.f, 0.f, 1.f})));
+
+  // Four views need a zoom, and a zoom needs the flip; without the flip nothing is averaged.
+  four.test_time_zoom = 0.f;
+  absl::Status s = ValidateModelSpec(four);
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(absl::StrContains(s.message(), "test_time_four_views needs test_time_zoom")) << s;
+  EXPECT_EQ(TestTimeViewCount(four), 2);
+  four.flip_average = false;
+  EXPECT_EQ(TestTimeViewCount(four), 1);
+
+  // The manifest carries the choice; a manifest without it has two views.
+  CheckpointManifest m;
+  m.version = "four";
+  m.model = Spec(true, 0.7f);
+  m.model.test_time_four_views = true;
+  m.weights_sha256 = std::string(64, 'a');
+  m.weights_bytes = 1;
+  absl::StatusOr<CheckpointManifest> back = ManifestFromJson(ManifestToJson(m));
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_TRUE(back->model.test_time_four_views);
+  m.model.test_time_four_views = false;
+  EXPECT_FALSE(absl::StrContains(ManifestToJson(m), "test_time_four_views"));
+  m.model.test_time_zoom = 0.f;
+  m.model.test_time_four_views = true;  // Without a zoom: the manifest does not load.
   EXPECT_FALSE(ManifestFromJson(ManifestToJson(m)).ok());
 }
 

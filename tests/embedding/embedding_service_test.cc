@@ -90,12 +90,13 @@ class EmbeddingServiceTest : public ::testing::Test {
   // Publishes a checkpoint with weights drawn from `seed`.
   void Publish(const std::string& version, int seed, bool flip_average = false,
                model::ServingPrecision precision = model::ServingPrecision::kFloat32,
-               float test_time_zoom = 0.f) {
+               float test_time_zoom = 0.f, bool four_views = false) {
     torch::manual_seed(seed);
     model::ModelSpec spec = Spec();
     spec.flip_average = flip_average;
     spec.serving_precision = precision;
     spec.test_time_zoom = test_time_zoom;
+    spec.test_time_four_views = four_views;
     auto net = *model::BuildEmbeddingNet(spec);
     net->eval();
     model::CheckpointManifest m;
@@ -243,11 +244,11 @@ TEST_F(EmbeddingServiceTest, ABatchRunInChunksGetsTheVectorsOfOneForwardPass) {
 }
 
 // Expects `served` to embed each of the 3 photos of `batch`, in the batch and alone, as the
-// normalised sum of its 16-d rows in `a` and `b` (the plain model's vectors of two views), and
-// to differ from `other` (another model's vectors of the batch) by more than rounding.
-void ExpectTheNormalisedSumOfTwoViews(const EmbeddingModel& served, const std::vector<float>& batch,
-                                      const std::vector<float>& a, const std::vector<float>& b,
-                                      const std::vector<float>& other) {
+// normalised sum of its 16-d rows in `views` (the plain model's vectors of each view), and to
+// differ from `other` (another model's vectors of the batch) by more than rounding.
+void ExpectTheNormalisedSumOfViews(const EmbeddingModel& served, const std::vector<float>& batch,
+                                   const std::vector<std::vector<float>>& views,
+                                   const std::vector<float>& other) {
   auto together = served.Embed(batch.data(), 3);
   ASSERT_TRUE(together.ok()) << together.status();
   const size_t floats = batch.size() / 3;
@@ -255,7 +256,7 @@ void ExpectTheNormalisedSumOfTwoViews(const EmbeddingModel& served, const std::v
     std::vector<double> want(16);
     double norm = 0;
     for (int d = 0; d < 16; ++d) {
-      want[d] = a[i * 16 + d] + b[i * 16 + d];
+      for (const std::vector<float>& v : views) want[d] += v[i * 16 + d];
       norm += want[d] * want[d];
     }
     auto alone = served.Embed(batch.data() + i * floats, 1);
@@ -289,7 +290,7 @@ TEST_F(EmbeddingServiceTest, AFlipAveragingModelServesTheMeanOfThePhotoAndItsMir
   auto a = (*plain)->Embed(batch.data(), 3);
   auto b = (*plain)->Embed(mirrored.data(), 3);
   ASSERT_TRUE(a.ok() && b.ok());
-  ExpectTheNormalisedSumOfTwoViews(**flip, batch, *a, *b, /*other=*/*a);
+  ExpectTheNormalisedSumOfViews(**flip, batch, {*a, *b}, /*other=*/*a);
 }
 
 // A model whose manifest asks for the test-time zoom serves normalise(f(x) + f(mirror of x's
@@ -311,7 +312,36 @@ TEST_F(EmbeddingServiceTest, AZoomingModelServesThePhotoWithItsMirroredCentreCro
   auto b = (*plain)->Embed(second.data_ptr<float>(), 3);
   auto flipped = (*flip)->Embed(batch.data(), 3);
   ASSERT_TRUE(a.ok() && b.ok() && flipped.ok());
-  ExpectTheNormalisedSumOfTwoViews(**zoom, batch, *a, *b, /*other=*/*flipped);
+  ExpectTheNormalisedSumOfViews(**zoom, batch, {*a, *b}, /*other=*/*flipped);
+}
+
+// A model whose manifest asks for four views serves normalise(f(x) + f(mirror x) + f(zoom x) +
+// f(mirror of zoom x)), alone (one photo, four views in one pass) or in a batch: not the
+// two-view zoom's vectors.
+TEST_F(EmbeddingServiceTest, AFourViewModelServesThePhotoTheZoomAndBothMirrors) {
+  Publish("plain", 1);
+  Publish("zoom", 1, /*flip_average=*/true, model::ServingPrecision::kFloat32, 0.7f);
+  Publish("four", 1, /*flip_average=*/true, model::ServingPrecision::kFloat32, 0.7f,
+          /*four_views=*/true);
+  auto plain = LoadTorchModel(dir_.path() + "/plain", {"cpu", false, 2, 1, false});
+  auto zoom = LoadTorchModel(dir_.path() + "/zoom", {"cpu", false, 2, 1, true});
+  auto four = LoadTorchModel(dir_.path() + "/four", {"cpu", false, 2, 1, true});
+  ASSERT_TRUE(plain.ok() && zoom.ok() && four.ok());
+  const model::InputSpec in = (*plain)->input_spec();
+  const std::vector<float> batch = ProbeBatch(in, 3);
+  const torch::Tensor x =
+      torch::from_blob(const_cast<float*>(batch.data()), {3, 3, in.height, in.width});
+  const torch::Tensor z = model::CentreZoom(x, 0.7);
+  std::vector<std::vector<float>> views;
+  for (const torch::Tensor& v : {x, x.flip({3}), z, z.flip({3})}) {
+    const torch::Tensor c = v.contiguous();
+    auto e = (*plain)->Embed(c.data_ptr<float>(), 3);
+    ASSERT_TRUE(e.ok()) << e.status();
+    views.push_back(*e);
+  }
+  auto two = (*zoom)->Embed(batch.data(), 3);
+  ASSERT_TRUE(two.ok()) << two.status();
+  ExpectTheNormalisedSumOfViews(**four, batch, views, /*other=*/*two);
 }
 
 // A version served in bfloat16 (its manifest's spec.serving_precision) embeds close to the

@@ -6,6 +6,9 @@
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -347,14 +350,28 @@ TEST(TrainerToolsTest, ClearErrorsAndExitCodes) {
                            tmp.File("dogs"), " --test_time_zoom 0.8 --update_manifest"),
               tmp);
   EXPECT_EQ(r.exit_code, 2);
-  EXPECT_NE(r.err.find("would calibrate another zoom"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("would calibrate other test-time views"), std::string::npos) << r.err;
+  r = RunTool(absl::StrCat(EVAL_PATH, " --checkpoint ", tmp.File("copy"), " --data ",
+                           tmp.File("dogs"), " --test_time_views 4 --update_manifest"),
+              tmp);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("would calibrate other test-time views"), std::string::npos) << r.err;
   EXPECT_EQ(testing::ReadAll(tmp.File("copy/manifest.json")), manifest_before);
-  for (const char* zoom : {"0", "0.8"}) {
+  // Four views need a zoom; 3 views do not exist.
+  for (const char* bad : {" --test_time_zoom 0 --test_time_views 4", " --test_time_views 3"}) {
+    r = RunTool(absl::StrCat(EVAL_PATH, model, " --data ", tmp.File("dogs"), bad), tmp);
+    EXPECT_EQ(r.exit_code, 2) << bad;
+    EXPECT_NE(r.err.find("--test_time_views: "), std::string::npos) << r.err;
+  }
+  EXPECT_NE(r.err.find("3 is not 2 or 4"), std::string::npos) << r.err;
+  for (const auto& [zoom, views] :
+       std::vector<std::pair<std::string, int>>{{"0", 2}, {"0.8", 2}, {"0.75", 4}}) {
     r = RunTool(absl::StrCat(EVAL_PATH, model, " --data ", tmp.File("dogs"), " --ignore_cohort",
-                             " --test_time_zoom ", zoom),
+                             " --test_time_zoom ", zoom, " --test_time_views ", views),
                 tmp);
     ASSERT_EQ(r.exit_code, 0) << r.err;
     EXPECT_NEAR(JsonNumber(r.out, "test_time_zoom"), std::stod(zoom), 1e-6) << r.out;
+    EXPECT_EQ(JsonNumber(r.out, "test_time_views"), views) << r.out;
   }
   r = RunTool(absl::StrCat(TRAIN_PATH, " --data ", tmp.path(), " --out ", tmp.File("o"),
                            " --epochs 1 --mining hardest"),

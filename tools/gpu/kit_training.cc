@@ -17,6 +17,7 @@ Section RunTraining(const KitOptions& o, const KitPhotos& photos) {
   model::ModelSpec recipe = manifest->model;
   recipe.flip_average = false;  // Serving choices; training sees single photos.
   recipe.test_time_zoom = 0.f;
+  recipe.test_time_four_views = false;
   const std::vector<std::pair<std::string, model::ModelSpec>> nets = {
       {absl::StrCat("default recipe (", recipe.input.width, " px)"), recipe},
       {"224-px ResNet (ResNet-50 cost)", BigNetworkSpec()}};

@@ -32,3 +32,30 @@ def score_offsets(x, cohort):
     """The served offsets, w max(0, h(v) - r) (one-sided: only hubs move)."""
     rows, k, r, w = cohort
     return w * np.maximum(hubness(x, rows, k) - r, 0)
+
+
+def figures(S, labels):
+    """The probes' simplified protocol on S, a similarity (higher = same dog) of every row
+    (query) to every column (the same photos, perhaps embedded otherwise): balanced-pair
+    verification, TAR at FAR 1e-3 over all pairs, rank-1 over 6 seeded one-photo galleries,
+    leave-one-out top-1."""
+    n = len(labels)
+    same = labels[:, None] == labels[None, :]
+    iu = np.triu_indices(n, 1)
+    gen, imp = S[iu][same[iu]], S[iu][~same[iu]]
+    tar = (gen >= np.quantile(imp, 1 - 1e-3)).mean()
+    negs = np.random.default_rng(0).choice(imp, len(gen), replace=False)
+    lab = np.concatenate([np.ones(len(gen)), np.zeros(len(negs))])
+    lab = lab[np.argsort(-np.concatenate([gen, negs]))]
+    acc = (np.cumsum(lab) + len(negs) - np.cumsum(1 - lab)).max() / len(lab)
+    Rr = S.copy()
+    np.fill_diagonal(Rr, -9)
+    has2 = np.array([(labels == x).sum() >= 2 for x in labels])
+    top1 = (labels[Rr.argmax(1)] == labels)[has2].mean()
+    r1 = []
+    for s in range(6):
+        rng = np.random.default_rng(s)
+        gal = np.array([rng.choice(np.where(labels == g)[0]) for g in np.unique(labels)])
+        q = np.setdiff1d(np.arange(n), gal)
+        r1.append((labels[gal[Rr[np.ix_(q, gal)].argmax(1)]] == labels[q]).mean())
+    return "ver %.3f tar %.3f r1 %.3f top1 %.3f" % (acc, tar, np.mean(r1), top1)

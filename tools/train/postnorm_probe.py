@@ -13,7 +13,7 @@
 import sys
 
 import numpy as np
-from dogsearch_files import load_embeddings
+from dogsearch_files import figures, load_embeddings
 
 la, XA = load_embeddings(sys.argv[1])
 lh, XH = load_embeddings(sys.argv[2])
@@ -38,29 +38,6 @@ def csls_offsets(Y, C, k=10):
     np.fill_diagonal(CC, -9)
     r_mean = np.sort(CC, 1)[:, -k:].mean()
     return np.maximum(np.sort(Y @ C.T, 1)[:, -k:].mean(1) - r_mean, 0)
-
-
-def figures(S, labels):  # S: a similarity (higher = same dog) between every two rows.
-    n = len(labels)
-    same = labels[:, None] == labels[None, :]
-    iu = np.triu_indices(n, 1)
-    gen, imp = S[iu][same[iu]], S[iu][~same[iu]]
-    tar = (gen >= np.quantile(imp, 1 - 1e-3)).mean()
-    negs = np.random.default_rng(0).choice(imp, len(gen), replace=False)
-    lab = np.concatenate([np.ones(len(gen)), np.zeros(len(negs))])
-    lab = lab[np.argsort(-np.concatenate([gen, negs]))]
-    acc = (np.cumsum(lab) + len(negs) - np.cumsum(1 - lab)).max() / len(lab)
-    Rr = S.copy()
-    np.fill_diagonal(Rr, -9)
-    has2 = np.array([(labels == x).sum() >= 2 for x in labels])
-    top1 = (labels[Rr.argmax(1)] == labels)[has2].mean()
-    r1 = []
-    for s in range(6):
-        rng = np.random.default_rng(s)
-        gal = np.array([rng.choice(np.where(labels == g)[0]) for g in np.unique(labels)])
-        q = np.setdiff1d(np.arange(n), gal)
-        r1.append((labels[gal[Rr[np.ix_(q, gal)].argmax(1)]] == labels[q]).mean())
-    return "ver %.3f tar %.3f r1 %.3f top1 %.3f" % (acc, tar, np.mean(r1), top1)
 
 
 def report(name, transform=lambda X: X, score=None):

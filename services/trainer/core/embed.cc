@@ -18,7 +18,8 @@ EmbeddingTable EmbedCache(model::EmbeddingNet& net, const PhotoCache& cache,
   const size_t batch = static_cast<size_t>(std::max(1, options.batch_size));
   model::ModelSpec views = net.spec();  // Only the test-time fields matter below.
   views.flip_average = options.flip_average;
-  views.test_time_zoom = options.test_time_zoom;  // ServedViews ignores it without the flip.
+  views.test_time_zoom = options.test_time_zoom;  // ServedViews ignores it without the flip,
+  views.test_time_four_views = options.test_time_four_views;  // and this without the zoom.
   EmbeddingTable table;
   table.dim = net.spec().embedding_dim;
   table.labels = cache.labels();

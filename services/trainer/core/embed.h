@@ -21,7 +21,15 @@ struct EmbedOptions {
   // what is served (common/torch_model/test_time_views.h, shared with the embedding service).
   bool flip_average = false;
   float test_time_zoom = 0.f;
+  bool test_time_four_views = false;  // ModelSpec.test_time_four_views (with the zoom).
   torch::Device device = torch::kCPU;
+
+  // The test-time views `spec` is served with (its flip, zoom and four views).
+  void ServeAs(const model::ModelSpec& spec) {
+    flip_average = spec.flip_average;
+    test_time_zoom = spec.test_time_zoom;
+    test_time_four_views = spec.test_time_four_views;
+  }
 };
 
 // Restores the module's training mode afterwards.

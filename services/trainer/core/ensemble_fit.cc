@@ -66,6 +66,7 @@ absl::StatusOr<model::ModelSpec> EnsembleSpecFor(const std::vector<EnsembleMembe
     model::ModelSpec m = members[i].net->spec();
     m.flip_average = false;
     m.test_time_zoom = 0.f;
+    m.test_time_four_views = false;
     s.members.push_back(std::move(m));
     s.member_weights.push_back(members[i].weight);
   }

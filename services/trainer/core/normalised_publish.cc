@@ -18,8 +18,7 @@ absl::StatusOr<model::CheckpointManifest> PublishNormalised(const NormalisedPubl
                       model::LoadCheckpoint(p.root + "/" + p.from_version, p.device));
   EmbedOptions eo;
   eo.device = p.device;
-  eo.flip_average = ckpt.manifest.model.flip_average;  // As served.
-  eo.test_time_zoom = ckpt.manifest.model.test_time_zoom;
+  eo.ServeAs(ckpt.manifest.model);
   DS_ASSIGN_OR_RETURN(model::Cohort cohort, BuildDogCohort(*ckpt.net, training, eo, p.cohort_k));
   EmbeddingTable val = EmbedCache(*ckpt.net, validation, eo);
   DS_RETURN_IF_ERROR(SetOffsets(cohort, &val));

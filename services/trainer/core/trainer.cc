@@ -229,7 +229,8 @@ absl::Status TrainingRun::BuildModel() {
     // Fine-tuning adopts the parent's architecture and input; the flip is a serving choice.
     o_.model = ckpt.manifest.model;
     if (!o_.resume && o_.serve_flip.has_value()) o_.model.flip_average = *o_.serve_flip;
-    if (!o_.model.flip_average) o_.model.test_time_zoom = 0.f;  // The zoom is of the mirror.
+    if (!o_.model.flip_average) o_.model.test_time_zoom = 0.f;  // The zoom is of the mirror,
+    if (o_.model.test_time_zoom == 0.f) o_.model.test_time_four_views = false;  // 4 of a zoom.
     // Score normalisation, like the flip, is how the parent was served: a fine-tune keeps it
     // unless told otherwise.
     if (!o_.cohort_k.has_value()) o_.cohort_k = ckpt.cohort ? ckpt.cohort->k() : 0;
@@ -550,8 +551,8 @@ bool TrainingRun::Validate(model::EvalMetrics* metrics) {
   if (!val_) return false;
   EmbedOptions eo;
   eo.device = device_;
+  eo.ServeAs(o_.model);
   eo.flip_average = o_.flip_average_eval || o_.model.flip_average;
-  eo.test_time_zoom = o_.model.test_time_zoom;
   EvalOptions ev;
   ev.seed = o_.seed;
   ev.threads = at::get_num_threads();

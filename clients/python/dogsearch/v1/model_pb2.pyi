@@ -137,7 +137,7 @@ class InputSpec(_message.Message):
     def __init__(self, width: _Optional[int] = ..., height: _Optional[int] = ..., mean: _Optional[_Iterable[float]] = ..., std: _Optional[_Iterable[float]] = ...) -> None: ...
 
 class ModelSpec(_message.Message):
-    __slots__ = ["architecture", "blocks_per_stage", "dropout", "embedding_batchnorm", "embedding_dim", "flip_average", "input", "member_weights", "members", "serving_precision", "stage_widths", "test_time_zoom"]
+    __slots__ = ["architecture", "blocks_per_stage", "dropout", "embedding_batchnorm", "embedding_dim", "flip_average", "input", "member_weights", "members", "serving_precision", "stage_widths", "test_time_four_views", "test_time_zoom"]
     ARCHITECTURE_FIELD_NUMBER: _ClassVar[int]
     BLOCKS_PER_STAGE_FIELD_NUMBER: _ClassVar[int]
     DROPOUT_FIELD_NUMBER: _ClassVar[int]
@@ -149,6 +149,7 @@ class ModelSpec(_message.Message):
     MEMBER_WEIGHTS_FIELD_NUMBER: _ClassVar[int]
     SERVING_PRECISION_FIELD_NUMBER: _ClassVar[int]
     STAGE_WIDTHS_FIELD_NUMBER: _ClassVar[int]
+    TEST_TIME_FOUR_VIEWS_FIELD_NUMBER: _ClassVar[int]
     TEST_TIME_ZOOM_FIELD_NUMBER: _ClassVar[int]
     architecture: str
     blocks_per_stage: int
@@ -161,8 +162,9 @@ class ModelSpec(_message.Message):
     members: _containers.RepeatedCompositeFieldContainer[ModelSpec]
     serving_precision: ServingPrecision
     stage_widths: _containers.RepeatedScalarFieldContainer[int]
+    test_time_four_views: bool
     test_time_zoom: float
-    def __init__(self, architecture: _Optional[str] = ..., input: _Optional[_Union[InputSpec, _Mapping]] = ..., embedding_dim: _Optional[int] = ..., dropout: _Optional[float] = ..., stage_widths: _Optional[_Iterable[int]] = ..., blocks_per_stage: _Optional[int] = ..., embedding_batchnorm: bool = ..., flip_average: bool = ..., members: _Optional[_Iterable[_Union[ModelSpec, _Mapping]]] = ..., member_weights: _Optional[_Iterable[float]] = ..., serving_precision: _Optional[_Union[ServingPrecision, str]] = ..., test_time_zoom: _Optional[float] = ...) -> None: ...
+    def __init__(self, architecture: _Optional[str] = ..., input: _Optional[_Union[InputSpec, _Mapping]] = ..., embedding_dim: _Optional[int] = ..., dropout: _Optional[float] = ..., stage_widths: _Optional[_Iterable[int]] = ..., blocks_per_stage: _Optional[int] = ..., embedding_batchnorm: bool = ..., flip_average: bool = ..., members: _Optional[_Iterable[_Union[ModelSpec, _Mapping]]] = ..., member_weights: _Optional[_Iterable[float]] = ..., serving_precision: _Optional[_Union[ServingPrecision, str]] = ..., test_time_zoom: _Optional[float] = ..., test_time_four_views: bool = ...) -> None: ...
 
 class ScoreNormalisation(_message.Message):
     __slots__ = ["cohort_bytes", "cohort_file", "cohort_sha256"]
