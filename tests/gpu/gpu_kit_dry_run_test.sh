@@ -33,8 +33,9 @@ check(p["photos"] == r["photos"] and p["max_abs_diff_device_vs_cpu"] <= 1e-4,
       "batch 1 and batch 64 embeddings differ")
 check(p["reference"]["verification"] > 0.5, "verification at chance level")
 cells = r["throughput"]["figures"]["cells"]
-check({c["model"] for c in cells} == {"default model (as served)", "224-px ResNet (ResNet-50 cost)"},
-      "throughput does not cover both models")
+check({c["model"] for c in cells} == {"default model (as served)", "224-px ResNet (ResNet-50 cost)",
+                                     "default model, four test-time views"},
+      "throughput does not cover the three models")
 check(all(c["photos_per_s"] > 0 and c["p99_ms"] >= c["p50_ms"] > 0 for c in cells), "bad cell")
 h = r["hot_reload"]["figures"]
 check(h["reloads"] == 20 and h["client_threads"] == 16, "not 20 reloads under 16 clients")

@@ -19,13 +19,14 @@ namespace dogsearch::gpu_kit {
 namespace {
 
 absl::StatusOr<std::string> Publish(const std::string& root, const std::string& version,
-                                    model::CheckpointManifest manifest, model::EmbeddingNet& net) {
+                                    model::CheckpointManifest manifest, model::EmbeddingNet& net,
+                                    const model::Cohort* cohort = nullptr) {
   const std::string dir = absl::StrCat(root, "/", version);
   if (std::filesystem::exists(dir)) return dir;
   std::filesystem::create_directories(root);
   manifest.version = version;
   manifest.notes = "made by the GPU kit (tools/gpu); not a trained model";
-  DS_RETURN_IF_ERROR(model::PublishCheckpoint(root, manifest, net).status());
+  DS_RETURN_IF_ERROR(model::PublishCheckpoint(root, manifest, net, cohort).status());
   return dir;
 }
 
@@ -84,6 +85,18 @@ absl::StatusOr<std::string> PublishVariant(const std::string& model_dir, const s
   }
   ckpt.manifest.parent_version = ckpt.manifest.version;
   return Publish(root, version, ckpt.manifest, *ckpt.net);
+}
+
+absl::StatusOr<std::string> PublishFourViews(const std::string& model_dir, const std::string& root,
+                                             const std::string& version) {
+  DS_ASSIGN_OR_RETURN(model::LoadedCheckpoint ckpt, model::LoadCheckpoint(model_dir));
+  if (!ckpt.manifest.model.flip_average || ckpt.manifest.model.test_time_zoom == 0.f) {
+    return absl::FailedPreconditionError(
+        "the default model serves no test-time zoom, and four views need one");
+  }
+  ckpt.manifest.model.test_time_four_views = true;
+  ckpt.manifest.parent_version = ckpt.manifest.version;
+  return Publish(root, version, ckpt.manifest, *ckpt.net, ckpt.cohort.get());
 }
 
 absl::StatusOr<TrainingFigures> MeasureTraining(const model::ModelSpec& spec,

@@ -31,6 +31,12 @@ absl::StatusOr<std::string> PublishRandomNetwork(const model::ModelSpec& spec,
 absl::StatusOr<std::string> PublishVariant(const std::string& model_dir, const std::string& root,
                                            const std::string& version);
 
+// Publishes `model_dir` served with four test-time views (ModelSpec.test_time_four_views) as
+// root/version, with its cohort as it is (embedded with the served views, so right for timing
+// the served path, not for accuracy). FAILED_PRECONDITION if it serves no zoom.
+absl::StatusOr<std::string> PublishFourViews(const std::string& model_dir, const std::string& root,
+                                             const std::string& version);
+
 struct TrainingFigures {
   int steps = 0;            // Timed steps (after the warm-up).
   double seconds = 0;       // Their wall time.
