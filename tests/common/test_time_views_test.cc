@@ -97,12 +97,18 @@ TEST(TestTimeViewsTest, AZoomIsRefusedOutsideItsRangeOrWithoutTheFlip) {
   EXPECT_TRUE(absl::StrContains(s.message(), "needs flip_average")) << s;
 }
 
-TEST(TestTimeViewsTest, TheZoomRoundTripsThroughTheManifestAndOldManifestsHaveNone) {
+// A manifest of `spec` that is complete enough to round-trip through JSON.
+CheckpointManifest ManifestOf(const ModelSpec& spec) {
   CheckpointManifest m;
-  m.version = "zoom";
-  m.model = Spec(true, 0.7f);
+  m.version = "views";
+  m.model = spec;
   m.weights_sha256 = std::string(64, 'a');
   m.weights_bytes = 1;
+  return m;
+}
+
+TEST(TestTimeViewsTest, TheZoomRoundTripsThroughTheManifestAndOldManifestsHaveNone) {
+  CheckpointManifest m = ManifestOf(Spec(true, 0.7f));
   const std::string json = ManifestToJson(m);
   EXPECT_TRUE(absl::StrContains(json, "test_time_zoom")) << json;
   absl::StatusOr<CheckpointManifest> back = ManifestFromJson(json);
@@ -157,12 +163,8 @@ TEST(TestTimeViewsTest, FourViewsAreThePhotoTheZoomAndTheirMirrorsAveraged) {
   EXPECT_EQ(TestTimeViewCount(four), 1);
 
   // The manifest carries the choice; a manifest without it has two views.
-  CheckpointManifest m;
-  m.version = "four";
-  m.model = Spec(true, 0.7f);
+  CheckpointManifest m = ManifestOf(Spec(true, 0.7f));
   m.model.test_time_four_views = true;
-  m.weights_sha256 = std::string(64, 'a');
-  m.weights_bytes = 1;
   absl::StatusOr<CheckpointManifest> back = ManifestFromJson(ManifestToJson(m));
   ASSERT_TRUE(back.ok()) << back.status();
   EXPECT_TRUE(back->model.test_time_four_views);

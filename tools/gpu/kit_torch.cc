@@ -90,7 +90,7 @@ absl::StatusOr<std::string> PublishVariant(const std::string& model_dir, const s
 absl::StatusOr<std::string> PublishFourViews(const std::string& model_dir, const std::string& root,
                                              const std::string& version) {
   DS_ASSIGN_OR_RETURN(model::LoadedCheckpoint ckpt, model::LoadCheckpoint(model_dir));
-  if (!ckpt.manifest.model.flip_average || ckpt.manifest.model.test_time_zoom == 0.f) {
+  if (ckpt.manifest.model.test_time_zoom == 0.f) {  // (A valid zoom implies the flip.)
     return absl::FailedPreconditionError(
         "the default model serves no test-time zoom, and four views need one");
   }

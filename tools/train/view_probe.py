@@ -78,10 +78,11 @@ def report(out, ensemble, a, b, extras):
         rows = {"served: photo + mirror of zoom": (served, served),
                 "gallery photo + mirror + zoom's mirror": (served, mean_of(e, ["p", "f", "mz"])),
                 "both sides photo + mirror + zoom's mirror": (mean_of(e, ["p", "f", "mz"]),) * 2}
+        s = served @ served.T
+        np.fill_diagonal(s, -9)
+        ranked = np.argsort(-s, 1)
         for k in (1, 2, 3):
-            s = served @ served.T
-            np.fill_diagonal(s, -9)
-            top = np.argsort(-s, 1)[:, :k]
+            top = ranked[:, :k]
             w = np.take_along_axis(s, top, 1).clip(0)
             # Only its top-1 is fair: the expansion of the other figures' queries would draw on
             # photos outside their gallery (a pair's other photo, the unenrolled photos).
