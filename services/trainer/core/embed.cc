@@ -11,7 +11,7 @@ namespace dogsearch::trainer {
 EmbeddingTable EmbedCache(model::EmbeddingNet& net, const PhotoCache& cache,
                           const EmbedOptions& options) {
   // Batches of 64 photos and their views free and reallocate the same big activations
-  // (docs/TRAINING.md, "Keeping freed tensor memory"): 1.45x dogsearch-eval's wall time.
+  // (docs/TRAINING.md, "Keeping freed tensor memory"): 1.49x dogsearch-eval's wall time.
   ScopedHeapRetention keep_freed_memory;
   const bool was_training = net.is_training();
   net.eval();
