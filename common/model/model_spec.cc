@@ -50,10 +50,11 @@ absl::Status ValidateEnsemble(const ModelSpec& s) {
     if (absl::Status st = ValidateModelSpec(m); !st.ok()) {
       return absl::InvalidArgumentError(which + std::string(st.message()));
     }
-    if (m.input.width != s.input.width || m.input.height != s.input.height) {
-      return absl::InvalidArgumentError(absl::StrCat(which, "input ", m.input.width, "x",
-                                                     m.input.height, " is not the ensemble's ",
-                                                     s.input.width, "x", s.input.height));
+    if (m.input.width > s.input.width || m.input.height > s.input.height) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(which, "input ", m.input.width, "x", m.input.height,
+                       " is larger than the ensemble's ", s.input.width, "x", s.input.height,
+                       " (a member may take a smaller input, never a larger one)"));
     }
     if (m.flip_average || m.test_time_zoom != 0.f || m.test_time_four_views) {
       return absl::InvalidArgumentError(

@@ -56,8 +56,9 @@ struct ModelSpec {
   bool embedding_batchnorm = false;
   // Serve and evaluate mean(f(photo), f(mirror)), normalised (see dogsearch.v1.ModelSpec).
   bool flip_average = false;
-  // ensemble only: the member networks (their own input mean/std, the ensemble's size, no
-  // flip) and one weight in (0, 1] each (see dogsearch.v1.ModelSpec).
+  // ensemble only: the member networks (their own input mean/std and size, at most the
+  // ensemble's: a smaller member sees the photo shrunk to its size; no flip) and one weight in
+  // (0, 1] each (see dogsearch.v1.ModelSpec).
   std::vector<ModelSpec> members;
   std::vector<float> member_weights;
   // Serving and evaluation only (training runs float32); the ensemble's choice, float32 in its
@@ -82,11 +83,11 @@ struct ModelSpec {
 
 // Limits: input sides 16..1024 (seed_inception needs >= 64), embedding_dim 2..4096,
 // 0 <= dropout < 1, finite mean, std > 0, 1..8 stage widths of 1..2048 each,
-// blocks_per_stage <= 4; an ensemble: 2..4 valid non-ensemble members of its input size without
-// flip, zoom, four views or serving precision of their own, one weight in (0, 1] each, and no
-// fields of the plain architectures; members and member_weights only on an ensemble; test_time_zoom
-// 0 or in [0.5, 1), and only with flip_average; test_time_four_views only with test_time_zoom.
-// INVALID_ARGUMENT naming the field otherwise, or for an unknown architecture.
+// blocks_per_stage <= 4; an ensemble: 2..4 valid non-ensemble members no larger than its input,
+// without flip, zoom, four views or serving precision of their own, one weight in (0, 1] each,
+// and no fields of the plain architectures; members and member_weights only on an ensemble;
+// test_time_zoom 0 or in [0.5, 1), and only with flip_average; test_time_four_views only with
+// test_time_zoom. INVALID_ARGUMENT naming the field otherwise, or for an unknown architecture.
 absl::Status ValidateInputSpec(const InputSpec& spec);
 absl::Status ValidateModelSpec(const ModelSpec& spec);
 

@@ -20,6 +20,9 @@ EnsembleNet::EnsembleNet(const ModelSpec& spec) : EmbeddingNet(spec) {
     if (!net.ok()) throw std::invalid_argument(std::string(net.status().message()));
     members_.push_back(register_module(absl::StrCat("member", i), *net));
     member_input_.emplace_back(spec.input, m.input);
+    const bool same = m.input.width == spec.input.width && m.input.height == spec.input.height;
+    member_shrink_.push_back(same ? std::vector<int64_t>{}
+                                  : std::vector<int64_t>{m.input.height, m.input.width});
     member_scale_.push_back(std::sqrt(spec.member_weights[i] / weight_sum));
     concatenated_dim_ += m.embedding_dim;
   }
@@ -30,7 +33,18 @@ EnsembleNet::EnsembleNet(const ModelSpec& spec) : EmbeddingNet(spec) {
 torch::Tensor EnsembleNet::Concatenated(torch::Tensor x) {
   std::vector<torch::Tensor> parts;
   for (size_t i = 0; i < members_.size(); ++i) {
-    parts.push_back(members_[i]->forward(member_input_[i].Apply(x)) * member_scale_[i]);
+    torch::Tensor xi = x;
+    if (!member_shrink_[i].empty()) {
+      namespace F = torch::nn::functional;
+      // Antialiased, so that the shrunk photo is close to one decoded at the member's size
+      // (the decoder shrinks with area averaging).
+      xi = F::interpolate(x, F::InterpolateFuncOptions()
+                                 .size(member_shrink_[i])
+                                 .mode(torch::kBilinear)
+                                 .align_corners(false)
+                                 .antialias(true));
+    }
+    parts.push_back(members_[i]->forward(member_input_[i].Apply(xi)) * member_scale_[i]);
   }
   return torch::cat(parts, 1);
 }

@@ -1,6 +1,8 @@
 // The "ensemble" architecture: several networks (members) run on the same photo, each member's
 // unit embedding weighted, concatenated and projected to the ensemble's embedding dimension by a
-// learnt affine map, then L2-normalised (dogsearch.v1.ModelSpec.members). Two networks trained
+// learnt affine map, then L2-normalised (dogsearch.v1.ModelSpec.members). A member with a
+// smaller input than the ensemble's sees the photo shrunk to its size (bilinear, antialiased),
+// so a 96-px network can join a 128-px one without running at 128. Two networks trained
 // apart make different mistakes; their joint embedding separates dogs better than either
 // (docs/TRAINING.md, "An ensemble"). The projection keeps the served vector at 128-d, so the
 // index and the gateway are unchanged. Includes LibTorch. Internal to common/torch_model and the
@@ -24,8 +26,8 @@ class EnsembleNet : public EmbeddingNet {
   // with bias) is randomly initialised until SetProjection. Throws on an invalid spec.
   explicit EnsembleNet(const ModelSpec& spec);
 
-  // x: [N, 3, H, W] normalised with the ensemble's input spec. Returns [N, embedding_dim],
-  // unit rows: L2(projection(Concatenated(x))).
+  // x: [N, 3, H, W] normalised with the ensemble's input spec (H, W: its input size). Returns [N,
+  // embedding_dim], unit rows: L2(projection(Concatenated(x))).
   torch::Tensor forward(torch::Tensor x) override;
 
   // The members' unit embeddings, each scaled by sqrt(w_i / sum w), concatenated: a unit row
@@ -48,6 +50,9 @@ class EnsembleNet : public EmbeddingNet {
   std::vector<std::shared_ptr<EmbeddingNet>> members_;
   // Per member: from the ensemble's input normalisation to the member's.
   std::vector<InputConversion> member_input_;
+  // Per member: its input side {height, width} where it is smaller than the ensemble's (the
+  // photo is shrunk to it), empty where it is the same.
+  std::vector<std::vector<int64_t>> member_shrink_;
   std::vector<double> member_scale_;  // sqrt(w_i / sum w).
   int64_t concatenated_dim_ = 0;
   torch::nn::Linear projection_{nullptr};

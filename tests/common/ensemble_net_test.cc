@@ -76,7 +76,10 @@ TEST(EnsembleSpecTest, BadEnsemblesAreRefusedNamingTheProblem) {
   ExpectInvalid(s, "member_weights[1]");
   s = Ensemble();
   s.members[1].input.width = 48;
-  ExpectInvalid(s, "ensemble member 1: input 48x32");
+  ExpectInvalid(s, "ensemble member 1: input 48x32 is larger than the ensemble's 32x32");
+  s = Ensemble();
+  s.members[1].input.width = s.members[1].input.height = 24;  // Smaller: it sees the photo shrunk.
+  EXPECT_TRUE(ValidateModelSpec(s).ok()) << ValidateModelSpec(s);
   s = Ensemble();
   s.members[0].flip_average = true;
   ExpectInvalid(s, "ensemble member 0: flip_average");
@@ -150,6 +153,33 @@ TEST(EnsembleNetTest, ConcatenatesTheMembersOnTheirOwnInputsWeightedBySqrtShare)
   EXPECT_TRUE(torch::allclose(c.narrow(1, 0, 10), e0 * std::sqrt(0.75), 1e-4, 1e-5));
   EXPECT_TRUE(torch::allclose(c.narrow(1, 10, 6), e1 * std::sqrt(0.25), 1e-4, 1e-5));
   EXPECT_TRUE(torch::allclose(c.norm(2, 1), torch::ones({3}), 1e-5, 1e-5));  // Unit rows.
+}
+
+TEST(EnsembleNetTest, ASmallerMemberSeesThePhotoShrunkWithAntialiasing) {
+  ModelSpec spec = Ensemble();
+  spec.members[1].input.width = spec.members[1].input.height = 24;  // 0.75x, like 96 in 128.
+  auto e = Build(spec);
+  torch::NoGradGuard no_grad;
+  const torch::Tensor pixels = torch::rand({2, 3, kSide, kSide});
+  const torch::Tensor c = e->Concatenated(pixels);
+  namespace F = torch::nn::functional;
+  auto shrink = [&](bool antialias) {
+    return F::interpolate(pixels, F::InterpolateFuncOptions()
+                                      .size(std::vector<int64_t>{24, 24})
+                                      .mode(torch::kBilinear)
+                                      .align_corners(false)
+                                      .antialias(antialias));
+  };
+  const torch::Tensor e1 = e->member(1).forward((shrink(true) - 0.5) / 0.5);
+  EXPECT_TRUE(torch::allclose(c.narrow(1, 10, 6), e1 * std::sqrt(0.25), 1e-4, 1e-5));
+  // Not the plain resampling, which skips pixels at this scale (aliasing).
+  const torch::Tensor plain = e->member(1).forward((shrink(false) - 0.5) / 0.5);
+  EXPECT_GT((plain * std::sqrt(0.25) - c.narrow(1, 10, 6)).abs().max().item<float>(), 1e-3f);
+  // The full-size member is untouched by its neighbour's size.
+  const torch::Tensor e0 =
+      e->member(0).forward((pixels - torch::tensor({0.485f, 0.456f, 0.406f}).view({1, 3, 1, 1})) /
+                           torch::tensor({0.229f, 0.224f, 0.225f}).view({1, 3, 1, 1}));
+  EXPECT_TRUE(torch::allclose(c.narrow(1, 0, 10), e0 * std::sqrt(0.75), 1e-4, 1e-5));
 }
 
 TEST(EnsembleNetTest, ProjectsTheCentredConcatenationAndNormalises) {

@@ -96,6 +96,41 @@ TEST_F(EnsembleFitTest, ProjectionIsTheCentredPrincipalAxesOfTheServedConcatenat
   EXPECT_NEAR(full->variance_kept, 1.0, 1e-9);
 }
 
+TEST_F(EnsembleFitTest, MembersOfDifferentSizesMeetAtTheLargestWhereTheSmallerSeesItShrunk) {
+  model::ModelSpec big = testing::TinySpec();
+  big.input.width = big.input.height = 48;
+  big.input.mean = {0.5f, 0.5f, 0.5f};
+  big.input.std = {0.5f, 0.5f, 0.5f};
+  std::shared_ptr<model::EmbeddingNet> big_net = *model::BuildEmbeddingNet(big);
+  big_net->eval();
+  const std::vector<EnsembleMember> mixed = {members_[0], {big_net, 0.5f}};
+  const absl::StatusOr<model::ModelSpec> spec = EnsembleSpecFor(mixed, 12, true);
+  ASSERT_TRUE(spec.ok()) << spec.status();
+  EXPECT_EQ(spec->input.width, 48u);
+  EXPECT_EQ(spec->input.height, 48u);
+  EXPECT_EQ(spec->members[0].input.width, 32u);  // Each member keeps its own size.
+  const PhotoCache photos = *PhotoCache::Load(*ScanDataset(data_.path()), spec->input, 2);
+  absl::StatusOr<FittedEnsemble> fit = FitEnsemble(mixed, 12, true, photos, {});
+  ASSERT_TRUE(fit.ok()) << fit.status();
+  // The 32-px member's part of a 48-px photo's concatenation is its embedding of the photo as
+  // the decoder gives it at 32 px, up to the difference between the two ways of shrinking.
+  torch::NoGradGuard no_grad;
+  double worst = 1;
+  for (size_t i = 0; i < 6; ++i) {
+    std::vector<float> px48(3 * 48 * 48), px32(3 * 32 * 32);
+    image::WriteInputCHW(photos.image(i), spec->input, px48.data());
+    image::WriteInputCHW(cache_->image(i), spec_.input, px32.data());
+    const torch::Tensor x48 = torch::from_blob(px48.data(), {1, 3, 48, 48});
+    const torch::Tensor part = fit->net->Concatenated(x48).narrow(1, 0, 16) / std::sqrt(0.6 / 1.1);
+    const torch::Tensor mean = torch::tensor({0.485f, 0.456f, 0.406f}).view({1, 3, 1, 1});
+    const torch::Tensor sd = torch::tensor({0.229f, 0.224f, 0.225f}).view({1, 3, 1, 1});
+    const torch::Tensor own =
+        members_[0].net->forward((torch::from_blob(px32.data(), {1, 3, 32, 32}) - mean) / sd);
+    worst = std::min(worst, (part * own).sum().item<double>());
+  }
+  EXPECT_GT(worst, 0.995) << "cosine of the shrunk photo's embedding to the decoded one's";
+}
+
 TEST_F(EnsembleFitTest, BadRequestsAreRefusedNamingTheProblem) {
   absl::StatusOr<FittedEnsemble> r = FitEnsemble(members_, 25, true, *cache_, {});
   EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
@@ -105,8 +140,11 @@ TEST_F(EnsembleFitTest, BadRequestsAreRefusedNamingTheProblem) {
   model::ModelSpec big = testing::TinySpec();
   big.input.width = big.input.height = 48;
   std::vector<EnsembleMember> mixed = {members_[0], {*model::BuildEmbeddingNet(big), 0.5f}};
-  r = FitEnsemble(mixed, 12, true, *cache_, {});
-  EXPECT_TRUE(absl::StrContains(r.status().message(), "input 48x48")) << r.status();
+  r = FitEnsemble(mixed, 12, true, *cache_, {});  // A 48-px ensemble, 32-px photos.
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(absl::StrContains(r.status().message(),
+                                "training photos are 32x32, the ensemble's input is 48x48"))
+      << r.status();
   Dataset few = *ScanDataset(data_.path());
   few.identities.resize(2);
   const PhotoCache small = *PhotoCache::Load(few, spec_.input, 1);

@@ -1,5 +1,6 @@
 #include "services/trainer/core/ensemble_fit.h"
 
+#include <algorithm>
 #include <string>
 #include <tuple>
 #include <utility>
@@ -55,15 +56,14 @@ absl::StatusOr<model::ModelSpec> EnsembleSpecFor(const std::vector<EnsembleMembe
   s.architecture = model::kEnsemble;
   s.embedding_dim = embedding_dim;
   s.flip_average = flip_average;
-  if (!members.empty() && members[0].net != nullptr) {
-    s.input.width = members[0].net->spec().input.width;
-    s.input.height = members[0].net->spec().input.height;
-  }
+  if (!members.empty()) s.input.width = s.input.height = 0;  // The largest member's, below.
   for (size_t i = 0; i < members.size(); ++i) {
     if (members[i].net == nullptr) {
       return absl::InvalidArgumentError(absl::StrCat("ensemble member ", i, " has no network"));
     }
     model::ModelSpec m = members[i].net->spec();
+    s.input.width = std::max(s.input.width, m.input.width);
+    s.input.height = std::max(s.input.height, m.input.height);
     m.flip_average = false;
     m.test_time_zoom = 0.f;
     m.test_time_four_views = false;
@@ -93,6 +93,13 @@ absl::StatusOr<FittedEnsemble> FitEnsemble(const std::vector<EnsembleMember>& me
     return absl::InvalidArgumentError(
         absl::StrCat("fitting a ", embedding_dim, "-d projection needs at least ",
                      2 * embedding_dim, " training photos, not ", training.size()));
+  }
+  const cv::Mat& first = training.image(0);
+  if (first.cols != static_cast<int>(spec.input.width) ||
+      first.rows != static_cast<int>(spec.input.height)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "the training photos are ", first.cols, "x", first.rows, ", the ensemble's input is ",
+        spec.input.width, "x", spec.input.height, " (its largest member's)"));
   }
   for (size_t i = 0; i < members.size(); ++i) {
     DS_RETURN_IF_ERROR(CopyWeights(*members[i].net, out.net->member(i), i));

@@ -21,8 +21,9 @@ struct EnsembleMember {
   float weight = 1.f;                        // (0, 1].
 };
 
-// The ensemble of these members: their specs without flip (flipping is the ensemble's), their
-// common input size with mean 0 and std 1 (each member re-normalises), the given embedding
+// The ensemble of these members: their specs without flip (flipping is the ensemble's), the
+// largest member's input size (smaller members see the photo shrunk) with mean 0 and std 1
+// (each member re-normalises), the given embedding
 // dimension and flip. INVALID_ARGUMENT (ValidateModelSpec's, naming the member) otherwise.
 absl::StatusOr<model::ModelSpec> EnsembleSpecFor(const std::vector<EnsembleMember>& members,
                                                  uint32_t embedding_dim, bool flip_average);
@@ -37,9 +38,9 @@ struct FittedEnsemble {
 // Builds the ensemble of `members` (spec as EnsembleSpecFor), copies each member's weights in,
 // and sets the projection to the top embedding_dim principal axes (centred) of the weighted
 // concatenations of `training`'s photos, embedded as served (flip-averaged when flip_average).
-// `training` must be loaded at the ensemble's input spec. INVALID_ARGUMENT for a bad spec, an
-// embedding dimension above the concatenation's, or fewer training photos than 2 x that
-// dimension.
+// `training` must be loaded at the ensemble's input spec. INVALID_ARGUMENT for a bad spec,
+// training photos of another size, an embedding dimension above the concatenation's, or fewer
+// training photos than 2 x that dimension.
 absl::StatusOr<FittedEnsemble> FitEnsemble(const std::vector<EnsembleMember>& members,
                                            uint32_t embedding_dim, bool flip_average,
                                            const PhotoCache& training, EmbedOptions embed);
