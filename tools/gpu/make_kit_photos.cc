@@ -24,7 +24,8 @@ ABSL_FLAG(std::string, out, "gpu_kit/photos.bin", "Output file");
 ABSL_FLAG(double, holdout_fraction, 0.1, "dogsearch-train's --val_fraction");
 ABSL_FLAG(uint64_t, seed, 0, "dogsearch-train's --seed");
 ABSL_FLAG(uint32_t, max_photos, 720, "At most this many validation photos");
-ABSL_FLAG(uint32_t, size, 96, "Side in pixels (the default model's input)");
+ABSL_FLAG(uint32_t, size, 96,
+          "Side in pixels (the default model's input; prepare_kit.sh passes it)");
 ABSL_FLAG(uint32_t, synthetic_dogs, 0, "Generate this many dogs x 5 photos instead");
 
 namespace dogsearch::gpu_kit {

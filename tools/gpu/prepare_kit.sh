@@ -46,10 +46,13 @@ here=$(protoc --version | awk '{print $2}')
 
 protoc --proto_path=protos --cpp_out="$KIT/gen" protos/dogsearch/v1/model.proto
 
+# At the default model's input size (the kit embeds them with it, as the service would).
+side=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["model"]["input"]["width"])' \
+  "deploy/models/$(cat deploy/models/DEFAULT)/manifest.json")
 if [[ $SYNTHETIC == 1 ]]; then
-  "$PHOTOS_TOOL" --synthetic_dogs 40 --out "$KIT/photos.bin"
+  "$PHOTOS_TOOL" --synthetic_dogs 40 --size "$side" --out "$KIT/photos.bin"
 elif [[ -d $DATA ]]; then
-  "$PHOTOS_TOOL" --data "$DATA" --out "$KIT/photos.bin"
+  "$PHOTOS_TOOL" --data "$DATA" --size "$side" --out "$KIT/photos.bin"
 else
   die "no data set at $DATA (tools/fetch_dogfacenet.sh), or pass --synthetic"
 fi
