@@ -23,8 +23,8 @@ struct EnsembleMember {
 
 // The ensemble of these members: their specs without flip (flipping is the ensemble's), the
 // largest member's input size (smaller members see the photo shrunk) with mean 0 and std 1
-// (each member re-normalises), the given embedding
-// dimension and flip. INVALID_ARGUMENT (ValidateModelSpec's, naming the member) otherwise.
+// (each member re-normalises), the given embedding dimension and flip. INVALID_ARGUMENT
+// (ValidateModelSpec's, naming the member) otherwise.
 absl::StatusOr<model::ModelSpec> EnsembleSpecFor(const std::vector<EnsembleMember>& members,
                                                  uint32_t embedding_dim, bool flip_average);
 
