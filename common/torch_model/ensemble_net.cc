@@ -20,9 +20,6 @@ EnsembleNet::EnsembleNet(const ModelSpec& spec) : EmbeddingNet(spec) {
     if (!net.ok()) throw std::invalid_argument(std::string(net.status().message()));
     members_.push_back(register_module(absl::StrCat("member", i), *net));
     member_input_.emplace_back(spec.input, m.input);
-    const bool same = m.input.width == spec.input.width && m.input.height == spec.input.height;
-    member_shrink_.push_back(same ? std::vector<int64_t>{}
-                                  : std::vector<int64_t>{m.input.height, m.input.width});
     member_scale_.push_back(std::sqrt(spec.member_weights[i] / weight_sum));
     concatenated_dim_ += m.embedding_dim;
   }
@@ -33,13 +30,14 @@ EnsembleNet::EnsembleNet(const ModelSpec& spec) : EmbeddingNet(spec) {
 torch::Tensor EnsembleNet::Concatenated(torch::Tensor x) {
   std::vector<torch::Tensor> parts;
   for (size_t i = 0; i < members_.size(); ++i) {
+    const InputSpec& own = members_[i]->spec().input;
     torch::Tensor xi = x;
-    if (!member_shrink_[i].empty()) {
+    if (x.size(2) != own.height || x.size(3) != own.width) {
       namespace F = torch::nn::functional;
       // Antialiased, so that the shrunk photo is close to one decoded at the member's size
       // (the decoder shrinks with area averaging).
       xi = F::interpolate(x, F::InterpolateFuncOptions()
-                                 .size(member_shrink_[i])
+                                 .size(std::vector<int64_t>{own.height, own.width})
                                  .mode(torch::kBilinear)
                                  .align_corners(false)
                                  .antialias(true));

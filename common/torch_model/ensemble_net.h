@@ -50,9 +50,6 @@ class EnsembleNet : public EmbeddingNet {
   std::vector<std::shared_ptr<EmbeddingNet>> members_;
   // Per member: from the ensemble's input normalisation to the member's.
   std::vector<InputConversion> member_input_;
-  // Per member: its input side {height, width} where it is smaller than the ensemble's (the
-  // photo is shrunk to it), empty where it is the same.
-  std::vector<std::vector<int64_t>> member_shrink_;
   std::vector<double> member_scale_;  // sqrt(w_i / sum w).
   int64_t concatenated_dim_ = 0;
   torch::nn::Linear projection_{nullptr};

@@ -46,6 +46,15 @@ ModelSpec Ensemble() {
   return s;
 }
 
+// [0, 1] pixels normalised as a member with ImageNet's mean and std expects them.
+torch::Tensor ImageNetNormalised(const torch::Tensor& pixels) {
+  const torch::Tensor mean =
+      torch::tensor(std::vector<float>(kImageNetMean.begin(), kImageNetMean.end()));
+  const torch::Tensor sd =
+      torch::tensor(std::vector<float>(kImageNetStd.begin(), kImageNetStd.end()));
+  return (pixels - mean.view({1, 3, 1, 1})) / sd.view({1, 3, 1, 1});
+}
+
 std::shared_ptr<EnsembleNet> Build(const ModelSpec& spec) {
   auto net = BuildEmbeddingNet(spec);
   EXPECT_TRUE(net.ok()) << net.status();
@@ -142,13 +151,7 @@ TEST(EnsembleNetTest, ConcatenatesTheMembersOnTheirOwnInputsWeightedBySqrtShare)
   const torch::Tensor pixels = torch::rand({3, 3, kSide, kSide});  // The ensemble's input: [0, 1].
   const torch::Tensor c = e->Concatenated(pixels);
   ASSERT_EQ(c.size(1), 16);
-  const torch::Tensor mean0 =
-      torch::tensor(std::vector<float>(kImageNetMean.begin(), kImageNetMean.end()))
-          .view({1, 3, 1, 1});
-  const torch::Tensor std0 =
-      torch::tensor(std::vector<float>(kImageNetStd.begin(), kImageNetStd.end()))
-          .view({1, 3, 1, 1});
-  const torch::Tensor e0 = e->member(0).forward((pixels - mean0) / std0);
+  const torch::Tensor e0 = e->member(0).forward(ImageNetNormalised(pixels));
   const torch::Tensor e1 = e->member(1).forward((pixels - 0.5) / 0.5);
   EXPECT_TRUE(torch::allclose(c.narrow(1, 0, 10), e0 * std::sqrt(0.75), 1e-4, 1e-5));
   EXPECT_TRUE(torch::allclose(c.narrow(1, 10, 6), e1 * std::sqrt(0.25), 1e-4, 1e-5));
@@ -176,9 +179,7 @@ TEST(EnsembleNetTest, ASmallerMemberSeesThePhotoShrunkWithAntialiasing) {
   const torch::Tensor plain = e->member(1).forward((shrink(false) - 0.5) / 0.5);
   EXPECT_GT((plain * std::sqrt(0.25) - c.narrow(1, 10, 6)).abs().max().item<float>(), 1e-3f);
   // The full-size member is untouched by its neighbour's size.
-  const torch::Tensor e0 =
-      e->member(0).forward((pixels - torch::tensor({0.485f, 0.456f, 0.406f}).view({1, 3, 1, 1})) /
-                           torch::tensor({0.229f, 0.224f, 0.225f}).view({1, 3, 1, 1}));
+  const torch::Tensor e0 = e->member(0).forward(ImageNetNormalised(pixels));
   EXPECT_TRUE(torch::allclose(c.narrow(1, 0, 10), e0 * std::sqrt(0.75), 1e-4, 1e-5));
 }
 

@@ -15,6 +15,14 @@
 namespace dogsearch::trainer {
 namespace {
 
+// [0, 1] pixels normalised as a member with ImageNet's mean and std expects them.
+torch::Tensor ImageNetNormalised(const torch::Tensor& pixels) {
+  const auto& m = model::kImageNetMean;
+  const auto& s = model::kImageNetStd;
+  return (pixels - torch::tensor({m[0], m[1], m[2]}).view({1, 3, 1, 1})) /
+         torch::tensor({s[0], s[1], s[2]}).view({1, 3, 1, 1});
+}
+
 class EnsembleFitTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -64,10 +72,8 @@ TEST_F(EnsembleFitTest, ProjectionIsTheCentredPrincipalAxesOfTheServedConcatenat
   torch::NoGradGuard no_grad;
   // The members' weights arrived unchanged.
   const torch::Tensor pixels = torch::rand({3, 3, 32, 32});  // The ensemble's input: [0, 1].
-  const torch::Tensor mean = torch::tensor({0.485f, 0.456f, 0.406f}).view({1, 3, 1, 1});
-  const torch::Tensor sd = torch::tensor({0.229f, 0.224f, 0.225f}).view({1, 3, 1, 1});
-  const torch::Tensor got = fit->net->member(0).forward((pixels - mean) / sd);
-  const torch::Tensor want = members_[0].net->forward((pixels - mean) / sd);
+  const torch::Tensor got = fit->net->member(0).forward(ImageNetNormalised(pixels));
+  const torch::Tensor want = members_[0].net->forward(ImageNetNormalised(pixels));
   EXPECT_TRUE(torch::allclose(got, want, 1e-5, 1e-6)) << (got - want).abs().max();
   // Orthonormal axes; the bias centres the mean flip-averaged concatenation of the photos.
   torch::Tensor w, bias;
@@ -122,10 +128,8 @@ TEST_F(EnsembleFitTest, MembersOfDifferentSizesMeetAtTheLargestWhereTheSmallerSe
     image::WriteInputCHW(cache_->image(i), spec_.input, px32.data());
     const torch::Tensor x48 = torch::from_blob(px48.data(), {1, 3, 48, 48});
     const torch::Tensor part = fit->net->Concatenated(x48).narrow(1, 0, 16) / std::sqrt(0.6 / 1.1);
-    const torch::Tensor mean = torch::tensor({0.485f, 0.456f, 0.406f}).view({1, 3, 1, 1});
-    const torch::Tensor sd = torch::tensor({0.229f, 0.224f, 0.225f}).view({1, 3, 1, 1});
     const torch::Tensor own =
-        members_[0].net->forward((torch::from_blob(px32.data(), {1, 3, 32, 32}) - mean) / sd);
+        members_[0].net->forward(ImageNetNormalised(torch::from_blob(px32.data(), {1, 3, 32, 32})));
     worst = std::min(worst, (part * own).sum().item<double>());
   }
   EXPECT_GT(worst, 0.995) << "cosine of the shrunk photo's embedding to the decoded one's";
