@@ -36,6 +36,8 @@ class EnsembleNet : public EmbeddingNet {
   int64_t ConcatenatedDim() const { return concatenated_dim_; }
 
   EmbeddingNet& member(size_t i) { return *members_[i]; }
+  // The member itself (its spec is the ensemble's members[i]), shared with the ensemble.
+  std::shared_ptr<EmbeddingNet> shared_member(size_t i) const { return members_[i]; }
   size_t member_count() const { return members_.size(); }
 
   // Projection y = axes (x - center): axes [embedding_dim, ConcatenatedDim()], center

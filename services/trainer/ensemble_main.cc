@@ -22,11 +22,15 @@
 #include "common/base/status_macros.h"
 #include "common/torch_model/checkpoint.h"
 #include "common/torch_model/device.h"
+#include "common/torch_model/ensemble_net.h"
 #include "services/trainer/core/dataset.h"
 #include "services/trainer/core/ensemble_fit.h"
 #include "services/trainer/core/photo_cache.h"
 
-ABSL_FLAG(std::string, members, "", "Comma-separated checkpoint folders, 2..4");
+ABSL_FLAG(std::string, members, "",
+          "Comma-separated checkpoint folders, 2..4; DIR@I is member I (from 0) of the ensemble "
+          "checkpoint at DIR, its weights unchanged (to re-assemble an ensemble with another "
+          "member)");
 ABSL_FLAG(std::string, weights, "", "Comma-separated member weights in (0, 1] (default: equal)");
 ABSL_FLAG(std::string, data, "", "Folder of identity folders the members trained on");
 ABSL_FLAG(double, holdout_fraction, 0.1,
@@ -60,6 +64,35 @@ absl::StatusOr<std::vector<float>> ParseWeights(const std::string& text, size_t 
   return w;
 }
 
+// A --members entry: the checkpoint at `ref`, or for "DIR@I" member I of the ensemble at DIR
+// (its manifest: the ensemble's, with the member's spec, version "VERSION@I" and a note).
+absl::StatusOr<model::LoadedCheckpoint> LoadMember(const std::string& ref, torch::Device device) {
+  const size_t at = ref.rfind('@');
+  if (at == std::string::npos) return model::LoadCheckpoint(ref, device);
+  const std::string dir = ref.substr(0, at);
+  size_t index = 0;
+  if (!absl::SimpleAtoi(ref.substr(at + 1), &index)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--members: '", ref, "': what follows '@' is not a member number"));
+  }
+  DS_ASSIGN_OR_RETURN(model::LoadedCheckpoint c, model::LoadCheckpoint(dir, device));
+  auto* ensemble = dynamic_cast<model::EnsembleNet*>(c.net.get());
+  if (ensemble == nullptr) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--members: '", ref, "': ", dir, " is not an ensemble ('@' picks a member of one)"));
+  }
+  if (index >= ensemble->member_count()) {
+    return absl::InvalidArgumentError(absl::StrCat("--members: '", ref, "': ", dir, " has ",
+                                                   ensemble->member_count(), " members"));
+  }
+  c.net = ensemble->shared_member(index);
+  c.manifest.model = c.net->spec();
+  c.manifest.notes = absl::StrCat("member ", index, " of ", c.manifest.version);
+  c.manifest.version = absl::StrCat(c.manifest.version, "@", index);
+  c.cohort = nullptr;
+  return c;
+}
+
 absl::Status Run() {
   const int threads = ThreadsOrAllCores(absl::GetFlag(FLAGS_threads));
   at::set_num_threads(threads);
@@ -80,7 +113,7 @@ absl::Status Run() {
   std::vector<EnsembleMember> members;
   std::vector<model::CheckpointManifest> manifests;
   for (size_t i = 0; i < dirs.size(); ++i) {
-    DS_ASSIGN_OR_RETURN(model::LoadedCheckpoint c, model::LoadCheckpoint(dirs[i], device));
+    DS_ASSIGN_OR_RETURN(model::LoadedCheckpoint c, LoadMember(dirs[i], device));
     members.push_back({c.net, weights[i]});
     manifests.push_back(c.manifest);
   }

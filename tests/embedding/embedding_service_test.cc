@@ -14,6 +14,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/base/file_util.h"
+#include "common/base/heap_retention.h"
 #include "common/base/process_stats.h"
 #include "common/image/image_decoder.h"
 #include "common/model/score_norm.h"
@@ -219,6 +220,34 @@ TEST_F(EmbeddingServiceTest, ALonePhotoGetsTheSameVectorAsInABatch) {
       }
     }
   }
+}
+
+// On CPU a loaded model keeps the memory its batches free (TorchOptions::keep_freed_memory) for
+// as long as it is loaded, and embeds exactly as without; with the option off malloc keeps its
+// defaults.
+TEST_F(EmbeddingServiceTest, ACpuModelKeepsFreedMemoryWhileLoadedUnlessTurnedOff) {
+  Publish("v1", 1);
+  ASSERT_FALSE(ScopedHeapRetention::Active()) << "nothing is loaded yet";
+  TorchOptions off{"cpu", false, 2, 1, false}, on = off;
+  off.keep_freed_memory = false;
+  std::vector<float> want;
+  {
+    auto m = LoadTorchModel(dir_.path() + "/v1", off);
+    ASSERT_TRUE(m.ok()) << m.status();
+    EXPECT_FALSE(ScopedHeapRetention::Active());
+    const std::vector<float> batch = ProbeBatch((*m)->input_spec(), 8);
+    want = *(*m)->Embed(batch.data(), 8);
+  }
+  auto m = LoadTorchModel(dir_.path() + "/v1", on);
+  ASSERT_TRUE(m.ok()) << m.status();
+  EXPECT_TRUE(ScopedHeapRetention::Active());
+  const std::vector<float> batch = ProbeBatch((*m)->input_spec(), 8);
+  auto got = (*m)->Embed(batch.data(), 8);
+  ASSERT_TRUE(got.ok()) << got.status();
+  ASSERT_EQ(got->size(), want.size());
+  for (size_t i = 0; i < want.size(); ++i) ASSERT_NEAR((*got)[i], want[i], 1e-6) << "value " << i;
+  m->reset();
+  EXPECT_FALSE(ScopedHeapRetention::Active()) << "released with the model";
 }
 
 // On CPU a batch larger than TorchOptions::cpu_chunk_images runs in chunks: the vectors are the

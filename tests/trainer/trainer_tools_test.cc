@@ -6,6 +6,7 @@
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
+#include <map>
 #include <string>
 #include <utility>
 #include <vector>
@@ -217,6 +218,38 @@ TEST(TrainerToolsTest, EnsembleOfTwoRunsIsAssembledEvaluatedAndFineTuned) {
   EXPECT_EQ(m->model.members[1].embedding_dim, 8u);
   EXPECT_TRUE(m->model.flip_average);
   EXPECT_TRUE(absl::StrContains(m->notes, "weight 0.60")) << m->notes;
+
+  // Re-assembled with a member picked out of it ("DIR@I"), now first: its weights unchanged.
+  const std::string reassemble =
+      absl::StrCat(ENSEMBLE_PATH, data, " --holdout_fraction 0.25 --dim 12 --threads 2 --out ",
+                   tmp.File("models"), " --members ", tmp.File("models/ens"));
+  r = RunTool(absl::StrCat(reassemble, "@1,", best[0], " --version ens2"), tmp);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  absl::StatusOr<model::LoadedCheckpoint> whole = model::LoadCheckpoint(tmp.File("models/ens"));
+  absl::StatusOr<model::LoadedCheckpoint> ens2 = model::LoadCheckpoint(tmp.File("models/ens2"));
+  ASSERT_TRUE(whole.ok() && ens2.ok());
+  EXPECT_EQ(ens2->manifest.model.members[0].embedding_dim, 8u);
+  EXPECT_TRUE(absl::StrContains(ens2->manifest.notes, "member 1 of ens")) << ens2->manifest.notes;
+  std::map<std::string, torch::Tensor> picked;
+  for (const auto& t : whole->net->named_parameters()) picked[t.key()] = t.value();
+  for (const auto& t : whole->net->named_buffers()) picked[t.key()] = t.value();
+  int compared = 0;
+  auto expect_picked = [&](const std::string& name, const torch::Tensor& value) {
+    if (!absl::StartsWith(name, "member0.")) return;
+    const auto it = picked.find(absl::StrCat("member1.", name.substr(8)));
+    ASSERT_NE(it, picked.end()) << name;
+    EXPECT_TRUE(torch::equal(it->second, value)) << name;
+    ++compared;
+  };
+  for (const auto& t : ens2->net->named_parameters()) expect_picked(t.key(), t.value());
+  for (const auto& t : ens2->net->named_buffers()) expect_picked(t.key(), t.value());
+  EXPECT_GT(compared, 4);
+  r = RunTool(absl::StrCat(reassemble, "@2,", best[0], " --version bad"), tmp);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_TRUE(absl::StrContains(r.err, "has 2 members")) << r.err;
+  r = RunTool(absl::StrCat(reassemble, ",", best[0], "@0 --version bad"), tmp);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_TRUE(absl::StrContains(r.err, "is not an ensemble")) << r.err;
 
   const Result eval = RunTool(absl::StrCat(EVAL_PATH, " --checkpoint ", tmp.File("models/ens"),
                                            data, " --holdout_fraction 0.25"),

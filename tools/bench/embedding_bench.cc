@@ -43,6 +43,9 @@ ABSL_FLAG(int, cpu_chunk, 16,
 ABSL_FLAG(bool, emulate_bfloat16, false,
           "Compute a bfloat16 version with the float32 emulation (TorchOptions::"
           "emulate_bfloat16), as a CPU without bfloat16 arithmetic does");
+ABSL_FLAG(bool, keep_freed_memory, true,
+          "Keep the memory batches free (TorchOptions::keep_freed_memory); false measures "
+          "malloc's defaults");
 ABSL_FLAG(std::string, dir, "/tmp/dogsearch-embedding-bench", "Scratch checkpoint directory");
 ABSL_FLAG(std::string, checkpoint, "",
           "Benchmark this checkpoint directory (e.g. deploy/models/<version>) instead of a "
@@ -148,7 +151,8 @@ int Main() {
                        std::nullopt,
                        absl::GetFlag(FLAGS_prepare),
                        absl::GetFlag(FLAGS_cpu_chunk),
-                       absl::GetFlag(FLAGS_emulate_bfloat16)};
+                       absl::GetFlag(FLAGS_emulate_bfloat16),
+                       absl::GetFlag(FLAGS_keep_freed_memory)};
   auto m = *LoadTorchModel(dir + "/bench", options);
   std::vector<std::string> photos;
   for (int i = 0; i < 32; ++i)
@@ -157,15 +161,15 @@ int Main() {
   const int max_batch = absl::GetFlag(FLAGS_max_batch);
 
   std::printf(
-      "model %s%s %dx%d%s%s, %s, CPU chunk %d images, %d LibTorch threads, %u cores, service "
-      "max_batch %d, max_delay %d ms\n\n",
+      "model %s%s %dx%d%s%s, %s, CPU chunk %d images,%s keeping freed memory, %d LibTorch "
+      "threads, %u cores, service max_batch %d, max_delay %d ms\n\n",
       absl::GetFlag(FLAGS_checkpoint).empty() ? ""
                                               : (absl::GetFlag(FLAGS_checkpoint) + ": ").c_str(),
       spec.architecture.c_str(), spec.input.width, spec.input.height,
       spec.flip_average ? " with test-time flip" : "",
       options.prepare_for_serving ? ", prepared for serving" : ", not prepared",
-      m->numerics().c_str(), options.cpu_chunk_images, threads, std::thread::hardware_concurrency(),
-      max_batch, absl::GetFlag(FLAGS_max_delay_ms));
+      m->numerics().c_str(), options.cpu_chunk_images, options.keep_freed_memory ? "" : " not",
+      threads, std::thread::hardware_concurrency(), max_batch, absl::GetFlag(FLAGS_max_delay_ms));
   std::printf("| path | clients / batch | photos/s | p50 ms | p99 ms |\n|---|---|---|---|---|\n");
   for (int batch : {1, max_batch}) {
     Result r = InProcess(*m, photos, batch, budget);

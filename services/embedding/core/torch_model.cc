@@ -4,10 +4,12 @@
 
 #include <algorithm>
 #include <cstring>
+#include <optional>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/base/heap_retention.h"
 #include "common/base/log.h"
 #include "common/base/status_macros.h"
 #include "common/torch_model/checkpoint.h"
@@ -27,6 +29,7 @@ class TorchModel final : public EmbeddingModel {
         device_(device),
         half_(half),
         cpu_chunk_(options.cpu_chunk_images) {
+    if (device_.is_cpu() && options.keep_freed_memory) keep_freed_memory_.emplace();
     if (half_) net_->to(torch::kHalf);
     if (options.prepare_for_serving) {
       model::Numerics n = model::ResolveNumerics(manifest_.model.serving_precision, device_);
@@ -90,6 +93,9 @@ class TorchModel final : public EmbeddingModel {
   const model::Cohort* cohort() const override { return cohort_.get(); }
 
  private:
+  // Declared first so that it ends last, after the network's memory is freed (TorchOptions::
+  // keep_freed_memory; process-wide while any CPU model holds one).
+  std::optional<ScopedHeapRetention> keep_freed_memory_;
   const model::CheckpointManifest manifest_;
   std::shared_ptr<model::EmbeddingNet> net_;
   const std::shared_ptr<const model::Cohort> cohort_;  // Null: no score normalisation.

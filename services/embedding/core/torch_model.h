@@ -43,6 +43,13 @@ struct TorchOptions {
   // bfloat16 arithmetic: replicas on mixed CPUs then embed alike to float rounding, at
   // float32's speed. No effect on float32 versions or on CUDA.
   bool emulate_bfloat16 = false;
+  // On CPU, while the model is loaded, malloc keeps the memory that its batches free
+  // (ScopedHeapRetention) instead of mapping, faulting in and unmapping fresh pages for every
+  // large activation: measured on 2 cores with the 128-px default, in-process batches of 8 ran
+  // at 0.3x the photos/s without it, and 32 clients of the service fell to 0.25x in some
+  // runs (docs/BENCHMARKS.md, "Keeping freed memory while serving"). The resident size then
+  // stays at the largest batch's peak (+5-20% measured). Off only to compare.
+  bool keep_freed_memory = true;
 };
 
 // The device string "auto" resolves to on this machine.
