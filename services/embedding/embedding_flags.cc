@@ -42,8 +42,8 @@ ABSL_FLAG(bool, emulate_bfloat16, false,
           "float32's speed; native is ~2x, docs/BENCHMARKS.md)");
 ABSL_FLAG(bool, keep_freed_memory, true,
           "On CPU, keep the memory that batches free for the next batch instead of unmapping "
-          "it (the default model at 8 clients: up to 4x the photos/s in some runs; the resident "
-          "size stays at the peak, docs/BENCHMARKS.md); false only to compare");
+          "it (the default model at 32 clients: 106-209 photos/s against 47-58 without; the "
+          "resident size stays at the peak, docs/BENCHMARKS.md); false only to compare");
 ABSL_FLAG(int, max_delay_ms, 2, "Longest a photo waits for a batch to fill");
 ABSL_FLAG(int, batch_workers, 1,
           "Batches computed at once (each with --threads); 2 on a 2-core CPU: +52% photos/s at "

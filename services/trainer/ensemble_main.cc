@@ -8,6 +8,7 @@
 #include <torch/torch.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <string>
 #include <thread>
 #include <vector>
@@ -65,10 +66,13 @@ absl::StatusOr<std::vector<float>> ParseWeights(const std::string& text, size_t 
 }
 
 // A --members entry: the checkpoint at `ref`, or for "DIR@I" member I of the ensemble at DIR
-// (its manifest: the ensemble's, with the member's spec, version "VERSION@I" and a note).
+// (its manifest: the ensemble's, with the member's spec, version "VERSION@I" and a note). A
+// folder whose own name holds an '@' is taken as it is.
 absl::StatusOr<model::LoadedCheckpoint> LoadMember(const std::string& ref, torch::Device device) {
   const size_t at = ref.rfind('@');
-  if (at == std::string::npos) return model::LoadCheckpoint(ref, device);
+  if (at == std::string::npos || std::filesystem::is_directory(ref)) {
+    return model::LoadCheckpoint(ref, device);
+  }
   const std::string dir = ref.substr(0, at);
   size_t index = 0;
   if (!absl::SimpleAtoi(ref.substr(at + 1), &index)) {

@@ -46,9 +46,9 @@ struct TorchOptions {
   // On CPU, while the model is loaded, malloc keeps the memory that its batches free
   // (ScopedHeapRetention) instead of mapping, faulting in and unmapping fresh pages for every
   // large activation: measured on 2 cores with the 128-px default, in-process batches of 8 ran
-  // at 0.3x the photos/s without it, and 32 clients of the service fell to 0.25x in some
-  // runs (docs/BENCHMARKS.md, "Keeping freed memory while serving"). The resident size then
-  // stays at the largest batch's peak (+5-20% measured). Off only to compare.
+  // at 0.3x the photos/s without it in some runs, and 32 clients of the service at 0.25-0.5x
+  // in all (docs/BENCHMARKS.md, "Keeping freed memory while serving"). The resident size then
+  // stays at the largest batch's peak (up to about 20% more measured). Off only to compare.
   bool keep_freed_memory = true;
 };
 
