@@ -27,9 +27,9 @@ ABSL_FLAG(int, threads, 0,
           "decoding and gRPC (measured on 2 cores: 1 thread serves 1.7-2.9x the photos/s of 2, "
           "see docs/BENCHMARKS.md)");
 ABSL_FLAG(int, max_batch, 0,
-          "Largest batch per forward pass; 0 = per device: 8 on CPU (measured with the default "
-          "model: 5.6x the photos/s of 1 at 8 clients, see docs/BENCHMARKS.md), 32 on CUDA "
-          "(not yet measured)");
+          "Largest batch per forward pass; 0 = per device: 4 on CPU (the 128-px default model, "
+          "two views a photo: as many photos/s as batches of 8, with a shorter tail at 8 "
+          "clients, see docs/BENCHMARKS.md), 32 on CUDA (not yet measured)");
 ABSL_FLAG(bool, prepare_for_serving, true,
           "Let a network fold its batch norms and use inference kernels (MobileNetV2 on CPU: "
           "~7x the photos/s for a lone photo, docs/BENCHMARKS.md); false only to compare");
@@ -68,7 +68,7 @@ EmbeddingConfig EmbeddingConfigFromFlags() {
   c.model_dir = absl::GetFlag(FLAGS_model_dir);
   c.device = ResolveDevice(absl::GetFlag(FLAGS_device));
   int max_batch = absl::GetFlag(FLAGS_max_batch);
-  if (max_batch <= 0) max_batch = c.device == "cpu" ? 8 : 32;
+  if (max_batch <= 0) max_batch = c.device == "cpu" ? 4 : 32;
   c.torch = TorchOptions{absl::GetFlag(FLAGS_device),
                          absl::GetFlag(FLAGS_half),
                          max_batch,

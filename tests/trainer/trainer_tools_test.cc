@@ -244,6 +244,10 @@ TEST(TrainerToolsTest, EnsembleOfTwoRunsIsAssembledEvaluatedAndFineTuned) {
   for (const auto& t : ens2->net->named_parameters()) expect_picked(t.key(), t.value());
   for (const auto& t : ens2->net->named_buffers()) expect_picked(t.key(), t.value());
   EXPECT_GT(compared, 4);
+  // A checkpoint folder whose own name holds an '@' is taken as it is, not as a member.
+  fs::copy(best[0], tmp.File("run@1"), fs::copy_options::recursive);
+  r = RunTool(absl::StrCat(reassemble, "@0,", tmp.File("run@1"), " --version ens3"), tmp);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
   r = RunTool(absl::StrCat(reassemble, "@2,", best[0], " --version bad"), tmp);
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_TRUE(absl::StrContains(r.err, "has 2 members")) << r.err;
