@@ -11,8 +11,8 @@
 //
 // Process-wide (mallopt is); scopes may nest and overlap across threads: a count under a
 // mutex decides the first and the last. The embedding service holds one while a CPU model is
-// loaded (TorchOptions::keep_freed_memory): a batch of 8 photos at 128 px frees tens of MiB of
-// activations per forward pass, and without it the same churn cost up to 3x the time there.
+// loaded (TorchOptions::keep_freed_memory): a batch of photos at 128 px frees several to tens of
+// MiB of activations per forward pass, and without it the same churn cost up to 3x the time.
 #ifndef DOGSEARCH_COMMON_BASE_HEAP_RETENTION_H_
 #define DOGSEARCH_COMMON_BASE_HEAP_RETENTION_H_
 
