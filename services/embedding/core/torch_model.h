@@ -48,7 +48,7 @@ struct TorchOptions {
   // large activation: measured on 2 cores with the 128-px default, in-process batches of 8 ran
   // at 0.3x the photos/s without it in some runs, and 32 clients of the service at 0.25-0.5x
   // in all (docs/BENCHMARKS.md, "Keeping freed memory while serving"). The resident size then
-  // stays at the largest batch's peak (up to about 20% more measured). Off only to compare.
+  // stays at the largest batch's peak (+3% after the gateway bench). Off only to compare.
   bool keep_freed_memory = true;
 };
 
